@@ -1,0 +1,10 @@
+"""Sans-io DLMS/COSEM protocol stack (IEC 62056-5-3, -6-2, -46, -47; DLMS UA Green Book).
+
+Bytes go in, events come out: nothing in this package opens a socket, reads a clock or touches a database.
+Every error a peer can cause is raised as :class:`meterhub.dlms.errors.DlmsError` (or a subclass), so callers
+driving the stack over asyncio need to catch exactly one exception family.
+"""
+
+from meterhub.dlms.errors import DecodeError, DlmsError, EncodeError, ProtocolError, SecurityError
+
+__all__ = ["DecodeError", "DlmsError", "EncodeError", "ProtocolError", "SecurityError"]

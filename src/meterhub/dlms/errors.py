@@ -1,0 +1,41 @@
+"""The DLMS stack's exceptions: one family, so a caller catches :class:`DlmsError` and nothing else.
+
+Modelled on h11's single ``ProtocolError``: whatever a peer sends that we cannot accept — a truncated A-XDR
+value, a bad HDLC check sequence, a GCM tag that does not verify, a replayed invocation counter — surfaces as a
+subclass of :class:`DlmsError`. Decoders must never leak ``IndexError``, ``struct.error`` or ``ValueError``;
+the fuzz tests in ``tests/fuzz`` hold them to that.
+"""
+
+from __future__ import annotations
+
+
+class DlmsError(Exception):
+    """Base of every error raised by :mod:`meterhub.dlms`."""
+
+
+class DecodeError(DlmsError):
+    """The peer's bytes are not a valid encoding (truncated, unknown tag, bad length, bad checksum)."""
+
+
+class EncodeError(DlmsError):
+    """A value given to an encoder cannot be represented (out of range, wrong type)."""
+
+
+class ProtocolError(DlmsError):
+    """A well-formed message arrived in a state where it is not allowed, or a negotiated limit was broken."""
+
+
+class SecurityError(DlmsError):
+    """Authentication failed: wrong key, tampered ciphertext, bad HLS response, or replayed counter."""
+
+
+class ReplayError(SecurityError):
+    """An invocation counter was not greater than the last one accepted from the same peer (anti-replay).
+
+    ``expected`` is the smallest counter that would be accepted next; servers report it in the
+    exception-response (Green Book: state-error service-not-allowed, service-error invocation-counter-error).
+    """
+
+    def __init__(self, message: str, expected: int) -> None:
+        super().__init__(message)
+        self.expected = expected
