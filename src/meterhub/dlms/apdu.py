@@ -715,7 +715,7 @@ def _encode_action_response(result: ActionResult, return_data: Any) -> bytes:
     return bytes((result, 1)) + _encode_get_data_result(return_data)
 
 
-def _decode_action_response(buf: bytes, pos: int) -> tuple[ActionResult, Any, int]:
+def _decode_action_result_body(buf: bytes, pos: int) -> tuple[ActionResult, Any, int]:
     code, pos = _u8(buf, pos)
     flag, pos = _u8(buf, pos)
     if flag == 0:
@@ -1096,7 +1096,7 @@ def _decode_action_response(buf: bytes) -> XdlmsApdu:
     iid, pos = _u8(buf, pos)
     apdu: XdlmsApdu
     if choice == 1:
-        result, data, pos = _decode_action_response(buf, pos)
+        result, data, pos = _decode_action_result_body(buf, pos)
         apdu = ActionResponseNormal(iid, result, data)
     elif choice == 2:
         last, number, raw, pos = _decode_datablock_sa(buf, pos)
@@ -1105,7 +1105,7 @@ def _decode_action_response(buf: bytes) -> XdlmsApdu:
         n, pos = _count(buf, pos, 2)
         results = []
         for _ in range(n):
-            result, data, pos = _decode_action_response(buf, pos)
+            result, data, pos = _decode_action_result_body(buf, pos)
             results.append((result, data))
         apdu = ActionResponseWithList(iid, tuple(results))
     elif choice == 4:
