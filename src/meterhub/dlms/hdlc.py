@@ -78,7 +78,7 @@ MAX_FRAME_LENGTH: Final = 0x07FF
 MAX_INFO_LENGTH: Final = 2030
 """Largest information field we negotiate or send. With the biggest header (four-byte addresses on both
 sides) a frame carries 2 + 4 + 4 + 1 + 2 (HCS) + 2 (FCS) = 15 bytes of overhead, so 2032 would still fit the
-11-bit length; 2030 is the upper bound given for ``max_info_field_length`` in the DLMS UA Green Book."""
+11-bit length; we keep two bytes of margin. Larger proposals are lowered to this in :func:`negotiate`."""
 
 DEFAULT_MAX_INFO: Final = 128
 """Clause 6.4.4.4.3.2: default maximum information field length, transmit and receive."""
