@@ -123,9 +123,7 @@ def test_attribute_descriptor() -> None:
     assert str(d) == "8/0.0.1.0.0.255/2"
     assert d.attribute_name == "time"
     assert d.interface_class.name == "Clock"
-    assert attribute("1-0:1.8.0", RegisterAttribute.SCALER_UNIT) == AttributeDescriptor(
-        3, o.ACTIVE_ENERGY_IMPORT, 3
-    )
+    assert attribute("1-0:1.8.0", RegisterAttribute.SCALER_UNIT) == AttributeDescriptor(3, o.ACTIVE_ENERGY_IMPORT, 3)
     assert len({d, AttributeDescriptor(8, Obis.parse("0-0:1.0.0"), 2)}) == 1
     assert AttributeDescriptor(9999, o.CLOCK, 5).attribute_name == "attribute_5"
     assert AttributeDescriptor(3, o.CLOCK, 9).attribute_name == "attribute_9"

@@ -321,9 +321,7 @@ kinds_with_info = [FrameKind.I, FrameKind.UI, FrameKind.SNRM, FrameKind.UA, Fram
 @st.composite
 def frames(draw: st.DrawFn, max_info: int = 300) -> HdlcFrame:
     kind = draw(st.sampled_from(list(FrameKind)))
-    info = (
-        b"" if kind in (FrameKind.RR, FrameKind.RNR, FrameKind.DISC) else draw(st.binary(max_size=max_info))
-    )
+    info = b"" if kind in (FrameKind.RR, FrameKind.RNR, FrameKind.DISC) else draw(st.binary(max_size=max_info))
     return HdlcFrame(
         destination=draw(addresses),
         source=draw(addresses),
@@ -475,9 +473,7 @@ def test_parameters_defaults_and_encoding() -> None:
     assert HdlcParameters.decode(bytes.fromhex("818000")) == HdlcParameters()
     assert HdlcParameters().encode(omit_defaults=True) == b""
     assert HdlcParameters().encode() == bytes.fromhex("818012050180060180070400000001080400000001")
-    assert HdlcParameters(max_info_tx=0x10000).encode(omit_defaults=True) == bytes.fromhex(
-        "818006050400010000"
-    )
+    assert HdlcParameters(max_info_tx=0x10000).encode(omit_defaults=True) == bytes.fromhex("818006050400010000")
     assert HdlcParameters(window_rx=7).encode(omit_defaults=True) == bytes.fromhex("818006080400000007")
     # values of any accepted width, unknown parameters (09) skipped
     wire = bytes.fromhex("81800A06020100090101070103")
@@ -571,13 +567,9 @@ def connected_pair(
 @given(
     st.integers(1, 300),
     st.integers(1, 300),
-    st.lists(
-        st.tuples(st.binary(min_size=1, max_size=1200), st.binary(min_size=1, max_size=1200)), max_size=4
-    ),
+    st.lists(st.tuples(st.binary(min_size=1, max_size=1200), st.binary(min_size=1, max_size=1200)), max_size=4),
 )
-def test_links_exchange_any_sizes(
-    client_rx: int, server_tx: int, exchanges: list[tuple[bytes, bytes]]
-) -> None:
+def test_links_exchange_any_sizes(client_rx: int, server_tx: int, exchanges: list[tuple[bytes, bytes]]) -> None:
     client, server = connected_pair(
         HdlcParameters(max_info_tx=300, max_info_rx=client_rx), HdlcParameters(max_info_tx=server_tx)
     )

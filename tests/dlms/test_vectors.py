@@ -169,9 +169,7 @@ def test_get_profile_by_range() -> None:
     answer = _apdu(e["get_response_two_rows_wrapper_frame"])
     (done,) = client.receive(answer)
     assert isinstance(done, GetCompleted)
-    rows = [
-        [DateTime.from_bytes(r[0]).to_datetime().isoformat(), *(int(x) for x in r[1:])] for r in done.result
-    ]
+    rows = [[DateTime.from_bytes(r[0]).to_datetime().isoformat(), *(int(x) for x in r[1:])] for r in done.result]
     assert rows == v["decoded"]["rows"]
     # and our server, given those rows, sends the same bytes
     assert server.reply_get(ev.invoke_id, done.result) == answer
@@ -228,9 +226,7 @@ def test_hls_gmac_association_byte_exact() -> None:
     # f(StoC) and f(CtoS) as the vector computes them
     keys = client.settings.keys
     assert keys is not None
-    assert hls_gmac_response(keys, hx("4D4D4D0000000001"), 2, hx("503677524A323146112233445566778A")) == hx(
-        e["f_stoc"]
-    )
+    assert hls_gmac_response(keys, hx("4D4D4D0000000001"), 2, hx("503677524A323146112233445566778A")) == hx(e["f_stoc"])
     rlrq = client.release()
     assert encode_wrapper(1, 1, rlrq) == hx(e["rlrq_wrapper_frame"])
     assert isinstance(server.receive(rlrq)[0], Released)

@@ -100,9 +100,7 @@ def test_round_trip_any_chunking(frames: list[WrapperFrame], cuts: list[int]) ->
 
 @given(st.integers(0, 0xFFFF), st.integers(0, 0xFFFF), st.binary(min_size=1, max_size=500))
 def test_decode_wrapper_round_trip(source: int, destination: int, apdu: bytes) -> None:
-    assert decode_wrapper(encode_wrapper(source, destination, apdu)) == WrapperFrame(
-        source, destination, apdu
-    )
+    assert decode_wrapper(encode_wrapper(source, destination, apdu)) == WrapperFrame(source, destination, apdu)
 
 
 def test_partial_header_and_body_wait() -> None:

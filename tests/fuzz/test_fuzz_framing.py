@@ -50,9 +50,7 @@ SNRM_UA = load_vector("hdlc_snrm_ua")["expected"]
 HDLC_SEEDS = [w for _, w in SESSION] + [hx(SNRM_UA["snrm_frame"]), hx(SNRM_UA["ua_frame_example"])]
 CLIENT_FRAMES = [w for who, w in SESSION if who == "client"] + [hx(SNRM_UA["snrm_frame"])]
 SERVER_FRAMES = [w for who, w in SESSION if who == "server"] + [hx(SNRM_UA["ua_frame_example"])]
-PARAM_SEEDS = [
-    decode_frame(w).info for w in HDLC_SEEDS if decode_frame(w).kind in (FrameKind.SNRM, FrameKind.UA)
-]
+PARAM_SEEDS = [decode_frame(w).info for w in HDLC_SEEDS if decode_frame(w).kind in (FrameKind.SNRM, FrameKind.UA)]
 PARAM_SEEDS += [HdlcParameters(2030, 1, 7, 7).encode(), HdlcParameters(0x10000, 5).encode(omit_defaults=True)]
 WRAPPER_SEEDS = [
     hx(value)
@@ -99,9 +97,7 @@ def _set_byte(rng: random.Random, data: bytes) -> bytes:
     if not data:
         return data
     out = bytearray(data)
-    out[rng.randrange(min(len(out), 12))] = rng.choice(
-        [0x00, 0x7E, 0xA0, 0xA8, 0xAF, 0xFF, rng.randrange(256)]
-    )
+    out[rng.randrange(min(len(out), 12))] = rng.choice([0x00, 0x7E, 0xA0, 0xA8, 0xAF, 0xFF, rng.randrange(256)])
     return bytes(out)
 
 
@@ -354,9 +350,7 @@ def test_hypothesis_hdlc(seed: bytes, junk: bytes, at: int, bit: int) -> None:
     ),
     st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7), st.binary(max_size=150)), max_size=8),
 )
-def test_hypothesis_server_frame_sequences(
-    frames: list[HdlcFrame], extras: list[tuple[int, int, bytes]]
-) -> None:
+def test_hypothesis_server_frame_sequences(frames: list[HdlcFrame], extras: list[tuple[int, int, bytes]]) -> None:
     """Sequences of well-formed frames in any order: the server state machine raises only DlmsError."""
     server = HdlcServerLink(SERVER)
     sequence = [HdlcFrame(SERVER, CLIENT, FrameKind.SNRM)]

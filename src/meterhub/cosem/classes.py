@@ -732,9 +732,7 @@ _DISCONNECT_TRANSITIONS: Final[
 }
 
 
-def disconnect_transition(
-    mode: ControlMode, state: ControlState, trigger: DisconnectTrigger
-) -> ControlState | None:
+def disconnect_transition(mode: ControlMode, state: ControlState, trigger: DisconnectTrigger) -> ControlState | None:
     """The state a disconnector in ``mode`` reaches from ``state`` on ``trigger``, or ``None`` when the
     Blue Book state diagram has no such transition in that mode (the request is refused or has no effect).
     ``output_state`` is ``True`` exactly in :attr:`ControlState.CONNECTED`.

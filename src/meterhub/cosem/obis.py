@@ -131,14 +131,10 @@ class Obis:
         if m := _REDUCED_RE.fullmatch(s):
             a, b, c, d, e, f = m.groups()
             c_value = _C_LETTERS[c] if c in _C_LETTERS else int(c)
-            return cls._from_groups(
-                text, [int(a), int(b), c_value, int(d), int(e), 255 if f is None else int(f)]
-            )
+            return cls._from_groups(text, [int(a), int(b), c_value, int(d), int(e), 255 if f is None else int(f)])
         if _HEX_RE.fullmatch(s):
             return cls.from_bytes(bytes.fromhex(s))
-        raise ObisError(
-            f"not an OBIS code: {text!r} (expected 1.0.1.8.0.255, 1-0:1.8.0[*255] or 12 hex digits)"
-        )
+        raise ObisError(f"not an OBIS code: {text!r} (expected 1.0.1.8.0.255, 1-0:1.8.0[*255] or 12 hex digits)")
 
     @classmethod
     def _from_groups(cls, text: str, groups: list[int]) -> Obis:

@@ -154,9 +154,7 @@ def _build_profile_generics() -> dict[Obis, ProfileGenericDefinition]:
         for b in o.MBUS_CHANNELS
     ]
     defs += [
-        ProfileGenericDefinition(
-            o.event_log(e), event_log_capture_objects(e), 0, EVENT_LOG_DEPTHS[o.event_log(e)]
-        )
+        ProfileGenericDefinition(o.event_log(e), event_log_capture_objects(e), 0, EVENT_LOG_DEPTHS[o.event_log(e)])
         for e in range(6)
     ]
     return {d.obis: d for d in defs}

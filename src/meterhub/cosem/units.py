@@ -266,8 +266,7 @@ class ScalerUnit:
         quotient, remainder = divmod(raw, divisor)
         if remainder:
             raise PrecisionError(
-                f"{raw} × 10^{self.scaler} {self.unit.symbol} "
-                f"is not a whole number of {self.base_unit.symbol}"
+                f"{raw} × 10^{self.scaler} {self.unit.symbol} is not a whole number of {self.base_unit.symbol}"
             )
         return quotient
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Final
 
-from meterhub.dlms import axdr
 from meterhub.dlms.axdr import (
     DoubleLongUnsigned,
     Integer,
@@ -245,7 +244,12 @@ class RangeDescriptor:
 
         return AccessSelection(
             1,
-            (cod(self.restricting_object), self.from_value, self.to_value, [cod(o) for o in self.selected_values]),
+            (
+                cod(self.restricting_object),
+                self.from_value,
+                self.to_value,
+                [cod(o) for o in self.selected_values],
+            ),
         )
 
     @classmethod
@@ -704,9 +708,7 @@ class ActionResponseNormal:
     return_data: Any = NO_DATA
 
     def encode(self) -> bytes:
-        return bytes((Tag.ACTION_RESPONSE, 1, self.invoke_id)) + _encode_action_response(
-            self.result, self.return_data
-        )
+        return bytes((Tag.ACTION_RESPONSE, 1, self.invoke_id)) + _encode_action_response(self.result, self.return_data)
 
 
 def _encode_action_response(result: ActionResult, return_data: Any) -> bytes:
@@ -1211,7 +1213,7 @@ def decode_xdlms(buf: bytes) -> XdlmsApdu:
         raise DecodeError(f"unknown APDU tag 0x{buf[0]:02X}")
     try:
         return fn(bytes(buf))
-    except (axdr.EncodeError, EncodeError) as exc:  # a decoded value out of its type's range
+    except EncodeError as exc:  # a decoded value out of its type's range
         raise DecodeError(str(exc)) from exc
 
 

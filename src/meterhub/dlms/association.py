@@ -632,9 +632,7 @@ class ServerAssociation:
         block = self._blocks.pop(0)
         self._block_number += 1
         last = not self._blocks
-        return self._wrap(
-            A.GetResponseWithDatablock(self._block_invoke_id, last, self._block_number, block).encode()
-        )
+        return self._wrap(A.GetResponseWithDatablock(self._block_invoke_id, last, self._block_number, block).encode())
 
     def reply_get_list(self, invoke_id: int, results: list[Any]) -> bytes:
         """Answer a :class:`GetListRequested`."""
@@ -679,7 +677,9 @@ class ServerAssociation:
                 self.rejected_apdus += 1
                 self._outgoing.append(
                     A.ExceptionResponse(
-                        A.StateError.SERVICE_NOT_ALLOWED, A.ServiceError.INVOCATION_COUNTER_ERROR, exc.expected
+                        A.StateError.SERVICE_NOT_ALLOWED,
+                        A.ServiceError.INVOCATION_COUNTER_ERROR,
+                        exc.expected,
                     ).encode()
                 )
                 return []
@@ -709,7 +709,10 @@ class ServerAssociation:
                 self._outgoing.append(
                     self._wrap(
                         A.GetResponseWithDatablock(
-                            apdu.invoke_id, True, apdu.block_number + 1, A.DataAccessResult.NO_LONG_GET_IN_PROGRESS
+                            apdu.invoke_id,
+                            True,
+                            apdu.block_number + 1,
+                            A.DataAccessResult.NO_LONG_GET_IN_PROGRESS,
                         ).encode()
                     )
                 )
@@ -790,7 +793,9 @@ class ServerAssociation:
         p = self.policy
         want = ApplicationContext.LN_CIPHERED if self._protection else ApplicationContext.LN
         if aarq.application_context != want:
-            return self._reject(aarq.application_context, AcseServiceUserDiagnostic.APPLICATION_CONTEXT_NAME_NOT_SUPPORTED)
+            return self._reject(
+                aarq.application_context, AcseServiceUserDiagnostic.APPLICATION_CONTEXT_NAME_NOT_SUPPORTED
+            )
         mechanism = aarq.mechanism or Mechanism.NONE
         if mechanism != p.authentication:
             diag = (
@@ -848,9 +853,7 @@ class ServerAssociation:
                 response,
             ).encode()
         self.state = State.ASSOCIATED
-        return Aare(
-            want, AssociationResult.ACCEPTED, 0, 1, title, aarq.mechanism, None, response
-        ).encode()
+        return Aare(want, AssociationResult.ACCEPTED, 0, 1, title, aarq.mechanism, None, response).encode()
 
     def _on_hls(self, apdu: A.XdlmsApdu) -> list[Event]:
         ok = (

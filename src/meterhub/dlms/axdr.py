@@ -893,7 +893,7 @@ def _decode_uniform_rows(buf: bytes, pos: int, n: int) -> tuple[list[Any], int] 
         if buf[pos + offset : end : size] != bytes((octet,)) * n:
             return None
     unpacked = list(layout.codec.iter_unpack(buf[pos:end]))
-    new = int.__new__
+    new: Callable[[type, Any], Any] = int.__new__
     columns: list[list[Any]] = []
     for i, cls in enumerate(layout.classes):
         col = [r[i] for r in unpacked]
@@ -902,7 +902,8 @@ def _decode_uniform_rows(buf: bytes, pos: int, n: int) -> tuple[list[Any], int] 
         elif isinstance(cls, type) and issubclass(cls, _TypedInt):
             columns.append([new(cls, v) for v in col])
         else:
-            columns.append([cls(v) for v in col])
+            convert: Callable[[Any], Any] = cls
+            columns.append([convert(v) for v in col])
     return [tuple(row) for row in zip(*columns, strict=True)], end
 
 

@@ -823,9 +823,7 @@ class _HdlcLink:
         ):
             return
         info, segmented = self._tx.popleft()
-        self._send(
-            self._frame(FrameKind.I, send_seq=self._vs, recv_seq=self._vr, segmented=segmented, info=info)
-        )
+        self._send(self._frame(FrameKind.I, send_seq=self._vs, recv_seq=self._vr, segmented=segmented, info=info))
         self._vs = (self._vs + 1) % 8
         self._unacked = True
         self._tx_mid_message = segmented
@@ -844,8 +842,7 @@ class _HdlcLink:
             raise ProtocolError("I-frame received while our segmented APDU is in transfer (expected RR)")
         if len(frame.info) > self.params.max_info_rx:
             raise ProtocolError(
-                f"information field of {len(frame.info)} bytes exceeds the negotiated "
-                f"{self.params.max_info_rx}"
+                f"information field of {len(frame.info)} bytes exceeds the negotiated {self.params.max_info_rx}"
             )
         if len(self._rx) + len(frame.info) > self.max_message:
             raise ProtocolError(f"reassembled APDU exceeds {self.max_message} bytes")
