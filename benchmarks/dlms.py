@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from meterhub.dlms import apdu as A
-from meterhub.dlms.axdr import DateTime, DoubleLongUnsigned, Unsigned
+from meterhub.dlms.axdr import DateTime, DoubleLongUnsigned, Unsigned, datetime_from_octets
 from meterhub.dlms.security import CipherKeys, InvocationCounterGuard, decrypt, encrypt
 
 EK = bytes.fromhex("000102030405060708090A0B0C0D0E0F")
@@ -58,7 +58,7 @@ def one_round(keys: CipherKeys, rows: list[tuple[Any, ...]], counter: int, guard
     guard.accept(METER_TITLE, clear.invocation_counter)
     response = A.decode_xdlms(clear.plaintext)
     assert isinstance(response, A.GetResponseNormal)
-    decoded = [(DateTime.from_bytes(r[0]).to_datetime(), *r[1:]) for r in response.result]
+    decoded = [(datetime_from_octets(r[0]), *r[1:]) for r in response.result]
     return len(decoded)
 
 

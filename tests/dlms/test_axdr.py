@@ -1,0 +1,42 @@
+"""A-XDR unit tests: date-time conversions (winter/summer, unspecified fields) and the fast clock path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from meterhub.dlms.axdr import DateTime, datetime_from_octets
+from meterhub.dlms.errors import DecodeError
+
+LUX = ZoneInfo("Europe/Luxembourg")
+
+
+def test_deviation_convention_cet_cest() -> None:
+    winter = DateTime.from_datetime(dt.datetime(2026, 11, 24, 10, tzinfo=LUX))
+    assert winter.deviation == -60 and winter.clock_status == 0x00
+    summer = DateTime.from_datetime(dt.datetime(2026, 7, 1, 12, tzinfo=LUX))
+    assert summer.deviation == -120 and summer.clock_status == 0x80
+    assert summer.to_bytes().hex().upper() == "07EA0701030C000000FF8880"  # the get_clock_public vector
+
+
+@given(st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2099, 12, 31), timezones=st.just(LUX)))
+def test_fast_path_equals_object_path(when: dt.datetime) -> None:
+    when = when.replace(microsecond=when.microsecond // 10_000 * 10_000)
+    octets = DateTime.from_datetime(when).to_bytes()
+    assert datetime_from_octets(octets) == DateTime.from_bytes(octets).to_datetime() == when
+    assert datetime_from_octets(octets).utcoffset() == when.utcoffset()
+
+
+def test_unspecified_deviation_is_utc_and_bad_dates_are_decode_errors() -> None:
+    octets = DateTime(2026, 11, 24, 0xFF, 10, 0, 0, 0xFF).to_bytes()
+    assert datetime_from_octets(octets) == dt.datetime(2026, 11, 24, 10, tzinfo=dt.UTC)
+    with pytest.raises(DecodeError):
+        datetime_from_octets(DateTime(2026, 13, 1, 1, 0, 0, 0, 0, 0, 0).to_bytes())
+    with pytest.raises(DecodeError):
+        datetime_from_octets(DateTime(2026, 1, 1, 1, 0, 0, 0, 0, 5000, 0).to_bytes())
+    with pytest.raises(DecodeError):
+        datetime_from_octets(b"\x07\xea")
