@@ -1,0 +1,300 @@
+"""The ingest interface the head-end writes through (DESIGN §6): load-profile readings → interval blocks.
+
+The head-end reads a channel's load profile as *cumulative* register values at interval ends (plus one row
+before the window, so the first slot's consumption is known) and hands them to :meth:`IngestService.ingest_profile`
+or, batched over many meters, :meth:`IngestService.ingest_many`. Ingest turns consecutive readings exactly
+``interval_s`` apart into slot consumptions (deltas) and merges them into the current version of each affected
+Europe/Luxembourg day:
+
+* a slot is ``measured`` when both its start and end readings are in the batch; a negative delta is stored but
+  marked ``suspect`` (rule ``NEGATIVE_DELTA``); slots without both ends are left as they were (``missing``
+  in a new block);
+* merge rule per slot, for a slot the batch measured: the new value is taken if the current one is
+  ``missing`` or ``estimated``, or if its value differs — unless the current one is ``edited`` (a manual edit
+  outlives re-reads). An equal value keeps the current quality (a ``validated`` or ``suspect`` verdict of VEE
+  is not undone by reading the same number again);
+* a day whose merged block differs from its current version gets a NEW version (append-only; versions are
+  never updated); an unchanged day writes nothing, so re-ingesting the same readings is idempotent (the
+  head-end's crash-and-restart relies on it);
+* readings at local midnight are also stored as ``register_read`` kind ``daily`` (duplicates ignored).
+
+Each call is one write transaction. :meth:`IngestService.gaps` lists the UTC windows the head-end should
+re-read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+import sqlalchemy as sa
+
+from meterhub.mdm.quality import MEASURED, SUSPECT_NEGATIVE, Quality, codes
+from meterhub.store import db
+from meterhub.store.intervals import (
+    Int64Array,
+    UInt8Array,
+    day_bounds_epoch,
+    day_range,
+    from_epoch,
+    local_day_of_epoch,
+    to_epoch,
+)
+
+Reading = tuple[datetime, int]
+
+
+class IngestError(ValueError):
+    """A batch the ingest refuses: unknown channel, naive or misaligned timestamps, contradictory readings."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What one ingest call did. ``days_touched`` counts (channel, local day) pairs the batch had slots for;
+    ``versions_written`` those among them whose block changed; slot counts are of the batch itself."""
+
+    days_touched: int = 0
+    versions_written: int = 0
+    measured_slots: int = 0
+    suspect_slots: int = 0
+    daily_reads: int = 0
+
+    def __add__(self, other: IngestResult) -> IngestResult:
+        return IngestResult(
+            self.days_touched + other.days_touched,
+            self.versions_written + other.versions_written,
+            self.measured_slots + other.measured_slots,
+            self.suspect_slots + other.suspect_slots,
+            self.daily_reads + other.daily_reads,
+        )
+
+
+@dataclass(slots=True)
+class _DayUpdate:
+    channel_id: int
+    day: date
+    values: Int64Array
+    quality: UInt8Array  # 0 (missing) where the batch has nothing
+
+
+def _readings_arrays(readings: Sequence[Reading], interval_s: int) -> tuple[Int64Array, Int64Array]:
+    """Sorted, de-duplicated epoch times and values; refuses naive, misaligned or contradictory readings."""
+    if not readings:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    try:
+        ts = np.fromiter((to_epoch(t) for t, _ in readings), dtype=np.int64, count=len(readings))
+    except ValueError as exc:
+        raise IngestError(str(exc)) from None
+    vs = np.fromiter((v for _, v in readings), dtype=np.int64, count=len(readings))
+    if (ts % interval_s).any():
+        bad = int(ts[(ts % interval_s) != 0][0])
+        raise IngestError(f"reading at {from_epoch(bad).isoformat()} is not aligned to {interval_s} s")
+    order = np.argsort(ts, kind="stable")
+    ts, vs = ts[order], vs[order]
+    if ts.size > 1:
+        dup = ts[1:] == ts[:-1]
+        if dup.any():
+            if (vs[1:][dup] != vs[:-1][dup]).any():
+                raise IngestError("two different readings for the same instant in one batch")
+            keep = np.concatenate(([True], ~dup))
+            ts, vs = ts[keep], vs[keep]
+    return ts, vs
+
+
+def _day_updates(channel_id: int, ts: Int64Array, vs: Int64Array, interval_s: int) -> list[_DayUpdate]:
+    """Split the batch's measured slots into per-local-day value/quality arrays."""
+    if ts.size < 2:
+        return []
+    pair = (ts[1:] - ts[:-1]) == interval_s
+    starts = ts[:-1][pair]
+    if starts.size == 0:
+        return []
+    deltas = (vs[1:] - vs[:-1])[pair]
+    qual = np.where(deltas < 0, np.uint8(SUSPECT_NEGATIVE), np.uint8(MEASURED)).astype(np.uint8)
+    out: list[_DayUpdate] = []
+    day = local_day_of_epoch(int(starts[0]))
+    last = int(starts[-1])
+    while True:
+        lo_t, hi_t = day_bounds_epoch(day)
+        lo, hi = np.searchsorted(starts, [lo_t, hi_t])
+        if hi > lo:
+            n = (hi_t - lo_t) // interval_s
+            idx = (starts[lo:hi] - lo_t) // interval_s
+            values = np.zeros(n, np.int64)
+            quality = np.zeros(n, np.uint8)
+            values[idx] = deltas[lo:hi]
+            quality[idx] = qual[lo:hi]
+            out.append(_DayUpdate(channel_id, day, values, quality))
+        if hi_t > last:
+            return out
+        day += timedelta(days=1)
+
+
+def _merge(current: db.IntervalBlock | None, update: _DayUpdate) -> tuple[Int64Array, UInt8Array] | None:
+    """The merged day, or None if it equals the current version."""
+    new_present = update.quality != Quality.MISSING
+    if current is None:
+        return update.values, update.quality
+    if current.slots != update.values.size:
+        raise IngestError(
+            f"block {update.channel_id}/{update.day} has {current.slots} slots, expected {update.values.size}"
+        )
+    cur_code = codes(current.quality)
+    take = (
+        new_present
+        & (cur_code != Quality.EDITED)
+        & ((cur_code == Quality.MISSING) | (cur_code == Quality.ESTIMATED) | (current.values != update.values))
+    )
+    if not take.any():
+        return None
+    values = current.values.copy()
+    quality = current.quality.copy()
+    values[take] = update.values[take]
+    quality[take] = update.quality[take]
+    if np.array_equal(values, current.values) and np.array_equal(quality, current.quality):
+        return None
+    return values, quality
+
+
+class IngestService:
+    """Turns head-end load-profile reads into versioned interval blocks and daily register reads."""
+
+    def __init__(self, store: db.Store) -> None:
+        self.store = store
+        self._intervals: dict[int, int] = {}
+
+    def _interval_map(self, conn: sa.Connection, channel_ids: Sequence[int]) -> dict[int, int]:
+        unknown = [c for c in set(channel_ids) if c not in self._intervals]
+        if unknown:
+            self._intervals.update(db.channel_intervals(conn, unknown))
+            missing = [c for c in unknown if c not in self._intervals]
+            if missing:
+                raise IngestError(f"unknown channel(s) {sorted(missing)[:10]}")
+        return self._intervals
+
+    def ingest_profile(self, channel_id: int, readings: Sequence[Reading], source: str = "hes") -> IngestResult:
+        """Ingest one channel's cumulative readings at interval ends (UTC-aware, aligned) in one transaction."""
+        return self.ingest_many([(channel_id, readings)], source)
+
+    def ingest_many(self, batches: Sequence[tuple[int, Sequence[Reading]]], source: str = "hes") -> IngestResult:
+        """Ingest many channels' readings in ONE transaction (a channel may appear more than once)."""
+        with self.store.write() as conn:
+            return self._ingest(conn, batches, source)
+
+    def _ingest(
+        self, conn: sa.Connection, batches: Sequence[tuple[int, Sequence[Reading]]], source: str
+    ) -> IngestResult:
+        intervals = self._interval_map(conn, [cid for cid, _ in batches])
+        updates: list[_DayUpdate] = []
+        reads: list[db.RegisterRead] = []
+        measured = suspect = 0
+        for channel_id, readings in batches:
+            interval_s = intervals[channel_id]
+            ts, vs = _readings_arrays(readings, interval_s)
+            if ts.size == 0:
+                continue
+            reads += _midnight_reads(channel_id, ts, vs, source)
+            for upd in _day_updates(channel_id, ts, vs, interval_s):
+                codes_ = codes(upd.quality)
+                measured += int((codes_ == Quality.MEASURED).sum())
+                suspect += int((codes_ == Quality.SUSPECT).sum())
+                updates.append(upd)
+        # several batches of one channel may touch the same day: fold them in order (later wins per slot)
+        folded: dict[tuple[int, date], _DayUpdate] = {}
+        for upd in updates:
+            key = (upd.channel_id, upd.day)
+            prev = folded.get(key)
+            if prev is None:
+                folded[key] = upd
+            else:
+                present = upd.quality != Quality.MISSING
+                prev.values[present] = upd.values[present]
+                prev.quality[present] = upd.quality[present]
+        current = self._current(conn, list(folded.values()))
+        new_blocks: list[db.NewBlock] = []
+        for key, upd in folded.items():
+            cur = current.get(key)
+            merged = _merge(cur, upd)
+            if merged is not None:
+                version = 1 if cur is None else cur.version + 1
+                new_blocks.append(db.NewBlock(upd.channel_id, upd.day, version, merged[0], merged[1], source))
+        db.insert_blocks(conn, new_blocks)
+        daily = db.add_register_reads(conn, reads)
+        return IngestResult(len(folded), len(new_blocks), measured, suspect, daily)
+
+    @staticmethod
+    def _current(conn: sa.Connection, updates: Sequence[_DayUpdate]) -> dict[tuple[int, date], db.IntervalBlock]:
+        if not updates:
+            return {}
+        day_from = min(u.day for u in updates)
+        day_to = max(u.day for u in updates)
+        wanted = {(u.channel_id, u.day) for u in updates}
+        blocks = db.current_blocks(conn, [u.channel_id for u in updates], day_from, day_to)
+        return {(b.channel_id, b.local_day): b for b in blocks if (b.channel_id, b.local_day) in wanted}
+
+    def gaps(
+        self, channel_id: int, day_from: date, day_to: date, *, until: datetime | None = None
+    ) -> list[tuple[datetime, datetime]]:
+        """UTC windows ``[start, end)`` of missing slots in the current blocks of ``day_from..day_to`` (local
+        days, inclusive), whole days without a block included, merged into contiguous ranges and clipped at
+        ``until`` if given (the head-end cannot re-read the future)."""
+        with self.store.read() as conn:
+            interval_s = self._interval_map(conn, [channel_id])[channel_id]
+            blocks = {b.local_day: b for b in db.current_blocks(conn, [channel_id], day_from, day_to)}
+        limit = None if until is None else to_epoch(until)
+        ranges: list[list[int]] = []
+        for day in day_range(day_from, day_to):
+            start, end = day_bounds_epoch(day)
+            block = blocks.get(day)
+            if block is None:
+                spans = [(start, end)]
+            else:
+                missing = codes(block.quality) == Quality.MISSING
+                spans = _runs(missing, start, interval_s)
+            for a, b in spans:
+                if limit is not None:
+                    b = min(b, limit)
+                if b <= a:
+                    continue
+                if ranges and ranges[-1][1] == a:
+                    ranges[-1][1] = b
+                else:
+                    ranges.append([a, b])
+        return [(from_epoch(a), from_epoch(b)) for a, b in ranges]
+
+
+def _runs(mask: npt.NDArray[np.bool_], start: int, interval_s: int) -> list[tuple[int, int]]:
+    """Epoch ``[a, b)`` spans of the True runs of ``mask`` (slot i starts at ``start + i·interval_s``)."""
+    if not mask.any():
+        return []
+    edges = np.diff(np.concatenate(([0], mask.view(np.int8), [0])))
+    begins = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    return [(start + int(b) * interval_s, start + int(e) * interval_s) for b, e in zip(begins, ends, strict=True)]
+
+
+def _midnight_reads(channel_id: int, ts: Int64Array, vs: Int64Array, source: str) -> list[db.RegisterRead]:
+    """Readings at local midnight, as daily register reads."""
+    out: list[db.RegisterRead] = []
+    # local midnight is a whole UTC hour (+1 h / +2 h offsets): only hour-aligned readings can qualify
+    for i in np.flatnonzero(ts % 3600 == 0).tolist():
+        t = int(ts[i])
+        if day_bounds_epoch(local_day_of_epoch(t))[0] == t:
+            out.append(db.RegisterRead(channel_id, from_epoch(t), "daily", int(vs[i]), source))
+    return out
+
+
+def day_totals(store: db.Store, channel_id: int, day_from: date, day_to: date) -> dict[date, tuple[int, int]]:
+    """``{day: (sum of values, number of non-missing slots)}`` over the current blocks (a convenience for
+    reports and tests)."""
+    out: dict[date, tuple[int, int]] = {}
+    for b in store.current_blocks([channel_id], day_from, day_to):
+        present = codes(b.quality) != Quality.MISSING
+        out[b.local_day] = (int(b.values[present].sum()), int(present.sum()))
+    return out
+
+
+__all__ = ["IngestError", "IngestResult", "IngestService", "Reading", "day_totals"]

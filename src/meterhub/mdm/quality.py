@@ -1,0 +1,71 @@
+"""Per-value quality codes of interval data (DESIGN §3).
+
+A quality byte is ``code | detail << 3``: the low three bits are a :class:`Quality` code and the upper five
+bits say *how* — the :class:`EstimationMethod` of an estimated value, or the :class:`SuspectRule` a suspect
+value failed. ``missing`` is 0 so a fresh array of zeros is "nothing read yet". Manual edits carry their reason
+on the block version (``interval_block.reason``), not per value.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+import numpy.typing as npt
+
+CODE_MASK = 0x07
+DETAIL_SHIFT = 3
+
+
+class Quality(IntEnum):
+    """The quality of one interval value (low three bits of the quality byte)."""
+
+    MISSING = 0
+    MEASURED = 1
+    VALIDATED = 2
+    ESTIMATED = 3
+    EDITED = 4
+    SUSPECT = 5
+
+
+class EstimationMethod(IntEnum):
+    """Detail of an ``estimated`` value."""
+
+    UNSPECIFIED = 0
+    INTERPOLATION = 1
+    PROFILE = 2
+    PROXY_DAY = 3
+    REGISTER_PRORATED = 4
+
+
+class SuspectRule(IntEnum):
+    """Detail of a ``suspect`` value: the rule it failed (validation adds more)."""
+
+    UNSPECIFIED = 0
+    NEGATIVE_DELTA = 1
+
+
+def quality_byte(code: Quality, detail: int = 0) -> int:
+    """Compose a quality byte from a code and its 0..31 detail."""
+    if not 0 <= detail < 32:
+        raise ValueError(f"quality detail {detail} outside 0..31")
+    return int(code) | detail << DETAIL_SHIFT
+
+
+def quality_code(q: int) -> Quality:
+    """The :class:`Quality` of a quality byte."""
+    return Quality(q & CODE_MASK)
+
+
+def quality_detail(q: int) -> int:
+    """The detail (method or rule) of a quality byte."""
+    return q >> DETAIL_SHIFT
+
+
+def codes(q: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """The code part of an array of quality bytes."""
+    return q & np.uint8(CODE_MASK)
+
+
+MEASURED = quality_byte(Quality.MEASURED)
+SUSPECT_NEGATIVE = quality_byte(Quality.SUSPECT, SuspectRule.NEGATIVE_DELTA)

@@ -1,0 +1,803 @@
+"""The store: one SQLAlchemy engine, the schema migrated to head, and small typed data-access operations.
+
+SQLite is the default backend (a data directory holds ``meterhub.sqlite``, WAL journal, ``synchronous=NORMAL``,
+foreign keys on, a busy timeout). Everything here is SQLAlchemy Core and portable: the few dialect-specific
+statements (insert-or-ignore, upsert … RETURNING) are chosen by :func:`insert_for`, which knows SQLite and
+PostgreSQL.
+
+Transactions: :meth:`Store.write` opens a write transaction — on SQLite ``BEGIN IMMEDIATE``, so a
+read-then-write transaction (ingest reads the current block version, then appends the next) holds the write
+lock from its first statement and can neither interleave with another writer nor fail on a stale snapshot.
+:meth:`Store.read` opens a plain (deferred) transaction: a consistent snapshot that does not block writers.
+Block-level operations are module functions taking a ``Connection`` so that a caller (the MDM ingest) can
+compose several in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.dialects import postgresql, sqlite
+
+from meterhub.store import schema as t
+from meterhub.store.intervals import Int64Array, UInt8Array, pack_quality, pack_values, unpack_quality, unpack_values
+
+DB_FILE = "meterhub.sqlite"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_WRITE = "meterhub_write"
+_IN_CHUNK = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def insert_for(conn: sa.Connection, table: sa.Table) -> Any:
+    """A dialect insert supporting ``on_conflict_do_nothing`` / ``on_conflict_do_update`` (SQLite, PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no upsert support for dialect {conn.dialect.name}")
+
+
+def _insert_id(conn: sa.Connection, stmt: sa.Insert) -> int:
+    key = conn.execute(stmt).inserted_primary_key
+    if key is None:
+        raise RuntimeError("insert returned no primary key")
+    return int(key[0])
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for i in range(0, len(ids), _IN_CHUNK):
+        yield ids[i : i + _IN_CHUNK]
+
+
+# --------------------------------------------------------------------------------------------- row types
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    id: int
+    kind: str
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Concentrator:
+    id: int
+    dso_id: int
+    code: str
+    host: str
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
+class MeteringPoint:
+    id: int
+    ean: str
+    dso_id: int
+    grid_area: str | None
+    address: str | None
+    postcode: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Meter:
+    id: int
+    serial: str
+    dso_id: int
+    model: str
+    firmware: str
+    medium: str
+    parent_meter_id: int | None
+    mbus_channel: int | None
+    concentrator_id: int | None
+    host: str | None
+    port: int | None
+    wport: int | None
+    system_title: str | None
+    installed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    id: int
+    meter_id: int
+    obis: str
+    medium: str
+    unit: str
+    scaler: int
+    interval_s: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class IntervalBlock:
+    """One version of one channel's local day: unpacked values (int64) and quality bytes (uint8)."""
+
+    channel_id: int
+    local_day: date
+    version: int
+    slots: int
+    values: Int64Array
+    quality: UInt8Array
+    created_at: datetime
+    source: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewBlock:
+    """A block version to append (see :func:`insert_blocks`)."""
+
+    channel_id: int
+    local_day: date
+    version: int
+    values: Int64Array
+    quality: UInt8Array
+    source: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterRead:
+    channel_id: int
+    read_at: datetime
+    kind: str
+    value: int
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class MeterEvent:
+    meter_id: int
+    occurred_at: datetime
+    log: str
+    code: int
+    severity: str = "info"
+    channel: int | None = None
+    received_at: datetime | None = None
+    id: int | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadJob:
+    id: int
+    meter_id: int
+    kind: str
+    window_from: datetime | None
+    window_to: datetime | None
+    state: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime
+    updated_at: datetime
+
+
+def _rows(cls: Any, result: Iterable[sa.Row[Any]]) -> list[Any]:
+    return [cls(**row._mapping) for row in result]
+
+
+# --------------------------------------------------------------------------------------------- block functions
+
+
+def _block(row: sa.Row[Any]) -> IntervalBlock:
+    m = row._mapping
+    slots = int(m["slots"])
+    return IntervalBlock(
+        channel_id=m["channel_id"],
+        local_day=m["local_day"],
+        version=m["version"],
+        slots=slots,
+        values=unpack_values(m["values"], slots),
+        quality=unpack_quality(m["quality"], slots),
+        created_at=m["created_at"],
+        source=m["source"],
+        reason=m["reason"],
+    )
+
+
+def current_blocks(
+    conn: sa.Connection, channel_ids: Sequence[int], day_from: date, day_to: date
+) -> list[IntervalBlock]:
+    """The current (highest) version of every block of ``channel_ids`` from ``day_from`` to ``day_to``
+    inclusive, ordered by (channel, day). Days without any block are simply absent."""
+    b = t.interval_block
+    out: list[IntervalBlock] = []
+    for chunk in _chunks(sorted(set(channel_ids))):
+        latest = (
+            sa.select(b.c.channel_id, b.c.local_day, sa.func.max(b.c.version).label("version"))
+            .where(b.c.channel_id.in_(chunk), b.c.local_day >= day_from, b.c.local_day <= day_to)
+            .group_by(b.c.channel_id, b.c.local_day)
+            .subquery()
+        )
+        q = (
+            sa.select(b)
+            .join(
+                latest,
+                sa.and_(
+                    b.c.channel_id == latest.c.channel_id,
+                    b.c.local_day == latest.c.local_day,
+                    b.c.version == latest.c.version,
+                ),
+            )
+            .order_by(b.c.channel_id, b.c.local_day)
+        )
+        out.extend(_block(row) for row in conn.execute(q))
+    return out
+
+
+def block_versions(conn: sa.Connection, channel_id: int, day: date) -> list[IntervalBlock]:
+    """Every version of one block, oldest first."""
+    b = t.interval_block
+    q = sa.select(b).where(b.c.channel_id == channel_id, b.c.local_day == day).order_by(b.c.version)
+    return [_block(row) for row in conn.execute(q)]
+
+
+def insert_blocks(conn: sa.Connection, blocks: Sequence[NewBlock], *, now: datetime | None = None) -> None:
+    """Append block versions (never updates: a clash on (channel, day, version) raises IntegrityError)."""
+    if not blocks:
+        return
+    created = now or _now()
+    conn.execute(
+        t.interval_block.insert(),
+        [
+            {
+                "channel_id": nb.channel_id,
+                "local_day": nb.local_day,
+                "version": nb.version,
+                "slots": int(nb.values.size),
+                "values": pack_values(nb.values),
+                "quality": pack_quality(nb.quality),
+                "created_at": created,
+                "source": nb.source,
+                "reason": nb.reason,
+            }
+            for nb in blocks
+        ],
+    )
+
+
+def channel_intervals(conn: sa.Connection, channel_ids: Sequence[int]) -> dict[int, int]:
+    """``{channel_id: interval_s}`` for the channels that exist."""
+    c = t.channel
+    out: dict[int, int] = {}
+    for chunk in _chunks(sorted(set(channel_ids))):
+        out.update(
+            (row.id, row.interval_s) for row in conn.execute(sa.select(c.c.id, c.c.interval_s).where(c.c.id.in_(chunk)))
+        )
+    return out
+
+
+def add_register_reads(conn: sa.Connection, reads: Sequence[RegisterRead]) -> int:
+    """Insert register reads, ignoring ones already stored for (channel, read_at, kind); returns rows inserted."""
+    if not reads:
+        return 0
+    stmt = insert_for(conn, t.register_read).on_conflict_do_nothing()
+    result = conn.execute(
+        stmt,
+        [
+            {"channel_id": r.channel_id, "read_at": r.read_at, "kind": r.kind, "value": r.value, "source": r.source}
+            for r in reads
+        ],
+    )
+    return max(int(result.rowcount), 0)
+
+
+# --------------------------------------------------------------------------------------------- the store
+
+
+class Store:
+    """A database holding the meterhub schema. Create with :meth:`open`."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    # ---- lifecycle
+
+    @classmethod
+    def open(cls, url: str | Path, *, migrate: bool = True) -> Store:
+        """Open ``url`` (an SQLAlchemy URL, or a data directory → ``sqlite:///DIR/meterhub.sqlite``) and
+        migrate it to the newest schema (Alembic ``upgrade head``)."""
+        if isinstance(url, Path) or "://" not in url:
+            directory = Path(url)
+            directory.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{directory.resolve() / DB_FILE}"
+        engine = sa.create_engine(url)
+        if engine.dialect.name == "sqlite":
+            _configure_sqlite(engine)
+        store = cls(engine)
+        if migrate:
+            store.upgrade()
+        return store
+
+    def alembic_config(self) -> Config:
+        """An Alembic configuration built in code (no alembic.ini): script location = the packaged migrations."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.set_main_option("sqlalchemy.url", self.engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+        return cfg
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Run the Alembic migrations up to ``revision`` in one write transaction."""
+        cfg = self.alembic_config()
+        with self.write() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """A write transaction (SQLite: ``BEGIN IMMEDIATE``); commits on success, rolls back on error."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        """A read transaction (a consistent snapshot)."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    # ---- parties
+
+    def add_party(self, kind: t.PartyKind, code: str, name: str) -> int:
+        with self.write() as conn:
+            return _insert_id(conn, t.party.insert().values(kind=kind, code=code, name=name))
+
+    def add_dso(self, code: str, name: str) -> int:
+        return self.add_party("dso", code, name)
+
+    def list_parties(self, kind: t.PartyKind | None = None) -> list[Party]:
+        q = sa.select(t.party).order_by(t.party.c.id)
+        if kind is not None:
+            q = q.where(t.party.c.kind == kind)
+        with self.read() as conn:
+            return _rows(Party, conn.execute(q))
+
+    def party_by_code(self, kind: t.PartyKind, code: str) -> Party | None:
+        q = sa.select(t.party).where(t.party.c.kind == kind, t.party.c.code == code)
+        with self.read() as conn:
+            row = conn.execute(q).first()
+        return None if row is None else Party(**row._mapping)
+
+    # ---- concentrators, metering points, meters, installations, channels
+
+    def add_concentrator(self, dso_id: int, code: str, host: str, port: int) -> int:
+        stmt = t.concentrator.insert().values(dso_id=dso_id, code=code, host=host, port=port)
+        with self.write() as conn:
+            return _insert_id(conn, stmt)
+
+    def list_concentrators(self, dso_id: int | None = None) -> list[Concentrator]:
+        q = sa.select(t.concentrator).order_by(t.concentrator.c.id)
+        if dso_id is not None:
+            q = q.where(t.concentrator.c.dso_id == dso_id)
+        with self.read() as conn:
+            return _rows(Concentrator, conn.execute(q))
+
+    def add_metering_point(
+        self,
+        ean: str,
+        dso_id: int,
+        *,
+        grid_area: str | None = None,
+        address: str | None = None,
+        postcode: str | None = None,
+    ) -> int:
+        stmt = t.metering_point.insert().values(
+            ean=ean, dso_id=dso_id, grid_area=grid_area, address=address, postcode=postcode
+        )
+        with self.write() as conn:
+            return _insert_id(conn, stmt)
+
+    def list_metering_points(self, dso_id: int | None = None) -> list[MeteringPoint]:
+        q = sa.select(t.metering_point).order_by(t.metering_point.c.id)
+        if dso_id is not None:
+            q = q.where(t.metering_point.c.dso_id == dso_id)
+        with self.read() as conn:
+            return _rows(MeteringPoint, conn.execute(q))
+
+    def add_meter(
+        self,
+        serial: str,
+        dso_id: int,
+        *,
+        model: str,
+        firmware: str,
+        medium: t.Medium = "electricity",
+        parent_meter_id: int | None = None,
+        mbus_channel: int | None = None,
+        concentrator_id: int | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        wport: int | None = None,
+        system_title: str | bytes | None = None,
+        installed_at: datetime | None = None,
+    ) -> int:
+        """Add a meter; ``system_title`` as 8 bytes or 16 hex digits (stored as lower-case hex)."""
+        if isinstance(system_title, bytes):
+            system_title = system_title.hex()
+        if system_title is not None and len(bytes.fromhex(system_title)) != 8:
+            raise ValueError(f"system title must be 8 bytes, got {system_title!r}")
+        stmt = t.meter.insert().values(
+            serial=serial,
+            dso_id=dso_id,
+            model=model,
+            firmware=firmware,
+            medium=medium,
+            parent_meter_id=parent_meter_id,
+            mbus_channel=mbus_channel,
+            concentrator_id=concentrator_id,
+            host=host,
+            port=port,
+            wport=wport,
+            system_title=None if system_title is None else system_title.lower(),
+            installed_at=installed_at,
+        )
+        with self.write() as conn:
+            return _insert_id(conn, stmt)
+
+    def get_meter(self, meter_id: int) -> Meter | None:
+        with self.read() as conn:
+            row = conn.execute(sa.select(t.meter).where(t.meter.c.id == meter_id)).first()
+        return None if row is None else Meter(**row._mapping)
+
+    def meter_by_serial(self, serial: str) -> Meter | None:
+        with self.read() as conn:
+            row = conn.execute(sa.select(t.meter).where(t.meter.c.serial == serial)).first()
+        return None if row is None else Meter(**row._mapping)
+
+    def list_meters(
+        self,
+        *,
+        dso_id: int | None = None,
+        concentrator_id: int | None = None,
+        parent_meter_id: int | None = None,
+        medium: t.Medium | None = None,
+    ) -> list[Meter]:
+        m = t.meter
+        q = sa.select(m).order_by(m.c.id)
+        for col, value in (
+            (m.c.dso_id, dso_id),
+            (m.c.concentrator_id, concentrator_id),
+            (m.c.parent_meter_id, parent_meter_id),
+            (m.c.medium, medium),
+        ):
+            if value is not None:
+                q = q.where(col == value)
+        with self.read() as conn:
+            return _rows(Meter, conn.execute(q))
+
+    def install(
+        self, metering_point_id: int, meter_id: int, valid_from: datetime, valid_to: datetime | None = None
+    ) -> int:
+        stmt = t.installation.insert().values(
+            metering_point_id=metering_point_id, meter_id=meter_id, valid_from=valid_from, valid_to=valid_to
+        )
+        with self.write() as conn:
+            return _insert_id(conn, stmt)
+
+    def add_channel(
+        self, meter_id: int, obis: str, *, unit: str, interval_s: int, medium: t.Medium = "electricity", scaler: int = 0
+    ) -> int:
+        if interval_s <= 0 or 3600 % interval_s:
+            raise ValueError(f"interval_s must divide one hour, got {interval_s}")
+        stmt = t.channel.insert().values(
+            meter_id=meter_id, obis=obis, medium=medium, unit=unit, scaler=scaler, interval_s=interval_s
+        )
+        with self.write() as conn:
+            return _insert_id(conn, stmt)
+
+    def add_channels(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Bulk-add channels: mappings with meter_id, obis, medium, unit, scaler, interval_s."""
+        if rows:
+            with self.write() as conn:
+                conn.execute(t.channel.insert(), list(rows))
+
+    def get_channel(self, channel_id: int) -> Channel | None:
+        with self.read() as conn:
+            row = conn.execute(sa.select(t.channel).where(t.channel.c.id == channel_id)).first()
+        return None if row is None else Channel(**row._mapping)
+
+    def list_channels(self, meter_ids: Sequence[int] | None = None) -> list[Channel]:
+        c = t.channel
+        with self.read() as conn:
+            if meter_ids is None:
+                return _rows(Channel, conn.execute(sa.select(c).order_by(c.c.id)))
+            out: list[Channel] = []
+            for chunk in _chunks(sorted(set(meter_ids))):
+                out += _rows(Channel, conn.execute(sa.select(c).where(c.c.meter_id.in_(chunk)).order_by(c.c.id)))
+            return out
+
+    # ---- interval blocks and register reads
+
+    def current_blocks(self, channel_ids: Sequence[int], day_from: date, day_to: date) -> list[IntervalBlock]:
+        """See :func:`current_blocks`."""
+        with self.read() as conn:
+            return current_blocks(conn, channel_ids, day_from, day_to)
+
+    def block_versions(self, channel_id: int, day: date) -> list[IntervalBlock]:
+        with self.read() as conn:
+            return block_versions(conn, channel_id, day)
+
+    def register_reads(
+        self,
+        channel_id: int,
+        *,
+        kind: t.ReadKind | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[RegisterRead]:
+        r = t.register_read
+        q = sa.select(r).where(r.c.channel_id == channel_id).order_by(r.c.read_at, r.c.kind)
+        if kind is not None:
+            q = q.where(r.c.kind == kind)
+        if since is not None:
+            q = q.where(r.c.read_at >= since)
+        if until is not None:
+            q = q.where(r.c.read_at < until)
+        with self.read() as conn:
+            return _rows(RegisterRead, conn.execute(q))
+
+    # ---- events
+
+    def add_events(self, events: Sequence[MeterEvent]) -> int:
+        """Insert meter events, ignoring duplicates of (meter, occurred_at, log, code); returns rows inserted."""
+        if not events:
+            return 0
+        now = _now()
+        rows = [
+            {
+                "meter_id": e.meter_id,
+                "occurred_at": e.occurred_at,
+                "log": e.log,
+                "code": e.code,
+                "severity": e.severity,
+                "channel": e.channel,
+                "received_at": e.received_at or now,
+            }
+            for e in events
+        ]
+        with self.write() as conn:
+            result = conn.execute(insert_for(conn, t.meter_event).on_conflict_do_nothing(), rows)
+        return max(int(result.rowcount), 0)
+
+    def list_events(
+        self,
+        *,
+        meter_id: int | None = None,
+        since: datetime | None = None,
+        unacknowledged: bool = False,
+        limit: int = 1000,
+    ) -> list[MeterEvent]:
+        e = t.meter_event
+        q = sa.select(e).order_by(e.c.occurred_at, e.c.id).limit(limit)
+        if meter_id is not None:
+            q = q.where(e.c.meter_id == meter_id)
+        if since is not None:
+            q = q.where(e.c.occurred_at >= since)
+        if unacknowledged:
+            q = q.where(e.c.acknowledged_at.is_(None))
+        with self.read() as conn:
+            return _rows(MeterEvent, conn.execute(q))
+
+    def acknowledge_event(self, event_id: int, by: str, at: datetime | None = None) -> bool:
+        e = t.meter_event
+        stmt = (
+            e.update()
+            .where(e.c.id == event_id, e.c.acknowledged_at.is_(None))
+            .values(acknowledged_at=at or _now(), acknowledged_by=by)
+        )
+        with self.write() as conn:
+            return int(conn.execute(stmt).rowcount) == 1
+
+    # ---- communication log
+
+    def log_comm(self, meter_id: int, outcome: str, detail: str | None = None, at: datetime | None = None) -> None:
+        stmt = t.comm_log.insert().values(meter_id=meter_id, at=at or _now(), outcome=outcome, detail=detail)
+        with self.write() as conn:
+            conn.execute(stmt)
+
+    def comm_counts(self, meter_id: int, since: datetime | None = None) -> dict[str, int]:
+        """``{outcome: count}`` of a meter's communication log (since ``since``)."""
+        c = t.comm_log
+        q = sa.select(c.c.outcome, sa.func.count()).where(c.c.meter_id == meter_id).group_by(c.c.outcome)
+        if since is not None:
+            q = q.where(c.c.at >= since)
+        with self.read() as conn:
+            return {row[0]: int(row[1]) for row in conn.execute(q)}
+
+    # ---- read jobs
+
+    def add_read_job(
+        self,
+        meter_id: int,
+        kind: t.JobKind,
+        window_from: datetime | None = None,
+        window_to: datetime | None = None,
+        *,
+        next_attempt_at: datetime | None = None,
+    ) -> int:
+        now = _now()
+        stmt = t.read_job.insert().values(
+            meter_id=meter_id,
+            kind=kind,
+            window_from=window_from,
+            window_to=window_to,
+            state="pending",
+            attempts=0,
+            next_attempt_at=next_attempt_at or now,
+            updated_at=now,
+        )
+        with self.write() as conn:
+            return _insert_id(conn, stmt)
+
+    def claim_read_jobs(self, now: datetime | None = None, limit: int = 100) -> list[ReadJob]:
+        """Atomically move up to ``limit`` due pending jobs to ``running`` (attempts + 1) and return them."""
+        j = t.read_job
+        now = now or _now()
+        with self.write() as conn:
+            ids = list(
+                conn.execute(
+                    sa.select(j.c.id)
+                    .where(j.c.state == "pending", j.c.next_attempt_at <= now)
+                    .order_by(j.c.next_attempt_at, j.c.id)
+                    .limit(limit)
+                ).scalars()
+            )
+            if not ids:
+                return []
+            conn.execute(
+                j.update().where(j.c.id.in_(ids)).values(state="running", attempts=j.c.attempts + 1, updated_at=now)
+            )
+            return _rows(
+                ReadJob, conn.execute(sa.select(j).where(j.c.id.in_(ids)).order_by(j.c.next_attempt_at, j.c.id))
+            )
+
+    def finish_read_job(self, job_id: int, now: datetime | None = None) -> None:
+        j = t.read_job
+        with self.write() as conn:
+            conn.execute(
+                j.update().where(j.c.id == job_id).values(state="done", last_error=None, updated_at=now or _now())
+            )
+
+    def fail_read_job(
+        self, job_id: int, error: str, retry_at: datetime | None = None, now: datetime | None = None
+    ) -> None:
+        """Record a failure: back to ``pending`` until ``retry_at`` if given, else ``failed`` for good."""
+        j = t.read_job
+        now = now or _now()
+        values: dict[str, Any] = {"last_error": error, "updated_at": now}
+        values.update(
+            {"state": "pending", "next_attempt_at": retry_at} if retry_at is not None else {"state": "failed"}
+        )
+        with self.write() as conn:
+            conn.execute(j.update().where(j.c.id == job_id).values(**values))
+
+    def list_read_jobs(self, *, meter_id: int | None = None, state: t.JobState | None = None) -> list[ReadJob]:
+        j = t.read_job
+        q = sa.select(j).order_by(j.c.id)
+        if meter_id is not None:
+            q = q.where(j.c.meter_id == meter_id)
+        if state is not None:
+            q = q.where(j.c.state == state)
+        with self.read() as conn:
+            return _rows(ReadJob, conn.execute(q))
+
+    # ---- invocation counters (DESIGN §5: write-ahead, never reuse a counter after a crash)
+
+    def reserve_counter(self, system_title: str | bytes, key_kind: str, n: int) -> int:
+        """Reserve ``n`` consecutive transmit invocation counters and return the first; the stored value is the
+        highest counter ever handed out, advanced atomically before any of them is used (counters start at 1)."""
+        if n < 1:
+            raise ValueError("reserve at least one counter")
+        title = _title(system_title)
+        ic = t.invocation_counter
+        with self.write() as conn:
+            stmt = (
+                insert_for(conn, ic)
+                .values(system_title=title, key_kind=key_kind, direction="tx", value=n)
+                .on_conflict_do_update(
+                    index_elements=[ic.c.system_title, ic.c.key_kind, ic.c.direction], set_={"value": ic.c.value + n}
+                )
+                .returning(ic.c.value)
+            )
+            last = int(conn.execute(stmt).scalar_one())
+        return last - n + 1
+
+    def raise_counter(
+        self, system_title: str | bytes, key_kind: str, value: int, direction: t.Direction = "tx"
+    ) -> bool:
+        """Keep ``max(stored, value)``; True if ``value`` was above the stored one (or none was stored)."""
+        title = _title(system_title)
+        ic = t.invocation_counter
+        with self.write() as conn:
+            stmt = (
+                insert_for(conn, ic)
+                .values(system_title=title, key_kind=key_kind, direction=direction, value=value)
+                .on_conflict_do_update(
+                    index_elements=[ic.c.system_title, ic.c.key_kind, ic.c.direction],
+                    set_={"value": value},
+                    where=ic.c.value < value,
+                )
+                .returning(ic.c.value)
+            )
+            return conn.execute(stmt).first() is not None
+
+    def record_rx(self, system_title: str | bytes, key_kind: str, value: int) -> bool:
+        """Record a received invocation counter, keeping the maximum; False means ``value`` ≤ the stored one
+        (a replay by DESIGN §5's rule)."""
+        return self.raise_counter(system_title, key_kind, value, "rx")
+
+    def get_counter(self, system_title: str | bytes, key_kind: str, direction: t.Direction = "tx") -> int | None:
+        ic = t.invocation_counter
+        q = sa.select(ic.c.value).where(
+            ic.c.system_title == _title(system_title), ic.c.key_kind == key_kind, ic.c.direction == direction
+        )
+        with self.read() as conn:
+            value = conn.execute(q).scalar_one_or_none()
+        return None if value is None else int(value)
+
+
+def _title(system_title: str | bytes) -> str:
+    title = system_title.hex() if isinstance(system_title, bytes) else system_title.lower()
+    if len(title) != 16:
+        raise ValueError(f"system title must be 8 bytes, got {system_title!r}")
+    return title
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    """WAL, synchronous=NORMAL, foreign keys, busy timeout; explicit BEGIN (IMMEDIATE for writes)."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" event emit BEGIN itself
+        cur = dbapi_conn.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=10000"):
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+
+__all__ = [
+    "Channel",
+    "Concentrator",
+    "IntervalBlock",
+    "Meter",
+    "MeterEvent",
+    "MeteringPoint",
+    "NewBlock",
+    "Party",
+    "ReadJob",
+    "RegisterRead",
+    "Store",
+    "add_register_reads",
+    "block_versions",
+    "channel_intervals",
+    "current_blocks",
+    "insert_blocks",
+    "insert_for",
+]

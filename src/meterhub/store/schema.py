@@ -1,0 +1,228 @@
+"""The storage schema (SQLAlchemy Core tables; DESIGN §3). Alembic migrations in ``migrations/`` build it.
+
+Representation choices (portable between SQLite and PostgreSQL):
+
+* **Instants** are UTC epoch seconds in ``BIGINT`` columns (:class:`UtcEpoch`): compact, index-friendly, equal
+  on both backends, no timezone ambiguity. Python sees timezone-aware UTC ``datetime``; naive ones are refused.
+* **Local days** (``interval_block.local_day``) are ``DATE`` — the Europe/Luxembourg calendar date (ISO text
+  ``YYYY-MM-DD`` on SQLite, native ``date`` on PostgreSQL).
+* **Interval values** are packed per (channel, local day, version) — see :mod:`meterhub.store.intervals`. The
+  column is named ``values`` as in the design; SQLAlchemy quotes it, and code reaches it as ``c["values"]``
+  (``c.values`` is the column collection's method).
+* Integer register and interval values are the meter's integer counts; physical value = count × 10^scaler in
+  the channel's ``unit`` (with the national profile's default scaler 0 these are Wh/varh/litres directly).
+* Enumerations are short strings (readable in SQL, extensible without migrations); the valid values are the
+  ``Literal`` aliases below, enforced by CHECK constraints where the set is closed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+PartyKind = Literal["operator", "dso", "supplier", "service_provider", "customer"]
+Medium = Literal["electricity", "gas", "water", "heat"]
+EventLog = Literal["standard", "fraud", "disconnector", "mbus", "communication", "power_quality", "power_failure"]
+ReadKind = Literal["interval", "billing", "daily"]
+JobKind = Literal["daily", "billing", "mbus", "events", "reread"]
+JobState = Literal["pending", "running", "done", "failed"]
+Direction = Literal["tx", "rx"]
+
+PARTY_KINDS: tuple[str, ...] = ("operator", "dso", "supplier", "service_provider", "customer")
+MEDIA: tuple[str, ...] = ("electricity", "gas", "water", "heat")
+JOB_STATES: tuple[str, ...] = ("pending", "running", "done", "failed")
+
+
+class UtcEpoch(sa.types.TypeDecorator[datetime]):
+    """Aware datetime ↔ whole UTC epoch seconds in a BIGINT column."""
+
+    impl = sa.BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: meterhub keeps timezone-aware UTC times")
+        return int(value.timestamp())
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+# 64-bit ids on PostgreSQL; SQLite only auto-increments an "INTEGER PRIMARY KEY" (the rowid alias).
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+party = sa.Table(
+    "party",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("code", sa.String(40), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.UniqueConstraint("kind", "code"),
+    sa.CheckConstraint(_in("kind", PARTY_KINDS), name="kind"),
+)
+
+concentrator = sa.Table(
+    "concentrator",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dso_id", sa.Integer, sa.ForeignKey("party.id"), nullable=False, index=True),
+    sa.Column("code", sa.String(40), nullable=False, unique=True),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("port", sa.Integer, nullable=False),
+)
+
+metering_point = sa.Table(
+    "metering_point",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ean", sa.String(40), nullable=False, unique=True),
+    sa.Column("dso_id", sa.Integer, sa.ForeignKey("party.id"), nullable=False, index=True),
+    sa.Column("grid_area", sa.String(40)),
+    sa.Column("address", sa.Text),
+    sa.Column("postcode", sa.String(16)),
+)
+
+meter = sa.Table(
+    "meter",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("serial", sa.String(40), nullable=False, unique=True),
+    sa.Column("dso_id", sa.Integer, sa.ForeignKey("party.id"), nullable=False, index=True),
+    sa.Column("model", sa.String(80), nullable=False),
+    sa.Column("firmware", sa.String(40), nullable=False),
+    sa.Column("medium", sa.String(16), nullable=False),
+    sa.Column("parent_meter_id", sa.Integer, sa.ForeignKey("meter.id"), index=True),
+    sa.Column("mbus_channel", sa.SmallInteger),
+    sa.Column("concentrator_id", sa.Integer, sa.ForeignKey("concentrator.id"), index=True),
+    sa.Column("host", sa.String(255)),
+    sa.Column("port", sa.Integer),
+    sa.Column("wport", sa.Integer),
+    sa.Column("system_title", sa.String(16)),
+    sa.Column("installed_at", UtcEpoch),
+    sa.CheckConstraint(_in("medium", MEDIA), name="medium"),
+    sa.CheckConstraint("mbus_channel IS NULL OR mbus_channel BETWEEN 1 AND 4", name="mbus_channel"),
+)
+
+installation = sa.Table(
+    "installation",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("metering_point_id", sa.Integer, sa.ForeignKey("metering_point.id"), nullable=False, index=True),
+    sa.Column("meter_id", sa.Integer, sa.ForeignKey("meter.id"), nullable=False, index=True),
+    sa.Column("valid_from", UtcEpoch, nullable=False),
+    sa.Column("valid_to", UtcEpoch),
+)
+
+channel = sa.Table(
+    "channel",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("meter_id", sa.Integer, sa.ForeignKey("meter.id"), nullable=False),
+    sa.Column("obis", sa.String(32), nullable=False),
+    sa.Column("medium", sa.String(16), nullable=False),
+    sa.Column("unit", sa.String(8), nullable=False),
+    sa.Column("scaler", sa.SmallInteger, nullable=False, server_default="0"),
+    sa.Column("interval_s", sa.Integer, nullable=False),
+    sa.UniqueConstraint("meter_id", "obis"),
+    sa.CheckConstraint(_in("medium", MEDIA), name="medium"),
+)
+
+interval_block = sa.Table(
+    "interval_block",
+    metadata,
+    sa.Column("channel_id", sa.Integer, sa.ForeignKey("channel.id"), primary_key=True),
+    sa.Column("local_day", sa.Date, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("slots", sa.SmallInteger, nullable=False),
+    sa.Column("values", sa.LargeBinary, nullable=False),
+    sa.Column("quality", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", UtcEpoch, nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text),
+)
+
+register_read = sa.Table(
+    "register_read",
+    metadata,
+    sa.Column("channel_id", sa.Integer, sa.ForeignKey("channel.id"), primary_key=True),
+    sa.Column("read_at", UtcEpoch, primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),
+)
+
+meter_event = sa.Table(
+    "meter_event",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("meter_id", sa.Integer, sa.ForeignKey("meter.id"), nullable=False),
+    sa.Column("occurred_at", UtcEpoch, nullable=False),
+    sa.Column("log", sa.String(16), nullable=False),
+    sa.Column("code", sa.Integer, nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("channel", sa.SmallInteger),
+    sa.Column("received_at", UtcEpoch, nullable=False),
+    sa.Column("acknowledged_at", UtcEpoch),
+    sa.Column("acknowledged_by", sa.String(80)),
+    sa.UniqueConstraint("meter_id", "occurred_at", "log", "code"),
+)
+
+invocation_counter = sa.Table(
+    "invocation_counter",
+    metadata,
+    sa.Column("system_title", sa.String(16), primary_key=True),
+    sa.Column("key_kind", sa.String(16), primary_key=True),
+    sa.Column("direction", sa.String(2), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+    sa.CheckConstraint("direction IN ('tx', 'rx')", name="direction"),
+)
+
+read_job = sa.Table(
+    "read_job",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("meter_id", sa.Integer, sa.ForeignKey("meter.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("window_from", UtcEpoch),
+    sa.Column("window_to", UtcEpoch),
+    sa.Column("state", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Column("next_attempt_at", UtcEpoch, nullable=False),
+    sa.Column("updated_at", UtcEpoch, nullable=False),
+    sa.Index(None, "state", "next_attempt_at"),
+    sa.CheckConstraint(_in("state", JOB_STATES), name="state"),
+)
+
+comm_log = sa.Table(
+    "comm_log",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("meter_id", sa.Integer, sa.ForeignKey("meter.id"), nullable=False),
+    sa.Column("at", UtcEpoch, nullable=False),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("detail", sa.Text),
+    sa.Index(None, "meter_id", "at"),
+)
+
+TABLES: tuple[str, ...] = tuple(metadata.tables)
