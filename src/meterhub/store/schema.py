@@ -159,6 +159,7 @@ interval_block = sa.Table(
     sa.Column("created_at", UtcEpoch, nullable=False),
     sa.Column("source", sa.String(32), nullable=False),
     sa.Column("reason", sa.Text),
+    sqlite_with_rowid=False,  # the primary key is the clustered key: no separate PK index beside the rows
 )
 
 register_read = sa.Table(
@@ -169,6 +170,7 @@ register_read = sa.Table(
     sa.Column("kind", sa.String(16), primary_key=True),
     sa.Column("value", sa.BigInteger, nullable=False),
     sa.Column("source", sa.String(32), nullable=False),
+    sqlite_with_rowid=False,
 )
 
 meter_event = sa.Table(

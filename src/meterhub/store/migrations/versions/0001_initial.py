@@ -132,6 +132,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text),
         sa.PrimaryKeyConstraint("channel_id", "local_day", "version", name="pk_interval_block"),
         sa.ForeignKeyConstraint(["channel_id"], ["channel.id"], name="fk_interval_block_channel_id_channel"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "register_read",
@@ -142,6 +143,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(32), nullable=False),
         sa.PrimaryKeyConstraint("channel_id", "read_at", "kind", name="pk_register_read"),
         sa.ForeignKeyConstraint(["channel_id"], ["channel.id"], name="fk_register_read_channel_id_channel"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "meter_event",
