@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from meterhub import __version__
+from meterhub.cli import sim as sim_cli
 
 app = typer.Typer(
     name="meterhub",
@@ -26,6 +27,7 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+app.add_typer(sim_cli.app, name="sim")
 
 #: The repository root when installed from a checkout (``pip install -e .``): benchmarks are found there.
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -86,6 +88,67 @@ def bench(
     for key, value in figures.items():
         table.add_row(key, str(value))
     console.print(table)
+
+
+@app.command()
+def read(
+    obis: Annotated[list[str], typer.Argument(help="Objects: OBIS (1.0.1.8.0.255 or 1-0:1.8.0) or CLASS/OBIS/ATTR.")],
+    host: Annotated[str, typer.Option(help="Meter or concentrator address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 4059,
+    serial: Annotated[str, typer.Option(help="Meter serial (for the report).")] = "",
+    ek: Annotated[str, typer.Option(help="Encryption key GUEK (32 hex digits).", envvar="MH_READ_EK")] = "",
+    ak: Annotated[str, typer.Option(help="Authentication key AK (32 hex digits).", envvar="MH_READ_AK")] = "",
+    wport: Annotated[int, typer.Option(help="Server wPort (1 direct; node wPort behind a concentrator).")] = 1,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each answer.")] = 10.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Ad-hoc read of a meter over DLMS (management client, HLS-GMAC)."""
+    import asyncio
+
+    from meterhub.dlms.security import CipherKeys
+    from meterhub.hes.adhoc import ObjectRef, read_objects
+    from meterhub.hes.session import HesError
+
+    try:
+        keys = CipherKeys(bytes.fromhex(ek), bytes.fromhex(ak))
+    except ValueError as exc:
+        raise typer.BadParameter("--ek and --ak must be 16-byte hex keys") from exc
+    try:
+        objects = [ObjectRef.parse(text) for text in obis]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    try:
+        results = asyncio.run(read_objects(host, port, keys, objects, wport, timeout))
+    except HesError as exc:
+        console.print(f"[red]read failed[/red] {serial or host}:{port}: {exc}")
+        raise typer.Exit(2) from exc
+    if as_json:
+        print(json.dumps({str(obj.obis): text for obj, text in results}))
+        return
+    table = Table(title=f"meter {serial or host + ':' + str(port)}")
+    table.add_column("OBIS")
+    table.add_column("class", justify="right")
+    table.add_column("value")
+    for obj, text in results:
+        table.add_row(str(obj.obis), str(obj.class_id), text)
+    console.print(table)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    meters: Annotated[int, typer.Option(help="Electricity meters in the demo country.")] = 2000,
+    concentrators: Annotated[int, typer.Option(help="Data concentrators.")] = 40,
+    seed: Annotated[int, typer.Option(help="Fleet seed.")] = 1,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the web app after reading.")] = True,
+    port: Annotated[int, typer.Option(help="Web app port.")] = 8000,
+    fleet_port_base: Annotated[int, typer.Option(help="First TCP port of the simulated fleet.")] = 41000,
+    plc: Annotated[str, typer.Option(help="PLC channel model of the concentrators: realistic, fast, off.")] = "fast",
+) -> None:
+    """Build a demo country, read it over DLMS, serve the web app on http://127.0.0.1:8000."""
+    from meterhub.cli.demo import run_demo
+
+    run_demo(ctx.obj["data_dir"], meters, concentrators, seed, serve, port, fleet_port_base, plc, console)
 
 
 class _nullcontext:

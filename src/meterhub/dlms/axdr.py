@@ -282,7 +282,7 @@ def _timezone_of_deviation(deviation: int) -> _dt.tzinfo:
     """The fixed-offset tz for a deviation (local = UTC − deviation); UTC when not specified. Cached."""
     tz = _TIMEZONES.get(deviation)
     if tz is None:
-        if not -720 <= deviation <= 840:
+        if not -840 <= deviation <= 720:
             raise ValueError(f"deviation {deviation} min out of range")
         tz = _TIMEZONES[deviation] = _dt.timezone(_dt.timedelta(minutes=-deviation))
     return tz
@@ -309,6 +309,34 @@ def datetime_from_octets(octets: bytes) -> _dt.datetime:
         )
     except (ValueError, OverflowError) as exc:
         raise DecodeError(f"date-time {octets.hex()} not representable as a datetime") from exc
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm, no datetime objects)."""
+    year -= month <= 2
+    era = year // 400
+    yoe = year - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def epoch_from_octets(octets: bytes) -> int:
+    """A 12-octet date-time as UTC epoch seconds (hundredths dropped; unspecified deviation = UTC).
+
+    The head-end's bulk path: a profile's clock column straight to the integers the store keeps.
+    """
+    if len(octets) != 12:
+        raise DecodeError(f"date-time must be 12 octets, got {len(octets)}")
+    year, month, day, _, hour, minute, second, _, deviation, _ = _DT_STRUCT.unpack(octets)
+    if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 60):
+        raise DecodeError(f"date-time {octets.hex()} has unspecified or invalid fields")
+    if deviation == DEVIATION_NOT_SPECIFIED:
+        deviation = 0
+    elif not -840 <= deviation <= 720:
+        raise DecodeError(f"date-time deviation {deviation} out of range")
+    local = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+    return int(local + deviation * 60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -888,7 +916,7 @@ def _layout_from_tags(tags: Sequence[tuple[int, int]]) -> _RowLayout:
 
 def _row_tags_in_buffer(buf: bytes, pos: int) -> list[tuple[int, int]] | None:
     """The (tag, length) list of the structure at ``pos`` if every field is fixed-size, else None."""
-    if pos + 2 > len(buf) or buf[pos + 1] >= 0x80:
+    if pos + 2 > len(buf) or not 0 < buf[pos + 1] < 0x80:
         return None
     nfields = buf[pos + 1]
     pos += 2

@@ -80,15 +80,37 @@ class _DayUpdate:
     quality: UInt8Array  # 0 (missing) where the batch has nothing
 
 
-def _readings_arrays(readings: Sequence[Reading], interval_s: int) -> tuple[Int64Array, Int64Array]:
+@dataclass(frozen=True, slots=True)
+class ReadingArrays:
+    """Cumulative readings as two parallel arrays: UTC epoch seconds of interval ends, and values.
+
+    The bulk form of a readings sequence (history loads, imports): no per-reading Python objects.
+    """
+
+    epochs: Int64Array
+    values: Int64Array
+
+    def __post_init__(self) -> None:
+        if self.epochs.shape != self.values.shape or self.epochs.ndim != 1:
+            raise IngestError("reading arrays must be 1-D and of equal length")
+
+    def __len__(self) -> int:
+        return int(self.epochs.size)
+
+
+def _readings_arrays(readings: Sequence[Reading] | ReadingArrays, interval_s: int) -> tuple[Int64Array, Int64Array]:
     """Sorted, de-duplicated epoch times and values; refuses naive, misaligned or contradictory readings."""
-    if not readings:
+    if not len(readings):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    try:
-        ts = np.fromiter((to_epoch(t) for t, _ in readings), dtype=np.int64, count=len(readings))
-    except ValueError as exc:
-        raise IngestError(str(exc)) from None
-    vs = np.fromiter((v for _, v in readings), dtype=np.int64, count=len(readings))
+    if isinstance(readings, ReadingArrays):
+        ts = np.asarray(readings.epochs, dtype=np.int64)
+        vs = np.asarray(readings.values, dtype=np.int64)
+    else:
+        try:
+            ts = np.fromiter((to_epoch(t) for t, _ in readings), dtype=np.int64, count=len(readings))
+        except ValueError as exc:
+            raise IngestError(str(exc)) from None
+        vs = np.fromiter((v for _, v in readings), dtype=np.int64, count=len(readings))
     if (ts % interval_s).any():
         bad = int(ts[(ts % interval_s) != 0][0])
         raise IngestError(f"reading at {from_epoch(bad).isoformat()} is not aligned to {interval_s} s")
@@ -175,17 +197,21 @@ class IngestService:
                 raise IngestError(f"unknown channel(s) {sorted(missing)[:10]}")
         return self._intervals
 
-    def ingest_profile(self, channel_id: int, readings: Sequence[Reading], source: str = "hes") -> IngestResult:
+    def ingest_profile(
+        self, channel_id: int, readings: Sequence[Reading] | ReadingArrays, source: str = "hes"
+    ) -> IngestResult:
         """Ingest one channel's cumulative readings at interval ends (UTC-aware, aligned) in one transaction."""
         return self.ingest_many([(channel_id, readings)], source)
 
-    def ingest_many(self, batches: Sequence[tuple[int, Sequence[Reading]]], source: str = "hes") -> IngestResult:
+    def ingest_many(
+        self, batches: Sequence[tuple[int, Sequence[Reading] | ReadingArrays]], source: str = "hes"
+    ) -> IngestResult:
         """Ingest many channels' readings in ONE transaction (a channel may appear more than once)."""
         with self.store.write() as conn:
             return self._ingest(conn, batches, source)
 
     def _ingest(
-        self, conn: sa.Connection, batches: Sequence[tuple[int, Sequence[Reading]]], source: str
+        self, conn: sa.Connection, batches: Sequence[tuple[int, Sequence[Reading] | ReadingArrays]], source: str
     ) -> IngestResult:
         intervals = self._interval_map(conn, [cid for cid, _ in batches])
         updates: list[_DayUpdate] = []

@@ -518,6 +518,7 @@ class _DayModel:
         self._epoch_offset: I64 | None = None
         # Σ of block totals before each year's first local day (≤ 26 entries of (C, B + 1) floats: bounded).
         self._year_prefix: dict[int, F64] = {}
+        self._day_prefix: OrderedDict[int, F64] = OrderedDict()
 
     # subclasses
     def _blocks(self, lo: int, hi: int) -> F64:
@@ -579,7 +580,25 @@ class _DayModel:
         return out
 
     def _prefix(self, d: int) -> F64:
-        """_sums(0, d), from a per-year memo: only the days since the last 1 January are summed on each call."""
+        """_sums(0, d): from a small per-day LRU (a daily read asks for the same few days again and again),
+        else incrementally from a cached day up to a week before, else from the per-year memo."""
+        cached = self._day_prefix.get(d)
+        if cached is not None:
+            self._day_prefix.move_to_end(d)
+            return cached
+        near = [k for k in self._day_prefix if d - self._lru_size <= k < d]
+        if near:
+            k = max(near)
+            value = self._day_prefix[k] + self._sums(k, d)
+        else:
+            value = self._year_based_prefix(d)
+        self._day_prefix[d] = value
+        if len(self._day_prefix) > self._lru_size:
+            self._day_prefix.popitem(last=False)
+        return value
+
+    def _year_based_prefix(self, d: int) -> F64:
+        """_sums(0, d), from a per-year memo: only the days since the last 1 January are summed."""
         cal = _calendar()
         year = bisect.bisect_right(cal.year_starts, d) - 1
         y0 = cal.year_starts[year]

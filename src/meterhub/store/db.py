@@ -49,7 +49,8 @@ def insert_for(conn: sa.Connection, table: sa.Table) -> Any:
     raise NotImplementedError(f"no upsert support for dialect {conn.dialect.name}")
 
 
-def _insert_id(conn: sa.Connection, stmt: sa.Insert) -> int:
+def insert_id(conn: sa.Connection, stmt: sa.Insert) -> int:
+    """Execute an INSERT and return the new row's primary key."""
     key = conn.execute(stmt).inserted_primary_key
     if key is None:
         raise RuntimeError("insert returned no primary key")
@@ -363,7 +364,7 @@ class Store:
 
     def add_party(self, kind: t.PartyKind, code: str, name: str) -> int:
         with self.write() as conn:
-            return _insert_id(conn, t.party.insert().values(kind=kind, code=code, name=name))
+            return insert_id(conn, t.party.insert().values(kind=kind, code=code, name=name))
 
     def add_dso(self, code: str, name: str) -> int:
         return self.add_party("dso", code, name)
@@ -386,7 +387,7 @@ class Store:
     def add_concentrator(self, dso_id: int, code: str, host: str, port: int) -> int:
         stmt = t.concentrator.insert().values(dso_id=dso_id, code=code, host=host, port=port)
         with self.write() as conn:
-            return _insert_id(conn, stmt)
+            return insert_id(conn, stmt)
 
     def list_concentrators(self, dso_id: int | None = None) -> list[Concentrator]:
         q = sa.select(t.concentrator).order_by(t.concentrator.c.id)
@@ -408,7 +409,7 @@ class Store:
             ean=ean, dso_id=dso_id, grid_area=grid_area, address=address, postcode=postcode
         )
         with self.write() as conn:
-            return _insert_id(conn, stmt)
+            return insert_id(conn, stmt)
 
     def list_metering_points(self, dso_id: int | None = None) -> list[MeteringPoint]:
         q = sa.select(t.metering_point).order_by(t.metering_point.c.id)
@@ -455,7 +456,7 @@ class Store:
             installed_at=installed_at,
         )
         with self.write() as conn:
-            return _insert_id(conn, stmt)
+            return insert_id(conn, stmt)
 
     def get_meter(self, meter_id: int) -> Meter | None:
         with self.read() as conn:
@@ -495,7 +496,7 @@ class Store:
             metering_point_id=metering_point_id, meter_id=meter_id, valid_from=valid_from, valid_to=valid_to
         )
         with self.write() as conn:
-            return _insert_id(conn, stmt)
+            return insert_id(conn, stmt)
 
     def add_channel(
         self, meter_id: int, obis: str, *, unit: str, interval_s: int, medium: t.Medium = "electricity", scaler: int = 0
@@ -506,7 +507,7 @@ class Store:
             meter_id=meter_id, obis=obis, medium=medium, unit=unit, scaler=scaler, interval_s=interval_s
         )
         with self.write() as conn:
-            return _insert_id(conn, stmt)
+            return insert_id(conn, stmt)
 
     def add_channels(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Bulk-add channels: mappings with meter_id, obis, medium, unit, scaler, interval_s."""
@@ -614,9 +615,16 @@ class Store:
     # ---- communication log
 
     def log_comm(self, meter_id: int, outcome: str, detail: str | None = None, at: datetime | None = None) -> None:
-        stmt = t.comm_log.insert().values(meter_id=meter_id, at=at or _now(), outcome=outcome, detail=detail)
+        self.log_comm_many([(meter_id, outcome, detail, at)])
+
+    def log_comm_many(self, entries: Sequence[tuple[int, str, str | None, datetime | None]]) -> None:
+        """Append (meter id, outcome, detail, at) rows to the communication log in one transaction."""
+        if not entries:
+            return
+        now = _now()
+        rows = [{"meter_id": m, "outcome": o, "detail": d, "at": at or now} for m, o, d, at in entries]
         with self.write() as conn:
-            conn.execute(stmt)
+            conn.execute(t.comm_log.insert(), rows)
 
     def comm_counts(self, meter_id: int, since: datetime | None = None) -> dict[str, int]:
         """``{outcome: count}`` of a meter's communication log (since ``since``)."""
@@ -650,7 +658,7 @@ class Store:
             updated_at=now,
         )
         with self.write() as conn:
-            return _insert_id(conn, stmt)
+            return insert_id(conn, stmt)
 
     def claim_read_jobs(self, now: datetime | None = None, limit: int = 100) -> list[ReadJob]:
         """Atomically move up to ``limit`` due pending jobs to ``running`` (attempts + 1) and return them."""
@@ -709,40 +717,56 @@ class Store:
     def reserve_counter(self, system_title: str | bytes, key_kind: str, n: int) -> int:
         """Reserve ``n`` consecutive transmit invocation counters and return the first; the stored value is the
         highest counter ever handed out, advanced atomically before any of them is used (counters start at 1)."""
+        return self.reserve_counters([system_title], key_kind, n)[_title(system_title)]
+
+    def reserve_counters(self, system_titles: Sequence[str | bytes], key_kind: str, n: int) -> dict[str, int]:
+        """:meth:`reserve_counter` for many key sets in one transaction: ``{title hex: first counter}``."""
         if n < 1:
             raise ValueError("reserve at least one counter")
-        title = _title(system_title)
         ic = t.invocation_counter
+        out: dict[str, int] = {}
         with self.write() as conn:
-            stmt = (
-                insert_for(conn, ic)
-                .values(system_title=title, key_kind=key_kind, direction="tx", value=n)
-                .on_conflict_do_update(
-                    index_elements=[ic.c.system_title, ic.c.key_kind, ic.c.direction], set_={"value": ic.c.value + n}
+            for system_title in system_titles:
+                title = _title(system_title)
+                stmt = (
+                    insert_for(conn, ic)
+                    .values(system_title=title, key_kind=key_kind, direction="tx", value=n)
+                    .on_conflict_do_update(
+                        index_elements=[ic.c.system_title, ic.c.key_kind, ic.c.direction],
+                        set_={"value": ic.c.value + n},
+                    )
+                    .returning(ic.c.value)
                 )
-                .returning(ic.c.value)
-            )
-            last = int(conn.execute(stmt).scalar_one())
-        return last - n + 1
+                out[title] = int(conn.execute(stmt).scalar_one()) - n + 1
+        return out
 
     def raise_counter(
         self, system_title: str | bytes, key_kind: str, value: int, direction: t.Direction = "tx"
     ) -> bool:
         """Keep ``max(stored, value)``; True if ``value`` was above the stored one (or none was stored)."""
-        title = _title(system_title)
+        return self.raise_counters({system_title: value}, key_kind, direction)[_title(system_title)]
+
+    def raise_counters(
+        self, values: Mapping[str | bytes, int], key_kind: str, direction: t.Direction = "tx"
+    ) -> dict[str, bool]:
+        """:meth:`raise_counter` for many key sets in one transaction: ``{title hex: raised}``."""
         ic = t.invocation_counter
+        out: dict[str, bool] = {}
         with self.write() as conn:
-            stmt = (
-                insert_for(conn, ic)
-                .values(system_title=title, key_kind=key_kind, direction=direction, value=value)
-                .on_conflict_do_update(
-                    index_elements=[ic.c.system_title, ic.c.key_kind, ic.c.direction],
-                    set_={"value": value},
-                    where=ic.c.value < value,
+            for system_title, value in values.items():
+                title = _title(system_title)
+                stmt = (
+                    insert_for(conn, ic)
+                    .values(system_title=title, key_kind=key_kind, direction=direction, value=value)
+                    .on_conflict_do_update(
+                        index_elements=[ic.c.system_title, ic.c.key_kind, ic.c.direction],
+                        set_={"value": value},
+                        where=ic.c.value < value,
+                    )
+                    .returning(ic.c.value)
                 )
-                .returning(ic.c.value)
-            )
-            return conn.execute(stmt).first() is not None
+                out[title] = conn.execute(stmt).first() is not None
+        return out
 
     def record_rx(self, system_title: str | bytes, key_kind: str, value: int) -> bool:
         """Record a received invocation counter, keeping the maximum; False means ``value`` ≤ the stored one

@@ -1,0 +1,109 @@
+"""``meterhub sim …``: run simulated meters — one meter on a port, or a whole fleet behind concentrators."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from meterhub.dlms.security import CipherKeys
+from meterhub.sim.consumption import FaultScenario
+from meterhub.sim.fleet import Fleet, plan_fleet, write_manifest
+from meterhub.sim.meter import SimulatedMeter, system_title_of
+from meterhub.sim.server import MeterEndpoint
+
+app = typer.Typer(help="Simulated meters served over real DLMS/TCP.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _hex_key(name: str, value: str) -> bytes:
+    try:
+        key = bytes.fromhex(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{name} must be hex") from exc
+    if len(key) != 16:
+        raise typer.BadParameter(f"{name} must be 16 bytes (32 hex digits)")
+    return key
+
+
+def _scenario(path: Path | None) -> FaultScenario | None:
+    if path is None:
+        return None
+    try:
+        return FaultScenario.from_file(path)
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(f"scenario {path}: {exc}") from exc
+
+
+@app.command("meter")
+def meter(
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1.")],
+    serial: Annotated[str, typer.Option(help="Meter serial number.")],
+    ek: Annotated[str, typer.Option(help="Global unicast encryption key (32 hex digits).")],
+    ak: Annotated[str, typer.Option(help="Authentication key (32 hex digits).")],
+    seed: Annotated[int, typer.Option(help="Household seed (consumption is deterministic by seed).")] = 1,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    scenario: Annotated[Path | None, typer.Option(help="Fault scenario JSON file.")] = None,
+) -> None:
+    """Run one meter (wrapper, server logical device 1; clients: public SAP 16, management SAP 1)."""
+    keys = CipherKeys(_hex_key("--ek", ek), _hex_key("--ak", ak))
+    sim = SimulatedMeter(serial, seed, keys, _now, system_title_of(serial), _scenario(scenario))
+
+    async def run() -> None:
+        endpoint = MeterEndpoint({1: sim})
+        await endpoint.start(host, port)
+        print(f"meter {serial} listening on {host}:{port} (system title {sim.system_title.hex().upper()})", flush=True)
+        await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+
+
+@app.command("fleet")
+def fleet(
+    meters: Annotated[int, typer.Option(help="Number of electricity meters.")] = 1000,
+    concentrators: Annotated[int, typer.Option(help="Number of data concentrators.")] = 10,
+    seed: Annotated[int, typer.Option(help="Fleet seed.")] = 1,
+    port_base: Annotated[int, typer.Option(help="First TCP port (concentrators, then direct meters).")] = 40000,
+    direct_fraction: Annotated[float, typer.Option(help="Share of meters on direct TCP.")] = 0.05,
+    plc: Annotated[str, typer.Option(help="PLC channel model: realistic, fast, off.")] = "realistic",
+    manifest: Annotated[Path, typer.Option(help="Where to write the fleet manifest (JSON).")] = Path("fleet.json"),
+    master_secret_file: Annotated[
+        Path | None, typer.Option(help="File with the fleet key master secret (hex); created if missing.")
+    ] = None,
+    scenario: Annotated[Path | None, typer.Option(help="Fault scenario JSON file.")] = None,
+) -> None:
+    """Run a whole fleet in one process and write its manifest; prints 'listening' when ready."""
+    secret_path = master_secret_file or manifest.with_suffix(".secret")
+    if not secret_path.exists():
+        secret_path.write_text(secrets.token_hex(32))
+        secret_path.chmod(0o600)
+    master = bytes.fromhex(secret_path.read_text().strip())
+    plan = plan_fleet(meters, concentrators, seed, port_base=port_base, direct_fraction=direct_fraction)
+    sim = Fleet(plan, master, _now, plc, _scenario(scenario))
+
+    async def run() -> None:
+        await sim.start()
+        write_manifest(plan, manifest)
+        print(
+            json.dumps(
+                {"listening": True, "meters": meters, "endpoints": len(sim.endpoints), "manifest": str(manifest)}
+            ),
+            flush=True,
+        )
+        while True:
+            await asyncio.sleep(3600)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())

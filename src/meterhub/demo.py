@@ -1,0 +1,322 @@
+"""``meterhub demo``: a demo country on one machine — fleet, head-end reads, store, web app.
+
+Steps: start the simulated fleet (7 DSOs, concentrators, direct meters, M-Bus gas/water/heat sub-meters) in
+its own process; provision its meters, metering points and channels in the embedded SQLite store; load the
+older history (days −30 … −3) from the simulator's models through the MDM ingest path (source
+``sim-history``); read the last two days from every meter through the head-end over real DLMS/TCP (source
+``hes``), re-reading gaps; then serve the web app. Re-running on the same data dir provisions nothing twice
+and ingests idempotently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from meterhub.cosem import obis as o
+from meterhub.dlms.security import CipherKeys
+from meterhub.hes.headend import HeadEnd, MeterTarget, RunReport, load_targets
+from meterhub.hes.reader import ENERGY_REGISTERS
+from meterhub.mdm.ingest import IngestService, ReadingArrays
+from meterhub.sim import consumption as c
+from meterhub.sim.fleet import DSOS, FleetPlan
+from meterhub.sim.meter import derive_keys
+from meterhub.store import schema as t
+from meterhub.store.db import Store, insert_id
+
+LUX: Final = ZoneInfo("Europe/Luxembourg")
+QUARTER_S: Final = 900
+HOUR_S: Final = 3600
+_UNITS: Final = {"gas": "l", "water": "l", "heat": "Wh"}
+
+
+class DerivedKeyProvider:
+    """Keys derived from the fleet master secret (the demo's stand-in for the key store)."""
+
+    def __init__(self, master_secret: bytes) -> None:
+        self._master = master_secret
+        self._cache: dict[str, CipherKeys] = {}
+
+    def keys_for(self, serial: str) -> CipherKeys:
+        keys = self._cache.get(serial)
+        if keys is None:
+            keys = self._cache[serial] = CipherKeys(*derive_keys(self._master, serial))
+        return keys
+
+
+def master_secret(data_dir: Path) -> bytes:
+    """The fleet master secret of this data dir, created (mode 0600) on first use."""
+    path = data_dir / "fleet.secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return bytes.fromhex(path.read_text().strip())
+
+
+@dataclass
+class FleetProcess:
+    """The simulated fleet running in a child process."""
+
+    process: subprocess.Popen[str]
+    plan: FleetPlan
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def start_fleet(
+    data_dir: Path, meters: int, concentrators: int, seed: int, port_base: int, plc: str, timeout_s: float = 120.0
+) -> FleetProcess:
+    """Start ``meterhub sim fleet`` and wait for its manifest."""
+    manifest = data_dir / "fleet.json"
+    manifest.unlink(missing_ok=True)
+    master_secret(data_dir)
+    cmd = [
+        sys.executable,
+        "-m",
+        "meterhub.cli.main",
+        "sim",
+        "fleet",
+        "--meters",
+        str(meters),
+        "--concentrators",
+        str(concentrators),
+        "--seed",
+        str(seed),
+        "--port-base",
+        str(port_base),
+        "--plc",
+        plc,
+        "--manifest",
+        str(manifest),
+        "--master-secret-file",
+        str(data_dir / "fleet.secret"),
+    ]
+    log = (data_dir / "fleet.log").open("w")
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True)
+    deadline = time.monotonic() + timeout_s
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    while "listening" not in line:
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            log.close()
+            tail = (data_dir / "fleet.log").read_text().strip().splitlines()[-3:]
+            raise RuntimeError(f"the simulated fleet did not start: {' / '.join(tail) or 'no output'}")
+        line = process.stdout.readline()
+    return FleetProcess(process, FleetPlan.from_json(manifest.read_text()))
+
+
+def provision(store: Store, plan: FleetPlan, installed_at: dt.datetime) -> int:
+    """Create DSOs, concentrators, metering points, meters, sub-meters and channels; returns meters added.
+
+    One transaction; meters already present (by serial) are left as they are.
+    """
+    existing = {m.serial for m in store.list_meters()}
+    dsos = {p.code: p.id for p in store.list_parties("dso")}
+    for code, name, _ in DSOS:
+        if code not in dsos:
+            dsos[code] = store.add_dso(code, name)
+    concentrators = {cc.code: cc.id for cc in store.list_concentrators()}
+    for code, dc in plan.concentrators.items():
+        if code not in concentrators:
+            concentrators[code] = store.add_concentrator(dsos[dc["dso"]], code, plan.host, int(dc["port"]))
+    added = 0
+    with store.write() as conn:
+        for m in plan.meters:
+            if m.serial in existing:
+                continue
+            dso_id = dsos[m.dso]
+            mp_id = insert_id(
+                conn, t.metering_point.insert().values(ean=m.ean, dso_id=dso_id, grid_area=m.dso, postcode=m.postcode)
+            )
+            meter_id = insert_id(
+                conn,
+                t.meter.insert().values(
+                    serial=m.serial,
+                    dso_id=dso_id,
+                    model="LUX-SIM E3",
+                    firmware="1.0.0",
+                    medium="electricity",
+                    concentrator_id=concentrators.get(m.concentrator) if m.concentrator else None,
+                    host=m.host,
+                    port=m.port,
+                    wport=m.wport,
+                    system_title=m.system_title.lower(),
+                    installed_at=installed_at,
+                ),
+            )
+            conn.execute(
+                t.installation.insert().values(metering_point_id=mp_id, meter_id=meter_id, valid_from=installed_at)
+            )
+            channels = [
+                {
+                    "meter_id": meter_id,
+                    "obis": str(ln),
+                    "medium": "electricity",
+                    "unit": "varh" if i > 1 else "Wh",
+                    "scaler": 0,
+                    "interval_s": QUARTER_S,
+                }
+                for i, ln in enumerate(ENERGY_REGISTERS)
+            ]
+            for sub in m.sub_meters:
+                sub_id = insert_id(
+                    conn,
+                    t.meter.insert().values(
+                        serial=sub.serial,
+                        dso_id=dso_id,
+                        model=f"MBUS-{sub.medium.upper()}",
+                        firmware="1.0",
+                        medium=sub.medium,
+                        parent_meter_id=meter_id,
+                        mbus_channel=sub.channel,
+                        installed_at=installed_at,
+                    ),
+                )
+                channels.append(
+                    {
+                        "meter_id": sub_id,
+                        "obis": str(o.mbus_value(sub.channel)),
+                        "medium": sub.medium,
+                        "unit": _UNITS[sub.medium],
+                        "scaler": 0,
+                        "interval_s": HOUR_S,
+                    }
+                )
+            conn.execute(t.channel.insert(), channels)
+            added += 1
+    return added
+
+
+def _floor(t_: dt.datetime, seconds: int) -> dt.datetime:
+    ts = int(t_.timestamp())
+    return dt.datetime.fromtimestamp(ts - ts % seconds, dt.UTC)
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=LUX).astimezone(dt.UTC)
+
+
+def history_batches(
+    plan: FleetPlan, targets: list[MeterTarget], start: dt.datetime, end: dt.datetime
+) -> Iterator[tuple[int, list[tuple[int, ReadingArrays]]]]:
+    """Per meter: the readings the simulator's models give for [start, end] (interval ends), as arrays."""
+    by_serial = {m.serial: m for m in plan.meters}
+    nq = int((end - start).total_seconds()) // QUARTER_S
+    nh = int((end - start).total_seconds()) // HOUR_S
+    q_epochs = int(start.timestamp()) + QUARTER_S * np.arange(nq + 1, dtype=np.int64)
+    h_epochs = int(start.timestamp()) + HOUR_S * np.arange(nh + 1, dtype=np.int64)
+    for target in targets:
+        planned = by_serial.get(target.serial)
+        if planned is None:
+            continue
+        traits = c.HouseholdTraits.draw(planned.seed, planned.serial)
+        elec = c.ElectricityModel(traits)
+        base = np.asarray(elec.register(start), dtype=np.int64)
+        cum = np.vstack([base, base + np.cumsum(elec.intervals(start, nq), axis=0)])
+        batch: list[tuple[int, ReadingArrays]] = []
+        for i, ln in enumerate(ENERGY_REGISTERS):
+            channel_id = target.channels.get(str(ln))
+            if channel_id is not None:
+                batch.append((channel_id, ReadingArrays(q_epochs, cum[:, i].copy())))
+        for ch, (_medium, model) in enumerate(c.sub_meter_models(traits), start=1):
+            sub = target.mbus_channels.get(ch)
+            if sub is None:
+                continue
+            hbase = int(model.register(start))
+            hcum = np.concatenate([[hbase], hbase + np.cumsum(model.intervals(start, nh))]).astype(np.int64)
+            batch.append((sub[1], ReadingArrays(h_epochs, hcum)))
+        yield target.meter_id, batch
+
+
+def load_history(
+    store: Store,
+    plan: FleetPlan,
+    targets: list[MeterTarget],
+    start: dt.datetime,
+    end: dt.datetime,
+    progress: Callable[[int], None] | None = None,
+    meters_per_tx: int = 100,
+) -> int:
+    """Ingest the simulator's history for [start, end] through the MDM ingest path (source sim-history)."""
+    ingest = IngestService(store)
+    pending: list[tuple[int, ReadingArrays]] = []
+    count = versions = 0
+    for _, batch in history_batches(plan, targets, start, end):
+        pending += batch
+        count += 1
+        if count % meters_per_tx == 0:
+            versions += ingest.ingest_many(list(pending), "sim-history").versions_written
+            pending = []
+            if progress:
+                progress(meters_per_tx)
+    if pending:
+        versions += ingest.ingest_many(list(pending), "sim-history").versions_written
+        if progress:
+            progress(count % meters_per_tx or meters_per_tx)
+    return versions
+
+
+async def read_recent(
+    store: Store,
+    keys: DerivedKeyProvider,
+    targets: list[MeterTarget],
+    start: dt.datetime,
+    end: dt.datetime,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[RunReport, RunReport]:
+    """Read [start, end] from every meter over DLMS, then re-read what is missing."""
+    headend = HeadEnd(store, keys)
+    try:
+        report = await headend.read_window(targets, start + dt.timedelta(seconds=QUARTER_S), end, progress=progress)
+        day_from = start.astimezone(LUX).date()
+        day_to = end.astimezone(LUX).date()
+        reread = await headend.reread_gaps(targets, day_from, day_to, until=end)
+    finally:
+        await headend.close()
+    return report, reread
+
+
+def write_summary(data_dir: Path, summary: dict[str, object]) -> None:
+    (data_dir / "demo-summary.json").write_text(json.dumps(summary, indent=1, default=str))
+
+
+def demo_windows(now: dt.datetime) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
+    """(history start, head-end window start, head-end window end): 30 local days, the last 2 over DLMS."""
+    today = now.astimezone(LUX).date()
+    hes_start = local_midnight(today - dt.timedelta(days=1))
+    history_start = local_midnight(today - dt.timedelta(days=29))
+    end = _floor(now, QUARTER_S)
+    return history_start, hes_start, end
+
+
+__all__ = [
+    "DerivedKeyProvider",
+    "FleetProcess",
+    "demo_windows",
+    "load_history",
+    "load_targets",
+    "master_secret",
+    "provision",
+    "read_recent",
+    "start_fleet",
+]

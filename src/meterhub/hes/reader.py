@@ -1,0 +1,182 @@
+"""What the head-end reads from one meter in one association, as plain data for the ingest path.
+
+:func:`read_meter` opens the management association (HLS-GMAC, suite 0), reads the 1/4 h load profile by
+range (one row before the window so the window's first delta is known), each M-Bus channel's hourly profile,
+the billing registers with one get-with-list (A+, A−, R+, R−, TOU sub-registers, clock), the event logs by
+range, and releases. Values come back as UTC-aware instants and integers in base units; a profile row whose
+clock cannot be decoded is skipped and counted, never guessed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+
+from meterhub.cosem import obis as o
+from meterhub.dlms import apdu as A
+from meterhub.dlms.axdr import DateTime, datetime_from_octets, epoch_from_octets
+from meterhub.dlms.errors import DlmsError
+from meterhub.hes.session import HesError, MeterSession
+from meterhub.mdm.ingest import ReadingArrays
+
+QUARTER: Final = dt.timedelta(minutes=15)
+HOUR: Final = dt.timedelta(hours=1)
+CLOCK_LN: Final = o.CLOCK.to_bytes()
+
+#: Load profile columns 3..6 and the channel (register) each one belongs to.
+ENERGY_REGISTERS: Final = (
+    o.ACTIVE_ENERGY_IMPORT,  # 1.0.1.8.0.255 A+
+    o.ACTIVE_ENERGY_EXPORT,  # 1.0.2.8.0.255 A−
+    o.REACTIVE_ENERGY_IMPORT,  # 1.0.3.8.0.255 R+
+    o.REACTIVE_ENERGY_EXPORT,  # 1.0.4.8.0.255 R−
+)
+#: The channel keys (OBIS text) of the load profile's energy columns, computed once.
+ENERGY_KEYS: Final = tuple(str(ln) for ln in ENERGY_REGISTERS)
+BILLING_REGISTERS: Final = (
+    *ENERGY_REGISTERS,
+    o.ACTIVE_ENERGY_IMPORT_T1,
+    o.ACTIVE_ENERGY_IMPORT_T2,
+    o.ACTIVE_ENERGY_EXPORT_T1,
+    o.ACTIVE_ENERGY_EXPORT_T2,
+)
+EVENT_LOGS: Final = {
+    "standard": o.STANDARD_EVENT_LOG,
+    "fraud": o.FRAUD_DETECTION_LOG,
+    "power_quality": o.POWER_QUALITY_EVENT_LOG,
+    "mbus": o.MBUS_EVENT_LOG,
+    "power_failure": o.POWER_FAILURE_LOG,
+}
+
+
+@dataclass
+class ReadEvent:
+    """One entry of a meter's event log."""
+
+    occurred_at: dt.datetime
+    log: str
+    code: int
+
+
+@dataclass
+class MeterRead:
+    """Everything one association brought back."""
+
+    serial: str
+    profile: dict[str, ReadingArrays] = field(default_factory=dict)  # obis → cumulative readings
+    mbus: dict[int, ReadingArrays] = field(default_factory=dict)  # M-Bus channel → cumulative readings
+    registers: dict[str, int] = field(default_factory=dict)  # obis → cumulative value now
+    meter_clock: dt.datetime | None = None
+    events: list[ReadEvent] = field(default_factory=list)
+    skipped_rows: int = 0
+
+
+def _utc_octets(t: dt.datetime) -> bytes:
+    """A range bound as widely used clients send it: UTC, deviation 0, day of week not specified."""
+    u = t.astimezone(dt.UTC)
+    return DateTime(u.year, u.month, u.day, 0xFF, u.hour, u.minute, u.second, 0, 0, 0).to_bytes()
+
+
+def range_access(frm: dt.datetime, to: dt.datetime) -> A.AccessSelection:
+    """Selective access by range on the clock column, all columns, both ends inclusive."""
+    return A.RangeDescriptor((8, CLOCK_LN, 2, 0), _utc_octets(frm), _utc_octets(to)).to_access_selection()
+
+
+def _rows(value: Any, read: MeterRead) -> list[tuple[dt.datetime, tuple[Any, ...]]]:
+    """Rows of an event log with their UTC instant; rows with an undecodable clock are counted and skipped."""
+    out = []
+    if not isinstance(value, list):
+        raise HesError("protocol", "profile buffer is not an array")
+    for row in value:
+        try:
+            if not isinstance(row, tuple) or not row or not isinstance(row[0], bytes):
+                raise DlmsError("row without a clock")
+            out.append((datetime_from_octets(row[0]).astimezone(dt.UTC), row))
+        except DlmsError:
+            read.skipped_rows += 1
+    return out
+
+
+def profile_columns(
+    value: Any, columns: int, read: MeterRead, value_columns: int | None = None
+) -> tuple[list[int], list[list[int]]]:
+    """A profile buffer as (UTC epoch of each row, the integer columns 2 … 2 + value_columns − 1).
+
+    Rows that are not structures of ``columns`` fields with a decodable clock are counted and skipped.
+    """
+    if not isinstance(value, list):
+        raise HesError("protocol", "profile buffer is not an array")
+    epochs: list[int] = []
+    good: list[tuple[Any, ...]] = []
+    for row in value:
+        try:
+            if not isinstance(row, tuple) or len(row) != columns or not isinstance(row[0], bytes):
+                raise DlmsError("malformed row")
+            epochs.append(epoch_from_octets(row[0]))
+            good.append(row)
+        except DlmsError:
+            read.skipped_rows += 1
+    try:
+        last = columns if value_columns is None else 2 + value_columns
+        data = [[int(r[i]) for r in good] for i in range(2, last)]
+    except (TypeError, ValueError) as exc:
+        raise HesError("protocol", f"profile value is not an integer: {exc}") from exc
+    return epochs, data
+
+
+def _arrays(epochs: list[int], values: list[int]) -> ReadingArrays:
+    return ReadingArrays(np.array(epochs, dtype=np.int64), np.array(values, dtype=np.int64))
+
+
+async def read_meter(
+    session: MeterSession,
+    serial: str,
+    window_from: dt.datetime,
+    window_to: dt.datetime,
+    mbus_channels: tuple[int, ...] = (),
+    with_registers: bool = True,
+    with_events: bool = True,
+) -> MeterRead:
+    """Read [window_from, window_to] (interval ends) of a meter in one association."""
+    read = MeterRead(serial)
+    await session.associate()
+    try:
+        profile = await session.get(
+            A.AttributeRef(7, o.LOAD_PROFILE_15MIN.to_bytes(), 2), range_access(window_from - QUARTER, window_to)
+        )
+        epochs, data = profile_columns(profile, 6, read)
+        read.profile = {key: _arrays(epochs, column) for key, column in zip(ENERGY_KEYS, data, strict=True)}
+        for channel in mbus_channels:
+            buffer = await session.get(
+                A.AttributeRef(7, o.mbus_profile(channel).to_bytes(), 2), range_access(window_from - HOUR, window_to)
+            )
+            m_epochs, m_data = profile_columns(buffer, 4, read, value_columns=1)
+            read.mbus[channel] = _arrays(m_epochs, m_data[0])
+        if with_registers:
+            items: list[tuple[A.AttributeRef, A.AccessSelection | None]] = [
+                (A.AttributeRef(3, ln.to_bytes(), 2), None) for ln in BILLING_REGISTERS
+            ]
+            items.append((A.AttributeRef(8, CLOCK_LN, 2), None))
+            results = await session.get_list(items)
+            for ln, value in zip(BILLING_REGISTERS, results, strict=False):
+                if not isinstance(value, A.DataAccessResult):
+                    read.registers[str(ln)] = int(value)
+            if isinstance(results[-1], bytes):
+                try:
+                    read.meter_clock = datetime_from_octets(results[-1])
+                except DlmsError:
+                    read.skipped_rows += 1
+        if with_events:
+            logs = list(EVENT_LOGS.items())
+            access = range_access(window_from, window_to)
+            results = await session.get_list([(A.AttributeRef(7, ln.to_bytes(), 2), access) for _, ln in logs])
+            for (name, _), value in zip(logs, results, strict=True):
+                if isinstance(value, A.DataAccessResult):
+                    continue
+                for t, row in _rows(value, read):
+                    read.events.append(ReadEvent(t, name, int(row[1]) if len(row) > 1 else 0))
+    finally:
+        await session.release()
+    return read
