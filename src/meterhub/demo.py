@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
 import os
 import secrets
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -31,7 +33,7 @@ from meterhub.hes.headend import HeadEnd, MeterTarget, RunReport, load_targets
 from meterhub.hes.reader import ENERGY_REGISTERS
 from meterhub.mdm.ingest import IngestService, ReadingArrays
 from meterhub.sim import consumption as c
-from meterhub.sim.fleet import DSOS, FleetPlan
+from meterhub.sim.fleet import DSOS, FleetPlan, PlannedMeter
 from meterhub.sim.meter import derive_keys
 from meterhub.store import schema as t
 from meterhub.store.db import Store, insert_id
@@ -128,9 +130,9 @@ def start_fleet(
 def provision(store: Store, plan: FleetPlan, installed_at: dt.datetime) -> int:
     """Create DSOs, concentrators, metering points, meters, sub-meters and channels; returns meters added.
 
-    One transaction; meters already present (by serial) are left as they are.
+    One transaction; meters already present (by serial) only get their network address updated.
     """
-    existing = {m.serial for m in store.list_meters()}
+    existing = {m.serial: m for m in store.list_meters()}
     dsos = {p.code: p.id for p in store.list_parties("dso")}
     for code, name, _ in DSOS:
         if code not in dsos:
@@ -139,10 +141,23 @@ def provision(store: Store, plan: FleetPlan, installed_at: dt.datetime) -> int:
     for code, dc in plan.concentrators.items():
         if code not in concentrators:
             concentrators[code] = store.add_concentrator(dsos[dc["dso"]], code, plan.host, int(dc["port"]))
+        else:
+            with store.write() as conn:
+                conn.execute(
+                    t.concentrator.update()
+                    .where(t.concentrator.c.id == concentrators[code])
+                    .values(host=plan.host, port=int(dc["port"]))
+                )
     added = 0
     with store.write() as conn:
         for m in plan.meters:
-            if m.serial in existing:
+            known = existing.get(m.serial)
+            if known is not None:
+                if (known.host, known.port, known.wport) != (m.host, m.port, m.wport):
+                    # the fleet listens on new (free) ports each run: keep the inventory's address current
+                    conn.execute(
+                        t.meter.update().where(t.meter.c.id == known.id).values(host=m.host, port=m.port, wport=m.wport)
+                    )
                 continue
             dso_id = dsos[m.dso]
             mp_id = insert_id(
@@ -248,6 +263,19 @@ def history_batches(
         yield target.meter_id, batch
 
 
+def _history_chunk(
+    store_url: str, meters: list[PlannedMeter], targets: list[MeterTarget], start: dt.datetime, end: dt.datetime
+) -> int:
+    """Worker: ingest the history of a chunk of meters through the MDM ingest path (own store handle)."""
+    store = Store.open(store_url, migrate=False)
+    try:
+        plan = FleetPlan(0, "", meters=meters)
+        batches = [b for _, batch in history_batches(plan, targets, start, end) for b in batch]
+        return IngestService(store).ingest_many(list(batches), "sim-history").versions_written
+    finally:
+        store.close()
+
+
 def load_history(
     store: Store,
     plan: FleetPlan,
@@ -255,24 +283,34 @@ def load_history(
     start: dt.datetime,
     end: dt.datetime,
     progress: Callable[[int], None] | None = None,
-    meters_per_tx: int = 100,
+    meters_per_tx: int = 50,
+    workers: int | None = None,
 ) -> int:
-    """Ingest the simulator's history for [start, end] through the MDM ingest path (source sim-history)."""
-    ingest = IngestService(store)
-    pending: list[tuple[int, ReadingArrays]] = []
-    count = versions = 0
-    for _, batch in history_batches(plan, targets, start, end):
-        pending += batch
-        count += 1
-        if count % meters_per_tx == 0:
-            versions += ingest.ingest_many(list(pending), "sim-history").versions_written
-            pending = []
+    """Ingest the simulator's history for [start, end] through the MDM ingest path (source sim-history).
+
+    The models' arithmetic and block packing run in ``workers`` processes (default: one per CPU); each
+    writes its chunks of meters through its own :class:`IngestService` (SQLite serialises the commits).
+    """
+    workers = workers or os.cpu_count() or 1
+    by_serial = {m.serial: m for m in plan.meters}
+    chunks = [targets[i : i + meters_per_tx] for i in range(0, len(targets), meters_per_tx)]
+    url = store.engine.url.render_as_string(hide_password=False)
+    versions = 0
+    if workers == 1:
+        for chunk in chunks:
+            versions += _history_chunk(url, [by_serial[t.serial] for t in chunk], chunk, start, end)
             if progress:
-                progress(meters_per_tx)
-    if pending:
-        versions += ingest.ingest_many(list(pending), "sim-history").versions_written
-        if progress:
-            progress(count % meters_per_tx or meters_per_tx)
+                progress(len(chunk))
+        return versions
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {
+            pool.submit(_history_chunk, url, [by_serial[t.serial] for t in chunk], chunk, start, end): len(chunk)
+            for chunk in chunks
+        }
+        for future in as_completed(futures):
+            versions += future.result()
+            if progress:
+                progress(futures[future])
     return versions
 
 

@@ -94,10 +94,7 @@ def run_demo(
 def _serve(
     store: Store, data_dir: Path, port: int, hes_start: dt.datetime, history_start: dt.datetime, console: Console
 ) -> None:
-    import uvicorn
-    from argon2 import PasswordHasher
-
-    from meterhub.portal.app import create_app
+    from meterhub.portal import create_app, hash_password, serve
 
     password_file = data_dir / "operator.password"
     if not password_file.exists():
@@ -109,12 +106,12 @@ def _serve(
         f"{history_start.astimezone(d.LUX):%Y-%m-%d} to the day before come from the simulator's history "
         "through the same ingest path."
     )
-    app = create_app(store, operator_password_hash=PasswordHasher().hash(password), demo_note=note)
+    app = create_app(store, operator_password_hash=hash_password(password), demo_note=note)
     console.print(
         f"\n[bold green]web app:[/bold green] http://127.0.0.1:{port}/  — log in as [bold]operator[/bold] with the "
         f"password in {password_file} ([bold]{password}[/bold]). Ctrl-C stops the demo."
     )
     try:
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+        serve(app, "127.0.0.1", port)
     except KeyboardInterrupt:
         raise typer.Exit() from None

@@ -142,7 +142,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Fleet seed.")] = 1,
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the web app after reading.")] = True,
     port: Annotated[int, typer.Option(help="Web app port.")] = 8000,
-    fleet_port_base: Annotated[int, typer.Option(help="First TCP port of the simulated fleet.")] = 41000,
+    fleet_port_base: Annotated[int, typer.Option(help="First TCP port of the simulated fleet (0: free ports).")] = 0,
     plc: Annotated[str, typer.Option(help="PLC channel model of the concentrators: realistic, fast, off.")] = "fast",
 ) -> None:
     """Build a demo country, read it over DLMS, serve the web app on http://127.0.0.1:8000."""

@@ -75,7 +75,9 @@ def fleet(
     meters: Annotated[int, typer.Option(help="Number of electricity meters.")] = 1000,
     concentrators: Annotated[int, typer.Option(help="Number of data concentrators.")] = 10,
     seed: Annotated[int, typer.Option(help="Fleet seed.")] = 1,
-    port_base: Annotated[int, typer.Option(help="First TCP port (concentrators, then direct meters).")] = 40000,
+    port_base: Annotated[
+        int, typer.Option(help="First TCP port (concentrators, then direct meters); 0 = free ports chosen by the OS.")
+    ] = 40000,
     direct_fraction: Annotated[float, typer.Option(help="Share of meters on direct TCP.")] = 0.05,
     plc: Annotated[str, typer.Option(help="PLC channel model: realistic, fast, off.")] = "realistic",
     manifest: Annotated[Path, typer.Option(help="Where to write the fleet manifest (JSON).")] = Path("fleet.json"),
@@ -90,8 +92,9 @@ def fleet(
         secret_path.write_text(secrets.token_hex(32))
         secret_path.chmod(0o600)
     master = bytes.fromhex(secret_path.read_text().strip())
-    plan = plan_fleet(meters, concentrators, seed, port_base=port_base, direct_fraction=direct_fraction)
-    sim = Fleet(plan, master, _now, plc, _scenario(scenario))
+    plan = plan_fleet(meters, concentrators, seed, port_base=port_base or 1, direct_fraction=direct_fraction)
+    ephemeral = port_base == 0
+    sim = Fleet(plan, master, _now, plc, _scenario(scenario), ephemeral=ephemeral)
 
     async def run() -> None:
         await sim.start()

@@ -266,11 +266,12 @@ class IngestService:
     ) -> list[tuple[datetime, datetime]]:
         """UTC windows ``[start, end)`` of missing slots in the current blocks of ``day_from..day_to`` (local
         days, inclusive), whole days without a block included, merged into contiguous ranges and clipped at
-        ``until`` if given (the head-end cannot re-read the future)."""
+        ``until`` if given (the head-end cannot re-read the future: a slot is only a gap once it has ended,
+        so ``until`` is taken down to the channel's last complete interval)."""
         with self.store.read() as conn:
             interval_s = self._interval_map(conn, [channel_id])[channel_id]
             blocks = {b.local_day: b for b in db.current_blocks(conn, [channel_id], day_from, day_to)}
-        limit = None if until is None else to_epoch(until)
+        limit = None if until is None else to_epoch(until) // interval_s * interval_s
         ranges: list[list[int]] = []
         for day in day_range(day_from, day_to):
             start, end = day_bounds_epoch(day)
@@ -304,13 +305,12 @@ def _runs(mask: npt.NDArray[np.bool_], start: int, interval_s: int) -> list[tupl
 
 def _midnight_reads(channel_id: int, ts: Int64Array, vs: Int64Array, source: str) -> list[db.RegisterRead]:
     """Readings at local midnight, as daily register reads."""
-    out: list[db.RegisterRead] = []
-    # local midnight is a whole UTC hour (+1 h / +2 h offsets): only hour-aligned readings can qualify
-    for i in np.flatnonzero(ts % 3600 == 0).tolist():
-        t = int(ts[i])
-        if day_bounds_epoch(local_day_of_epoch(t))[0] == t:
-            out.append(db.RegisterRead(channel_id, from_epoch(t), "daily", int(vs[i]), source))
-    return out
+    days = day_range(local_day_of_epoch(int(ts[0])), local_day_of_epoch(int(ts[-1])))
+    midnights = np.array([day_bounds_epoch(day)[0] for day in days], dtype=np.int64)
+    return [
+        db.RegisterRead(channel_id, from_epoch(int(ts[i])), "daily", int(vs[i]), source)
+        for i in np.flatnonzero(np.isin(ts, midnights)).tolist()
+    ]
 
 
 def day_totals(store: db.Store, channel_id: int, day_from: date, day_to: date) -> dict[date, tuple[int, int]]:

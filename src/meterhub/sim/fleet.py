@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import random
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -164,8 +164,10 @@ class Fleet:
         now: Callable[[], dt.datetime],
         plc: str = "realistic",
         scenario: c.FaultScenario | None = None,
+        ephemeral: bool = False,
     ) -> None:
         self.plan = plan
+        self.ephemeral = ephemeral
         self.endpoints: dict[int, MeterEndpoint] = {}
         self.meters: dict[str, SimulatedMeter] = {}
         by_port: dict[int, dict[int, SimulatedMeter]] = {}
@@ -180,8 +182,18 @@ class Fleet:
             self.endpoints[port] = MeterEndpoint(meters, channel)
 
     async def start(self) -> None:
+        """Listen on every endpoint. With ``ephemeral`` the plan's ports are placeholders: each endpoint
+        binds a free port chosen by the OS and the plan is rewritten with the real ports (so a demo never
+        collides with whatever else listens on the machine)."""
+        real: dict[int, int] = {}
         for port, endpoint in self.endpoints.items():
-            await endpoint.start(self.plan.host, port)
+            server = await endpoint.start(self.plan.host, 0 if self.ephemeral else port)
+            real[port] = server.sockets[0].getsockname()[1]
+        if self.ephemeral:
+            self.endpoints = {real[p]: e for p, e in self.endpoints.items()}
+            for dc in self.plan.concentrators.values():
+                dc["port"] = real[dc["port"]]
+            self.plan.meters = [replace(m, port=real[m.port]) for m in self.plan.meters]
 
     async def stop(self) -> None:
         for endpoint in self.endpoints.values():

@@ -28,7 +28,14 @@ from alembic.config import Config
 from sqlalchemy.dialects import postgresql, sqlite
 
 from meterhub.store import schema as t
-from meterhub.store.intervals import Int64Array, UInt8Array, pack_quality, pack_values, unpack_quality, unpack_values
+from meterhub.store.intervals import (
+    Int64Array,
+    UInt8Array,
+    pack_quality,
+    pack_values_many,
+    unpack_quality,
+    unpack_values,
+)
 
 DB_FILE = "meterhub.sqlite"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -251,6 +258,7 @@ def insert_blocks(conn: sa.Connection, blocks: Sequence[NewBlock], *, now: datet
     if not blocks:
         return
     created = now or _now()
+    packed = pack_values_many([nb.values for nb in blocks])
     conn.execute(
         t.interval_block.insert(),
         [
@@ -259,13 +267,13 @@ def insert_blocks(conn: sa.Connection, blocks: Sequence[NewBlock], *, now: datet
                 "local_day": nb.local_day,
                 "version": nb.version,
                 "slots": int(nb.values.size),
-                "values": pack_values(nb.values),
+                "values": values,
                 "quality": pack_quality(nb.quality),
                 "created_at": created,
                 "source": nb.source,
                 "reason": nb.reason,
             }
-            for nb in blocks
+            for nb, values in zip(blocks, packed, strict=True)
         ],
     )
 

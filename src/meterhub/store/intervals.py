@@ -23,6 +23,7 @@ This module is pure (numpy + zoneinfo), imports nothing of meterhub and is share
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -128,15 +129,18 @@ _SHIFTS = (np.arange(_MAX_VARINT, dtype=np.uint64) * np.uint64(7))[None, :]
 _GROUP = np.arange(_MAX_VARINT)[None, :]
 
 
+#: Smallest value needing k + 2 groups of 7 bits, for k = 0 … 8 (counting groups with one searchsorted).
+_THRESHOLDS = np.array([1 << (7 * k) for k in range(1, _MAX_VARINT)], dtype=np.uint64)
+
+
 def _varint_encode(u: npt.NDArray[np.uint64]) -> bytes:
     if u.size == 0:
         return b""
-    n = np.ones(u.shape, dtype=np.int64)
-    for k in range(1, _MAX_VARINT):
-        n += (u >> np.uint64(7 * k)) != 0
-    groups = ((u[:, None] >> _SHIFTS) & np.uint64(0x7F)).astype(np.uint8)
-    groups |= (((n[:, None] - 1) > _GROUP) * 0x80).astype(np.uint8)
-    return groups[n[:, None] > _GROUP].tobytes()
+    n = np.searchsorted(_THRESHOLDS, u, side="right") + 1  # 7-bit groups per value
+    width = int(n.max())
+    groups = ((u[:, None] >> _SHIFTS[:, :width]) & np.uint64(0x7F)).astype(np.uint8)
+    groups[(n[:, None] - 1) > _GROUP[:, :width]] |= 0x80
+    return groups[n[:, None] > _GROUP[:, :width]].tobytes()
 
 
 def _varint_decode(payload: bytes, count: int) -> npt.NDArray[np.uint64]:
@@ -165,15 +169,42 @@ def _varint_decode(payload: bytes, count: int) -> npt.NDArray[np.uint64]:
 
 def pack_values(values: npt.ArrayLike) -> bytes:
     """Pack a day's int64 slot values (see the module docstring for the format)."""
-    v = np.ascontiguousarray(values, dtype=np.int64)
-    plain = _varint_encode(_zigzag(v))
-    diff = _varint_encode(_zigzag(np.diff(v, prepend=np.int64(0)))) if v.size else b""
-    header, payload = (_TRANSFORM_DIFF, diff) if len(diff) < len(plain) else (_TRANSFORM_PLAIN, plain)
-    if len(payload) > 16:
-        packed = zlib.compress(payload, 6)
-        if len(packed) < len(payload):
-            header, payload = header | _ZLIB, packed
-    return bytes((header,)) + payload
+    return pack_values_many([np.ascontiguousarray(values, dtype=np.int64)])[0]
+
+
+def pack_values_many(blocks: Sequence[Int64Array]) -> list[bytes]:
+    """:func:`pack_values` of many days at once: days of equal length are transformed and varint-coded as
+    one matrix (numpy's per-call overhead paid once per batch, not per day), then split per day."""
+    out: list[bytes] = [b""] * len(blocks)
+    by_size: dict[int, list[int]] = {}
+    for i, b in enumerate(blocks):
+        by_size.setdefault(int(np.asarray(b).size), []).append(i)
+    for size, indexes in by_size.items():
+        if size == 0:
+            for i in indexes:
+                out[i] = bytes((_TRANSFORM_PLAIN,))
+            continue
+        v = np.stack([np.asarray(blocks[i], dtype=np.int64) for i in indexes])
+        plain_u = _zigzag(v)
+        diff_u = _zigzag(np.diff(v, axis=1, prepend=np.int64(0)))
+        plain_n = np.searchsorted(_THRESHOLDS, plain_u, side="right") + 1
+        diff_n = np.searchsorted(_THRESHOLDS, diff_u, side="right") + 1
+        use_diff = diff_n.sum(axis=1) < plain_n.sum(axis=1)  # the shorter form; plain on a tie
+        chosen = np.where(use_diff[:, None], diff_u, plain_u)
+        lengths = np.where(use_diff, diff_n.sum(axis=1), plain_n.sum(axis=1))
+        payload = _varint_encode(chosen.reshape(-1))
+        ends = np.cumsum(lengths).tolist()
+        start = 0
+        for row, i in enumerate(indexes):
+            part = payload[start : ends[row]]
+            start = ends[row]
+            header = _TRANSFORM_DIFF if use_diff[row] else _TRANSFORM_PLAIN
+            if len(part) > 16:
+                packed = zlib.compress(part, 6)
+                if len(packed) < len(part):
+                    header, part = header | _ZLIB, packed
+            out[i] = bytes((header,)) + part
+    return out
 
 
 def unpack_values(data: bytes, slots: int) -> Int64Array:
@@ -203,6 +234,8 @@ def pack_quality(quality: npt.ArrayLike) -> bytes:
     out = bytearray((_QUALITY_RLE,))
     if q.size == 0:
         return bytes(out)
+    if q.size <= 255 and (q == q[0]).all():  # the common case: a whole day of one quality
+        return bytes((_QUALITY_RLE, int(q[0]), q.size))
     change = np.flatnonzero(q[1:] != q[:-1]) + 1
     starts = np.concatenate(([0], change))
     runs = np.diff(np.concatenate((starts, [q.size])))
