@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meterhub.dlms.axdr import DateTime, datetime_from_octets
+from meterhub.dlms.axdr import DateTime, datetime_from_octets, epoch_from_octets
 from meterhub.dlms.errors import DecodeError
 
 LUX = ZoneInfo("Europe/Luxembourg")
@@ -27,8 +27,11 @@ def test_deviation_convention_cet_cest() -> None:
 def test_fast_path_equals_object_path(when: dt.datetime) -> None:
     when = when.replace(microsecond=when.microsecond // 10_000 * 10_000)
     octets = DateTime.from_datetime(when).to_bytes()
-    assert datetime_from_octets(octets) == DateTime.from_bytes(octets).to_datetime() == when
-    assert datetime_from_octets(octets).utcoffset() == when.utcoffset()
+    # compare instants: PEP 495 makes == false across zones for times in a repeated (DST end) hour
+    fast, slow = datetime_from_octets(octets), DateTime.from_bytes(octets).to_datetime()
+    assert fast.timestamp() == slow.timestamp() == when.timestamp()
+    assert fast.utcoffset() == slow.utcoffset() == when.utcoffset()
+    assert epoch_from_octets(octets) == int(when.timestamp())
 
 
 def test_unspecified_deviation_is_utc_and_bad_dates_are_decode_errors() -> None:
@@ -40,3 +43,15 @@ def test_unspecified_deviation_is_utc_and_bad_dates_are_decode_errors() -> None:
         datetime_from_octets(DateTime(2026, 1, 1, 1, 0, 0, 0, 0, 5000, 0).to_bytes())
     with pytest.raises(DecodeError):
         datetime_from_octets(b"\x07\xea")
+
+
+def test_plain_integers_give_the_same_numbers() -> None:
+    from meterhub.dlms.axdr import DoubleLongUnsigned, Unsigned, decode_data_exact, encode_data
+
+    rows = [(b"\x07" * 12, Unsigned(k % 3), DoubleLongUnsigned(10 * k)) for k in range(20)]
+    raw = encode_data([*rows, (b"x", [DoubleLongUnsigned(1)])])
+    typed = decode_data_exact(raw)
+    plain = decode_data_exact(raw, plain_integers=True)
+    assert plain == typed
+    assert type(plain[0][2]) is int and type(typed[0][2]) is DoubleLongUnsigned
+    assert type(plain[-1][1][0]) is int

@@ -377,10 +377,10 @@ def _encode_get_data_result(result: Any) -> bytes:
     return b"\x00" + encode_data(result)
 
 
-def _decode_get_data_result(buf: bytes, pos: int) -> tuple[Any, int]:
+def _decode_get_data_result(buf: bytes, pos: int, plain: bool = False) -> tuple[Any, int]:
     choice, pos = _u8(buf, pos)
     if choice == 0:
-        return decode_data(buf, pos)
+        return decode_data(buf, pos, plain_integers=plain)
     if choice == 1:
         code, pos = _u8(buf, pos)
         return _data_access_result(code), pos
@@ -960,11 +960,11 @@ def _decode_get_request(buf: bytes) -> XdlmsApdu:
     raise DecodeError(f"unknown get-request choice {choice}")
 
 
-def _decode_get_response(buf: bytes) -> XdlmsApdu:
+def _decode_get_response(buf: bytes, plain: bool = False) -> XdlmsApdu:
     choice, pos = _u8(buf, 1)
     iid, pos = _u8(buf, pos)
     if choice == 1:
-        result, pos = _decode_get_data_result(buf, pos)
+        result, pos = _decode_get_data_result(buf, pos, plain)
         _end(buf, pos, "get-response-normal")
         return GetResponseNormal(iid, result)
     if choice == 2:
@@ -985,7 +985,7 @@ def _decode_get_response(buf: bytes) -> XdlmsApdu:
         n, pos = _count(buf, pos, 2)
         results = []
         for _ in range(n):
-            r, pos = _decode_get_data_result(buf, pos)
+            r, pos = _decode_get_data_result(buf, pos, plain)
             results.append(r)
         _end(buf, pos, "get-response-with-list")
         return GetResponseWithList(iid, tuple(results))
@@ -1204,10 +1204,16 @@ _XDLMS_DECODERS: Final = {
 }
 
 
-def decode_xdlms(buf: bytes) -> XdlmsApdu:
-    """Decode one xDLMS APDU (not ACSE: see :func:`meterhub.dlms.acse.decode_acse`)."""
+def decode_xdlms(buf: bytes, *, plain_integers: bool = False) -> XdlmsApdu:
+    """Decode one xDLMS APDU (not ACSE: see :func:`meterhub.dlms.acse.decode_acse`).
+
+    ``plain_integers``: the Data of get-responses comes back with plain ``int`` values (a reader's bulk path,
+    see :func:`meterhub.dlms.axdr.decode_data`).
+    """
     if not buf:
         raise DecodeError("empty APDU")
+    if plain_integers and buf[0] == Tag.GET_RESPONSE:
+        return _decode_get_response(bytes(buf), True)
     fn = _XDLMS_DECODERS.get(buf[0])
     if fn is None:
         raise DecodeError(f"unknown APDU tag 0x{buf[0]:02X}")

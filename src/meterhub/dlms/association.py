@@ -279,6 +279,7 @@ class ClientSettings:
     general_protection: bool = False  # send general-glo-ciphering when the server agrees
     challenge_length: int = 16
     invoke_id_increment: bool = True
+    plain_integers: bool = False  # get results with plain ints (bulk readers), see axdr.decode_data
     guard: InvocationCounterGuard = field(default_factory=InvocationCounterGuard)
 
     @property
@@ -410,12 +411,13 @@ class ClientAssociation:
         """Feed one APDU from the server; returns the events it completes."""
         if is_acse(data):
             return self._receive_acse(data)
-        apdu = A.decode_xdlms(data)
+        plain = self.settings.plain_integers
+        apdu = A.decode_xdlms(data, plain_integers=plain)
         if _is_ciphered(apdu):
             if self._protection is None:
                 raise SecurityError("ciphered APDU on an unciphered association")
             assert isinstance(apdu, A.ServiceSpecificCiphered | A.GeneralGloCiphering)
-            apdu = A.decode_xdlms(self._protection.unprotect(apdu))
+            apdu = A.decode_xdlms(self._protection.unprotect(apdu), plain_integers=plain)
         elif self._protection is not None and not isinstance(apdu, A.ExceptionResponse | A.ConfirmedServiceError):
             # INTEROP: every answer inside a ciphered association is ciphered; a clear one is refused.
             raise SecurityError(f"unciphered {type(apdu).__name__} inside a ciphered association")
@@ -535,7 +537,7 @@ class ClientAssociation:
         raw = bytes(self._block)
         self._block, self._block_number = None, 0
         self._take_pending(apdu.invoke_id)
-        return [GetCompleted(apdu.invoke_id, decode_data_exact(raw))]
+        return [GetCompleted(apdu.invoke_id, decode_data_exact(raw, plain_integers=self.settings.plain_integers))]
 
     def _on_hls_response(self, apdu: A.ActionResponseNormal) -> list[Event]:
         assert self._protection is not None

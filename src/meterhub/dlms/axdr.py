@@ -601,30 +601,42 @@ def _encode_untagged(out: bytearray, desc: TypeDescription, value: Any, depth: i
 
 
 # -------------------------------------------------------------------------------------------- decoding
-def decode_data(buf: bytes, pos: int = 0) -> tuple[Any, int]:
-    """Decode one tagged ``Data`` value at ``pos``; returns ``(value, new_pos)``."""
-    return _decode(buf, pos, 0)
+def decode_data(buf: bytes, pos: int = 0, *, plain_integers: bool = False) -> tuple[Any, int]:
+    """Decode one tagged ``Data`` value at ``pos``; returns ``(value, new_pos)``.
+
+    ``plain_integers`` gives integers as plain ``int`` (not the typed subclasses): for a reader that only
+    wants the numbers, e.g. the head-end's bulk profile path; the values can then not be re-encoded as is.
+    """
+    return _decode(buf, pos, 0, plain_integers)
 
 
-def decode_data_exact(buf: bytes) -> Any:
+def decode_data_exact(buf: bytes, *, plain_integers: bool = False) -> Any:
     """Decode ``buf`` that must hold exactly one ``Data`` value and nothing after it."""
-    value, end = _decode(buf, 0, 0)
+    value, end = _decode(buf, 0, 0, plain_integers)
     if end != len(buf):
         raise DecodeError(f"{len(buf) - end} trailing bytes after Data")
     return value
 
 
-def _decode(buf: bytes, pos: int, depth: int) -> tuple[Any, int]:
+def _decode(buf: bytes, pos: int, depth: int, plain: bool = False) -> tuple[Any, int]:
     if pos >= len(buf):
         raise DecodeError("truncated: Data tag expected")
     tag = buf[pos]
+    if plain:
+        if tag == ARRAY:
+            return _dec_array(buf, pos + 1, depth, True)
+        if tag == STRUCTURE:
+            return _dec_structure(buf, pos + 1, depth, True)
+        plain_int = _PLAIN_INT_DECODERS.get(tag)
+        if plain_int is not None:
+            return plain_int(buf, pos + 1, depth)
     fn = _DECODERS.get(tag)
     if fn is None:
         raise DecodeError(f"unknown Data tag {tag} at offset {pos}")
     return fn(buf, pos + 1, depth)
 
 
-def _int_decoder(cls: type[_TypedInt]) -> Callable[[bytes, int, int], tuple[Any, int]]:
+def _int_decoder(cls: type[_TypedInt], plain: bool = False) -> Callable[[bytes, int, int], tuple[Any, int]]:
     st = _INT_STRUCTS[cls.TAG]
     size = st.size
     unpack_from = st.unpack_from
@@ -634,7 +646,8 @@ def _int_decoder(cls: type[_TypedInt]) -> Callable[[bytes, int, int], tuple[Any,
         end = pos + size
         if end > len(buf):
             raise DecodeError(f"truncated {cls.__name__}")
-        return new(cls, unpack_from(buf, pos)[0]), end
+        value = unpack_from(buf, pos)[0]
+        return (value if plain else new(cls, value)), end
 
     return dec
 
@@ -705,7 +718,7 @@ def _dec_dont_care(buf: bytes, pos: int, depth: int) -> tuple[Any, int]:
     return DontCare(), pos
 
 
-def _dec_structure(buf: bytes, pos: int, depth: int) -> tuple[Any, int]:
+def _dec_structure(buf: bytes, pos: int, depth: int, plain: bool = False) -> tuple[Any, int]:
     if depth >= MAX_DEPTH:
         raise DecodeError("Data nested too deeply")
     n, pos = decode_length(buf, pos)
@@ -713,24 +726,24 @@ def _dec_structure(buf: bytes, pos: int, depth: int) -> tuple[Any, int]:
         raise DecodeError(f"structure of {n} elements cannot fit in {len(buf) - pos} bytes")
     items = []
     for _ in range(n):
-        item, pos = _decode(buf, pos, depth + 1)
+        item, pos = _decode(buf, pos, depth + 1, plain)
         items.append(item)
     return tuple(items), pos
 
 
-def _dec_array(buf: bytes, pos: int, depth: int) -> tuple[Any, int]:
+def _dec_array(buf: bytes, pos: int, depth: int, plain: bool = False) -> tuple[Any, int]:
     if depth >= MAX_DEPTH:
         raise DecodeError("Data nested too deeply")
     n, pos = decode_length(buf, pos)
     if n > len(buf) - pos:
         raise DecodeError(f"array of {n} elements cannot fit in {len(buf) - pos} bytes")
     if n >= _FAST_ARRAY_MIN and pos < len(buf) and buf[pos] == STRUCTURE:
-        fast = _decode_uniform_rows(buf, pos, n)
+        fast = _decode_uniform_rows(buf, pos, n, plain)
         if fast is not None:
             return fast
     items = []
     for _ in range(n):
-        item, pos = _decode(buf, pos, depth + 1)
+        item, pos = _decode(buf, pos, depth + 1, plain)
         items.append(item)
     return items, pos
 
@@ -841,6 +854,9 @@ _DECODERS: Final[dict[int, Callable[[bytes, int, int], tuple[Any, int]]]] = {
     DONT_CARE: _dec_dont_care,
     **{tag: _int_decoder(cls) for tag, cls in _INT_CLASSES.items()},
 }
+_PLAIN_INT_DECODERS: Final[dict[int, Callable[[bytes, int, int], tuple[Any, int]]]] = {
+    tag: _int_decoder(cls, plain=True) for tag, cls in _INT_CLASSES.items()
+}
 
 
 # ------------------------------------------------------------------------- compiled fixed-layout rows
@@ -939,7 +955,7 @@ def _row_tags_in_buffer(buf: bytes, pos: int) -> list[tuple[int, int]] | None:
     return tags
 
 
-def _decode_uniform_rows(buf: bytes, pos: int, n: int) -> tuple[list[Any], int] | None:
+def _decode_uniform_rows(buf: bytes, pos: int, n: int, plain: bool = False) -> tuple[list[Any], int] | None:
     """Decode ``n`` structures at ``pos`` with one compiled layout; None if the rows are not uniform."""
     tags = _row_tags_in_buffer(buf, pos)
     if tags is None:
@@ -958,7 +974,7 @@ def _decode_uniform_rows(buf: bytes, pos: int, n: int) -> tuple[list[Any], int] 
     columns: list[list[Any]] = []
     for i, cls in enumerate(layout.classes):
         col = [r[i] for r in unpacked]
-        if cls is None:
+        if cls is None or (plain and cls is not Float32):
             columns.append(col)
         elif isinstance(cls, type) and issubclass(cls, _TypedInt):
             columns.append([new(cls, v) for v in col])

@@ -179,6 +179,7 @@ class HeadEnd:
                 system_title=HES_SYSTEM_TITLE,
                 invocation_counter=first_counter,
                 max_receive_pdu_size=0xFFFF,
+                plain_integers=True,
             )
         )
         session = MeterSession(conn, client, 1, target.wport, self.timeout)
@@ -261,26 +262,32 @@ class HeadEnd:
         report: RunReport,
         progress: Callable[[int], None] | None,
         source: str,
+        linger_s: float = 0.25,
     ) -> None:
-        pending: list[tuple[MeterTarget, MeterRead | None, int, str | None]] = []
+        """Collect results into batches of ``self.batch`` meters (or whatever came within ``linger_s``) and
+        write each batch in one worker-thread step, so per-transaction costs are paid per batch."""
         done = False
         while not done:
             item = await results.get()
             if item is None:
-                done = True
-            else:
-                pending.append(item)
-                while not results.empty() and len(pending) < self.batch:
-                    nxt = results.get_nowait()
-                    if nxt is None:
-                        done = True
-                        break
-                    pending.append(nxt)
-            if pending and (done or len(pending) >= self.batch or results.empty()):
-                batch, pending = pending, []
-                await asyncio.to_thread(self._write_batch, batch, report, source)
-                if progress is not None:
-                    progress(len(batch))
+                break
+            pending = [item]
+            deadline = asyncio.get_running_loop().time() + linger_s
+            while len(pending) < self.batch:
+                timeout = deadline - asyncio.get_running_loop().time()
+                if timeout <= 0:
+                    break
+                try:
+                    nxt = await asyncio.wait_for(results.get(), timeout)
+                except TimeoutError:
+                    break
+                if nxt is None:
+                    done = True
+                    break
+                pending.append(nxt)
+            await asyncio.to_thread(self._write_batch, pending, report, source)
+            if progress is not None:
+                progress(len(pending))
 
     def _write_batch(
         self, batch: list[tuple[MeterTarget, MeterRead | None, int, str | None]], report: RunReport, source: str

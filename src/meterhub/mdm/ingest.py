@@ -306,10 +306,14 @@ def _runs(mask: npt.NDArray[np.bool_], start: int, interval_s: int) -> list[tupl
 def _midnight_reads(channel_id: int, ts: Int64Array, vs: Int64Array, source: str) -> list[db.RegisterRead]:
     """Readings at local midnight, as daily register reads."""
     days = day_range(local_day_of_epoch(int(ts[0])), local_day_of_epoch(int(ts[-1])))
-    midnights = np.array([day_bounds_epoch(day)[0] for day in days], dtype=np.int64)
+    midnights = {day_bounds_epoch(day)[0] for day in days}
+    # local midnight is a whole UTC hour (+1 h / +2 h offsets): only hour-aligned readings can qualify
+    hourly = np.flatnonzero(ts % 3600 == 0).tolist()
+    times = ts.tolist()
     return [
-        db.RegisterRead(channel_id, from_epoch(int(ts[i])), "daily", int(vs[i]), source)
-        for i in np.flatnonzero(np.isin(ts, midnights)).tolist()
+        db.RegisterRead(channel_id, from_epoch(times[i]), "daily", int(vs[i]), source)
+        for i in hourly
+        if times[i] in midnights
     ]
 
 

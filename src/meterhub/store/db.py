@@ -224,25 +224,18 @@ def current_blocks(
     b = t.interval_block
     out: list[IntervalBlock] = []
     for chunk in _chunks(sorted(set(channel_ids))):
-        latest = (
-            sa.select(b.c.channel_id, b.c.local_day, sa.func.max(b.c.version).label("version"))
-            .where(b.c.channel_id.in_(chunk), b.c.local_day >= day_from, b.c.local_day <= day_to)
-            .group_by(b.c.channel_id, b.c.local_day)
-            .subquery()
-        )
+        # All versions in key order, the last of each (channel, day) kept: on the primary key's order this
+        # is one range scan, cheaper than a grouped sub-select joined back (versions are few per day).
         q = (
             sa.select(b)
-            .join(
-                latest,
-                sa.and_(
-                    b.c.channel_id == latest.c.channel_id,
-                    b.c.local_day == latest.c.local_day,
-                    b.c.version == latest.c.version,
-                ),
-            )
-            .order_by(b.c.channel_id, b.c.local_day)
+            .where(b.c.channel_id.in_(chunk), b.c.local_day >= day_from, b.c.local_day <= day_to)
+            .order_by(b.c.channel_id, b.c.local_day, b.c.version)
         )
-        out.extend(_block(row) for row in conn.execute(q))
+        rows = conn.execute(q).all()
+        for i, row in enumerate(rows):
+            nxt = rows[i + 1] if i + 1 < len(rows) else None
+            if nxt is None or (nxt.channel_id, nxt.local_day) != (row.channel_id, row.local_day):
+                out.append(_block(row))
     return out
 
 
@@ -728,53 +721,69 @@ class Store:
         return self.reserve_counters([system_title], key_kind, n)[_title(system_title)]
 
     def reserve_counters(self, system_titles: Sequence[str | bytes], key_kind: str, n: int) -> dict[str, int]:
-        """:meth:`reserve_counter` for many key sets in one transaction: ``{title hex: first counter}``."""
+        """:meth:`reserve_counter` for many key sets in one transaction: ``{title hex: first counter}``.
+
+        One read of the stored values and one batched upsert, atomic under the write transaction's lock.
+        """
         if n < 1:
             raise ValueError("reserve at least one counter")
+        titles = sorted({_title(st) for st in system_titles})
+        with self.write() as conn:
+            current = self._counter_values(conn, titles, key_kind, "tx")
+            last = {title: current.get(title, 0) + n for title in titles}
+            rows: list[dict[str, Any]] = [
+                {"system_title": title, "key_kind": key_kind, "direction": "tx", "value": value}
+                for title, value in last.items()
+            ]
+            self._upsert_counters(conn, rows, only_if_greater=False)
+        return {title: value - n + 1 for title, value in last.items()}
+
+    @staticmethod
+    def _counter_values(conn: sa.Connection, titles: Sequence[str], key_kind: str, direction: str) -> dict[str, int]:
         ic = t.invocation_counter
         out: dict[str, int] = {}
-        with self.write() as conn:
-            for system_title in system_titles:
-                title = _title(system_title)
-                stmt = (
-                    insert_for(conn, ic)
-                    .values(system_title=title, key_kind=key_kind, direction="tx", value=n)
-                    .on_conflict_do_update(
-                        index_elements=[ic.c.system_title, ic.c.key_kind, ic.c.direction],
-                        set_={"value": ic.c.value + n},
-                    )
-                    .returning(ic.c.value)
-                )
-                out[title] = int(conn.execute(stmt).scalar_one()) - n + 1
+        for i in range(0, len(titles), _IN_CHUNK):
+            q = sa.select(ic.c.system_title, ic.c.value).where(
+                ic.c.system_title.in_(titles[i : i + _IN_CHUNK]), ic.c.key_kind == key_kind, ic.c.direction == direction
+            )
+            out.update({row[0]: int(row[1]) for row in conn.execute(q)})
         return out
+
+    @staticmethod
+    def _upsert_counters(conn: sa.Connection, rows: list[dict[str, Any]], *, only_if_greater: bool) -> None:
+        if not rows:
+            return
+        ic = t.invocation_counter
+        stmt = insert_for(conn, ic)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[ic.c.system_title, ic.c.key_kind, ic.c.direction],
+            set_={"value": stmt.excluded.value},
+            where=(ic.c.value < stmt.excluded.value) if only_if_greater else None,
+        )
+        conn.execute(stmt, rows)
 
     def raise_counter(
         self, system_title: str | bytes, key_kind: str, value: int, direction: t.Direction = "tx"
     ) -> bool:
         """Keep ``max(stored, value)``; True if ``value`` was above the stored one (or none was stored)."""
-        return self.raise_counters({system_title: value}, key_kind, direction)[_title(system_title)]
-
-    def raise_counters(
-        self, values: Mapping[str | bytes, int], key_kind: str, direction: t.Direction = "tx"
-    ) -> dict[str, bool]:
-        """:meth:`raise_counter` for many key sets in one transaction: ``{title hex: raised}``."""
-        ic = t.invocation_counter
-        out: dict[str, bool] = {}
+        title = _title(system_title)
         with self.write() as conn:
-            for system_title, value in values.items():
-                title = _title(system_title)
-                stmt = (
-                    insert_for(conn, ic)
-                    .values(system_title=title, key_kind=key_kind, direction=direction, value=value)
-                    .on_conflict_do_update(
-                        index_elements=[ic.c.system_title, ic.c.key_kind, ic.c.direction],
-                        set_={"value": value},
-                        where=ic.c.value < value,
-                    )
-                    .returning(ic.c.value)
-                )
-                out[title] = conn.execute(stmt).first() is not None
-        return out
+            before = self._counter_values(conn, [title], key_kind, direction).get(title)
+            self._upsert_counters(
+                conn,
+                [{"system_title": title, "key_kind": key_kind, "direction": direction, "value": value}],
+                only_if_greater=True,
+            )
+        return before is None or value > before
+
+    def raise_counters(self, values: Mapping[str | bytes, int], key_kind: str, direction: t.Direction = "tx") -> None:
+        """:meth:`raise_counter` for many key sets in one batched statement (keeps each maximum)."""
+        rows = [
+            {"system_title": _title(title), "key_kind": key_kind, "direction": direction, "value": value}
+            for title, value in values.items()
+        ]
+        with self.write() as conn:
+            self._upsert_counters(conn, rows, only_if_greater=True)
 
     def record_rx(self, system_title: str | bytes, key_kind: str, value: int) -> bool:
         """Record a received invocation counter, keeping the maximum; False means ``value`` ≤ the stored one
