@@ -430,8 +430,7 @@ class SimulatedMeter:
         first, count, columns = self._window(access, QUARTER, LOAD_PROFILE_DEPTH)
         if count == 0:
             return []
-        start = first - QUARTER
-        cum = self.electricity.register(start) + np.cumsum(self.electricity.intervals(start, count), axis=0)
+        cum = _cumulative_rows(self.electricity.register(first), self.electricity.intervals(first, count - 1))
         missing: set[int] = set()
         if self.scenario is not None:
             cum, missing = self.scenario.apply_to_profile(self.serial, first, cum, self.electricity.register)
@@ -457,8 +456,7 @@ class SimulatedMeter:
         first, count, columns = self._window(access, HOUR, MBUS_PROFILE_DEPTH)
         if count == 0:
             return []
-        start = first - HOUR
-        cum = sub.model.register(start) + np.cumsum(sub.model.intervals(start, count))
+        cum = _cumulative_rows(np.asarray(sub.model.register(first)), sub.model.intervals(first, count - 1))
         clocks, _ = clock_octets(first, count, HOUR)
         status = _unsigned(0)
         values = (cum % (1 << 32)).tolist()
@@ -478,6 +476,17 @@ class SimulatedMeter:
             return []
         events = self._memo("events", (frm, to), lambda: self.events.events(frm, to))
         return [(local_octets(e.time_utc), Unsigned(e.code)) for e in events if e.log == log]
+
+
+def _cumulative_rows(first: npt.NDArray[np.int64], increments: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Register values at each capture: the first one, then the running sum of the intervals after it.
+
+    Starting from the register at the first capture (not the one before it) spares the model a day of
+    quarter hours when a read starts at local midnight, as daily reads do.
+    """
+    first = np.asarray(first, dtype=np.int64)
+    steps = np.cumsum(np.asarray(increments, dtype=np.int64), axis=0)
+    return np.concatenate([first[None, ...], first[None, ...] + steps], axis=0)
 
 
 def _constant(value: Any, _access: A.AccessSelection | None) -> Any:
