@@ -14,7 +14,6 @@ decodes as absent), and an AARE's diagnostic source is 1 (acse-service-user) or 
 
 from __future__ import annotations
 
-import struct
 import typing
 from typing import Any
 
@@ -367,17 +366,11 @@ def test_out_of_range_fields_raise_encode_error(value: Any) -> None:
         "rlrq-reason",
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    raises=(ValueError, struct.error),
-    reason="src bug: APDU encoders leak ValueError/struct.error for out-of-range fields instead of EncodeError",
-)
 def test_out_of_range_fields_leak_from_encoders(value: Any) -> None:
     with pytest.raises(EncodeError):
         value.encode()
 
 
-@pytest.mark.xfail(strict=True, reason="src bug: InitiateRequest silently sends quality-of-service & 0xFF")
 def test_initiate_request_quality_of_service_out_of_range() -> None:
     with pytest.raises(EncodeError):
         InitiateRequest(0, 0, proposed_quality_of_service=0x100).encode()

@@ -14,7 +14,7 @@ from enum import IntEnum, IntFlag
 from typing import Final, TypeVar
 
 from meterhub.dlms.axdr import decode_length, encode_length
-from meterhub.dlms.errors import DecodeError, EncodeError
+from meterhub.dlms.errors import DecodeError, EncodeError, encode_errors_as_encode_error
 
 # OID prefixes: joint-iso-ccitt(2) country(16) country-name(756) identified-organization(5) DLMS-UA(8)
 # application-context(1) / authentication-mechanism-name(2), then the context or mechanism id.
@@ -119,8 +119,10 @@ class InitiateRequest:
         out += b"\x00" if self.response_allowed else b"\x01\x00"
         if self.proposed_quality_of_service is None:
             out += b"\x00"
+        elif 0 <= self.proposed_quality_of_service <= 0xFF:
+            out += bytes((1, self.proposed_quality_of_service))
         else:
-            out += bytes((1, self.proposed_quality_of_service & 0xFF))
+            raise EncodeError("quality of service is one octet")
         try:
             out += bytes((self.dlms_version,)) + _conformance_bytes(self.conformance)
             out += struct.pack(">H", self.max_receive_pdu_size)
@@ -175,8 +177,10 @@ class InitiateResponse:
         out = bytearray(b"\x08")
         if self.negotiated_quality_of_service is None:
             out += b"\x00"
+        elif 0 <= self.negotiated_quality_of_service <= 0xFF:
+            out += bytes((1, self.negotiated_quality_of_service))
         else:
-            out += bytes((1, self.negotiated_quality_of_service & 0xFF))
+            raise EncodeError("quality of service is one octet")
         try:
             out += bytes((self.dlms_version,)) + _conformance_bytes(self.conformance)
             out += struct.pack(">HH", self.max_receive_pdu_size, self.vaa_name)
@@ -473,6 +477,10 @@ def _release_fields(content: bytes) -> tuple[int | None, bytes | None]:
 
 
 AcseApdu = Aarq | Aare | Rlrq | Rlre
+
+
+for _cls in (Aarq, Aare, Rlrq, Rlre, InitiateRequest, InitiateResponse):
+    encode_errors_as_encode_error(_cls)
 
 
 _E = TypeVar("_E", bound=IntEnum)

@@ -28,7 +28,7 @@ from meterhub.dlms.axdr import (
     encode_data,
     encode_length,
 )
-from meterhub.dlms.errors import DecodeError, EncodeError
+from meterhub.dlms.errors import DecodeError, EncodeError, encode_errors_as_encode_error
 
 
 # ------------------------------------------------------------------------------------------------ tags
@@ -262,7 +262,7 @@ class RangeDescriptor:
                 to_value,
                 tuple(_capture_object(o) for o in selected),
             )
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise DecodeError("malformed range descriptor") from exc
 
 
@@ -291,7 +291,7 @@ class EntryDescriptor:
         try:
             a, b, c, d = access.parameters
             return cls(int(a), int(b), int(c), int(d))
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise DecodeError("malformed entry descriptor") from exc
 
 
@@ -928,6 +928,12 @@ XdlmsApdu = (
     | GeneralGloCiphering
     | GeneralDedCiphering
 )
+
+
+for _cls in XdlmsApdu.__args__:
+    encode_errors_as_encode_error(_cls)
+for _cls in (AttributeRef, MethodRef):
+    encode_errors_as_encode_error(_cls)
 
 
 # -------------------------------------------------------------------------------------------- decode

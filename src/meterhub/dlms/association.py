@@ -413,6 +413,8 @@ class ClientAssociation:
             return self._receive_acse(data)
         plain = self.settings.plain_integers
         apdu = A.decode_xdlms(data, plain_integers=plain)
+        if isinstance(apdu, A.GeneralDedCiphering):
+            raise SecurityError("dedicated-key ciphering was not negotiated")
         if _is_ciphered(apdu):
             if self._protection is None:
                 raise SecurityError("ciphered APDU on an unciphered association")
@@ -447,9 +449,8 @@ class ClientAssociation:
             self.server_system_title = aare.responding_ap_title
             self._protection.peer_title = aare.responding_ap_title
             carrier = A.decode_xdlms(user)
-            if not _is_ciphered(carrier):
-                raise SecurityError("InitiateResponse in clear on a ciphered association")
-            assert isinstance(carrier, A.ServiceSpecificCiphered | A.GeneralGloCiphering)
+            if not isinstance(carrier, A.ServiceSpecificCiphered | A.GeneralGloCiphering):
+                raise SecurityError("InitiateResponse not glo-ciphered on a ciphered association")
             user = self._protection.unprotect(carrier)
         if user[:1] == bytes((A.Tag.CONFIRMED_SERVICE_ERROR,)):
             self.state = State.IDLE
@@ -491,6 +492,8 @@ class ClientAssociation:
         if isinstance(apdu, A.SetResponseDatablock):
             if not self._long_set:
                 raise ProtocolError("set-response-datablock without a long set in progress")
+            if apdu.block_number >= 0xFFFFFFFF:
+                raise ProtocolError("set-response-datablock: block number out of range")
             block = self._long_set.pop(0)
             nxt = A.SetRequestWithDatablock(apdu.invoke_id, not self._long_set, apdu.block_number + 1, block)
             self._outgoing.append(self._wrap(nxt.encode()))
@@ -708,15 +711,11 @@ class ServerAssociation:
             return [GetRequested(apdu.invoke_id, apdu.attribute, apdu.access)]
         if isinstance(apdu, A.GetRequestNext):
             if not self._blocks or apdu.block_number != self._block_number:
+                error = A.DataAccessResult.NO_LONG_GET_IN_PROGRESS
+                if self._blocks:
+                    error = A.DataAccessResult.DATA_BLOCK_NUMBER_INVALID
                 self._outgoing.append(
-                    self._wrap(
-                        A.GetResponseWithDatablock(
-                            apdu.invoke_id,
-                            True,
-                            apdu.block_number + 1,
-                            A.DataAccessResult.NO_LONG_GET_IN_PROGRESS,
-                        ).encode()
-                    )
+                    self._wrap(A.GetResponseWithDatablock(apdu.invoke_id, True, apdu.block_number, error).encode())
                 )
                 return []
             self._outgoing.append(self._next_block())

@@ -311,6 +311,12 @@ def datetime_from_octets(octets: bytes) -> _dt.datetime:
         raise DecodeError(f"date-time {octets.hex()} not representable as a datetime") from exc
 
 
+def _days_in_month(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
 def _days_from_civil(year: int, month: int, day: int) -> int:
     """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm, no datetime objects)."""
     year -= month <= 2
@@ -328,8 +334,16 @@ def epoch_from_octets(octets: bytes) -> int:
     """
     if len(octets) != 12:
         raise DecodeError(f"date-time must be 12 octets, got {len(octets)}")
-    year, month, day, _, hour, minute, second, _, deviation, _ = _DT_STRUCT.unpack(octets)
-    if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 60):
+    year, month, day, _, hour, minute, second, hundredths, deviation, _ = _DT_STRUCT.unpack(octets)
+    if not (
+        1 <= year <= 9999  # also refuses 0xFFFF (not specified); the range of datetime_from_octets
+        and 1 <= month <= 12
+        and 1 <= day <= _days_in_month(year, month)
+        and hour < 24
+        and minute < 60
+        and second < 60
+        and (hundredths < 100 or hundredths == NOT_SPECIFIED)
+    ):
         raise DecodeError(f"date-time {octets.hex()} has unspecified or invalid fields")
     if deviation == DEVIATION_NOT_SPECIFIED:
         deviation = 0
@@ -500,13 +514,16 @@ def _encode_into(out: bytearray, value: Any, depth: int) -> None:
         out += raw
     elif isinstance(value, str):
         try:
-            raw = value.encode("ascii")
+            # Latin-1, as the decoder reads it (meters do put Latin-1 octets in visible-strings)
+            raw = value.encode("latin-1")
         except UnicodeEncodeError as exc:
-            raise EncodeError("visible-string must be ASCII; use Utf8String") from exc
+            raise EncodeError("visible-string must be Latin-1 (ISO 646); use Utf8String") from exc
         out.append(VISIBLE_STRING)
         out += encode_length(len(raw))
         out += raw
     elif isinstance(value, list):
+        if depth >= MAX_DEPTH:  # the decoder's limit, so that whatever is encoded can be decoded
+            raise EncodeError("data nested too deeply")
         out.append(ARRAY)
         out += encode_length(len(value))
         if len(value) >= _FAST_ARRAY_MIN and _encode_uniform_rows(out, value):
@@ -514,13 +531,19 @@ def _encode_into(out: bytearray, value: Any, depth: int) -> None:
         for item in value:
             _encode_into(out, item, depth + 1)
     elif isinstance(value, tuple):
+        if depth >= MAX_DEPTH:
+            raise EncodeError("data nested too deeply")
         out.append(STRUCTURE)
         out += encode_length(len(value))
         for item in value:
             _encode_into(out, item, depth + 1)
     elif isinstance(value, Float32):
+        try:
+            packed = _F32.pack(value)
+        except (OverflowError, struct.error) as exc:
+            raise EncodeError(f"float32 out of range: {float(value)!r}") from exc
         out.append(FLOAT32)
-        out += _F32.pack(value)
+        out += packed
     elif isinstance(value, float):
         out.append(FLOAT64)
         out += _F64.pack(value)
@@ -555,15 +578,19 @@ def _encode_type_description(out: bytearray, desc: TypeDescription, depth: int) 
     if depth > MAX_DEPTH:
         raise EncodeError("type description nested too deeply")
     if isinstance(desc, ArrayType):
+        if not 0 < desc.count <= 0xFFFF:
+            raise EncodeError(f"compact-array element array count must be 1…65535, got {desc.count}")
         out.append(ARRAY)
         out += struct.pack(">H", desc.count)
         _encode_type_description(out, desc.element, depth + 1)
     elif isinstance(desc, StructureType):
+        if not desc.fields:
+            raise EncodeError("a structure in a compact-array description needs at least one field")
         out.append(STRUCTURE)
         out += encode_length(len(desc.fields))
         for f in desc.fields:
             _encode_type_description(out, f, depth + 1)
-    elif desc in _SIMPLE_TAGS:
+    elif desc in _SIMPLE_TAGS and desc != NULL_DATA:
         out.append(desc)
     else:
         raise EncodeError(f"type {desc} not allowed in a compact-array description")
@@ -580,7 +607,7 @@ def _coerce(tag: int, value: Any) -> Any:
 
 
 def _encode_untagged(out: bytearray, desc: TypeDescription, value: Any, depth: int) -> None:
-    if depth > MAX_DEPTH:
+    if depth >= MAX_DEPTH:
         raise EncodeError("data nested too deeply")
     if isinstance(desc, ArrayType):
         if not isinstance(value, list) or len(value) != desc.count:
@@ -797,18 +824,22 @@ def _decode_type_description(buf: bytes, pos: int, depth: int) -> tuple[TypeDesc
     if tag == ARRAY:
         raw, pos = _take(buf, pos, 2)
         count = int.from_bytes(raw, "big")
+        if count == 0:  # elements of no octets could not be counted in the contents
+            raise DecodeError("compact-array description with an array of 0 elements")
         element, pos = _decode_type_description(buf, pos, depth + 1)
         return ArrayType(count, element), pos
     if tag == STRUCTURE:
         n, pos = decode_length(buf, pos)
         if n > len(buf) - pos:
             raise DecodeError("structure type description longer than the data")
+        if n == 0:
+            raise DecodeError("compact-array description with a structure of no fields")
         fields = []
         for _ in range(n):
             f, pos = _decode_type_description(buf, pos, depth + 1)
             fields.append(f)
         return StructureType(tuple(fields)), pos
-    if tag in _SIMPLE_TAGS:
+    if tag in _SIMPLE_TAGS and tag != NULL_DATA:
         return tag, pos
     raise DecodeError(f"type {tag} not allowed in a compact-array description")
 
@@ -817,7 +848,7 @@ def _decode_untagged(buf: bytes, pos: int, desc: TypeDescription, depth: int) ->
     if depth >= MAX_DEPTH:
         raise DecodeError("Data nested too deeply")
     if isinstance(desc, ArrayType):
-        if desc.count > len(buf) - pos and desc.element != NULL_DATA:
+        if desc.count > len(buf) - pos:  # every element takes at least one octet
             raise DecodeError("compact-array element longer than the data")
         items = []
         for _ in range(desc.count):

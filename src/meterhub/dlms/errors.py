@@ -8,6 +8,9 @@ the fuzz tests in ``tests/fuzz`` hold them to that.
 
 from __future__ import annotations
 
+import struct
+from typing import Any
+
 
 class DlmsError(Exception):
     """Base of every error raised by :mod:`meterhub.dlms`."""
@@ -39,3 +42,23 @@ class ReplayError(SecurityError):
     def __init__(self, message: str, expected: int) -> None:
         super().__init__(message)
         self.expected = expected
+
+
+def encode_errors_as_encode_error(cls: type[Any]) -> None:
+    """Make ``cls.encode`` raise only :class:`EncodeError`.
+
+    A field out of range (an invoke id ≥ 256, a block number or counter ≥ 2³², a diagnostic that is not one
+    octet) surfaces from ``bytes()`` and ``struct`` as ValueError, OverflowError or struct.error; callers of an
+    encoder catch one family, as they do for decoders.
+    """
+    raw_encode = cls.encode
+
+    def encode(self: Any) -> bytes:
+        try:
+            out: bytes = raw_encode(self)
+        except (ValueError, OverflowError, struct.error) as exc:
+            raise EncodeError(f"{cls.__name__}: field out of range ({exc})") from exc
+        return out
+
+    encode.__doc__ = raw_encode.__doc__
+    cls.encode = encode

@@ -243,7 +243,7 @@ class HeadEnd:
                     await results.put((target, read, server_counter, None))
                     return
                 except HesError as exc:
-                    error = f"{exc.kind}: {exc}"
+                    error = str(exc)  # "kind: message"
                     if exc.kind in ("security", "protocol"):
                         report.bad_frames += 1
                     log.info("meter %s attempt %d failed: %s", target.serial, attempt + 1, exc)

@@ -170,7 +170,8 @@ async def read_meter(
                     read.skipped_rows += 1
         if with_events:
             logs = list(EVENT_LOGS.items())
-            access = range_access(window_from, window_to)
+            # events of the whole window: from the first interval's start (window_from is its end)
+            access = range_access(window_from - QUARTER, window_to)
             results = await session.get_list([(A.AttributeRef(7, ln.to_bytes(), 2), access) for _, ln in logs])
             for (name, _), value in zip(logs, results, strict=True):
                 if isinstance(value, A.DataAccessResult):

@@ -53,6 +53,7 @@ class WrapperConnection:
         self._task = asyncio.create_task(self._read_loop())
         self.bad_frames = 0
         self.closed = False
+        self.error: str | None = None  # why the stream was abandoned (a frame the stack could not decode)
 
     @classmethod
     async def open(cls, host: str, port: int, timeout: float = 5.0) -> WrapperConnection:
@@ -86,6 +87,7 @@ class WrapperConnection:
                     frames = decoder.feed(data)
                 except DlmsError as exc:
                     self.bad_frames += 1
+                    self.error = f"bad wrapper stream: {exc}"
                     log.warning("bad wrapper stream from meter, closing: %s", exc)
                     break
                 for frame in frames:
@@ -99,6 +101,7 @@ class WrapperConnection:
             pass
         finally:
             self.closed = True
+            self._writer.close()  # no file descriptor left behind, whoever holds this connection
             for queue in self._queues.values():
                 queue.put_nowait(None)
 
@@ -138,6 +141,9 @@ class MeterSession:
             except TimeoutError as exc:
                 raise HesError("timeout", f"no answer within {self.timeout} s") from exc
             if answer is None:
+                if self.connection.error is not None:
+                    self.bad_frames += 1
+                    raise HesError("protocol", self.connection.error)
                 raise HesError("closed", "connection closed by the meter")
             try:
                 events = self.client.receive(answer)
