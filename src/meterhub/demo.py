@@ -10,6 +10,7 @@ and ingests idempotently.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import multiprocessing
@@ -17,6 +18,7 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -30,6 +32,7 @@ import numpy as np
 from meterhub.cosem import obis as o
 from meterhub.dlms.security import CipherKeys
 from meterhub.hes.headend import HeadEnd, MeterTarget, RunReport, load_targets
+from meterhub.hes.push import PushListener, PushSource
 from meterhub.hes.reader import ENERGY_REGISTERS
 from meterhub.mdm.ingest import IngestService, ReadingArrays
 from meterhub.sim import consumption as c
@@ -85,7 +88,14 @@ class FleetProcess:
 
 
 def start_fleet(
-    data_dir: Path, meters: int, concentrators: int, seed: int, port_base: int, plc: str, timeout_s: float = 120.0
+    data_dir: Path,
+    meters: int,
+    concentrators: int,
+    seed: int,
+    port_base: int,
+    plc: str,
+    timeout_s: float = 120.0,
+    push_port: int | None = None,
 ) -> FleetProcess:
     """Start ``meterhub sim fleet`` and wait for its manifest."""
     manifest = data_dir / "fleet.json"
@@ -112,6 +122,8 @@ def start_fleet(
         "--master-secret-file",
         str(data_dir / "fleet.secret"),
     ]
+    if push_port:
+        cmd += ["--push", f"127.0.0.1:{push_port}"]
     log = (data_dir / "fleet.log").open("w")
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True)
     deadline = time.monotonic() + timeout_s
@@ -332,6 +344,55 @@ async def read_recent(
     finally:
         await headend.close()
     return report, reread
+
+
+class StorePushSources:
+    """Push sources by system title, from the store's meters and the derived keys (refreshed on a miss)."""
+
+    def __init__(self, store: Store, keys: DerivedKeyProvider, refresh_s: float = 5.0) -> None:
+        self.store = store
+        self.keys = keys
+        self.refresh_s = refresh_s
+        self._by_title: dict[bytes, PushSource] = {}
+        self._loaded = 0.0
+
+    def __call__(self, system_title: bytes) -> PushSource | None:
+        source = self._by_title.get(system_title)
+        if source is None and time.monotonic() - self._loaded > self.refresh_s:
+            self._loaded = time.monotonic()
+            self._by_title = {
+                bytes.fromhex(m.system_title): PushSource(m.id, m.serial, self.keys.keys_for(m.serial))
+                for m in self.store.list_meters(medium="electricity")
+                if m.system_title
+            }
+            source = self._by_title.get(system_title)
+        return source
+
+
+class PushListenerThread:
+    """The head-end's alarm push listener on its own thread and event loop, for the demo's lifetime."""
+
+    def __init__(self, store: Store, keys: DerivedKeyProvider) -> None:
+        self.listener = PushListener(store, StorePushSources(store, keys))
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="push-listener", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self.port = self._loop.run_until_complete(self.listener.start("127.0.0.1", 0))
+        self._ready.set()
+        self._loop.run_forever()
+
+    def start(self) -> int:
+        self._thread.start()
+        self._ready.wait(10)
+        return self.port
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
 
 
 def write_summary(data_dir: Path, summary: dict[str, object]) -> None:

@@ -40,10 +40,13 @@ def run_demo(
     now = dt.datetime.now(dt.UTC)
     history_start, hes_start, end = d.demo_windows(now)
     console.print(f"[bold]meterhub demo[/bold] — data in {data_dir.resolve()}")
+    store = Store.open(data_dir)
+    keys = d.DerivedKeyProvider(d.master_secret(data_dir))
+    pushes = d.PushListenerThread(store, keys)
+    push_port = pushes.start()
     with console.status(f"starting the simulated fleet: {meters} meters, {concentrators} concentrators…"):
-        fleet = d.start_fleet(data_dir, meters, concentrators, seed, fleet_port_base, plc)
+        fleet = d.start_fleet(data_dir, meters, concentrators, seed, fleet_port_base, plc, push_port=push_port)
     try:
-        store = Store.open(data_dir)
         added = d.provision(store, fleet.plan, history_start)
         targets = d.load_targets(store)
         targets = [tg for tg in targets if tg.serial in {m.serial for m in fleet.plan.meters}]
@@ -52,7 +55,6 @@ def run_demo(
             f"provisioned {added} new meters ({len(targets)} electricity meters, {subs} M-Bus sub-meters, "
             f"{len(fleet.plan.concentrators)} concentrators, 7 DSOs)"
         )
-        keys = d.DerivedKeyProvider(d.master_secret(data_dir))
         with _progress(console) as progress:
             task = progress.add_task(
                 f"history {history_start.astimezone(d.LUX):%Y-%m-%d} … {hes_start.astimezone(d.LUX):%Y-%m-%d} "
@@ -78,6 +80,7 @@ def run_demo(
         table.add_row("events stored", str(report.events))
         table.add_row("failed meters (after retries)", str(report.failed))
         table.add_row("gap re-reads", f"{reread.ok} meters")
+        table.add_row("alarm pushes received so far", str(pushes.listener.stats.notifications))
         table.add_row("total", f"{time.perf_counter() - started:.1f} s")
         console.print(table)
         d.write_summary(
@@ -89,6 +92,7 @@ def run_demo(
         _serve(store, data_dir, port, hes_start, history_start, console)
     finally:
         fleet.stop()
+        pushes.stop()
 
 
 def _serve(

@@ -17,6 +17,7 @@ from meterhub.dlms.security import CipherKeys
 from meterhub.sim.consumption import FaultScenario
 from meterhub.sim.fleet import Fleet, plan_fleet, write_manifest
 from meterhub.sim.meter import SimulatedMeter, system_title_of
+from meterhub.sim.push import AlarmPusher
 from meterhub.sim.server import MeterEndpoint
 
 app = typer.Typer(help="Simulated meters served over real DLMS/TCP.", no_args_is_help=True)
@@ -85,6 +86,9 @@ def fleet(
         Path | None, typer.Option(help="File with the fleet key master secret (hex); created if missing.")
     ] = None,
     scenario: Annotated[Path | None, typer.Option(help="Fault scenario JSON file.")] = None,
+    push: Annotated[
+        str | None, typer.Option(help="HOST:PORT of the head-end's push listener: meters push their alarms there.")
+    ] = None,
 ) -> None:
     """Run a whole fleet in one process and write its manifest; prints 'listening' when ready."""
     secret_path = master_secret_file or manifest.with_suffix(".secret")
@@ -96,9 +100,19 @@ def fleet(
     ephemeral = port_base == 0
     sim = Fleet(plan, master, _now, plc, _scenario(scenario), ephemeral=ephemeral)
 
+    push_to: tuple[str, int] | None = None
+    if push:
+        host, _, port_text = push.rpartition(":")
+        if not host or not port_text.isdigit():
+            raise typer.BadParameter("--push must be HOST:PORT")
+        push_to = (host, int(port_text))
+
     async def run() -> None:
         await sim.start()
         write_manifest(plan, manifest)
+        if push_to is not None:
+            pusher = AlarmPusher(list(sim.meters.values()), push_to[0], push_to[1], _now)
+            sim.background.append(asyncio.create_task(pusher.run()))
         print(
             json.dumps(
                 {"listening": True, "meters": meters, "endpoints": len(sim.endpoints), "manifest": str(manifest)}

@@ -47,6 +47,7 @@ from meterhub.dlms.errors import DecodeError, DlmsError, ProtocolError, ReplayEr
 from meterhub.dlms.security import (
     SC_AUTH_ENC,
     CipherKeys,
+    InvocationCounter,
     InvocationCounterGuard,
     decrypt,
     encrypt,
@@ -213,21 +214,28 @@ class _Protection:
         self,
         keys: CipherKeys,
         own_title: bytes,
-        counter: int,
+        counter: int | InvocationCounter,
         guard: InvocationCounterGuard,
         security_control: int = SC_AUTH_ENC,
     ) -> None:
         self.keys = keys
         self.own_title = own_title
-        self.counter = counter
+        self._counter = counter if isinstance(counter, InvocationCounter) else InvocationCounter(counter)
         self.guard = guard
         self.sc = security_control
         self.peer_title: bytes | None = None
 
+    @property
+    def counter(self) -> int:
+        """The next counter to cipher with."""
+        return self._counter.value
+
+    @counter.setter
+    def counter(self, value: int) -> None:
+        self._counter.value = value
+
     def next_counter(self) -> int:
-        ic = self.counter
-        self.counter += 1
-        return ic
+        return self._counter.take()
 
     def protect(self, plain: bytes, general: bool) -> bytes:
         content = encrypt(self.keys, self.own_title, self.next_counter(), plain, self.sc)
@@ -561,7 +569,9 @@ class ServerPolicy:
 
     ``authentication`` is the mechanism it requires (NONE for the public client); ``keys`` make the context
     ciphered; ``read_only`` refuses set and action (public client); ``guard`` persists the clients' counters
-    across associations; ``invocation_counter`` is the next counter the server ciphers with.
+    across associations; ``invocation_counter`` is the next counter the server ciphers with — pass the key
+    set's shared :class:`~meterhub.dlms.security.InvocationCounter` when anything else (another association,
+    a push) ciphers with the same key, so no counter is ever used twice.
     """
 
     system_title: bytes
@@ -571,7 +581,7 @@ class ServerPolicy:
     conformance: int = DEFAULT_SERVER_CONFORMANCE
     max_receive_pdu_size: int = 1024
     read_only: bool = False
-    invocation_counter: int = 1
+    invocation_counter: int | InvocationCounter = 1
     guard: InvocationCounterGuard = field(default_factory=InvocationCounterGuard)
 
 
@@ -601,7 +611,10 @@ class ServerAssociation:
     @property
     def invocation_counter(self) -> int:
         """The next counter this server ciphers with (persist it)."""
-        return self._protection.counter if self._protection else self.policy.invocation_counter
+        if self._protection is not None:
+            return self._protection.counter
+        counter = self.policy.invocation_counter
+        return counter.value if isinstance(counter, InvocationCounter) else counter
 
     def take_outgoing(self) -> list[bytes]:
         """APDUs the association answered on its own: send them in order."""

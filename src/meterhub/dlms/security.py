@@ -156,6 +156,29 @@ def verify_hls_gmac_response(keys: CipherKeys, peer_system_title: bytes, challen
     return ic
 
 
+class InvocationCounter:
+    """The transmit invocation counter of one key set, shared by everything that ciphers with it.
+
+    IV = system title ‖ counter must never repeat under one key (GCM's one rule), so every association of a
+    meter and its pushes draw from the same instance. :meth:`take` returns the counter to use and advances.
+    """
+
+    def __init__(self, value: int = 1) -> None:
+        if not 0 <= value <= MAX_INVOCATION_COUNTER:
+            raise EncodeError("invocation counter out of range")
+        self.value = value
+
+    def take(self) -> int:
+        if self.value > MAX_INVOCATION_COUNTER:
+            raise SecurityError("invocation counter exhausted: the key set must be renewed")
+        ic = self.value
+        self.value += 1
+        return ic
+
+    def __repr__(self) -> str:
+        return f"InvocationCounter({self.value})"
+
+
 class InvocationCounterGuard:
     """Anti-replay: remembers the last invocation counter accepted from each peer system title.
 

@@ -168,6 +168,7 @@ class Fleet:
     ) -> None:
         self.plan = plan
         self.ephemeral = ephemeral
+        self.background: list[asyncio.Task[None]] = []  # e.g. the alarm pusher
         self.endpoints: dict[int, MeterEndpoint] = {}
         self.meters: dict[str, SimulatedMeter] = {}
         by_port: dict[int, dict[int, SimulatedMeter]] = {}

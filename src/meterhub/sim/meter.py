@@ -42,7 +42,7 @@ from meterhub.dlms.axdr import (
     datetime_from_octets,
 )
 from meterhub.dlms.errors import DlmsError
-from meterhub.dlms.security import CipherKeys, InvocationCounterGuard
+from meterhub.dlms.security import CipherKeys, InvocationCounter, InvocationCounterGuard
 from meterhub.sim import consumption as c
 
 LUX: Final = ZoneInfo("Europe/Luxembourg")
@@ -171,7 +171,7 @@ class SimulatedMeter:
     events: c.EventModel = field(init=False)
     sub_meters: dict[int, SubMeter] = field(init=False)
     guard: InvocationCounterGuard = field(default_factory=InvocationCounterGuard)
-    tx_counter: int = 1
+    counter: InvocationCounter = field(default_factory=InvocationCounter)  # management key set, shared
     breaker: ControlState = ControlState.CONNECTED
     relays: list[bool] = field(default_factory=lambda: [False, False])
     valves: dict[int, ControlState] = field(default_factory=dict)
@@ -202,7 +202,7 @@ class SimulatedMeter:
                 self.system_title,
                 authentication=Mechanism.HIGH_GMAC,
                 keys=self.keys,
-                invocation_counter=self.tx_counter,
+                invocation_counter=self.counter,
                 guard=self.guard,
                 max_receive_pdu_size=1024,
             )

@@ -165,8 +165,6 @@ class MeterEndpoint:
             log.info("meter %s: bad APDU from client %d dropped the association: %s", meter.serial, client, exc)
             associations.pop(key, None)
             return
-        finally:
-            meter.tx_counter = max(meter.tx_counter, association.invocation_counter)
         for reply in replies:
             if self.plc is not None and not await self.plc.transmit(len(reply) + 8):
                 self.stats.dropped += 1

@@ -25,7 +25,9 @@ from sqlalchemy.engine import Dialect
 
 PartyKind = Literal["operator", "dso", "supplier", "service_provider", "customer"]
 Medium = Literal["electricity", "gas", "water", "heat"]
-EventLog = Literal["standard", "fraud", "disconnector", "mbus", "communication", "power_quality", "power_failure"]
+EventLog = Literal[
+    "standard", "fraud", "disconnector", "mbus", "communication", "power_quality", "power_failure", "alarm"
+]
 ReadKind = Literal["interval", "billing", "daily"]
 JobKind = Literal["daily", "billing", "mbus", "events", "reread"]
 JobState = Literal["pending", "running", "done", "failed"]
