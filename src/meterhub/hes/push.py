@@ -11,6 +11,7 @@ the connection dropped; the listener goes on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -153,10 +154,8 @@ class PushListener:
             return 0
         when = dt.datetime.now(dt.UTC)
         if notification.date_time:
-            try:
+            with contextlib.suppress(DlmsError):  # a meter clock we cannot read: the arrival time stands
                 when = datetime_from_octets(notification.date_time).astimezone(dt.UTC)
-            except DlmsError:
-                pass
         alarm = int(body[1])
         events = [
             MeterEvent(source.meter_id, when, "alarm", bit, "high" if bit == 13 else "medium")
