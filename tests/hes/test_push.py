@@ -101,6 +101,10 @@ def test_replay_wrong_key_unknown_meter_and_garbage_are_refused(tmp_path: Path) 
         listener = PushListener(store, sources.get)
         port = await listener.start()
         await _send(port, good)
+        for _ in range(100):  # the first push is stored before its replay arrives
+            if listener.stats.notifications:
+                break
+            await asyncio.sleep(0.02)
         await _send(port, good)  # replay
         await _send(port, stranger)
         await _send(port, forged)
@@ -109,10 +113,10 @@ def test_replay_wrong_key_unknown_meter_and_garbage_are_refused(tmp_path: Path) 
         writer.write(b"\x00\x02\x00\x01\x00\x66\x00\x03abc")  # wrong wrapper version
         await writer.drain()
         writer.close()
-        for _ in range(50):
+        for _ in range(200):
             if sum(listener.stats.refused.values()) >= 5:
                 break
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.02)
         await listener.close()
         return listener
 

@@ -10,15 +10,18 @@ clock cannot be decoded is skipped and counted, never guessed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
+import numpy.typing as npt
 
 from meterhub.cosem import obis as o
 from meterhub.dlms import apdu as A
+from meterhub.dlms import axdr
 from meterhub.dlms.axdr import DateTime, datetime_from_octets, epoch_from_octets
-from meterhub.dlms.errors import DlmsError
+from meterhub.dlms.errors import DecodeError, DlmsError
 from meterhub.hes.session import HesError, MeterSession
 from meterhub.mdm.ingest import ReadingArrays
 
@@ -99,35 +102,96 @@ def _rows(value: Any, read: MeterRead) -> list[tuple[dt.datetime, tuple[Any, ...
     return out
 
 
+_DT_DTYPE: Final = np.dtype(
+    [
+        ("year", ">u2"),
+        ("month", "u1"),
+        ("day", "u1"),
+        ("weekday", "u1"),
+        ("hour", "u1"),
+        ("minute", "u1"),
+        ("second", "u1"),
+        ("hundredths", "u1"),
+        ("deviation", ">i2"),
+        ("status", "u1"),
+    ]
+)
+_MONTH_DAYS: Final = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def epochs_from_octets(column: Sequence[bytes]) -> npt.NDArray[np.int64]:
+    """:func:`~meterhub.dlms.axdr.epoch_from_octets` of a whole profile clock column at once (numpy): the
+    same values and checks, ~10× faster for a day of quarter hours.
+
+    Raises :class:`DecodeError` naming the first row that is not a valid, fully specified date-time.
+    """
+    if not column:
+        return np.zeros(0, dtype=np.int64)
+    if any(len(octets) != 12 for octets in column):
+        raise DecodeError("date-time must be 12 octets")
+    f = np.frombuffer(b"".join(column), dtype=_DT_DTYPE)
+    year = f["year"].astype(np.int64)
+    month = f["month"].astype(np.int64)
+    day = f["day"].astype(np.int64)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_days = _MONTH_DAYS[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    deviation = f["deviation"].astype(np.int64)
+    unspecified = deviation == axdr.DEVIATION_NOT_SPECIFIED
+    valid = (
+        (year >= 1)
+        & (year <= 9999)
+        & (month >= 1)
+        & (month <= 12)
+        & (day >= 1)
+        & (day <= month_days)
+        & (f["hour"] < 24)
+        & (f["minute"] < 60)
+        & (f["second"] < 60)
+        & ((f["hundredths"] < 100) | (f["hundredths"] == axdr.NOT_SPECIFIED))
+        & (unspecified | ((deviation >= -840) & (deviation <= 720)))
+    )
+    if not valid.all():
+        bad = int(np.flatnonzero(~valid)[0])
+        raise DecodeError(f"row {bad}: date-time {column[bad].hex()} has unspecified or invalid fields")
+    # days from civil (H. Hinnant), vectorised
+    y = year - (month <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    doy = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    days = era * 146097 + doe - 719468
+    local = days * 86400 + f["hour"].astype(np.int64) * 3600 + f["minute"].astype(np.int64) * 60 + f["second"]
+    return np.asarray(local + np.where(unspecified, 0, deviation) * 60, dtype=np.int64)
+
+
 def profile_columns(
     value: Any, columns: int, read: MeterRead, value_columns: int | None = None
-) -> tuple[list[int], list[list[int]]]:
+) -> tuple[npt.NDArray[np.int64], list[npt.NDArray[np.int64]]]:
     """A profile buffer as (UTC epoch of each row, the integer columns 2 … 2 + value_columns − 1).
 
     Rows that are not structures of ``columns`` fields with a decodable clock are counted and skipped.
     """
     if not isinstance(value, list):
         raise HesError("protocol", "profile buffer is not an array")
-    epochs: list[int] = []
-    good: list[tuple[Any, ...]] = []
-    for row in value:
-        try:
-            if not isinstance(row, tuple) or len(row) != columns or not isinstance(row[0], bytes):
-                raise DlmsError("malformed row")
-            epochs.append(epoch_from_octets(row[0]))
-            good.append(row)
-        except DlmsError:
-            read.skipped_rows += 1
+    good = [r for r in value if isinstance(r, tuple) and len(r) == columns and isinstance(r[0], bytes)]
+    read.skipped_rows += len(value) - len(good)
     try:
-        last = columns if value_columns is None else 2 + value_columns
-        data = [[int(r[i]) for r in good] for i in range(2, last)]
-    except (TypeError, ValueError) as exc:
+        epochs = epochs_from_octets([r[0] for r in good])
+    except DlmsError:  # at least one bad clock: find and skip those rows one by one
+        kept, times = [], []
+        for r in good:
+            try:
+                times.append(epoch_from_octets(r[0]))
+                kept.append(r)
+            except DlmsError:
+                read.skipped_rows += 1
+        good, epochs = kept, np.array(times, dtype=np.int64)
+    last = columns if value_columns is None else 2 + value_columns
+    try:
+        data = [np.array([r[i] for r in good], dtype=np.int64) for i in range(2, last)]
+    except (TypeError, ValueError, OverflowError) as exc:
         raise HesError("protocol", f"profile value is not an integer: {exc}") from exc
     return epochs, data
-
-
-def _arrays(epochs: list[int], values: list[int]) -> ReadingArrays:
-    return ReadingArrays(np.array(epochs, dtype=np.int64), np.array(values, dtype=np.int64))
 
 
 async def read_meter(
@@ -147,13 +211,13 @@ async def read_meter(
             A.AttributeRef(7, o.LOAD_PROFILE_15MIN.to_bytes(), 2), range_access(window_from - QUARTER, window_to)
         )
         epochs, data = profile_columns(profile, 6, read)
-        read.profile = {key: _arrays(epochs, column) for key, column in zip(ENERGY_KEYS, data, strict=True)}
+        read.profile = {key: ReadingArrays(epochs, column) for key, column in zip(ENERGY_KEYS, data, strict=True)}
         for channel in mbus_channels:
             buffer = await session.get(
                 A.AttributeRef(7, o.mbus_profile(channel).to_bytes(), 2), range_access(window_from - HOUR, window_to)
             )
             m_epochs, m_data = profile_columns(buffer, 4, read, value_columns=1)
-            read.mbus[channel] = _arrays(m_epochs, m_data[0])
+            read.mbus[channel] = ReadingArrays(m_epochs, m_data[0])
         if with_registers:
             items: list[tuple[A.AttributeRef, A.AccessSelection | None]] = [
                 (A.AttributeRef(3, ln.to_bytes(), 2), None) for ln in BILLING_REGISTERS
