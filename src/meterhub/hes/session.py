@@ -137,7 +137,8 @@ class MeterSession:
         self.connection.send(self.client_wport, self.server_wport, apdu)
         while True:
             try:
-                answer = await asyncio.wait_for(self._queue.get(), self.timeout)
+                async with asyncio.timeout(self.timeout):  # no task per wait, unlike wait_for
+                    answer = await self._queue.get()
             except TimeoutError as exc:
                 raise HesError("timeout", f"no answer within {self.timeout} s") from exc
             if answer is None:
