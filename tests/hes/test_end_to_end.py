@@ -152,7 +152,7 @@ def test_full_read_of_a_day_over_dlms(store: Store) -> None:
         now_regs, lo_regs, hi_regs = truth.registers(_floor(NOW, QUARTER)), truth.registers(lo), truth.registers(hi)
         for obis, cid in tg.channels.items():
             assert len(store.block_versions(cid, DAY)) == 1
-            billing = store.register_reads(cid, kind="billing")
+            billing = store.register_reads(cid, kind="interval")  # the daily read's spot register read
             assert [(r.read_at, r.value) for r in billing] == [(NOW.replace(second=0), now_regs[obis])], tg.serial
             daily = store.register_reads(cid, kind="daily")
             assert [(r.read_at, r.value) for r in daily] == [(lo, lo_regs[obis]), (hi, hi_regs[obis])]
@@ -494,7 +494,7 @@ def test_headend_killed_mid_run_and_restarted(tmp_path: Path) -> None:
                 reads = store.register_reads(cid, kind="daily")
                 assert [(r.read_at, r.value) for r in reads] == [(lo, regs[lo][obis]), (hi, regs[hi][obis])]
                 daily += len(reads)
-                billing = store.register_reads(cid, kind="billing")
+                billing = store.register_reads(cid, kind="interval")
                 assert 1 <= len(billing) <= 2, (tg.serial, billing)
                 for r in billing:  # the meter's register at its last quarter-hour before the read
                     assert r.value == truth.registers(_floor(r.read_at, QUARTER))[obis], (tg.serial, r)

@@ -46,6 +46,16 @@ class KeyProvider(Protocol):
 
 
 @dataclass(frozen=True)
+class ReadParts:
+    """What one association reads: the 1/4 h profile, the M-Bus profiles, billing registers, event logs."""
+
+    profile: bool = True
+    mbus: bool = True
+    registers: bool = True
+    events: bool = True
+
+
+@dataclass(frozen=True)
 class MeterTarget:
     """One electricity meter to read, with its channels (OBIS → channel id) and M-Bus channels."""
 
@@ -169,7 +179,7 @@ class HeadEnd:
         first_counter: int,
         window_from: dt.datetime,
         window_to: dt.datetime,
-        with_registers: bool,
+        parts: ReadParts,
     ) -> tuple[MeterRead, int]:
         conn = await self._connection(target.host, target.port)
         client = ClientAssociation(
@@ -189,8 +199,10 @@ class HeadEnd:
                 target.serial,
                 window_from,
                 window_to,
-                tuple(sorted(target.mbus_channels)),
-                with_registers=with_registers,
+                tuple(sorted(target.mbus_channels)) if parts.mbus else (),
+                with_registers=parts.registers,
+                with_events=parts.events,
+                with_profile=parts.profile,
             )
         finally:
             used = client.invocation_counter - first_counter
@@ -209,8 +221,16 @@ class HeadEnd:
         with_registers: bool = True,
         progress: Callable[[int], None] | None = None,
         source: str = "hes",
+        parts: ReadParts | None = None,
+        register_kind: str = "interval",
     ) -> RunReport:
-        """Read interval ends in [window_from, window_to] from every target; durable when it returns."""
+        """Read interval ends in [window_from, window_to] from every target; durable when it returns.
+
+        ``parts`` chooses what one association reads (default: everything, registers per ``with_registers``);
+        register values are stored as register reads of ``register_kind`` ("interval" for the spot reads of a
+        daily read, "billing" for the monthly billing read).
+        """
+        parts = parts or ReadParts(registers=with_registers)
         report = RunReport(meters=len(targets))
         started = time.perf_counter()
         limits: dict[tuple[str, int], asyncio.Semaphore] = {}
@@ -238,7 +258,7 @@ class HeadEnd:
                 try:
                     async with global_limit, limit:
                         read, server_counter = await self._read_one(
-                            target, first + attempt * COUNTERS_PER_SESSION, window_from, window_to, with_registers
+                            target, first + attempt * COUNTERS_PER_SESSION, window_from, window_to, parts
                         )
                     await results.put((target, read, server_counter, None))
                     return
@@ -249,7 +269,7 @@ class HeadEnd:
                     log.info("meter %s attempt %d failed: %s", target.serial, attempt + 1, exc)
             await results.put((target, None, 0, error))
 
-        writer = asyncio.create_task(self._writer(results, report, progress, source))
+        writer = asyncio.create_task(self._writer(results, report, progress, (source, register_kind)))
         await asyncio.gather(*(one(t) for t in targets))
         await results.put(None)
         await writer
@@ -261,7 +281,7 @@ class HeadEnd:
         results: asyncio.Queue[tuple[MeterTarget, MeterRead | None, int, str | None] | None],
         report: RunReport,
         progress: Callable[[int], None] | None,
-        source: str,
+        source: tuple[str, str],
         linger_s: float = 0.25,
     ) -> None:
         """Collect results into batches of ``self.batch`` meters (or whatever came within ``linger_s``) and
@@ -290,9 +310,13 @@ class HeadEnd:
                 progress(len(pending))
 
     def _write_batch(
-        self, batch: list[tuple[MeterTarget, MeterRead | None, int, str | None]], report: RunReport, source: str
+        self,
+        batch: list[tuple[MeterTarget, MeterRead | None, int, str | None]],
+        report: RunReport,
+        source_and_kind: tuple[str, str],
     ) -> None:
         """One durable step for a batch of meters: readings, register reads, events, comm log, counters."""
+        source, register_kind = source_and_kind
         ingest: list[tuple[int, ReadingArrays]] = []
         reads: list[RegisterRead] = []
         events: list[MeterEvent] = []
@@ -325,7 +349,7 @@ class HeadEnd:
                     channel_id = target.channels.get(str(ln))
                     value = read.registers.get(str(ln))
                     if channel_id is not None and value is not None:
-                        reads.append(RegisterRead(channel_id, at, "billing", value, source))
+                        reads.append(RegisterRead(channel_id, at, register_kind, value, source))
             for ev in read.events:
                 events.append(
                     MeterEvent(target.meter_id, ev.occurred_at, ev.log, ev.code, _SEVERITY.get(ev.log, "info"))
@@ -347,11 +371,14 @@ class HeadEnd:
     ) -> RunReport:
         """Find missing slots of the targets' channels and read exactly those windows again."""
         windows: dict[tuple[dt.datetime, dt.datetime], list[MeterTarget]] = {}
+        every = [c for t in targets for c in (*t.channels.values(), *(c for _, c in t.mbus_channels.values()))]
+        incomplete = {cid for cid, _ in self.ingest.incomplete(every, day_from, day_to, until=until)}
         for target in targets:
             channel_ids = list(target.channels.values()) + [c for _, c in target.mbus_channels.values()]
             spans: list[tuple[dt.datetime, dt.datetime]] = []
             for channel_id in channel_ids:
-                spans += self.ingest.gaps(channel_id, day_from, day_to, until=until)
+                if channel_id in incomplete:  # one bulk query above; the exact windows only where needed
+                    spans += self.ingest.gaps(channel_id, day_from, day_to, until=until)
             if spans:
                 # one window per meter: from the first missing slot's end to the last missing slot's end
                 start = min(s for s, _ in spans) + dt.timedelta(minutes=15)

@@ -202,16 +202,21 @@ async def read_meter(
     mbus_channels: tuple[int, ...] = (),
     with_registers: bool = True,
     with_events: bool = True,
+    with_profile: bool = True,
 ) -> MeterRead:
-    """Read [window_from, window_to] (interval ends) of a meter in one association."""
+    """Read [window_from, window_to] (interval ends) of a meter in one association.
+
+    ``with_profile=False`` skips the 1/4 h load profile (the hourly M-Bus and monthly billing schedules).
+    """
     read = MeterRead(serial)
     await session.associate()
     try:
-        profile = await session.get(
-            A.AttributeRef(7, o.LOAD_PROFILE_15MIN.to_bytes(), 2), range_access(window_from - QUARTER, window_to)
-        )
-        epochs, data = profile_columns(profile, 6, read)
-        read.profile = {key: ReadingArrays(epochs, column) for key, column in zip(ENERGY_KEYS, data, strict=True)}
+        if with_profile:
+            profile = await session.get(
+                A.AttributeRef(7, o.LOAD_PROFILE_15MIN.to_bytes(), 2), range_access(window_from - QUARTER, window_to)
+            )
+            epochs, data = profile_columns(profile, 6, read)
+            read.profile = {key: ReadingArrays(epochs, column) for key, column in zip(ENERGY_KEYS, data, strict=True)}
         for channel in mbus_channels:
             buffer = await session.get(
                 A.AttributeRef(7, o.mbus_profile(channel).to_bytes(), 2), range_access(window_from - HOUR, window_to)

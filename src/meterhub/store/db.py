@@ -561,6 +561,20 @@ class Store:
         with self.read() as conn:
             return _rows(RegisterRead, conn.execute(q))
 
+    def channels_with_reads(self, channel_ids: Sequence[int], kind: str, since: datetime) -> set[int]:
+        """The channels among ``channel_ids`` with a register read of ``kind`` at or after ``since``."""
+        r = t.register_read
+        out: set[int] = set()
+        with self.read() as conn:
+            for chunk in _chunks(sorted(set(channel_ids))):
+                q = (
+                    sa.select(r.c.channel_id)
+                    .where(r.c.channel_id.in_(chunk), r.c.kind == kind, r.c.read_at >= since)
+                    .distinct()
+                )
+                out.update(int(row[0]) for row in conn.execute(q))
+        return out
+
     # ---- events
 
     def add_events(self, events: Sequence[MeterEvent]) -> int:
