@@ -56,17 +56,18 @@ def run_demo(
             f"{len(fleet.plan.concentrators)} concentrators, 7 DSOs)"
         )
         with _progress(console) as progress:
-            task = progress.add_task(
-                f"history {history_start.astimezone(d.LUX):%Y-%m-%d} … {hes_start.astimezone(d.LUX):%Y-%m-%d} "
-                "from the simulator models (ingest path)",
-                total=len(targets),
+            console.print(
+                f"history {history_start.astimezone(d.LUX):%Y-%m-%d} … {hes_start.astimezone(d.LUX):%Y-%m-%d}: "
+                "from the simulator's models through the MDM ingest path (source sim-history)"
             )
+            task = progress.add_task("history", total=len(targets))
             t0 = time.perf_counter()
             d.load_history(store, fleet.plan, targets, history_start, hes_start, lambda n: progress.advance(task, n))
             history_s = time.perf_counter() - t0
-            task2 = progress.add_task(
-                f"reading {hes_start.astimezone(d.LUX):%Y-%m-%d} … now over DLMS/TCP (head-end)", total=len(targets)
+            console.print(
+                f"{hes_start.astimezone(d.LUX):%Y-%m-%d} … now: read by the head-end over DLMS/TCP (source hes)"
             )
+            task2 = progress.add_task("head-end", total=len(targets))
             report, reread = asyncio.run(
                 d.read_recent(store, keys, targets, hes_start, end, lambda n: progress.advance(task2, n))
             )
