@@ -734,6 +734,9 @@ class ServerAssociation:
             self._outgoing.append(self._next_block())
             return []
         if isinstance(apdu, A.GetRequestWithList):
+            if not self.conformance & Conformance.MULTIPLE_REFERENCES:
+                self._refuse(A.ServiceError.SERVICE_NOT_SUPPORTED)  # not negotiated in the AARE
+                return []
             return [GetListRequested(apdu.invoke_id, apdu.items)]
         if isinstance(apdu, A.SetRequestNormal | A.SetRequestWithFirstDatablock | A.SetRequestWithDatablock):
             if self.policy.read_only:

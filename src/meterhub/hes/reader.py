@@ -20,6 +20,7 @@ import numpy.typing as npt
 from meterhub.cosem import obis as o
 from meterhub.dlms import apdu as A
 from meterhub.dlms import axdr
+from meterhub.dlms.acse import Conformance
 from meterhub.dlms.axdr import DateTime, datetime_from_octets, epoch_from_octets
 from meterhub.dlms.errors import DecodeError, DlmsError
 from meterhub.hes.session import HesError, MeterSession
@@ -194,6 +195,47 @@ def profile_columns(
     return epochs, data
 
 
+async def _get_many(
+    session: MeterSession, items: list[tuple[A.AttributeRef, A.AccessSelection | None]]
+) -> tuple[Any, ...]:
+    """Results of several gets: one get-with-list if negotiated, else one get each (errors stay in place)."""
+    if not items:
+        return ()
+    if session.client.conformance & Conformance.MULTIPLE_REFERENCES:
+        return await session.get_list(items)
+    out: list[Any] = []
+    for ref, access in items:
+        try:
+            out.append(await session.get(ref, access))
+        except HesError as exc:
+            if exc.kind != "access":
+                raise
+            out.append(A.DataAccessResult.OTHER_REASON)
+    return tuple(out)
+
+
+def _store_result(read: MeterRead, what: str, value: Any) -> None:
+    """Put one result of the combined read where it belongs in ``read`` (errors are skipped)."""
+    if isinstance(value, A.DataAccessResult):
+        return
+    kind, _, name = what.partition(":")
+    if kind == "mbus":
+        epochs, data = profile_columns(value, 4, read, value_columns=1)
+        read.mbus[int(name)] = ReadingArrays(epochs, data[0])
+    elif kind == "register":
+        if isinstance(value, int) and not isinstance(value, bool):
+            read.registers[name] = int(value)
+    elif kind == "clock":
+        if isinstance(value, bytes):
+            try:
+                read.meter_clock = datetime_from_octets(value)
+            except DlmsError:
+                read.skipped_rows += 1
+    elif kind == "events":
+        for t, row in _rows(value, read):
+            read.events.append(ReadEvent(t, name, int(row[1]) if len(row) > 1 else 0))
+
+
 async def read_meter(
     session: MeterSession,
     serial: str,
@@ -217,36 +259,24 @@ async def read_meter(
             )
             epochs, data = profile_columns(profile, 6, read)
             read.profile = {key: ReadingArrays(epochs, column) for key, column in zip(ENERGY_KEYS, data, strict=True)}
+        # Everything else in one get-with-list when the meter negotiated multiple references (one round trip
+        # instead of up to six), else attribute by attribute.
+        items: list[tuple[str, A.AttributeRef, A.AccessSelection | None]] = []
         for channel in mbus_channels:
-            buffer = await session.get(
-                A.AttributeRef(7, o.mbus_profile(channel).to_bytes(), 2), range_access(window_from - HOUR, window_to)
-            )
-            m_epochs, m_data = profile_columns(buffer, 4, read, value_columns=1)
-            read.mbus[channel] = ReadingArrays(m_epochs, m_data[0])
+            ref = A.AttributeRef(7, o.mbus_profile(channel).to_bytes(), 2)
+            items.append((f"mbus:{channel}", ref, range_access(window_from - HOUR, window_to)))
         if with_registers:
-            items: list[tuple[A.AttributeRef, A.AccessSelection | None]] = [
-                (A.AttributeRef(3, ln.to_bytes(), 2), None) for ln in BILLING_REGISTERS
-            ]
-            items.append((A.AttributeRef(8, CLOCK_LN, 2), None))
-            results = await session.get_list(items)
-            for ln, value in zip(BILLING_REGISTERS, results, strict=False):
-                if not isinstance(value, A.DataAccessResult):
-                    read.registers[str(ln)] = int(value)
-            if isinstance(results[-1], bytes):
-                try:
-                    read.meter_clock = datetime_from_octets(results[-1])
-                except DlmsError:
-                    read.skipped_rows += 1
+            items += [(f"register:{ln}", A.AttributeRef(3, ln.to_bytes(), 2), None) for ln in BILLING_REGISTERS]
+            items.append(("clock", A.AttributeRef(8, CLOCK_LN, 2), None))
         if with_events:
-            logs = list(EVENT_LOGS.items())
             # events of the whole window: from the first interval's start (window_from is its end)
             access = range_access(window_from - QUARTER, window_to)
-            results = await session.get_list([(A.AttributeRef(7, ln.to_bytes(), 2), access) for _, ln in logs])
-            for (name, _), value in zip(logs, results, strict=True):
-                if isinstance(value, A.DataAccessResult):
-                    continue
-                for t, row in _rows(value, read):
-                    read.events.append(ReadEvent(t, name, int(row[1]) if len(row) > 1 else 0))
+            items += [
+                (f"events:{name}", A.AttributeRef(7, ln.to_bytes(), 2), access) for name, ln in EVENT_LOGS.items()
+            ]
+        results = await _get_many(session, [(ref, access) for _, ref, access in items])
+        for (what, _, _), value in zip(items, results, strict=True):
+            _store_result(read, what, value)
     finally:
         await session.release()
     return read

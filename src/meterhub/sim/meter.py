@@ -29,7 +29,7 @@ from meterhub.cosem import obis as o
 from meterhub.cosem.classes import ControlState
 from meterhub.cosem.clock_status import ProfileStatus
 from meterhub.dlms import apdu as A
-from meterhub.dlms.acse import Mechanism
+from meterhub.dlms.acse import Conformance, Mechanism
 from meterhub.dlms.association import ServerPolicy
 from meterhub.dlms.axdr import (
     DateTime,
@@ -54,6 +54,9 @@ HOUR: Final = dt.timedelta(hours=1)
 LOAD_PROFILE_DEPTH: Final = 960
 MBUS_PROFILE_DEPTH: Final = 960
 PUBLIC_SAP: Final = 16
+#: What the management association offers: block transfer with get/set, multiple references
+#: (get-with-list), get, set, selective access, action.
+MANAGEMENT_CONFORMANCE: Final = 0x00101D | Conformance.MULTIPLE_REFERENCES
 MANAGEMENT_SAP: Final = 1
 
 #: M-Bus device type (EN 13757-3) per medium.
@@ -200,6 +203,7 @@ class SimulatedMeter:
         if client_sap == MANAGEMENT_SAP:
             return ServerPolicy(
                 self.system_title,
+                conformance=MANAGEMENT_CONFORMANCE,
                 authentication=Mechanism.HIGH_GMAC,
                 keys=self.keys,
                 invocation_counter=self.counter,
