@@ -183,6 +183,26 @@ def _hash(key: int, index: npt.ArrayLike) -> U64:
     return x
 
 
+_M64: Final = (1 << 64) - 1
+
+
+def _lanes_scalar(key: int, index: int) -> tuple[float, float, float, float]:
+    """``_lanes(_hash(key, [index]))[0]`` in plain integer arithmetic: the same four uniforms, without numpy's
+    per-call overhead (event draws ask for one index at a time)."""
+    x = ((index & _M64) * int(_GOLDEN) + (key & _M64)) & _M64
+    x ^= x >> 30
+    x = (x * int(_MIX1)) & _M64
+    x ^= x >> 27
+    x = (x * int(_MIX2)) & _M64
+    x ^= x >> 31
+    return (
+        ((x & 0xFFFF) + 0.5) / 65536.0,
+        (((x >> 16) & 0xFFFF) + 0.5) / 65536.0,
+        (((x >> 32) & 0xFFFF) + 0.5) / 65536.0,
+        (((x >> 48) & 0xFFFF) + 0.5) / 65536.0,
+    )
+
+
 def _lanes(h: U64) -> F64:
     """Four uniforms in (0, 1) from the 16-bit lanes of each hash: shape (..., 4)."""
     u = h.astype("<u8", copy=False).view("<u2").reshape(*h.shape, 4).astype(np.float64)
@@ -1073,9 +1093,9 @@ class EventModel:
         """Alarm register bits raised by the events of a range."""
         return alarm_register_bits(self.events(start_utc, end_utc))
 
-    def _draw(self, kind: str, day: int) -> tuple[bool, F64]:
-        u = _lanes(_hash(self._keys[kind], np.array([day])))[0]
-        return bool(u[0] < _RATES[kind] / 365.2425), u
+    def _draw(self, kind: str, day: int) -> tuple[bool, tuple[float, float, float, float]]:
+        u = _lanes_scalar(self._keys[kind], day)
+        return u[0] < _RATES[kind] / 365.2425, u
 
     def _day(self, day: int) -> list[SimEvent]:
         t0 = MODEL_EPOCH + dt.timedelta(days=day)
@@ -1125,7 +1145,7 @@ class EventModel:
         out: list[SimEvent] = []
         for ch in range(1, self._channels + 1):
             for kind, code in (("mbus_comm", 100), ("mbus_battery", 102)):
-                u = _lanes(_hash(self._keys[kind] ^ ch, np.array([day])))[0]
+                u = _lanes_scalar(self._keys[kind] ^ ch, day)
                 if u[0] < _RATES[kind] / 365.2425:
                     when = at(u[1])
                     out.append(SimEvent(when, "mbus", code + 10 * (ch - 1), ch))
