@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import json
 import secrets
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +15,7 @@ import typer
 from rich.console import Console
 
 from meterhub.dlms.security import CipherKeys
-from meterhub.sim.consumption import FaultScenario
+from meterhub.sim.consumption import FaultScenario, model_truth
 from meterhub.sim.fleet import Fleet, plan_fleet, write_manifest
 from meterhub.sim.meter import SimulatedMeter, system_title_of
 from meterhub.sim.push import AlarmPusher
@@ -98,7 +99,8 @@ def fleet(
     master = bytes.fromhex(secret_path.read_text().strip())
     plan = plan_fleet(meters, concentrators, seed, port_base=port_base or 1, direct_fraction=direct_fraction)
     ephemeral = port_base == 0
-    sim = Fleet(plan, master, _now, plc, _scenario(scenario), ephemeral=ephemeral)
+    sim_scenario = _scenario(scenario)
+    sim = Fleet(plan, master, _now, plc, sim_scenario, ephemeral=ephemeral)
 
     push_to: tuple[str, int] | None = None
     if push:
@@ -106,6 +108,14 @@ def fleet(
         if not host or not port_text.isdigit():
             raise typer.BadParameter("--push must be HOST:PORT")
         push_to = (host, int(port_text))
+
+    scenario_model = sim_scenario
+    if scenario_model is not None:
+        truth_path = manifest.with_suffix(".truth.csv")
+        records = scenario_model.write_ground_truth(
+            truth_path, [m.serial for m in plan.meters], model_truth({m.serial: m.seed for m in plan.meters})
+        )
+        print(f"ground truth of the scenario: {records} records in {truth_path}", file=sys.stderr)
 
     async def run() -> None:
         await sim.start()

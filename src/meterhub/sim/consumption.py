@@ -1500,12 +1500,16 @@ def _floor(t: dt.datetime, step: dt.timedelta) -> dt.datetime:
     return t - (t - _ORIGIN) % step
 
 
-def model_truth(seed: int) -> TruthSource:
-    """A :data:`TruthSource` from the simulator's own models for fleet ``seed`` (channels 1–4 and 101–104)."""
+def model_truth(seed: int | Mapping[str, int]) -> TruthSource:
+    """A :data:`TruthSource` from the simulator's own models (channels 1–4 and 101–104).
+
+    ``seed`` is each meter's household seed: one for every serial, or a serial → seed mapping (a fleet plan
+    gives every meter its own seed, see :func:`meterhub.sim.fleet.plan_fleet`).
+    """
 
     @functools.lru_cache(maxsize=64)
     def models(serial: str) -> tuple[ElectricityModel, list[tuple[str, HourlyModel]]]:
-        traits = HouseholdTraits.draw(seed, serial)
+        traits = HouseholdTraits.draw(seed if isinstance(seed, int) else seed[serial], serial)
         return ElectricityModel(traits), sub_meter_models(traits)
 
     def truth(serial: str, channel: int, start: dt.datetime, n: int) -> I64:
