@@ -121,6 +121,8 @@ def fleet(
         await sim.start()
         write_manifest(plan, manifest)
         if push_to is not None:
+            for meter in sim.meters.values():
+                meter.push_destination = f"{push_to[0]}:{push_to[1]}"
             pusher = AlarmPusher(list(sim.meters.values()), push_to[0], push_to[1], _now)
             sim.background.append(asyncio.create_task(pusher.run()))
         print(

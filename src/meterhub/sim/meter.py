@@ -180,6 +180,7 @@ class SimulatedMeter:
     valves: dict[int, ControlState] = field(default_factory=dict)
     alarm_register: int = 0
     clock_offset: dt.timedelta = dt.timedelta(0)
+    push_destination: str = ""  # "host:port" of the head-end's push listener, when pushes are on
 
     def __post_init__(self) -> None:
         if not self.system_title:
@@ -335,6 +336,39 @@ class SimulatedMeter:
             if channel in self.valves:
                 add(70, o.mbus_valve(channel), 2, partial(self._valve_output, channel))
                 add(70, o.mbus_valve(channel), 3, partial(self._valve_state, channel))
+        # TOU activity calendar 0.0.13.0.0.255 (active = passive: T1 22–06 h and weekends, T2 otherwise)
+        calendar = o.ACTIVITY_CALENDAR
+        for active, passive, value in (
+            (2, 6, b"LU-TOU-1"),
+            (3, 7, _SEASONS),
+            (4, 8, _WEEKS),
+            (5, 9, _DAYS),
+        ):
+            add(20, calendar, active, const(value))
+            add(20, calendar, passive, const(value))
+        add(20, calendar, 10, const(DateTime().to_bytes()))  # no passive calendar activation pending
+        # push setup 0.0.25.9.0.255: what an alarm push carries and where it goes
+        add(
+            40,
+            o.PUSH_SETUP,
+            2,
+            const([_capture(1, o.LOGICAL_DEVICE_NAME, 2), _capture(1, o.ALARM_REGISTER, 2)]),
+        )
+        add(40, o.PUSH_SETUP, 3, lambda _a: (Enum(0), self.push_destination.encode(), Enum(0)))  # TCP, A-XDR
+        add(40, o.PUSH_SETUP, 4, const([]))  # communication window: always
+        add(40, o.PUSH_SETUP, 5, const(LongUnsigned(0)))
+        add(40, o.PUSH_SETUP, 6, const(Unsigned(3)))
+        add(40, o.PUSH_SETUP, 7, const(LongUnsigned(60)))
+        # voltage sag / swell counters 1.0.x2.32.0 / 1.0.x2.36.0 (class 1), from the power quality log
+        for phase, (sag, swell) in enumerate(
+            (
+                (o.VOLTAGE_SAG_COUNT_L1, o.VOLTAGE_SWELL_COUNT_L1),
+                (o.VOLTAGE_SAG_COUNT_L2, o.VOLTAGE_SWELL_COUNT_L2),
+                (o.VOLTAGE_SAG_COUNT_L3, o.VOLTAGE_SWELL_COUNT_L3),
+            )
+        ):
+            add(1, sag, 2, partial(self._quality_count, 76 + phase))
+            add(1, swell, 2, partial(self._quality_count, 79 + phase))
         # event logs 0.0.99.98.x and the power failure log 0.0.99.97.0
         for ln, log in _EVENT_LOGS.items():
             add(7, ln, 2, partial(self._event_log, log))
@@ -370,6 +404,13 @@ class SimulatedMeter:
 
     def _valve_state(self, channel: int, _access: A.AccessSelection | None) -> Any:
         return Enum(self.valves[channel])
+
+    def _quality_count(self, code: int, _access: A.AccessSelection | None) -> Any:
+        """Sags (76–78) or swells (79–81) of one phase over the power quality log's 90 days."""
+        now = self.meter_time()
+        frm = now - dt.timedelta(days=90)
+        events = self._memo("quality-90d", (frm.date(), now.date()), lambda: self.events.events(frm, now))
+        return LongUnsigned(sum(1 for e in events if e.log == "power_quality" and e.code == code))
 
     def _mbus_value(self, sub: SubMeter, _access: A.AccessSelection | None) -> Any:
         return DoubleLongUnsigned(int(sub.model.register(self._last_hour())) % (1 << 32))
@@ -504,6 +545,27 @@ def _select_columns(rows: list[tuple[Any, ...]], columns: tuple[int, int]) -> li
     start = max(first, 1) - 1
     stop = None if last == 0 else last
     return [r[start:stop] for r in rows]
+
+
+def _script(selector: int) -> tuple[Any, ...]:
+    return (o.TARIFFICATION_SCRIPT_TABLE.to_bytes(), LongUnsigned(selector))
+
+
+# Activity calendar contents (Blue Book class 20): one season from 1 January, one week (weekdays day 1,
+# weekends day 2); day 1 switches to tariff 2 at 06:00 and back to tariff 1 at 22:00, day 2 stays in tariff 1.
+_SEASONS: Final = [(b"ALLYEAR", DateTime(0xFFFF, 1, 1, 0xFF, 0, 0, 0, 0).to_bytes(), b"WEEK")]
+_WEEKS: Final = [(b"WEEK", *(Unsigned(1),) * 5, Unsigned(2), Unsigned(2))]
+_DAYS: Final = [
+    (
+        Unsigned(1),
+        [
+            (bytes((0, 0, 0, 0)), *_script(1)),
+            (bytes((6, 0, 0, 0)), *_script(2)),
+            (bytes((22, 0, 0, 0)), *_script(1)),
+        ],
+    ),
+    (Unsigned(2), [(bytes((0, 0, 0, 0)), *_script(1))]),
+]
 
 
 def _capture(class_id: int, obis: o.Obis, attribute: int) -> tuple[Any, ...]:
