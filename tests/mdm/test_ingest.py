@@ -1,14 +1,13 @@
-"""The ingest interface: readings → versioned interval blocks, idempotency, gaps, DST days, throughput."""
+"""The ingest interface: readings → versioned interval blocks, idempotency, gaps, DST days, throughput.
+
+Every test runs on SQLite and on PostgreSQL (the ``store``/``shared_store`` fixtures of ``conftest.py``)."""
 
 from __future__ import annotations
 
 import itertools
 import random
-import tempfile
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,13 +22,6 @@ from meterhub.store.intervals import day_start_epoch
 SPRING = date(2026, 3, 29)
 AUTUMN = date(2026, 10, 25)
 Q = 900
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path)
-    yield s
-    s.close()
 
 
 _serial = iter(range(10**9))
@@ -249,14 +241,6 @@ def test_overlapping_batches_in_any_order_equal_one_batch(
         if (block.quality == Quality.MEASURED).all():
             start = day_start(block.local_day)
             assert int(block.values.sum()) == by_time[day_start(block.local_day + timedelta(days=1))] - by_time[start]
-
-
-@pytest.fixture(scope="module")
-def shared_store() -> Iterator[Store]:
-    with tempfile.TemporaryDirectory() as d:
-        s = Store.open(Path(d))
-        yield s
-        s.close()
 
 
 def test_throughput_smoke(store: Store) -> None:

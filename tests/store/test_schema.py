@@ -1,4 +1,5 @@
-"""The store: Alembic builds the schema on a fresh SQLite file, and the small data-access operations."""
+"""The store: Alembic builds the schema on a fresh SQLite file, and the small data-access operations (on
+SQLite and PostgreSQL; PostgreSQL specifics are in test_postgres.py)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,24 @@ from alembic.migration import MigrationContext
 
 from meterhub.store import NewBlock, Store, insert_blocks, schema
 from meterhub.store.db import MeterEvent
+from tests.pg import BACKENDS, open_store
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "data")
-    yield s
-    s.close()
+def head_revision(store: Store) -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(store.alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh store on each backend: the data-access tests below run on SQLite and PostgreSQL alike."""
+    with open_store(request.param, tmp_path) as s:
+        yield s
 
 
 def test_migrations_create_every_table_matching_the_schema(tmp_path: Path) -> None:
@@ -38,7 +48,7 @@ def test_migrations_create_every_table_matching_the_schema(tmp_path: Path) -> No
     with s.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
         assert compare_metadata(ctx, schema.metadata) == []
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head_revision(s)
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL

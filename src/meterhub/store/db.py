@@ -1,9 +1,20 @@
 """The store: one SQLAlchemy engine, the schema migrated to head, and small typed data-access operations.
 
 SQLite is the default backend (a data directory holds ``meterhub.sqlite``, WAL journal, ``synchronous=NORMAL``,
-foreign keys on, a busy timeout). Everything here is SQLAlchemy Core and portable: the few dialect-specific
-statements (insert-or-ignore, upsert … RETURNING) are chosen by :func:`insert_for`, which knows SQLite and
-PostgreSQL.
+foreign keys on, a busy timeout). PostgreSQL (extra ``pg``, psycopg 3) sits behind the same interface:
+``Store.open("postgresql+psycopg://user@host/db")`` (a plain ``postgresql://`` URL is taken to mean psycopg 3).
+Everything here is SQLAlchemy Core and portable: the few dialect-specific statements (insert-or-ignore,
+upsert … RETURNING) are chosen by :func:`insert_for`, which knows SQLite and PostgreSQL. What differs on
+PostgreSQL:
+
+* ``interval_block`` and ``register_read`` are partitioned by local month (:mod:`meterhub.store.partitions`:
+  months ahead are created when the store opens, missing months on demand in the write path);
+* :func:`insert_blocks` appends new block versions with one binary ``COPY … FROM STDIN`` (psycopg 3) instead
+  of an ``executemany`` of INSERTs — a key clash still raises :class:`sqlalchemy.exc.IntegrityError`;
+* transactions run at PostgreSQL's default READ COMMITTED: writers do not queue behind one lock as on SQLite,
+  so two concurrent writers appending the *same* (channel, day, version) make the second fail on the primary
+  key (IntegrityError, its transaction rolled back, nothing lost) rather than wait; ingest batches of
+  different channels never meet.
 
 Transactions: :meth:`Store.write` opens a write transaction — on SQLite ``BEGIN IMMEDIATE``, so a
 read-then-write transaction (ingest reads the current block version, then appends the next) holds the write
@@ -27,8 +38,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.dialects import postgresql, sqlite
 
+from meterhub.store import partitions as part
 from meterhub.store import schema as t
 from meterhub.store.intervals import (
+    LOCAL_TZ,
     Int64Array,
     UInt8Array,
     pack_quality,
@@ -41,6 +54,9 @@ DB_FILE = "meterhub.sqlite"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _WRITE = "meterhub_write"
 _IN_CHUNK = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
+# an executemany's rows affected, summed over SQLAlchemy's "insertmanyvalues" batches (PostgreSQL reports -1
+# without it; SQLite's cursor sums anyway)
+_COUNT_ROWS: dict[str, Any] = {"preserve_rowcount": True}
 
 
 def _now() -> datetime:
@@ -246,12 +262,56 @@ def block_versions(conn: sa.Connection, channel_id: int, day: date) -> list[Inte
     return [_block(row) for row in conn.execute(q)]
 
 
+_BLOCK_COLUMNS = ("channel_id", "local_day", "version", "slots", "values", "quality", "created_at", "source", "reason")
+_BLOCK_TYPES = ("int4", "date", "int4", "int2", "bytea", "bytea", "int8", "varchar", "text")
+
+
+def copy_rows(
+    conn: sa.Connection, table: str, columns: Sequence[str], types: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """PostgreSQL: write ``rows`` into ``table`` with one binary ``COPY … FROM STDIN`` on ``conn``'s own
+    psycopg 3 connection (inside its transaction). Constraint violations surface as SQLAlchemy's
+    :class:`~sqlalchemy.exc.IntegrityError`, as an INSERT's would."""
+    import psycopg  # the ``pg`` extra: only needed when the store is PostgreSQL
+
+    driver = conn.connection.driver_connection
+    if not isinstance(driver, psycopg.Connection):
+        raise NotImplementedError(f"binary COPY needs psycopg 3, not {type(driver).__name__}")
+    quoted = ", ".join('"' + c + '"' for c in columns)
+    statement = f"COPY {table} ({quoted}) FROM STDIN (FORMAT BINARY)"
+    try:
+        with driver.cursor() as cur, cur.copy(statement) as copy:
+            copy.set_types(list(types))
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.IntegrityError as exc:
+        raise sa.exc.IntegrityError(statement, None, exc) from exc
+
+
 def insert_blocks(conn: sa.Connection, blocks: Sequence[NewBlock], *, now: datetime | None = None) -> None:
-    """Append block versions (never updates: a clash on (channel, day, version) raises IntegrityError)."""
+    """Append block versions (never updates: a clash on (channel, day, version) raises IntegrityError).
+
+    SQLite: one ``executemany`` INSERT. PostgreSQL: the months' partitions are made sure of, then one binary
+    COPY (see :func:`copy_rows`)."""
     if not blocks:
         return
     created = now or _now()
     packed = pack_values_many([nb.values for nb in blocks])
+    if conn.dialect.name == "postgresql":
+        part.ensure(conn, t.interval_block.name, {part.month_of(nb.local_day) for nb in blocks})
+        epoch = int(created.timestamp())
+        copy_rows(
+            conn,
+            t.interval_block.name,
+            _BLOCK_COLUMNS,
+            _BLOCK_TYPES,
+            (
+                (nb.channel_id, nb.local_day, nb.version, int(nb.values.size), values, pack_quality(nb.quality),
+                 epoch, nb.source, nb.reason)
+                for nb, values in zip(blocks, packed, strict=True)
+            ),
+        )  # fmt: skip
+        return
     conn.execute(
         t.interval_block.insert(),
         [
@@ -286,6 +346,11 @@ def add_register_reads(conn: sa.Connection, reads: Sequence[RegisterRead]) -> in
     """Insert register reads, ignoring ones already stored for (channel, read_at, kind); returns rows inserted."""
     if not reads:
         return 0
+    if conn.dialect.name == "postgresql":
+        epochs = [int(r.read_at.timestamp()) for r in reads]
+        part.ensure(
+            conn, t.register_read.name, part.months(part.month_of_epoch(min(epochs)), part.month_of_epoch(max(epochs)))
+        )
     stmt = insert_for(conn, t.register_read).on_conflict_do_nothing()
     result = conn.execute(
         stmt,
@@ -293,6 +358,7 @@ def add_register_reads(conn: sa.Connection, reads: Sequence[RegisterRead]) -> in
             {"channel_id": r.channel_id, "read_at": r.read_at, "kind": r.kind, "value": r.value, "source": r.source}
             for r in reads
         ],
+        execution_options=_COUNT_ROWS,
     )
     return max(int(result.rowcount), 0)
 
@@ -316,13 +382,31 @@ class Store:
             directory = Path(url)
             directory.mkdir(parents=True, exist_ok=True)
             url = f"sqlite:///{directory.resolve() / DB_FILE}"
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(_driver_url(url))
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine)
         store = cls(engine)
         if migrate:
             store.upgrade()
+            if engine.dialect.name == "postgresql":
+                this_month = part.month_of(datetime.now(LOCAL_TZ).date())
+                store.ensure_partitions(part.add_months(this_month, -1), part.add_months(this_month, part.AHEAD_MONTHS))
         return store
+
+    def ensure_partitions(self, day_from: date, day_to: date) -> list[str]:
+        """PostgreSQL: create the monthly partitions of ``interval_block`` and ``register_read`` covering the
+        local days ``day_from..day_to`` that do not exist yet, in one short transaction of their own (call it
+        before loading history of old months so the load does not create them inside its own transaction).
+        Returns the partitions created; SQLite has none and returns ``[]``."""
+        if self.engine.dialect.name != "postgresql":
+            return []
+        created: list[str] = []
+        with self.write() as conn:
+            for table in part.PARTITIONED:
+                created += [
+                    part.partition_name(table, m) for m in part.ensure(conn, table, part.months(day_from, day_to))
+                ]
+        return created
 
     def alembic_config(self) -> Config:
         """An Alembic configuration built in code (no alembic.ini): script location = the packaged migrations."""
@@ -595,7 +679,9 @@ class Store:
             for e in events
         ]
         with self.write() as conn:
-            result = conn.execute(insert_for(conn, t.meter_event).on_conflict_do_nothing(), rows)
+            result = conn.execute(
+                insert_for(conn, t.meter_event).on_conflict_do_nothing(), rows, execution_options=_COUNT_ROWS
+            )
         return max(int(result.rowcount), 0)
 
     def list_events(
@@ -814,6 +900,13 @@ class Store:
         return None if value is None else int(value)
 
 
+def _driver_url(url: str) -> sa.URL:
+    """``postgresql://`` / ``postgres://`` without a driver means psycopg 3 (the ``pg`` extra), not SQLAlchemy's
+    default psycopg2."""
+    parsed = sa.make_url(url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url)
+    return parsed.set(drivername="postgresql+psycopg") if parsed.drivername == "postgresql" else parsed
+
+
 def _title(system_title: str | bytes) -> str:
     title = system_title.hex() if isinstance(system_title, bytes) else system_title.lower()
     if len(title) != 16:
@@ -852,6 +945,7 @@ __all__ = [
     "add_register_reads",
     "block_versions",
     "channel_intervals",
+    "copy_rows",
     "current_blocks",
     "insert_blocks",
     "insert_for",

@@ -11,6 +11,8 @@ Representation choices (portable between SQLite and PostgreSQL):
   (``c.values`` is the column collection's method).
 * Integer register and interval values are the meter's integer counts; physical value = count × 10^scaler in
   the channel's ``unit`` (with the national profile's default scaler 0 these are Wh/varh/litres directly).
+* On PostgreSQL ``interval_block`` and ``register_read`` are partitioned by Europe/Luxembourg month
+  (migration 0002, :mod:`meterhub.store.partitions`); on SQLite they are plain WITHOUT ROWID tables.
 * Enumerations are short strings (readable in SQL, extensible without migrations); the valid values are the
   ``Literal`` aliases below, enforced by CHECK constraints where the set is closed.
 """
@@ -162,6 +164,7 @@ interval_block = sa.Table(
     sa.Column("source", sa.String(32), nullable=False),
     sa.Column("reason", sa.Text),
     sqlite_with_rowid=False,  # the primary key is the clustered key: no separate PK index beside the rows
+    postgresql_partition_by="RANGE (local_day)",  # one partition per local month (store.partitions)
 )
 
 register_read = sa.Table(
@@ -173,6 +176,7 @@ register_read = sa.Table(
     sa.Column("value", sa.BigInteger, nullable=False),
     sa.Column("source", sa.String(32), nullable=False),
     sqlite_with_rowid=False,
+    postgresql_partition_by="RANGE (read_at)",  # one partition per local month (store.partitions)
 )
 
 meter_event = sa.Table(
