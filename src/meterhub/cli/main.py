@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from meterhub import __version__
+from meterhub.cli import mdm as mdm_cli
 from meterhub.cli import sim as sim_cli
 
 app = typer.Typer(
@@ -28,6 +29,8 @@ app = typer.Typer(
 )
 console = Console()
 app.add_typer(sim_cli.app, name="sim")
+app.add_typer(mdm_cli.import_app, name="import")
+app.add_typer(mdm_cli.export_app, name="export")
 
 #: The repository root when installed from a checkout (``pip install -e .``): benchmarks are found there.
 REPO_ROOT = Path(__file__).resolve().parents[3]
