@@ -1,0 +1,195 @@
+"""Manual edits of interval values, their audit record, and "as of" queries over block versions (issue 5, §5).
+
+An edit never changes a stored row: it appends a NEW version of each affected (channel, local day) block in
+which the edited slots carry the new value with quality ``edited``; every other slot is copied from the
+current version. The version's ``reason`` column holds the audit record as JSON — who, why and which slots —
+and its ``source`` is ``edit``; ``created_at`` is when the edit was made. Ingest keeps edited slots when
+the same interval is read again (see :mod:`meterhub.mdm.ingest`), so an edit outlives re-reads; a later
+edit of the same slot simply makes another version.
+
+"As of" a time ``at`` a block is the highest version created at or before ``at``
+(:func:`blocks_as_of`); :func:`history` lists every version of a day with its who/why and the slots that
+changed against the version before.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import numpy as np
+import sqlalchemy as sa
+
+from meterhub.mdm.quality import Quality, quality_byte
+from meterhub.store import db
+from meterhub.store import schema as t
+from meterhub.store.intervals import (
+    local_day_slots,
+    slot_index,
+    unpack_quality,
+    unpack_values,
+)
+
+EDIT_SOURCE = "edit"
+EDITED = quality_byte(Quality.EDITED)
+_IN_CHUNK = 500
+
+
+class EditError(ValueError):
+    """An edit that is refused: no user or reason, unknown channel, a time not on the channel's slot grid."""
+
+
+@dataclass(frozen=True, slots=True)
+class EditRecord:
+    """The audit record of one edit version (``interval_block.reason``)."""
+
+    who: str
+    why: str
+    slots: tuple[int, ...]
+
+    def to_json(self) -> str:
+        return json.dumps({"who": self.who, "why": self.why, "slots": list(self.slots)}, ensure_ascii=False)
+
+    @classmethod
+    def from_reason(cls, reason: str | None) -> EditRecord | None:
+        """The record of a version's reason, or None when the version is not a manual edit."""
+        if not reason:
+            return None
+        try:
+            data = json.loads(reason)
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or "who" not in data or "why" not in data:
+            return None
+        return cls(str(data["who"]), str(data["why"]), tuple(int(s) for s in data.get("slots", ())))
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    """One version of a block with its provenance."""
+
+    version: int
+    created_at: datetime
+    source: str
+    edit: EditRecord | None
+    changed_slots: tuple[int, ...]  # slots whose value or quality differ from the previous version
+
+
+def edit_intervals(
+    store: db.Store,
+    channel_id: int,
+    values: Mapping[datetime, int],
+    *,
+    user: str,
+    reason: str,
+    now: datetime | None = None,
+) -> list[db.NewBlock]:
+    """Set the consumption of the slots starting at the given UTC-aware times to the given integers (quality
+    ``edited``), as new block versions audited with ``user`` and ``reason``; one transaction. Returns the
+    versions written (a day whose values and qualities would not change gets none)."""
+    if not user.strip():
+        raise EditError("an edit needs the user who makes it")
+    if not reason.strip():
+        raise EditError("an edit needs a reason")
+    if not values:
+        return []
+    with store.write() as conn:
+        intervals = db.channel_intervals(conn, [channel_id])
+        if channel_id not in intervals:
+            raise EditError(f"unknown channel {channel_id}")
+        interval_s = intervals[channel_id]
+        by_day: dict[date, dict[int, int]] = {}
+        for start, value in values.items():
+            try:
+                day, index = slot_index(start, interval_s)
+            except ValueError as exc:
+                raise EditError(str(exc)) from None
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise EditError(f"edited value at {start.isoformat()} must be an integer, got {value!r}")
+            by_day.setdefault(day, {})[index] = int(value)
+        current = {b.local_day: b for b in db.current_blocks(conn, [channel_id], min(by_day), max(by_day))}
+        blocks: list[db.NewBlock] = []
+        for day, slots in sorted(by_day.items()):
+            cur = current.get(day)
+            n = local_day_slots(day, interval_s)
+            vals = np.zeros(n, np.int64) if cur is None else cur.values.copy()
+            qual = np.zeros(n, np.uint8) if cur is None else cur.quality.copy()
+            idx = np.fromiter(slots.keys(), dtype=np.int64, count=len(slots))
+            vals[idx] = np.fromiter(slots.values(), dtype=np.int64, count=len(slots))
+            qual[idx] = EDITED
+            if cur is not None and np.array_equal(vals, cur.values) and np.array_equal(qual, cur.quality):
+                continue
+            record = EditRecord(user, reason, tuple(sorted(slots)))
+            version = 1 if cur is None else cur.version + 1
+            blocks.append(db.NewBlock(channel_id, day, version, vals, qual, EDIT_SOURCE, record.to_json()))
+        db.insert_blocks(conn, blocks, now=now)
+    return blocks
+
+
+def _block(row: sa.Row[object]) -> db.IntervalBlock:
+    m = row._mapping
+    slots = int(m["slots"])
+    return db.IntervalBlock(
+        channel_id=m["channel_id"],
+        local_day=m["local_day"],
+        version=m["version"],
+        slots=slots,
+        values=unpack_values(m["values"], slots),
+        quality=unpack_quality(m["quality"], slots),
+        created_at=m["created_at"],
+        source=m["source"],
+        reason=m["reason"],
+    )
+
+
+def blocks_as_of(
+    store: db.Store, channel_ids: Sequence[int], day_from: date, day_to: date, at: datetime
+) -> list[db.IntervalBlock]:
+    """The blocks of ``channel_ids`` and ``day_from..day_to`` (inclusive) as they were at ``at``: for each
+    (channel, day) the highest version created at or before ``at`` (days without one then are absent);
+    ordered by (channel, day)."""
+    if at.tzinfo is None:
+        raise EditError("'as of' needs a timezone-aware time")
+    b = t.interval_block
+    ids = sorted(set(channel_ids))
+    out: list[db.IntervalBlock] = []
+    with store.read() as conn:
+        for i in range(0, len(ids), _IN_CHUNK):
+            q = (
+                sa.select(b)
+                .where(
+                    b.c.channel_id.in_(ids[i : i + _IN_CHUNK]),
+                    b.c.local_day >= day_from,
+                    b.c.local_day <= day_to,
+                    b.c.created_at <= at.astimezone(UTC),
+                )
+                .order_by(b.c.channel_id, b.c.local_day, b.c.version)
+            )
+            rows = conn.execute(q).all()
+            for j, row in enumerate(rows):
+                nxt = rows[j + 1] if j + 1 < len(rows) else None
+                if nxt is None or (nxt.channel_id, nxt.local_day) != (row.channel_id, row.local_day):
+                    out.append(_block(row))
+    return out
+
+
+def history(store: db.Store, channel_id: int, day: date) -> list[VersionInfo]:
+    """Every version of one block, oldest first, with who/why of edits and the slots each version changed."""
+    versions = store.block_versions(channel_id, day)
+    out: list[VersionInfo] = []
+    prev: db.IntervalBlock | None = None
+    for v in versions:
+        if prev is None or prev.slots != v.slots:
+            changed = np.flatnonzero(v.quality != 0)
+        else:
+            changed = np.flatnonzero((v.values != prev.values) | (v.quality != prev.quality))
+        out.append(
+            VersionInfo(v.version, v.created_at, v.source, EditRecord.from_reason(v.reason), tuple(changed.tolist()))
+        )
+        prev = v
+    return out
+
+
+__all__ = ["EDIT_SOURCE", "EditError", "EditRecord", "VersionInfo", "blocks_as_of", "edit_intervals", "history"]
