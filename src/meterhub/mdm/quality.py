@@ -39,10 +39,24 @@ class EstimationMethod(IntEnum):
 
 
 class SuspectRule(IntEnum):
-    """Detail of a ``suspect`` value: the rule it failed (validation adds more)."""
+    """Detail of a ``suspect`` value: the validation rule it failed (see :mod:`meterhub.mdm.vee`).
+
+    The ids are stored in quality bytes: never renumber, only append (at most 31).
+    """
 
     UNSPECIFIED = 0
-    NEGATIVE_DELTA = 1
+    NEGATIVE_DELTA = 1  #: negative consumption (register went backwards), and the rebound after it
+    SPIKE = 2  #: far above the channel's own history for the slot and day type (and its fall-back)
+    HIGH_LIMIT = 3  #: above the connection capacity
+    LOW_LIMIT = 4  #: below a configured minimum
+    ZERO_RUN = 5  #: a long run of zeros
+    STUCK_REGISTER = 6  #: zeros where the channel always consumes, and the catch-up after them
+    SUM_CHECK = 7  #: interval sum differs from the register delta
+    CLOCK_SHIFT = 8  #: the day's profile is shifted in time against the channel's history
+    DST_SLOTS = 9  #: a day with the wrong number of slots for its DST length
+    DUPLICATE = 10  #: two readings for one instant
+    TIMESTAMP = 11  #: a reading off the interval grid or out of order
+    GAP = 12  #: no value (a VEE report's rule for a missing slot; stored as missing or estimated)
 
 
 def quality_byte(code: Quality, detail: int = 0) -> int:

@@ -1,0 +1,447 @@
+"""Validation of interval data (VEE, issue 5 deliverable 3): pure, vectorised numpy rules.
+
+A channel's data is handled as one flat series of slots over consecutive Europe/Luxembourg days (92/96/100
+quarter hours, 23/24/25 hours on DST days), described by a :class:`Layout`: for every slot its local day, its
+*wall-clock* slot (so 02:15 on the fall-back day lines up with 02:15 on any other day, and a spring-forward day
+simply has no 02:xx) and its day type (workday, Saturday, Sunday or Luxembourg public holiday).
+
+:func:`validate` checks the *target* slots of the series against the rules of a :class:`VeeRules` and the
+channel's own history (the slots before each target day), and returns a per-slot rule id
+(:class:`~meterhub.mdm.quality.SuspectRule`, 0 = passed):
+
+=================  =====================================================================================
+rule               fires when
+=================  =====================================================================================
+``GAP``            no value (quality ``missing``)
+``NEGATIVE_DELTA`` value < 0; also the rebound that gives the missing energy back after it
+``HIGH_LIMIT``     value above the connection capacity (``capacity_w`` over the interval)
+``LOW_LIMIT``      value below ``low_limit`` (off by default)
+``SPIKE``          robust z-score against the median/MAD of the same wall slot and day type over the last
+                   ``history_days`` days above ``spike_z`` *and* above ``spike_factor`` × the channel's
+                   largest recent value (so an EV charging at full power is not a spike); also the
+                   fall-back after it
+``STUCK_REGISTER`` a run of ≥ ``stuck_min_slots`` exact zeros where the history says the channel always
+                   consumes (median > 0 on most of the run, ≥ ``stuck_min_expected`` in total), and the
+                   catch-up slot right after it
+``ZERO_RUN``       a run of ≥ ``zero_run_slots`` zeros (0 disables; off for export channels)
+``SUM_CHECK``      between two register reads, all slots kept but their sum ≠ the register delta
+``CLOCK_SHIFT``    on ≥ 3 consecutive days the profile fits the history clearly better (``clock_shift_gain``)
+                   shifted by one hour (a clock that missed a DST switch)
+``DST_SLOTS``      a day whose slot count is not the local day's (see :func:`check_slot_count`)
+``DUPLICATE``,     readings, before they become slots (see :func:`check_readings`): two for one instant,
+``TIMESTAMP``      or off the interval grid / out of order
+=================  =====================================================================================
+
+Rules are configured per DSO and medium by a :class:`RuleBook` (defaults per medium in
+:data:`DEFAULT_RULES`). Nothing here reads a clock, a database or a file.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+import holidays
+import numpy as np
+import numpy.typing as npt
+
+from meterhub.mdm.quality import Quality, SuspectRule, codes
+from meterhub.store.intervals import LOCAL_TZ, Int64Array, UInt8Array, day_bounds_epoch
+
+F64 = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+WORKDAY, SATURDAY, SUNDAY = 0, 1, 2
+"""Day types: Sundays and Luxembourg public holidays are ``SUNDAY``."""
+
+
+@dataclass(frozen=True, slots=True)
+class VeeRules:
+    """Thresholds of the validation rules and the estimation for one (DSO, medium) — see the module docstring.
+
+    Energies are in the channel's base unit per interval (Wh, varh, litre).
+    """
+
+    medium: str = "electricity"
+    capacity_w: float = 27_600.0  # 3 × 40 A × 230 V, a common Luxembourg household connection
+    low_limit: int | None = None
+    spike_z: float = 12.0
+    spike_factor: float = 1.5
+    spike_min: int = 200
+    history_days: int = 28
+    min_history_days: int = 2
+    stuck_min_slots: int = 4
+    stuck_min_expected: float = 40.0
+    stuck_expected_share: float = 0.9
+    zero_run_slots: int = 48
+    clock_shift_gain: float = 0.35
+    clock_shift_min_energy: float = 2000.0
+    substitute_suspect: bool = True
+    short_gap_slots: int = 4  # interpolation up to 1 h of 1/4 h slots
+    proxy_days: int = 6
+    neighbour_slots: int = 8
+
+    def capacity(self, interval_s: int) -> float:
+        """The largest plausible value of one interval (base units)."""
+        return self.capacity_w * interval_s / 3600.0
+
+
+#: Defaults per medium. Gas in litres (dm³) per hour: 40 m³/h is a large G25 meter; water in litres per hour;
+#: heat in Wh per hour.
+DEFAULT_RULES: Mapping[str, VeeRules] = {
+    "electricity": VeeRules(),
+    "gas": VeeRules(
+        medium="gas", capacity_w=40_000.0, spike_min=500, stuck_min_slots=6, stuck_min_expected=300.0, zero_run_slots=0
+    ),
+    "water": VeeRules(
+        medium="water", capacity_w=2_500.0, spike_min=300, stuck_min_slots=6, stuck_min_expected=200.0, zero_run_slots=0
+    ),
+    "heat": VeeRules(
+        medium="heat",
+        capacity_w=30_000.0,
+        spike_min=1000,
+        stuck_min_slots=6,
+        stuck_min_expected=500.0,
+        zero_run_slots=0,
+    ),
+}
+
+#: OBIS codes of channels that are legitimately zero for long stretches (export, reactive export).
+_MOSTLY_ZERO_OBIS = ("1.0.2.8.0", "1.0.4.8.0")
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    """Rules per DSO and medium: ``overrides[(dso_code, medium)]`` beats ``defaults[medium]``."""
+
+    defaults: Mapping[str, VeeRules] = field(default_factory=lambda: dict(DEFAULT_RULES))
+    overrides: Mapping[tuple[str, str], VeeRules] = field(default_factory=dict)
+
+    def rules_for(self, dso: str | None, medium: str, obis: str = "") -> VeeRules:
+        rules = self.overrides.get((dso or "", medium)) or self.defaults.get(medium) or VeeRules(medium=medium)
+        if obis.startswith(_MOSTLY_ZERO_OBIS):
+            rules = replace(rules, zero_run_slots=0)
+        return rules
+
+
+# --------------------------------------------------------------------------------------------- layout
+
+
+@functools.cache
+def _public_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("LU", years=[year]))
+
+
+def day_type(day: date) -> int:
+    """``WORKDAY``, ``SATURDAY`` or ``SUNDAY`` (Sundays and Luxembourg public holidays)."""
+    if day.weekday() == 6 or day in _public_holidays(day.year):
+        return SUNDAY
+    return SATURDAY if day.weekday() == 5 else WORKDAY
+
+
+@functools.lru_cache(maxsize=4096)
+def _wall_slots(day: date, interval_s: int) -> npt.NDArray[np.int16]:
+    start, end = day_bounds_epoch(day)
+    n = (end - start) // interval_s
+    if n * interval_s == 86_400:
+        return np.arange(n, dtype=np.int16)
+    out = np.empty(n, dtype=np.int16)
+    for i in range(n):
+        t = datetime.fromtimestamp(start + i * interval_s, LOCAL_TZ)
+        out[i] = (t.hour * 3600 + t.minute * 60) // interval_s
+    return out
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Slots of consecutive local days: per-day start offsets and per-slot wall slot, day type and day index."""
+
+    days: tuple[date, ...]
+    interval_s: int
+    offsets: Int64Array  # (ndays + 1,) index of each day's first slot
+    wall: npt.NDArray[np.int16]
+    day_index: Int64Array
+    day_types: npt.NDArray[np.int8]  # per day
+    temperatures: F64  # per day (°C), NaN when unknown
+
+    @classmethod
+    def of(cls, days: Sequence[date], interval_s: int, temperatures: Sequence[float] | None = None) -> Layout:
+        walls = [_wall_slots(d, interval_s) for d in days]
+        sizes = np.array([w.size for w in walls], dtype=np.int64)
+        offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+        temps = np.full(len(days), np.nan) if temperatures is None else np.asarray(temperatures, dtype=np.float64)
+        return cls(
+            tuple(days),
+            interval_s,
+            offsets,
+            np.concatenate(walls) if walls else np.zeros(0, np.int16),
+            np.repeat(np.arange(len(days), dtype=np.int64), sizes),
+            np.array([day_type(d) for d in days], dtype=np.int8),
+            temps,
+        )
+
+    @property
+    def size(self) -> int:
+        return int(self.offsets[-1])
+
+    @property
+    def walls_per_day(self) -> int:
+        return 86_400 // self.interval_s
+
+    def day_slice(self, i: int) -> slice:
+        return slice(int(self.offsets[i]), int(self.offsets[i + 1]))
+
+
+def check_slot_count(day: date, slots: int, interval_s: int) -> bool:
+    """True if a block of ``slots`` slots fits the local ``day`` (DST days have 92/100 quarter hours)."""
+    start, end = day_bounds_epoch(day)
+    return slots * interval_s == end - start
+
+
+def check_readings(epochs: Int64Array, values: Int64Array, interval_s: int) -> UInt8Array:
+    """Rule per cumulative reading in arrival order: ``DUPLICATE`` (an earlier reading for the same instant),
+    ``TIMESTAMP`` (off the interval grid, or earlier than a reading before it), else 0."""
+    epochs = np.asarray(epochs, dtype=np.int64)
+    out = np.zeros(epochs.size, dtype=np.uint8)
+    if epochs.size == 0:
+        return out
+    out[(epochs % interval_s) != 0] = SuspectRule.TIMESTAMP
+    _, first = np.unique(epochs, return_index=True)
+    dup = np.ones(epochs.size, dtype=bool)
+    dup[first] = False
+    out[dup] = SuspectRule.DUPLICATE
+    running_max = np.maximum.accumulate(epochs)
+    back = np.zeros(epochs.size, dtype=bool)
+    back[1:] = epochs[1:] < running_max[:-1]
+    out[back & ~dup] = SuspectRule.TIMESTAMP
+    return out
+
+
+# --------------------------------------------------------------------------------------------- history profile
+
+
+@dataclass(frozen=True)
+class History:
+    """Per target day: the median and robust spread of the same day type's history by wall slot, and the
+    channel's largest recent value."""
+
+    median: F64  # (ndays, W)
+    spread: F64  # (ndays, W)
+    peak: F64  # (ndays,)
+    matrix: F64  # (ndays, W) kept values by wall slot (NaN = not kept)
+
+
+def history(values: Int64Array, kept: BoolArray, layout: Layout, rules: VeeRules, days: Sequence[int]) -> History:
+    """Statistics of the ``history_days`` days before each day of ``days`` (indexes into ``layout.days``)."""
+    n_days, width = len(layout.days), layout.walls_per_day
+    matrix = np.full((n_days, width), np.nan)
+    idx = np.flatnonzero(kept)
+    matrix[layout.day_index[idx], layout.wall[idx]] = values[idx]
+    median = np.full((n_days, width), np.nan)
+    spread = np.full((n_days, width), np.nan)
+    peak = np.full(n_days, np.nan)
+    for d in days:
+        lo = max(0, d - rules.history_days)
+        window = matrix[lo:d]
+        if window.size == 0 or np.isnan(window).all():
+            continue
+        same = window[layout.day_types[lo:d] == layout.day_types[d]]
+        rows = same if (~np.isnan(same).all(axis=1)).sum() >= rules.min_history_days else window
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN, as wanted
+            med = np.nanmedian(rows, axis=0)
+            mad = np.nanmedian(np.abs(window - np.nanmedian(window, axis=0)), axis=0)
+            peak[d] = np.nanmax(window)
+        # pool the spread over ±2 wall slots: a robust scale from few days needs neighbours
+        pad = np.pad(np.nan_to_num(mad, nan=0.0), 2, mode="edge")
+        pooled = np.max(np.stack([pad[k : k + width] for k in range(5)]), axis=0)
+        median[d] = med
+        spread[d] = 1.4826 * pooled
+    return History(median, spread, peak, matrix)
+
+
+# --------------------------------------------------------------------------------------------- validation
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Per slot: the failed rule (0 = none) and whether the value should be replaced by an estimate."""
+
+    rule: UInt8Array
+    substitute: BoolArray
+    expected: F64  # the history median at each slot (NaN where unknown)
+
+
+def _runs(mask: BoolArray) -> tuple[Int64Array, Int64Array]:
+    """Start and end (exclusive) indexes of the True runs of ``mask``."""
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+def validate(
+    values: Int64Array,
+    quality: UInt8Array,
+    layout: Layout,
+    rules: VeeRules,
+    target: BoolArray,
+    reads: Sequence[tuple[int, int]] = (),
+) -> Validation:
+    """Check the ``target`` slots of a channel series (see the module docstring).
+
+    ``reads`` are cumulative register reads as ``(slot boundary index, value)``: boundary ``k`` is the start of
+    slot ``k`` (``layout.size`` = the end of the last slot). Non-target slots are history only.
+    """
+    values = np.asarray(values, dtype=np.int64)
+    n = values.size
+    code = codes(np.asarray(quality, dtype=np.uint8))
+    rule = np.zeros(n, dtype=np.uint8)
+    substitute = np.zeros(n, dtype=bool)
+    present = code != Quality.MISSING
+    checkable = target & ((code == Quality.MEASURED) | (code == Quality.VALIDATED) | (code == Quality.SUSPECT))
+
+    def flag(mask: BoolArray, r: SuspectRule, subst: bool = True) -> None:
+        new = mask & checkable & (rule == 0)
+        rule[new] = r
+        substitute[new] = subst and rules.substitute_suspect
+
+    rule[target & ~present] = SuspectRule.GAP
+    v = values.astype(np.float64)
+
+    # limits and sign
+    flag(values < 0, SuspectRule.NEGATIVE_DELTA)
+    flag(v > rules.capacity(layout.interval_s), SuspectRule.HIGH_LIMIT)
+    if rules.low_limit is not None:
+        flag(values < rules.low_limit, SuspectRule.LOW_LIMIT)
+
+    # history of each target day (kept = present and not suspect, outside or before the target)
+    target_days = np.unique(layout.day_index[target]).tolist()
+    kept_hist = present & ((code == Quality.MEASURED) | (code == Quality.VALIDATED) | (code == Quality.EDITED))
+    kept_hist &= ~((values < 0) | (v > rules.capacity(layout.interval_s)))
+    hist = history(values, kept_hist, layout, rules, target_days)
+    expected = hist.median[layout.day_index, layout.wall]
+    spread = hist.spread[layout.day_index, layout.wall]
+    peak = hist.peak[layout.day_index]
+
+    # zero runs: stuck register (zeros where the channel always consumes) and plain long zero runs
+    zeros = present & (values == 0)
+    starts, ends = _runs(zeros)
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        if not target[a:b].any():
+            continue
+        length = b - a
+        exp = expected[a:b]
+        known = np.isfinite(exp)
+        stuck = (
+            length >= rules.stuck_min_slots
+            and known.mean() >= rules.stuck_expected_share
+            and (np.nan_to_num(exp) > 0).mean() >= rules.stuck_expected_share
+            and float(np.nansum(exp)) >= rules.stuck_min_expected
+        )
+        if stuck:
+            mask = np.zeros(n, dtype=bool)
+            mask[a:b] = True
+            # the catch-up: the register jumps by the frozen energy on the first slot after the run
+            if b < n and present[b] and v[b] - np.nan_to_num(expected[b]) >= 0.5 * float(np.nansum(exp)):
+                mask[b] = True
+            flag(mask, SuspectRule.STUCK_REGISTER)
+        elif rules.zero_run_slots and length >= rules.zero_run_slots:
+            mask = np.zeros(n, dtype=bool)
+            mask[a:b] = True
+            flag(mask, SuspectRule.ZERO_RUN)
+
+    # the energy a negative or a spike took from or added to the register comes back later: flag that slot
+    def rebound(causes: Sequence[SuspectRule]) -> None:
+        for r in causes:
+            for i in np.flatnonzero(rule == r).tolist():
+                base = expected[i] if np.isfinite(expected[i]) else 0.0
+                excess = v[i] - base
+                if abs(excess) < rules.spike_min:
+                    continue
+                stop = min(n, i + 1 + layout.walls_per_day)
+                later = v[i + 1 : stop] - np.nan_to_num(expected[i + 1 : stop], nan=0.0)
+                hit = np.flatnonzero(later * -np.sign(excess) >= 0.5 * abs(excess))
+                if hit.size:
+                    at = np.zeros(n, dtype=bool)
+                    at[i + 1 + int(hit[0])] = True
+                    flag(at, r)
+
+    rebound((SuspectRule.NEGATIVE_DELTA, SuspectRule.HIGH_LIMIT))
+    # spikes: far above the slot's history and above anything the channel did recently
+    with np.errstate(invalid="ignore"):
+        z = (v - expected) / np.maximum(spread, max(rules.spike_min / 10.0, 1.0))
+        spike = (z > rules.spike_z) & (v > rules.spike_factor * peak) & (v - expected > rules.spike_min)
+    flag(np.nan_to_num(spike, nan=0.0).astype(bool), SuspectRule.SPIKE)
+
+    rebound((SuspectRule.SPIKE,))
+
+    # clock shift: days whose shape fits the history clearly better one hour earlier or later (a meter clock
+    # that missed a DST switch, or was set in the wrong offset), on three consecutive days at least
+    lags: dict[int, int] = {}
+    hour = 3600 // layout.interval_s
+    for d in target_days:
+        sl = layout.day_slice(d)
+        day_v, day_e = v[sl], expected[sl]
+        ok = checkable[sl] & np.isfinite(day_e) & (rule[sl] == 0)
+        if ok.mean() < 0.9 or day_v[ok].sum() < rules.clock_shift_min_energy:
+            continue
+        shifted = _best_shift(np.where(ok, day_v, np.nan), day_e, (-hour, hour))
+        if shifted is not None and shifted[1] < (1.0 - rules.clock_shift_gain) * shifted[2]:
+            lags[d] = shifted[0]
+    for d, lag in lags.items():
+        if any(all(lags.get(d + k + j) == lag for j in range(3)) for k in (-2, -1, 0)):
+            mask = np.zeros(n, dtype=bool)
+            mask[layout.day_slice(d)] = True
+            flag(mask, SuspectRule.CLOCK_SHIFT, subst=False)
+
+    # sum check between consecutive register reads over fully kept stretches
+    for (ka, ra), (kb, rb) in itertools.pairwise(reads):
+        if kb <= ka or not target[ka:kb].any():
+            continue
+        seg = slice(ka, kb)
+        if (rule[seg] != 0).any() or not present[seg].all():
+            continue
+        if int(values[seg].sum()) != rb - ra:
+            mask = np.zeros(n, dtype=bool)
+            mask[seg] = True
+            flag(mask, SuspectRule.SUM_CHECK, subst=False)
+    return Validation(rule, substitute, expected)
+
+
+def _best_shift(day: F64, expected: F64, lags: Sequence[int]) -> tuple[int, float, float] | None:
+    """(lag, cost at lag, cost at 0) of the best of ``lags`` by mean |day − expected shifted| (None: 0 wins)."""
+
+    def cost(lag: int) -> float:
+        if lag >= 0:
+            a, b = day[lag:], expected[: expected.size - lag]
+        else:
+            a, b = day[:lag], expected[-lag:]
+        ok = np.isfinite(a) & np.isfinite(b)
+        return float(np.abs(a[ok] - b[ok]).mean()) if ok.sum() >= 0.75 * day.size else float("inf")
+
+    zero = cost(0)
+    best = min(lags, key=cost)
+    if not np.isfinite(zero) or cost(best) >= zero:
+        return None
+    return best, cost(best), zero
+
+
+__all__ = [
+    "DEFAULT_RULES",
+    "SATURDAY",
+    "SUNDAY",
+    "WORKDAY",
+    "History",
+    "Layout",
+    "RuleBook",
+    "Validation",
+    "VeeRules",
+    "check_readings",
+    "check_slot_count",
+    "day_type",
+    "history",
+    "validate",
+]
