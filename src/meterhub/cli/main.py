@@ -76,10 +76,14 @@ def bench(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as one JSON object.")] = False,
     rounds: Annotated[int | None, typer.Option(help="Rounds per batch (benchmark default if omitted).")] = None,
     meters: Annotated[int | None, typer.Option(help="Meters, for fleet benchmarks.")] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="Store backend, for store benchmarks: sqlite or postgres (MH_PG_DSN).")
+    ] = None,
 ) -> None:
     """Run a benchmark from benchmarks/ and print its figures."""
     module = _load_benchmark(name)
-    options = {k: v for k, v in {"rounds": rounds, "meters": meters}.items() if v is not None}
+    given = {"rounds": rounds, "meters": meters, "backend": backend}
+    options = {k: v for k, v in given.items() if v is not None}
     with console.status(f"running benchmark {name}…", spinner="dots") if not as_json else _nullcontext():
         figures: dict[str, Any] = module.run(**options)
     if as_json:

@@ -46,6 +46,7 @@ from meterhub.store.intervals import (
     UInt8Array,
     pack_quality,
     pack_values_many,
+    to_epoch,
     unpack_quality,
     unpack_values,
 )
@@ -312,23 +313,18 @@ def insert_blocks(conn: sa.Connection, blocks: Sequence[NewBlock], *, now: datet
             ),
         )  # fmt: skip
         return
-    conn.execute(
-        t.interval_block.insert(),
+    # SQLite: one executemany of plain tuples (the column types' own conversions done here: DATE as ISO text,
+    # instants as epoch seconds), skipping SQLAlchemy's per-row parameter processing
+    epoch = int(created.timestamp())
+    columns = ", ".join(f'"{c}"' for c in _BLOCK_COLUMNS)
+    conn.exec_driver_sql(
+        f"INSERT INTO {t.interval_block.name} ({columns}) VALUES ({', '.join('?' * len(_BLOCK_COLUMNS))})",
         [
-            {
-                "channel_id": nb.channel_id,
-                "local_day": nb.local_day,
-                "version": nb.version,
-                "slots": int(nb.values.size),
-                "values": values,
-                "quality": pack_quality(nb.quality),
-                "created_at": created,
-                "source": nb.source,
-                "reason": nb.reason,
-            }
+            (nb.channel_id, nb.local_day.isoformat(), nb.version, int(nb.values.size), values, pack_quality(nb.quality),
+             epoch, nb.source, nb.reason)
             for nb, values in zip(blocks, packed, strict=True)
         ],
-    )
+    )  # fmt: skip
 
 
 def channel_intervals(conn: sa.Connection, channel_ids: Sequence[int]) -> dict[int, int]:
@@ -342,23 +338,35 @@ def channel_intervals(conn: sa.Connection, channel_ids: Sequence[int]) -> dict[i
     return out
 
 
+_READ_COLUMNS = ("channel_id", "read_at", "kind", "value", "source")
+_READ_TYPES = ("int4", "int8", "varchar", "int8", "varchar")
+_READS_STAGING = "mh_register_read_staging"
+
+
 def add_register_reads(conn: sa.Connection, reads: Sequence[RegisterRead]) -> int:
     """Insert register reads, ignoring ones already stored for (channel, read_at, kind); returns rows inserted."""
     if not reads:
         return 0
+    rows = [(r.channel_id, to_epoch(r.read_at), r.kind, r.value, r.source) for r in reads]  # naive times refused
     if conn.dialect.name == "postgresql":
-        epochs = [int(r.read_at.timestamp()) for r in reads]
-        part.ensure(
-            conn, t.register_read.name, part.months(part.month_of_epoch(min(epochs)), part.month_of_epoch(max(epochs)))
+        epochs = [row[1] for row in rows]
+        first, last = part.month_of_epoch(min(epochs)), part.month_of_epoch(max(epochs))
+        part.ensure(conn, t.register_read.name, part.months(first, last))
+        # binary COPY into a session-private staging table, then one insert-or-ignore moving the rows over
+        # (COPY itself cannot skip duplicates); the insert's row count is exact
+        conn.exec_driver_sql(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_READS_STAGING} (LIKE {t.register_read.name}) ON COMMIT DELETE ROWS"
         )
-    stmt = insert_for(conn, t.register_read).on_conflict_do_nothing()
-    result = conn.execute(
-        stmt,
-        [
-            {"channel_id": r.channel_id, "read_at": r.read_at, "kind": r.kind, "value": r.value, "source": r.source}
-            for r in reads
-        ],
-        execution_options=_COUNT_ROWS,
+        copy_rows(conn, _READS_STAGING, _READ_COLUMNS, _READ_TYPES, rows)
+        result = conn.exec_driver_sql(
+            f"WITH staged AS (DELETE FROM {_READS_STAGING} RETURNING *) INSERT INTO {t.register_read.name} "
+            f"({', '.join(_READ_COLUMNS)}) SELECT {', '.join(_READ_COLUMNS)} FROM staged ON CONFLICT DO NOTHING"
+        )
+        return max(int(result.rowcount), 0)
+    result = conn.exec_driver_sql(
+        f"INSERT INTO {t.register_read.name} (channel_id, read_at, kind, value, source) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        rows,
     )
     return max(int(result.rowcount), 0)
 

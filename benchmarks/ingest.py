@@ -1,0 +1,203 @@
+"""Ingest benchmark: decoded load-profile reads, as the head-end hands them over, → durable commit.
+
+``run(backend="sqlite"|"postgres", meters=…, days=…)``. Each electricity meter has its four quarter-hour
+channels (A+, A−, R+, R−: 4 × 96 = 384 values a day, DESIGN §1). Per day and per batch of ``batch`` meters
+(the head-end writes 200 meters per step), the channels' cumulative readings at interval ends — midnight to
+midnight, 97 readings, as :class:`meterhub.mdm.ingest.ReadingArrays` — go through
+:meth:`IngestService.ingest_many`: deltas, merge with the current block version, new versions packed and
+appended (binary COPY on PostgreSQL, executemany on SQLite), daily register reads, commit. The clock runs
+over the ingest calls only: provisioning meters, generating the readings and creating the month partitions
+ahead (which the store does when it opens, for the current months) are outside it.
+
+Figures: ``values_per_s`` = measured interval values stored per second of wall time; ``bytes_per_value`` =
+the bytes the interval blocks take on disk (values + quality + row and index overhead) per stored value —
+PostgreSQL: ``pg_total_relation_size`` summed over the partitions of ``interval_block`` (table, TOAST and
+primary-key index); SQLite: the pages of ``interval_block`` (a WITHOUT ROWID table: rows and key in one
+B-tree) from ``dbstat``, or the file size where SQLite lacks ``dbstat``. The daily register reads (one row per
+channel and day) are reported separately as ``register_read_bytes_per_value``.
+
+Durability: PostgreSQL commits with ``synchronous_commit=on`` (WAL flushed to disk at each commit); SQLite
+runs WAL with ``synchronous=NORMAL`` (a commit survives a process crash such as kill -9; the last commits
+before a power cut may be lost until the WAL is checkpointed). Validation and estimation (VEE) are NOT part
+of this measurement. PostgreSQL needs ``MH_PG_DSN`` (or ``dsn=``); the benchmark works in a fresh schema
+that it drops afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import sqlalchemy as sa
+
+from meterhub.mdm.ingest import IngestResult, IngestService, ReadingArrays
+from meterhub.store import Store, schema
+from meterhub.store.intervals import day_start_epoch
+
+Q = 900
+OBIS = ("1.0.1.8.0.255", "1.0.2.8.0.255", "1.0.3.8.0.255", "1.0.4.8.0.255")
+UNITS = ("Wh", "Wh", "varh", "varh")
+
+
+def _profiles(rng: np.random.Generator, meters: int, slots: int) -> npt.NDArray[np.int64]:
+    """Quarter-hour consumptions ``[meter, channel, slot]`` of plausible households: A+ with morning and
+    evening peaks and noise, A− from rooftop PV on one meter in five, small reactive energy."""
+    t = (np.arange(slots) % 96) / 4.0  # hour of day
+    day_shape = 40 + 120 * np.exp(-((t - 7.5) ** 2) / 2) + 260 * np.exp(-((t - 19) ** 2) / 4)
+    scale = rng.uniform(0.4, 2.0, (meters, 1))
+    a_plus = np.maximum(0, rng.normal(day_shape * scale, 25 * scale))
+    pv = np.clip(np.sin((t - 6) / 14 * np.pi), 0, None) * 600
+    has_pv = rng.random((meters, 1)) < 0.2
+    a_minus = np.where(has_pv, np.maximum(0, rng.normal(pv * rng.uniform(0.5, 1.5, (meters, 1)), 30)), 0)
+    a_plus = np.where(has_pv & (a_minus > 0), np.maximum(0, a_plus - a_minus), a_plus)
+    r_plus = np.maximum(0, rng.normal(a_plus * 0.15, 5))
+    r_minus = np.where(rng.random((meters, slots)) < 0.05, rng.integers(0, 20, (meters, slots)), 0)
+    out: npt.NDArray[np.int64] = np.rint(np.stack([a_plus, a_minus, r_plus, r_minus], axis=1)).astype(np.int64)
+    return out
+
+
+def _provision(store: Store, meters: int) -> list[list[int]]:
+    """One DSO, ``meters`` electricity meters with four channels each; returns channel ids per meter."""
+    dso = store.add_dso("bench", "Benchmark DSO")
+    with store.write() as conn:
+        conn.execute(
+            schema.meter.insert(),
+            [
+                {"serial": f"B{i:08d}", "dso_id": dso, "model": "E360", "firmware": "1", "medium": "electricity"}
+                for i in range(meters)
+            ],
+        )
+        ids = [int(r[0]) for r in conn.execute(sa.select(schema.meter.c.id).order_by(schema.meter.c.id))]
+        conn.execute(
+            schema.channel.insert(),
+            [
+                {"meter_id": m, "obis": o, "medium": "electricity", "unit": u, "scaler": 0, "interval_s": Q}
+                for m in ids
+                for o, u in zip(OBIS, UNITS, strict=True)
+            ],
+        )
+        rows = conn.execute(sa.select(schema.channel.c.meter_id, schema.channel.c.id).order_by(schema.channel.c.id))
+        by_meter: dict[int, list[int]] = {}
+        for meter_id, channel_id in rows:
+            by_meter.setdefault(int(meter_id), []).append(int(channel_id))
+    return [by_meter[m] for m in ids]
+
+
+def _stored_bytes(store: Store, table: str) -> int:
+    with store.read() as conn:
+        if store.engine.dialect.name == "postgresql":
+            q = f"SELECT COALESCE(SUM(pg_total_relation_size(relid)), 0) FROM pg_partition_tree('{table}')"
+            return int(conn.exec_driver_sql(q).scalar() or 0)
+        try:
+            q = f"SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name = '{table}'"
+            return int(conn.exec_driver_sql(q).scalar() or 0)
+        except sa.exc.OperationalError:  # SQLite built without dbstat: the whole file
+            db_file = store.engine.url.database
+            return Path(db_file).stat().st_size if db_file else 0
+
+
+def _pg_url(dsn: str, schema_name: str) -> str:
+    url = sa.make_url(dsn.replace("postgres://", "postgresql://", 1) if dsn.startswith("postgres://") else dsn)
+    url = url.set(drivername="postgresql+psycopg").update_query_dict({"options": f"-csearch_path={schema_name}"})
+    return url.render_as_string(hide_password=False)
+
+
+def _measure(store: Store, meters: int, days: int, batch: int, first_day: date, seed: int) -> dict[str, Any]:
+    channels = _provision(store, meters)
+    store.ensure_partitions(first_day, first_day + timedelta(days=days))  # months ahead, as in operation
+    rng = np.random.default_rng(seed)
+    svc = IngestService(store)
+    total = IngestResult()
+    elapsed = 0.0
+    start_values = rng.integers(0, 10_000_000, (meters, 4))
+    for d in range(days):
+        day = first_day + timedelta(days=d)
+        t0, t1 = day_start_epoch(day), day_start_epoch(day + timedelta(days=1))
+        epochs = np.arange(t0, t1 + 1, Q, dtype=np.int64)  # midnight .. midnight: slots + 1 readings
+        slots = epochs.size - 1
+        cons = _profiles(rng, meters, slots)
+        cum = np.concatenate([start_values[:, :, None], start_values[:, :, None] + np.cumsum(cons, axis=2)], axis=2)
+        start_values = cum[:, :, -1]
+        batches = [
+            [
+                (channels[m][c], ReadingArrays(epochs, cum[m, c]))
+                for m in range(lo, min(lo + batch, meters))
+                for c in range(4)
+            ]
+            for lo in range(0, meters, batch)
+        ]
+        started = time.perf_counter()
+        for b in batches:
+            total += svc.ingest_many(b, "hes")
+        elapsed += time.perf_counter() - started
+    values = total.measured_slots + total.suspect_slots
+    block_bytes = _stored_bytes(store, "interval_block")
+    read_bytes = _stored_bytes(store, "register_read")
+    return {
+        "backend": store.engine.dialect.name,
+        "meters": meters,
+        "channels": meters * 4,
+        "days": days,
+        "batch_meters": batch,
+        "values": values,
+        "blocks": total.versions_written,
+        "seconds": round(elapsed, 3),
+        "values_per_s": round(values / elapsed) if elapsed > 0 else 0,
+        "stored_bytes": block_bytes,
+        "bytes_per_value": round(block_bytes / values, 3) if values else 0.0,
+        "register_read_bytes_per_value": round(read_bytes / values, 3) if values else 0.0,
+        "vee": "not included",
+    }
+
+
+def run(
+    backend: str = "sqlite",
+    meters: int = 2000,
+    days: int = 7,
+    batch: int = 250,
+    dsn: str | None = None,
+    seed: int = 11,
+    **_options: Any,
+) -> dict[str, Any]:
+    """Ingest ``days`` days of ``meters`` meters × 4 quarter-hour channels into a fresh store on ``backend``."""
+    first_day = date(2026, 3, 26)  # the week across spring-forward: one day of 92 slots
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="meterhub-bench-ingest-") as tmp:
+            store = Store.open(Path(tmp))
+            try:
+                return _measure(store, meters, days, batch, first_day, seed)
+            finally:
+                store.close()
+    if backend not in ("postgres", "postgresql"):
+        raise ValueError(f"backend must be sqlite or postgres, not {backend!r}")
+    dsn = dsn or os.environ.get("MH_PG_DSN")
+    if not dsn:
+        raise RuntimeError("the postgres backend needs MH_PG_DSN (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    import psycopg
+
+    schema_name = f"mh_bench_{secrets.token_hex(6)}"
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema_name}")
+    try:
+        store = Store.open(_pg_url(dsn, schema_name))
+        try:
+            return _measure(store, meters, days, batch, first_day, seed)
+        finally:
+            store.close()
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA IF EXISTS {schema_name} CASCADE")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import json
+    import sys
+
+    print(json.dumps(run(sys.argv[1] if len(sys.argv) > 1 else "sqlite")))

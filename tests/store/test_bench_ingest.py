@@ -1,0 +1,49 @@
+"""``meterhub bench ingest --json [--backend sqlite|postgres]``: the ingest benchmark runs end to end on both
+backends and reports its figures (small fleet here; the real figures are in docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.pg import BACKENDS, pg_dsn
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bench_ingest_prints_json(backend: str) -> None:
+    if backend == "postgres":
+        pg_dsn()  # skip locally / fail in CI without a server
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "meterhub.cli.main",
+            "bench",
+            "ingest",
+            "--json",
+            "--meters",
+            "12",
+            "--backend",
+            backend,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    figures = json.loads(out)
+    assert figures["backend"] == {"sqlite": "sqlite", "postgres": "postgresql"}[backend]
+    # 12 meters x 4 channels x 7 days across spring-forward (6 x 96 + 92 slots)
+    assert figures["values"] == 12 * 4 * (6 * 96 + 92) and figures["blocks"] == 12 * 4 * 7
+    assert figures["values_per_s"] > 0
+    assert 0 < figures["bytes_per_value"] < 50  # tiny fleet: fixed page overheads dominate
+    assert figures["vee"] == "not included"
+
+
+def test_bench_ingest_refuses_an_unknown_backend() -> None:
+    from benchmarks.ingest import run
+
+    with pytest.raises(ValueError, match="sqlite or postgres"):
+        run(backend="oracle", meters=1, days=1)
