@@ -195,6 +195,24 @@ def test_readings_checks() -> None:
     assert rule.tolist() == [0, 0, SuspectRule.DUPLICATE, 0, SuspectRule.TIMESTAMP, 0, SuspectRule.DUPLICATE]
 
 
+def test_hourly_gas_channel_with_dst_day() -> None:
+    layout = Layout.of(day_range(AUTUMN - timedelta(days=27), AUTUMN), 3600)
+    assert layout.day_slice(len(layout.days) - 1).stop - layout.day_slice(len(layout.days) - 1).start == 25
+    rng = np.random.default_rng(5)
+    values = np.rint((200 + 300 * np.isin(layout.wall, [6, 7, 18, 19, 20])) * rng.uniform(0.85, 1.15, layout.size))
+    values = values.astype(np.int64)
+    target = layout.day_index >= len(layout.days) - 3
+    rules = RuleBook().rules_for("CREOS", "gas")
+    q = np.full(values.size, MEASURED, dtype=np.uint8)
+    assert not validate(values, q, layout, rules, target).rule.any()
+    i = int(np.flatnonzero(target)[0]) + 2
+    frozen = int(values[i : i + 8].sum())
+    values[i : i + 8] = 0
+    values[i + 8] += frozen
+    rule = validate(values, q, layout, rules, target).rule
+    assert rule[i : i + 9].tolist() == [SuspectRule.STUCK_REGISTER] * 9 and np.count_nonzero(rule) == 9
+
+
 # --------------------------------------------------------------------------------------------- estimation
 
 

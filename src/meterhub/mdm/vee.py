@@ -83,6 +83,7 @@ class VeeRules:
     substitute_suspect: bool = True
     short_gap_slots: int = 4  # interpolation up to 1 h of 1/4 h slots
     proxy_days: int = 6
+    proxy_weight: float = 0.3
     neighbour_slots: int = 8
 
     def capacity(self, interval_s: int) -> float:
