@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +46,11 @@ from meterhub.store.intervals import (
 )
 
 Reading = tuple[datetime, int]
+
+# plain ints for the hot paths: numpy probes an IntEnum operand for array protocols on every comparison
+_MISSING, _MEASURED, _ESTIMATED, _EDITED, _SUSPECT = (
+    int(q) for q in (Quality.MISSING, Quality.MEASURED, Quality.ESTIMATED, Quality.EDITED, Quality.SUSPECT)
+)
 
 
 class IngestError(ValueError):
@@ -157,7 +163,7 @@ def _day_updates(channel_id: int, ts: Int64Array, vs: Int64Array, interval_s: in
 
 def _merge(current: db.IntervalBlock | None, update: _DayUpdate) -> tuple[Int64Array, UInt8Array] | None:
     """The merged day, or None if it equals the current version."""
-    new_present = update.quality != Quality.MISSING
+    new_present = update.quality != _MISSING
     if current is None:
         return update.values, update.quality
     if current.slots != update.values.size:
@@ -167,8 +173,8 @@ def _merge(current: db.IntervalBlock | None, update: _DayUpdate) -> tuple[Int64A
     cur_code = codes(current.quality)
     take = (
         new_present
-        & (cur_code != Quality.EDITED)
-        & ((cur_code == Quality.MISSING) | (cur_code == Quality.ESTIMATED) | (current.values != update.values))
+        & (cur_code != _EDITED)
+        & ((cur_code == _MISSING) | (cur_code == _ESTIMATED) | (current.values != update.values))
     )
     if not take.any():
         return None
@@ -225,8 +231,8 @@ class IngestService:
             reads += _midnight_reads(channel_id, ts, vs, source)
             for upd in _day_updates(channel_id, ts, vs, interval_s):
                 codes_ = codes(upd.quality)
-                measured += int((codes_ == Quality.MEASURED).sum())
-                suspect += int((codes_ == Quality.SUSPECT).sum())
+                measured += int((codes_ == _MEASURED).sum())
+                suspect += int((codes_ == _SUSPECT).sum())
                 updates.append(upd)
         # several batches of one channel may touch the same day: fold them in order (later wins per slot)
         folded: dict[tuple[int, date], _DayUpdate] = {}
@@ -236,7 +242,7 @@ class IngestService:
             if prev is None:
                 folded[key] = upd
             else:
-                present = upd.quality != Quality.MISSING
+                present = upd.quality != _MISSING
                 prev.values[present] = upd.values[present]
                 prev.quality[present] = upd.quality[present]
         current = self._current(conn, list(folded.values()))
@@ -328,18 +334,23 @@ def _runs(mask: npt.NDArray[np.bool_], start: int, interval_s: int) -> list[tupl
     return [(start + int(b) * interval_s, start + int(e) * interval_s) for b, e in zip(begins, ends, strict=True)]
 
 
+@lru_cache(maxsize=1024)
+def _midnights(first: int, last: int) -> Int64Array:
+    """Epochs of the local midnights starting the days from ``first``'s to ``last``'s (read-only; cached, as
+    every channel of a batch usually covers the same window)."""
+    days = day_range(local_day_of_epoch(first), local_day_of_epoch(last))
+    out = np.fromiter((day_bounds_epoch(day)[0] for day in days), dtype=np.int64, count=len(days))
+    out.flags.writeable = False
+    return out
+
+
 def _midnight_reads(channel_id: int, ts: Int64Array, vs: Int64Array, source: str) -> list[db.RegisterRead]:
     """Readings at local midnight, as daily register reads."""
-    days = day_range(local_day_of_epoch(int(ts[0])), local_day_of_epoch(int(ts[-1])))
-    midnights = {day_bounds_epoch(day)[0] for day in days}
-    # local midnight is a whole UTC hour (+1 h / +2 h offsets): only hour-aligned readings can qualify
-    hourly = np.flatnonzero(ts % 3600 == 0).tolist()
-    times = ts.tolist()
-    return [
-        db.RegisterRead(channel_id, from_epoch(times[i]), "daily", int(vs[i]), source)
-        for i in hourly
-        if times[i] in midnights
-    ]
+    midnights = _midnights(int(ts[0]), int(ts[-1]))
+    # ts is sorted and unique: look each midnight up instead of scanning every reading
+    pos = np.minimum(np.searchsorted(ts, midnights), ts.size - 1)
+    hits = pos[ts[pos] == midnights].tolist()
+    return [db.RegisterRead(channel_id, from_epoch(int(ts[i])), "daily", int(vs[i]), source) for i in hits]
 
 
 def day_totals(store: db.Store, channel_id: int, day_from: date, day_to: date) -> dict[date, tuple[int, int]]:

@@ -86,6 +86,19 @@ def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
         yield ids[i : i + _IN_CHUNK]
 
 
+def _id_filters(conn: sa.Connection, column: sa.ColumnElement[int], ids: Iterable[int]) -> Iterator[Any]:
+    """WHERE clauses selecting ``column`` among ``ids``: on PostgreSQL one ``= ANY(array)`` with a single
+    parameter (one statement whatever the count, the same text every time); elsewhere ``IN`` lists of at
+    most :data:`_IN_CHUNK` ids."""
+    wanted = sorted(set(ids))
+    if conn.dialect.name == "postgresql":
+        if wanted:
+            yield column == sa.any_(sa.bindparam("ids", wanted, type_=postgresql.ARRAY(sa.Integer)))
+        return
+    for chunk in _chunks(wanted):
+        yield column.in_(chunk)
+
+
 # --------------------------------------------------------------------------------------------- row types
 
 
@@ -240,12 +253,12 @@ def current_blocks(
     inclusive, ordered by (channel, day). Days without any block are simply absent."""
     b = t.interval_block
     out: list[IntervalBlock] = []
-    for chunk in _chunks(sorted(set(channel_ids))):
+    for among in _id_filters(conn, b.c.channel_id, channel_ids):
         # All versions in key order, the last of each (channel, day) kept: on the primary key's order this
         # is one range scan, cheaper than a grouped sub-select joined back (versions are few per day).
         q = (
             sa.select(b)
-            .where(b.c.channel_id.in_(chunk), b.c.local_day >= day_from, b.c.local_day <= day_to)
+            .where(among, b.c.local_day >= day_from, b.c.local_day <= day_to)
             .order_by(b.c.channel_id, b.c.local_day, b.c.version)
         )
         rows = conn.execute(q).all()
@@ -331,10 +344,8 @@ def channel_intervals(conn: sa.Connection, channel_ids: Sequence[int]) -> dict[i
     """``{channel_id: interval_s}`` for the channels that exist."""
     c = t.channel
     out: dict[int, int] = {}
-    for chunk in _chunks(sorted(set(channel_ids))):
-        out.update(
-            (row.id, row.interval_s) for row in conn.execute(sa.select(c.c.id, c.c.interval_s).where(c.c.id.in_(chunk)))
-        )
+    for among in _id_filters(conn, c.c.id, channel_ids):
+        out.update((row.id, row.interval_s) for row in conn.execute(sa.select(c.c.id, c.c.interval_s).where(among)))
     return out
 
 

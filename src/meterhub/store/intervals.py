@@ -82,8 +82,10 @@ def slot_start_utc(day: date, index: int, interval_s: int) -> datetime:
     return datetime.fromtimestamp(day_start_epoch(day) + index * interval_s, UTC)
 
 
+@lru_cache(maxsize=65536)
 def local_day_of_epoch(t: int) -> date:
-    """Local calendar day containing the instant ``t`` (UTC epoch seconds)."""
+    """Local calendar day containing the instant ``t`` (UTC epoch seconds). Cached: ingest asks it for the same
+    window bounds once per channel of a batch."""
     return datetime.fromtimestamp(t, LOCAL_TZ).date()
 
 
