@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,10 +31,9 @@ def ingest_days(store: Store, ch: int, day: date, days: int, per_slot: int, inte
 
 
 @pytest.fixture
-def country(tmp_path: Path) -> Iterator[tuple[Store, dict[str, int]]]:
+def country(store: Store) -> Iterator[tuple[Store, dict[str, int]]]:
     """DSO A: 5 meters in area N1 on concentrator C1 (two with gas sub-meters), 2 in N2 on C2;
     DSO B: 3 meters in S1 on C3. Electricity meter k uses k+1 Wh per quarter hour; gas 100 l per hour."""
-    store = Store.open(tmp_path)
     ids = {"A": store.add_dso("A", "DSO A"), "B": store.add_dso("B", "DSO B")}
     concs = {
         "C1": store.add_concentrator(ids["A"], "C1", "h", 1),
@@ -57,7 +55,6 @@ def country(tmp_path: Path) -> Iterator[tuple[Store, dict[str, int]]]:
             gch = store.add_channel(gas, "0.1.24.2.1.255", unit="l", interval_s=3600, medium="gas")
             ingest_days(store, gch, DAY, 1, 100, interval_s=3600)
     yield store, ids
-    store.close()
 
 
 def by_group(results) -> dict[tuple[str, str | None], Aggregate | Suppressed]:
@@ -123,15 +120,14 @@ def test_dst_day_and_missing_and_days(country) -> None:
     assert [(r.day, r.medium) for r in days] == [(DAY, "electricity"), (DAY, "gas")]
 
 
-def test_missing_slots_count_as_zero(tmp_path: Path) -> None:
-    with Store.open(tmp_path) as store:
-        dso = store.add_dso("A", "A")
-        for k in range(5):
-            meter = store.add_meter(f"E{k}", dso, model="E", firmware="1")
-            ch = store.add_channel(meter, "1.0.1.8.0.255", unit="Wh", interval_s=900)
-            a = day_bounds_epoch(DAY)[0]
-            n = 48 if k == 0 else 96  # meter 0 read for half a day only
-            epochs = a + 900 * np.arange(n + 1, dtype=np.int64)
-            IngestService(store).ingest_profile(ch, ReadingArrays(epochs, 10 * np.arange(n + 1, dtype=np.int64)))
-        [agg] = visible(aggregate(store, DAY, "dso", role="customer"))
-        assert agg.meters == 5 and agg.missing_slots == 48 and agg.energy == 10 * (4 * 96 + 48)
+def test_missing_slots_count_as_zero(store: Store) -> None:
+    dso = store.add_dso("A", "A")
+    for k in range(5):
+        meter = store.add_meter(f"E{k}", dso, model="E", firmware="1")
+        ch = store.add_channel(meter, "1.0.1.8.0.255", unit="Wh", interval_s=900)
+        a = day_bounds_epoch(DAY)[0]
+        n = 48 if k == 0 else 96  # meter 0 read for half a day only
+        epochs = a + 900 * np.arange(n + 1, dtype=np.int64)
+        IngestService(store).ingest_profile(ch, ReadingArrays(epochs, 10 * np.arange(n + 1, dtype=np.int64)))
+    [agg] = visible(aggregate(store, DAY, "dso", role="customer"))
+    assert agg.meters == 5 and agg.missing_slots == 48 and agg.energy == 10 * (4 * 96 + 48)

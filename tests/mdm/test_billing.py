@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,13 +32,6 @@ from meterhub.store.intervals import LOCAL_TZ, day_start_epoch
 
 Q = 900
 H = 3600
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path)
-    yield s
-    s.close()
 
 
 _serial = itertools.count()
@@ -176,25 +167,27 @@ def test_apportion() -> None:
     edits=st.lists(st.tuples(st.integers(0, 3 * 96), st.integers(0, 5000)), max_size=5),
     cut=st.integers(1, 3 * 96 - 1),
 )
-def test_billing_equals_register_delta_through_corrections(tmp_path: Path, seed: int, edits: list, cut: int) -> None:
+def test_billing_equals_register_delta_through_corrections(
+    shared_store: Store, seed: int, edits: list, cut: int
+) -> None:
     """Whatever the edits, consumption per period is the register delta, and so are the TOU determinants."""
-    with Store.open(tmp_path / f"b{next(_serial)}") as store:
-        ch = new_channel(store)
-        start, end = local(2026, 10, 24), local(2026, 10, 27)  # includes the 25-hour day
-        rng = np.random.default_rng(seed)
-        epochs, readings = ingest_span(store, ch, start, end, lambda s: rng.integers(0, 300, s.size))
-        for i, value in edits:
-            edit_intervals(store, ch, {datetime.fromtimestamp(int(epochs[i % (epochs.size - 1)]), UTC): value},
-                           user="ops", reason="property")  # fmt: skip
-        mid = datetime.fromtimestamp(int(epochs[cut]), UTC)
-        for a, b, ia, ib in ((start, end, 0, -1), (start, mid, 0, cut), (mid, end, cut, -1)):
-            read = billing_read(store, ch, a, b)
-            tou = tou_determinants(store, ch, a, b)
-            if a == start and b == end:
-                assert read.consumption == int(readings[ib] - readings[ia])
-            assert tou.total == read.consumption == tou.register_delta
-        whole = billing_read(store, ch, start, end).consumption
-        assert whole == billing_read(store, ch, start, mid).consumption + billing_read(store, ch, mid, end).consumption
+    store = shared_store  # a new channel per example on one store per backend
+    ch = new_channel(store)
+    start, end = local(2026, 10, 24), local(2026, 10, 27)  # includes the 25-hour day
+    rng = np.random.default_rng(seed)
+    epochs, readings = ingest_span(store, ch, start, end, lambda s: rng.integers(0, 300, s.size))
+    for i, value in edits:
+        edit_intervals(store, ch, {datetime.fromtimestamp(int(epochs[i % (epochs.size - 1)]), UTC): value},
+                       user="ops", reason="property")  # fmt: skip
+    mid = datetime.fromtimestamp(int(epochs[cut]), UTC)
+    for a, b, ia, ib in ((start, end, 0, -1), (start, mid, 0, cut), (mid, end, cut, -1)):
+        read = billing_read(store, ch, a, b)
+        tou = tou_determinants(store, ch, a, b)
+        if a == start and b == end:
+            assert read.consumption == int(readings[ib] - readings[ia])
+        assert tou.total == read.consumption == tou.register_delta
+    whole = billing_read(store, ch, start, end).consumption
+    assert whole == billing_read(store, ch, start, mid).consumption + billing_read(store, ch, mid, end).consumption
 
 
 def test_gas_conversion_per_area_and_month(store: Store) -> None:

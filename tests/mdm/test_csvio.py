@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,13 +21,6 @@ from meterhub.store import schema as t
 
 DAY = date(2026, 6, 10)
 HEADER = "meter_serial,obis,timestamp,value\n"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path)
-    yield s
-    s.close()
 
 
 def day_rows(serial: str, day: int = 10, start: int = 1000, step: int = 100, n: int = 97) -> list[str]:

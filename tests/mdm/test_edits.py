@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,13 +20,6 @@ from meterhub.store.intervals import day_start_epoch
 DAY = date(2026, 6, 10)
 Q = 900
 T0 = datetime(2026, 6, 11, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path)
-    yield s
-    s.close()
 
 
 _serial = itertools.count()
@@ -127,9 +118,6 @@ def test_as_of(store: Store) -> None:
         blocks_as_of(store, [ch], DAY, DAY, datetime(2026, 1, 1))
 
 
-_store_no = itertools.count()
-
-
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     seed=st.integers(0, 10_000),
@@ -137,37 +125,37 @@ _store_no = itertools.count()
         st.tuples(st.integers(0, 2), st.integers(0, 99), st.integers(0, 99), st.integers(0, 500)), max_size=6
     ),
 )
-def test_interval_sums_equal_register_deltas_through_edits(tmp_path: Path, seed: int, moves: list) -> None:
+def test_interval_sums_equal_register_deltas_through_edits(shared_store: Store, seed: int, moves: list) -> None:
     """Corrections that move energy between slots (the usual manual correction of a misallocated interval)
     keep every day's interval sum equal to its register delta, whatever the order of edits and re-reads."""
     day0 = date(2026, 10, 24)  # three days around the autumn DST switch: 96 + 100 + 96 slots
-    with Store.open(tmp_path / f"s{next(_store_no)}") as store:
-        ch = new_channel(store)
-        ing = IngestService(store)
-        rs = readings(day0, days=3, seed=seed)
-        ing.ingest_profile(ch, rs)
-        rng = random.Random(seed)
-        for d, a, b, amount in moves:
-            day = day0 + timedelta(days=d)
-            n = local_day_slots(day, Q)
-            ia, ib = a % n, b % n
-            if ia == ib:
-                continue
-            [cur] = store.current_blocks([ch], day, day)
-            moved = min(amount, int(cur.values[ia]))
-            edit_intervals(
-                store,
-                ch,
-                {slot(day, ia): int(cur.values[ia]) - moved, slot(day, ib): int(cur.values[ib]) + moved},
-                user="ops",
-                reason=f"move {moved} Wh",
-            )
-            if rng.random() < 0.5:
-                ing.ingest_profile(ch, rs)  # a re-read between edits changes nothing of the edits
-        reads = {r.read_at: r.value for r in store.register_reads(ch, kind="daily")}
-        for d in range(3):
-            day = day0 + timedelta(days=d)
-            [b] = store.current_blocks([ch], day, day)
-            delta = reads[day_start(day + timedelta(days=1))] - reads[day_start(day)]
-            assert int(b.values.sum()) == delta
-            assert (codes(b.quality) != Quality.MISSING).all()
+    store = shared_store  # a new channel per example on one store per backend
+    ch = new_channel(store)
+    ing = IngestService(store)
+    rs = readings(day0, days=3, seed=seed)
+    ing.ingest_profile(ch, rs)
+    rng = random.Random(seed)
+    for d, a, b, amount in moves:
+        day = day0 + timedelta(days=d)
+        n = local_day_slots(day, Q)
+        ia, ib = a % n, b % n
+        if ia == ib:
+            continue
+        [cur] = store.current_blocks([ch], day, day)
+        moved = min(amount, int(cur.values[ia]))
+        edit_intervals(
+            store,
+            ch,
+            {slot(day, ia): int(cur.values[ia]) - moved, slot(day, ib): int(cur.values[ib]) + moved},
+            user="ops",
+            reason=f"move {moved} Wh",
+        )
+        if rng.random() < 0.5:
+            ing.ingest_profile(ch, rs)  # a re-read between edits changes nothing of the edits
+    reads = {r.read_at: r.value for r in store.register_reads(ch, kind="daily")}
+    for d in range(3):
+        day = day0 + timedelta(days=d)
+        [b] = store.current_blocks([ch], day, day)
+        delta = reads[day_start(day + timedelta(days=1))] - reads[day_start(day)]
+        assert int(b.values.sum()) == delta
+        assert (codes(b.quality) != Quality.MISSING).all()
