@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from meterhub.cli.main import app
 from meterhub.mdm.csvio import EXPORT_COLUMNS, CsvImportError, ImportReport, export_csv, export_rows, import_intervals
+from meterhub.mdm.edits import edit_intervals
 from meterhub.mdm.quality import EstimationMethod, Quality, SuspectRule, quality_byte
 from meterhub.store import Store, db, local_day_slots
 from meterhub.store import schema as t
@@ -177,7 +178,7 @@ def test_export_quality_rule_method(store: Store) -> None:
     assert [r[4:8] for r in rows[:6]] == [
         ("-2", "measured", "", ""),
         ("-1", "estimated", "", "interpolation"),
-        ("0", "suspect", "NEGATIVE_DELTA", ""),
+        ("0", "suspect", "negative_delta", ""),
         ("", "missing", "", ""),
         ("2", "edited", "", ""),
         ("3", "validated", "", ""),
@@ -230,3 +231,34 @@ def test_cli_import_and_export(tmp_path: Path) -> None:
     assert res.exit_code == 1 and "line 2" in res.output and "not an integer" in res.output
     res = runner.invoke(app, ["--data-dir", str(data), "export", "csv", "--meter", "ZZ", "--out", str(out)])
     assert res.exit_code == 1
+
+
+def test_export_as_of(store: Store, tmp_path: Path) -> None:
+    run_import(store, HEADER + "\n".join(day_rows("M1")), create_meters=True)
+    ch = store.list_channels()[0].id
+    [v1] = store.block_versions(ch, DAY)
+    later = v1.created_at + timedelta(hours=1)
+    edit_intervals(store, ch, {datetime(2026, 6, 9, 22, tzinfo=UTC): 1}, user="ops", reason="test", now=later)
+    now_rows = list(export_rows(store))
+    before = list(export_rows(store, as_of=later - timedelta(seconds=1)))
+    assert now_rows[0][4:] == ("1", "edited", "", "", "2") and before[0][4:] == ("100", "measured", "", "", "1")
+    assert now_rows[1:] == [(*r[:8], "2") for r in before[1:]]
+    assert list(export_rows(store, as_of=v1.created_at - timedelta(seconds=1))) == []
+
+
+def test_cli_export_as_of(tmp_path: Path) -> None:
+    runner = CliRunner()
+    data = tmp_path / "data"
+    good = tmp_path / "good.csv"
+    good.write_text(HEADER + "\n".join(day_rows("M1")) + "\n")
+    assert (
+        runner.invoke(app, ["--data-dir", str(data), "import", "intervals", str(good), "--create-meters"]).exit_code
+        == 0
+    )
+    out = tmp_path / "out.csv"
+    args = ["--data-dir", str(data), "export", "csv", "--out", str(out), "--as-of"]
+    res = runner.invoke(app, [*args, "2000-01-01T00:00:00+00:00"])
+    assert res.exit_code == 0 and out.read_text().count("\n") == 1  # header only: nothing existed then
+    res = runner.invoke(app, [*args, "2999-01-01T00:00:00+00:00"])
+    assert res.exit_code == 0 and out.read_text().count("\n") == 97
+    assert runner.invoke(app, [*args, "2026-01-01T00:00:00"]).exit_code != 0  # no offset

@@ -159,3 +159,15 @@ def test_interval_sums_equal_register_deltas_through_edits(shared_store: Store, 
         delta = reads[day_start(day + timedelta(days=1))] - reads[day_start(day)]
         assert int(b.values.sum()) == delta
         assert (codes(b.quality) != Quality.MISSING).all()
+
+
+def test_history_keeps_other_reasons(store: Store) -> None:
+    ch = new_channel(store)
+    IngestService(store).ingest_profile(ch, readings(DAY))
+    [v1] = store.block_versions(ch, DAY)
+    from meterhub.store import db as sdb
+
+    with store.write() as conn:
+        sdb.insert_blocks(conn, [sdb.NewBlock(ch, DAY, 2, v1.values, v1.quality, "vee", "vee: spike")])
+    h = history(store, ch, DAY)
+    assert h[1].reason == "vee: spike" and h[1].edit is None and h[1].changed_slots == ()

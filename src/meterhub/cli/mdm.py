@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -88,12 +88,23 @@ def export_csv(
     meter: Annotated[str | None, typer.Option("--meter", help="Only this meter serial.")] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="First local day (YYYY-MM-DD).")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Last local day, inclusive (YYYY-MM-DD).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Export the versions current at this ISO time (with offset).")
+    ] = None,
 ) -> None:
     """Export one row per interval of the current versions (consumption, quality, rule, method, version)."""
     from meterhub.mdm.csvio import export_csv as run_export
     from meterhub.store.db import Store
 
     day_from, day_to = _date(date_from, "--from"), _date(date_to, "--to")
+    at: datetime | None = None
+    if as_of is not None:
+        try:
+            at = datetime.fromisoformat(as_of)
+        except ValueError:
+            raise typer.BadParameter(f"--as-of must be an ISO 8601 time, got {as_of!r}") from None
+        if at.tzinfo is None:
+            raise typer.BadParameter("--as-of needs a UTC offset (e.g. 2026-06-10T12:00:00+02:00)")
     if day_from and day_to and day_to < day_from:
         raise typer.BadParameter("--to is before --from")
     store = Store.open(ctx.obj["data_dir"])
@@ -101,7 +112,7 @@ def export_csv(
         if meter is not None and store.meter_by_serial(meter) is None:
             err_console.print(f"[red]unknown meter {meter}[/red]")
             raise typer.Exit(1)
-        n = run_export(store, out, meter_serial=meter, day_from=day_from, day_to=day_to)
+        n = run_export(store, out, meter_serial=meter, day_from=day_from, day_to=day_to, as_of=at)
     finally:
         store.close()
     console.print(f"wrote {n} interval rows to {out}")

@@ -385,9 +385,8 @@ def grid_area_of_channel(store: db.Store, channel_id: int) -> str | None:
     installation, its parent meter) is installed at — the latest installation."""
     c, m, i, mp = t.channel, t.meter, t.installation, t.metering_point
     with store.read() as conn:
-        row = conn.execute(sa.select(m.c.id, m.c.parent_meter_id).join(c, c.c.meter_id == m.c.id).where(
-            c.c.id == channel_id
-        )).first()  # fmt: skip
+        q = sa.select(m.c.id, m.c.parent_meter_id).join(c, c.c.meter_id == m.c.id).where(c.c.id == channel_id)
+        row = conn.execute(q).first()
         if row is None:
             raise BillingError(f"unknown channel {channel_id}")
         for meter_id in (row.id, row.parent_meter_id):

@@ -22,7 +22,9 @@ reactive C = 3…8) and the M-Bus sub-meter value ``0.b.24.2.1`` (b = 1…4, hou
     meter_serial,obis,interval_start,interval_end,value,quality,rule,method,version
 
 with ``value`` the consumption in the interval (empty when missing), times in Europe/Luxembourg with offset,
-``rule`` the failed validation rule of a suspect value and ``method`` the estimation method of an estimated one.
+``rule`` the failed validation rule of a suspect value and ``method`` the estimation method of an estimated one
+(lower-case names of :class:`~meterhub.mdm.quality.SuspectRule` / ``EstimationMethod``). With ``as_of`` the
+export shows the versions that were current at that time (see :mod:`meterhub.mdm.edits`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from meterhub.cosem.obis import Obis, ObisError
+from meterhub.mdm.edits import blocks_as_of
 from meterhub.mdm.ingest import IngestError, IngestResult, IngestService, ReadingArrays
 from meterhub.mdm.quality import (
     EstimationMethod,
@@ -341,7 +344,7 @@ def _import_dso(conn: sa.Connection, code: str | None) -> int:
 
 def _rule(detail: int) -> str:
     try:
-        return SuspectRule(detail).name
+        return SuspectRule(detail).name.lower()
     except ValueError:
         return str(detail)
 
@@ -359,8 +362,10 @@ def export_rows(
     meter_serial: str | None = None,
     day_from: date | None = None,
     day_to: date | None = None,
+    as_of: datetime | None = None,
 ) -> Iterator[tuple[str, ...]]:
-    """The export rows (without header) of the current block versions, by meter serial, OBIS and time."""
+    """The export rows (without header) of the current block versions — or of the versions current at
+    ``as_of`` — by meter serial, OBIS and time."""
     m, c = t.meter, t.channel
     q = sa.select(m.c.serial, c.c.obis, c.c.id, c.c.interval_s).join(c, c.c.meter_id == m.c.id)
     if meter_serial is not None:
@@ -370,7 +375,8 @@ def export_rows(
     lo = day_from or date(1970, 1, 1)
     hi = day_to or date(9999, 12, 31)
     for serial, obis, cid, interval_s in chans:
-        for block in store.current_blocks([cid], lo, hi):
+        blocks = store.current_blocks([cid], lo, hi) if as_of is None else blocks_as_of(store, [cid], lo, hi, as_of)
+        for block in blocks:
             start0 = day_start_epoch(block.local_day)
             version = str(block.version)
             for i, (v, q8) in enumerate(zip(block.values.tolist(), block.quality.tolist(), strict=True)):
@@ -397,15 +403,16 @@ def export_csv(
     meter_serial: str | None = None,
     day_from: date | None = None,
     day_to: date | None = None,
+    as_of: datetime | None = None,
 ) -> int:
     """Write the export CSV (header + one row per interval); returns the number of data rows."""
     if isinstance(out, Path | str):
         with open(out, "w", newline="", encoding="utf-8") as fh:
-            return export_csv(store, fh, meter_serial=meter_serial, day_from=day_from, day_to=day_to)
+            return export_csv(store, fh, meter_serial=meter_serial, day_from=day_from, day_to=day_to, as_of=as_of)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     n = 0
-    for row in export_rows(store, meter_serial=meter_serial, day_from=day_from, day_to=day_to):
+    for row in export_rows(store, meter_serial=meter_serial, day_from=day_from, day_to=day_to, as_of=as_of):
         writer.writerow(row)
         n += 1
     return n

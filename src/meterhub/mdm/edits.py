@@ -73,6 +73,7 @@ class VersionInfo:
     version: int
     created_at: datetime
     source: str
+    reason: str | None  # the version's reason as stored (an edit's JSON record, VEE's rule summary, …)
     edit: EditRecord | None
     changed_slots: tuple[int, ...]  # slots whose value or quality differ from the previous version
 
@@ -186,7 +187,9 @@ def history(store: db.Store, channel_id: int, day: date) -> list[VersionInfo]:
         else:
             changed = np.flatnonzero((v.values != prev.values) | (v.quality != prev.quality))
         out.append(
-            VersionInfo(v.version, v.created_at, v.source, EditRecord.from_reason(v.reason), tuple(changed.tolist()))
+            VersionInfo(
+                v.version, v.created_at, v.source, v.reason, EditRecord.from_reason(v.reason), tuple(changed.tolist())
+            )
         )
         prev = v
     return out
