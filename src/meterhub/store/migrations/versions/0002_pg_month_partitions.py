@@ -5,7 +5,8 @@ Revises: 0001
 Create Date: 2026-11-25
 
 On PostgreSQL both tables become declaratively range-partitioned parents (``interval_block`` on
-``local_day``, ``register_read`` on ``read_at`` epoch seconds), same columns, keys and names as 0001; rows
+``local_day``, ``register_read`` on ``read_at`` epoch seconds), same columns, keys and names as 0001 (the
+8-byte columns moved first, which saves the row's alignment padding); rows
 already stored move into one partition per month they occupy. Partitions of later months are created by the
 store (ahead when it opens, on demand in the write path; see :mod:`meterhub.store.partitions`). SQLite has
 no partitioning: nothing changes there.
@@ -30,26 +31,34 @@ depends_on: str | Sequence[str] | None = None
 _LUX = ZoneInfo("Europe/Luxembourg")
 
 
-def _columns(table: str) -> list[sa.schema.SchemaItem]:
+def _columns(table: str, *, partitioned: bool) -> list[sa.schema.SchemaItem]:
+    """The table's columns and keys; the partitioned tables put their 8-byte columns first (no alignment
+    padding inside the row: 8 bytes less per row, about 0.08 byte per stored interval value)."""
     if table == "interval_block":
+        created_at = [sa.Column("created_at", sa.BigInteger, nullable=False)]
         return [
+            *(created_at if partitioned else []),
             sa.Column("channel_id", sa.Integer, nullable=False),
             sa.Column("local_day", sa.Date, nullable=False),
             sa.Column("version", sa.Integer, nullable=False),
             sa.Column("slots", sa.SmallInteger, nullable=False),
             sa.Column("values", sa.LargeBinary, nullable=False),
             sa.Column("quality", sa.LargeBinary, nullable=False),
-            sa.Column("created_at", sa.BigInteger, nullable=False),
+            *([] if partitioned else created_at),
             sa.Column("source", sa.String(32), nullable=False),
             sa.Column("reason", sa.Text),
             sa.PrimaryKeyConstraint("channel_id", "local_day", "version", name="pk_interval_block"),
             sa.ForeignKeyConstraint(["channel_id"], ["channel.id"], name="fk_interval_block_channel_id_channel"),
         ]
+    channel_id = sa.Column("channel_id", sa.Integer, nullable=False)
+    read_at = sa.Column("read_at", sa.BigInteger, nullable=False)
+    kind = sa.Column("kind", sa.String(16), nullable=False)
+    value = sa.Column("value", sa.BigInteger, nullable=False)
+    ordered: list[sa.schema.SchemaItem] = (
+        [read_at, value, channel_id, kind] if partitioned else [channel_id, read_at, kind, value]
+    )
     return [
-        sa.Column("channel_id", sa.Integer, nullable=False),
-        sa.Column("read_at", sa.BigInteger, nullable=False),
-        sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("value", sa.BigInteger, nullable=False),
+        *ordered,
         sa.Column("source", sa.String(32), nullable=False),
         sa.PrimaryKeyConstraint("channel_id", "read_at", "kind", name="pk_register_read"),
         sa.ForeignKeyConstraint(["channel_id"], ["channel.id"], name="fk_register_read_channel_id_channel"),
@@ -83,16 +92,17 @@ def _swap(table: str, *, partitioned: bool) -> None:
     op.execute(f"ALTER TABLE {old} RENAME CONSTRAINT pk_{table} TO pk_{old}")
     op.execute(f"ALTER TABLE {old} RENAME CONSTRAINT fk_{table}_channel_id_channel TO fk_{old}_channel_id_channel")
     if partitioned:
-        op.create_table(table, *_columns(table), postgresql_partition_by=f"RANGE ({_KEY[table]})")
+        op.create_table(table, *_columns(table, partitioned=True), postgresql_partition_by=f"RANGE ({_KEY[table]})")
     else:
-        op.create_table(table, *_columns(table))
+        op.create_table(table, *_columns(table, partitioned=False))
     if partitioned:
         for (month,) in op.get_bind().execute(sa.text(_MONTHS_SQL[table].format(t=old))).all():
             op.execute(
                 f"CREATE TABLE {table}_p{month.year:04d}{month.month:02d} PARTITION OF {table} "
                 f"FOR VALUES FROM ({_bound(table, month)}) TO ({_bound(table, _next(month))})"
             )
-    op.execute(f"INSERT INTO {table} SELECT * FROM {old}")
+    names = ", ".join(f'"{c.name}"' for c in _columns(table, partitioned=False) if isinstance(c, sa.Column))
+    op.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {old}")
     op.execute(f"DROP TABLE {old} CASCADE")  # a partitioned old table takes its partitions along
 
 
