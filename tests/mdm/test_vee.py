@@ -244,6 +244,30 @@ def test_delta_constraint_is_exact() -> None:
     assert int(base[sl].sum()) == reads[1][1] - reads[0][1]
 
 
+def test_plateau_load_continues_from_its_neighbour() -> None:
+    """An EV charging 2 750 Wh per quarter hour on every other evening from 17:30 to 19:45: a gap from 17:00 to
+    20:00 on a day it charges from 18:00 gets the charging as one block, continuing into the slot after."""
+    layout, values, _ = setup(days=40)
+    for d in range(0, len(layout.days), 2):
+        sl = layout.day_slice(d)
+        start = 72 if d == len(layout.days) - 2 else 70 + (d * 7) % 10
+        at = sl.start + int(np.flatnonzero(layout.wall[sl] == start)[0])
+        values[at : at + 12] += 2750
+    d = len(layout.days) - 2
+    sl = layout.day_slice(d)
+    a = sl.start + int(np.flatnonzero(layout.wall[sl] == 68)[0])
+    fill = np.zeros(values.size, dtype=bool)
+    fill[a : a + 12] = True  # 17:00-20:00: base load, then 8 quarter hours of charging, continuing after
+    reads = [(sl.start, 0), (sl.stop, int(values[sl].sum()))]
+    est = estimate(np.where(fill, 0, values), fill, layout, RULES, reads)
+    base = plain_profile_estimate(np.where(fill, 0, values), fill, layout, reads=reads)
+    assert int(est.values[sl].sum()) == reads[1][1]
+    err = np.abs(est.values[fill] - values[fill]).sum()
+    err_base = np.abs(base[fill] - values[fill]).sum()
+    assert err < 0.5 * err_base
+    assert (est.values[a + 4 : a + 12] > 2500).all() and (est.values[a : a + 4] < 600).all()
+
+
 def test_proxy_day_without_reads() -> None:
     layout, values, _ = setup()
     d = len(layout.days) - 2

@@ -1,7 +1,7 @@
 """Estimation of missing and substituted interval values (VEE, issue 5 deliverable 4): pure numpy.
 
 :func:`estimate` fills the slots of a channel series marked ``fill`` (gaps, and suspect values that validation
-chose to substitute) in two steps:
+chose to substitute) in three steps:
 
 1. **Shape** of every run of filled slots:
 
@@ -14,7 +14,12 @@ chose to substitute) in two steps:
      set by the day's own kept slots around the run (method ``PROXY_DAY``); with no usable day of the same
      type, the channel's average profile (``PROFILE``).
 
-2. **Delta constraint**: between two cumulative register reads, the filled slots share exactly the register
+2. **Plateau loads**: a channel whose history shows a recurring block load (an EV charging at 3.7 or 11 kW,
+   a boiler: the 99.5th percentile ≥ ``plateau_min`` and ≥ ``plateau_ratio`` × the median) gets, in a gap
+   whose known energy exceeds its median base load by ≥ ``plateau_excess`` plateau slots, that excess as one
+   block at the plateau level — continuing from a neighbour at the plateau, or at the usual start.
+
+3. **Delta constraint**: between two cumulative register reads, the filled slots share exactly the register
    delta minus the kept values, apportioned in proportion to their shape by rounding the running sum (so the
    integers add up exactly and none is negative); those values get method ``REGISTER_PRORATED`` (interpolated
    ones keep ``INTERPOLATION``). Without reads on both sides the shape is rounded as it is.
@@ -111,6 +116,81 @@ def _trimmed_mean(rows: F64) -> F64:
     return _nanmean(ordered[cut : m - cut] if cut else ordered, axis=0)
 
 
+@dataclass(frozen=True)
+class Plateau:
+    """A recurring block load of the channel (an EV charging, a boiler): its level and usual starting slot."""
+
+    level: float
+    starts: F64  # share of the plateau runs beginning at each wall slot
+    base: F64  # the channel's median by wall slot: its load without the plateau
+
+
+def plateau_load(matrix: F64, rules: VeeRules) -> Plateau | None:
+    """The channel's plateau load, if its history has one: the 99.5th percentile of its values, at least
+    ``plateau_min`` and ``plateau_ratio`` times the median, and the wall slot where such runs most often begin."""
+    if rules.plateau_min <= 0:
+        return None
+    hist = matrix[np.isfinite(matrix)]
+    if hist.size < 7 * matrix.shape[1]:
+        return None
+    level = float(np.percentile(hist, 99.5))
+    if level < rules.plateau_min or level < rules.plateau_ratio * max(float(np.median(hist)), 1.0):
+        return None
+    on = np.nan_to_num(matrix, nan=0.0) >= 0.6 * level
+    begins = np.zeros(matrix.shape[1])
+    begins[1:] = (on[:, 1:] & ~on[:, :-1]).sum(axis=0)
+    return Plateau(level, begins / max(float(begins.sum()), 1.0), _nanmedian(matrix, axis=0))
+
+
+def _with_plateau(
+    base: F64,
+    energy: int,
+    plateau: Plateau,
+    values: Int64Array,
+    kept: BoolArray,
+    layout: Layout,
+    a: int,
+    b: int,
+    min_excess: float,
+) -> F64:
+    """The run's shape with the energy the base load cannot explain (at least ``min_excess`` plateau slots)
+    added as one block at the plateau level: continuing from a neighbour that is at the plateau, else starting
+    at the median of the starts the history knows (one block, not a smear: the error is L1)."""
+    excess = energy - float(base.sum())
+    step = plateau.level - float(np.median(base))
+    if step <= 0 or excess < min_excess * step:
+        return base
+    length = b - a
+    slots = min(float(length), excess / step)
+    full = int(slots)
+    n = values.size
+    before = a > 0 and kept[a - 1] and values[a - 1] >= 0.6 * plateau.level
+    after = b < n and kept[b] and values[b] >= 0.6 * plateau.level
+    span = min(length, full + 1)
+    if before:
+        pos = 0
+    elif after:
+        pos = length - span
+    else:
+        # where it starts is unknown: at the median start of the history's plateau runs within the gap
+        walls = layout.wall[a:b]
+        weights = plateau.starts[walls][: length - span + 1] if length >= span else np.zeros(0)
+        if weights.sum() <= 0:
+            return base
+        cum = np.cumsum(weights) / weights.sum()
+        pos = int(np.searchsorted(cum, 0.5))
+    add = _block(length, pos, full, slots, step)
+    return np.asarray(base + add, dtype=np.float64)
+
+
+def _block(length: int, pos: int, full: int, slots: float, step: float) -> F64:
+    add = np.zeros(length)
+    add[pos : pos + min(full, length - pos)] = step
+    if pos + full < length:
+        add[pos + full] = step * (slots - full)
+    return add
+
+
 def _apportion(shape: F64, energy: int) -> Int64Array:
     """Non-negative integers in proportion to ``shape`` that sum to ``energy`` exactly (≥ 0)."""
     w = np.maximum(np.nan_to_num(shape, nan=0.0), 0.0)
@@ -150,6 +230,8 @@ def estimate(
     profiles: dict[int, tuple[F64, int]] = {}
     starts, ends = _runs(fill)
     radius = rules.neighbour_slots
+    plateau = plateau_load(matrix, rules)
+    ceiling = np.inf if plateau is None else 0.6 * plateau.level  # neighbours at a plateau do not set the level
 
     for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
         days = layout.day_index[a:b]
@@ -173,6 +255,7 @@ def estimate(
         # level from the day's own kept neighbours: how this day runs against its proxies
         around = np.r_[max(0, a - radius) : a, b : min(n, b + radius)]
         around = around[kept[around]]
+        around = around[values[around] < ceiling]
         if around.size >= 2:
             for d in np.unique(layout.day_index[around]).tolist():
                 if d not in profiles:
@@ -197,6 +280,12 @@ def estimate(
         if energy < 0:
             inconsistent[idx] = True
             energy = 0
+        seg_starts, seg_ends = _runs(seg_fill)
+        if plateau is not None and seg_starts.size == 1 and method[idx[0]] != EstimationMethod.INTERPOLATION:
+            a, b = int(seg_starts[0]) + ka, int(seg_ends[0]) + ka
+            robust = plateau.base[layout.wall[a:b]]
+            if np.isfinite(robust).all():
+                shape[a:b] = _with_plateau(robust, energy, plateau, values, kept, layout, a, b, rules.plateau_excess)
         out[idx] = _apportion(shape[idx], energy)
         constrained[idx] = True
         method[idx] = np.where(

@@ -85,6 +85,9 @@ class VeeRules:
     proxy_days: int = 6
     proxy_weight: float = 0.3
     neighbour_slots: int = 8
+    plateau_min: float = 600.0  # a block load of ≥ 2.4 kW per 1/4 h (EV, boiler); 0 disables
+    plateau_ratio: float = 6.0
+    plateau_excess: float = 2.5
 
     def capacity(self, interval_s: int) -> float:
         """The largest plausible value of one interval (base units)."""
@@ -96,10 +99,22 @@ class VeeRules:
 DEFAULT_RULES: Mapping[str, VeeRules] = {
     "electricity": VeeRules(),
     "gas": VeeRules(
-        medium="gas", capacity_w=40_000.0, spike_min=500, stuck_min_slots=6, stuck_min_expected=300.0, zero_run_slots=0
+        medium="gas",
+        plateau_min=0.0,
+        capacity_w=40_000.0,
+        spike_min=500,
+        stuck_min_slots=6,
+        stuck_min_expected=300.0,
+        zero_run_slots=0,
     ),
     "water": VeeRules(
-        medium="water", capacity_w=2_500.0, spike_min=300, stuck_min_slots=6, stuck_min_expected=200.0, zero_run_slots=0
+        medium="water",
+        plateau_min=0.0,
+        capacity_w=2_500.0,
+        spike_min=300,
+        stuck_min_slots=6,
+        stuck_min_expected=200.0,
+        zero_run_slots=0,
     ),
     "heat": VeeRules(
         medium="heat",
