@@ -262,3 +262,18 @@ def test_cli_export_as_of(tmp_path: Path) -> None:
     res = runner.invoke(app, [*args, "2999-01-01T00:00:00+00:00"])
     assert res.exit_code == 0 and out.read_text().count("\n") == 97
     assert runner.invoke(app, [*args, "2026-01-01T00:00:00"]).exit_code != 0  # no offset
+
+
+def test_medium_mismatch_fraction_and_bom(store: Store, tmp_path: Path) -> None:
+    text = HEADER + "M1,1.0.1.8.0.255,2026-06-10T00:00:00Z,1\nM1,0.1.24.2.1.255,2026-06-10T01:00:00Z,1\n"
+    with pytest.raises(CsvImportError) as info:
+        run_import(store, text, create_meters=True)
+    assert [p.line for p in info.value.problems] == [3] and "gas channel but meter M1" in info.value.problems[0].message
+    with pytest.raises(CsvImportError, match="fraction of a second"):
+        run_import(store, HEADER + "M1,1.0.1.8.0.255,2026-06-10T00:00:00.5Z,1\n", create_meters=True)
+    path = tmp_path / "bom.csv"
+    path.write_bytes(("\ufeff" + HEADER + "\n".join(day_rows("M1"))).encode())
+    assert import_intervals(store, path, create_meters=True).ingest.measured_slots == 96
+    # a stored electricity meter refuses an M-Bus channel too
+    with pytest.raises(CsvImportError, match="gas channel but meter M1 measures electricity"):
+        run_import(store, HEADER + "M1,0.1.24.2.1.255,2026-06-10T01:00:00Z,1\n", create_meters=True)

@@ -30,10 +30,12 @@ export shows the versions that were current at that time (see :mod:`meterhub.mdm
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Literal
 
@@ -50,7 +52,7 @@ from meterhub.mdm.quality import (
 )
 from meterhub.store import db
 from meterhub.store import schema as t
-from meterhub.store.intervals import LOCAL_TZ, day_start_epoch, from_epoch
+from meterhub.store.intervals import LOCAL_TZ, day_start_epoch, from_epoch, local_day_slots
 
 IMPORT_COLUMNS = ("meter_serial", "obis", "timestamp", "value")
 EXPORT_COLUMNS = (
@@ -65,6 +67,7 @@ EXPORT_COLUMNS = (
     "version",
 )
 IMPORT_SOURCE = "import"
+_IN_CHUNK = 500
 MAX_PROBLEMS = 1000  # problems kept in a report (the count is always exact)
 
 _INT_RE = re.compile(r"[+-]?\d+")
@@ -139,6 +142,8 @@ def _parse_time(text: str) -> int:
         raise ValueError(f"bad timestamp {text!r} (ISO 8601 with offset expected)") from None
     if ts.tzinfo is None or ts.utcoffset() is None:
         raise ValueError(f"timestamp {text!r} has no UTC offset")
+    if ts.microsecond:
+        raise ValueError(f"timestamp {text!r} has a fraction of a second (interval ends are whole seconds)")
     return int(ts.timestamp())
 
 
@@ -223,7 +228,7 @@ def import_intervals(
     ``imported`` in an empty store).
     """
     if isinstance(source, Path | str):
-        with open(source, newline="", encoding="utf-8") as fh:
+        with open(source, newline="", encoding="utf-8-sig") as fh:  # tolerate a spreadsheet's byte-order mark
             parsed = parse_rows(csv.reader(fh), mbus_medium)
     else:
         parsed = parse_rows(csv.reader(source), mbus_medium)
@@ -238,29 +243,37 @@ def import_intervals(
     report = ImportReport(rows=nrows, channels=len(series))
     service = IngestService(store)
     with store.write() as conn:
-        meters = (
-            {
-                row.serial: row.id
-                for row in conn.execute(
-                    sa.select(t.meter.c.serial, t.meter.c.id).where(t.meter.c.serial.in_({k[0] for k in series}))
-                )
-            }
-            if series
-            else {}
-        )
+        serials = sorted({k[0] for k in series})
+        meters: dict[str, int] = {}
+        media: dict[str, str] = {}
+        for i in range(0, len(serials), _IN_CHUNK):
+            q = sa.select(t.meter.c.serial, t.meter.c.id, t.meter.c.medium).where(
+                t.meter.c.serial.in_(serials[i : i + _IN_CHUNK])
+            )
+            for row in conn.execute(q):
+                meters[row.serial] = int(row.id)
+                media[row.serial] = str(row.medium)
         channels: dict[tuple[int, str], tuple[int, int]] = {}
-        if meters:
+        meter_ids = sorted(meters.values())
+        for i in range(0, len(meter_ids), _IN_CHUNK):
             c = t.channel
-            for row in conn.execute(
-                sa.select(c.c.meter_id, c.c.obis, c.c.id, c.c.interval_s).where(c.c.meter_id.in_(meters.values()))
-            ):
-                channels[(row.meter_id, row.obis)] = (row.id, row.interval_s)
+            q = sa.select(c.c.meter_id, c.c.obis, c.c.id, c.c.interval_s).where(
+                c.c.meter_id.in_(meter_ids[i : i + _IN_CHUNK])
+            )
+            for crow in conn.execute(q):
+                channels[(crow.meter_id, crow.obis)] = (crow.id, crow.interval_s)
+        # one medium per meter: a stored meter's, else that of its first series in the file
+        for (serial, _), s in sorted(series.items(), key=lambda kv: min(ln for _, ln in kv[1].readings.values())):
+            media.setdefault(serial, s.kind.medium)
         # check every series against the store (unknown meters/channels, the channel's interval grid)
         for (serial, obis), s in series.items():
             first_line = min(line for _, line in s.readings.values())
             meter_id = meters.get(serial)
             if meter_id is None and not create_meters:
                 bad(first_line, f"unknown meter {serial} (use --create-meters to create it)")
+                continue
+            if s.kind.medium != media[serial]:
+                bad(first_line, f"{obis} is a {s.kind.medium} channel but meter {serial} measures {media[serial]}")
                 continue
             known = channels.get((meter_id, obis)) if meter_id is not None else None
             if known is None and not create_meters:
@@ -377,23 +390,32 @@ def export_rows(
     for serial, obis, cid, interval_s in chans:
         blocks = store.current_blocks([cid], lo, hi) if as_of is None else blocks_as_of(store, [cid], lo, hi, as_of)
         for block in blocks:
-            start0 = day_start_epoch(block.local_day)
+            times = _slot_times(block.local_day, interval_s)
             version = str(block.version)
-            for i, (v, q8) in enumerate(zip(block.values.tolist(), block.quality.tolist(), strict=True)):
-                code = Quality(q8 & 0x07)
-                detail = q8 >> 3
-                a = start0 + i * interval_s
-                yield (
-                    serial,
-                    obis,
-                    from_epoch(a).astimezone(LOCAL_TZ).isoformat(),
-                    from_epoch(a + interval_s).astimezone(LOCAL_TZ).isoformat(),
-                    "" if code == Quality.MISSING else str(v),
-                    code.name.lower(),
-                    _rule(detail) if code == Quality.SUSPECT else "",
-                    _method(detail) if code == Quality.ESTIMATED else "",
-                    version,
-                )
+            for (a, b), v, q8 in zip(times, block.values.tolist(), block.quality.tolist(), strict=True):
+                code, rule, method = _quality_columns(q8)
+                yield (serial, obis, a, b, "" if code == "missing" else str(v), code, rule, method, version)
+
+
+@lru_cache(maxsize=4096)
+def _slot_times(day: date, interval_s: int) -> tuple[tuple[str, str], ...]:
+    """Local ISO start/end texts of every slot of a day (shared by all channels of the interval)."""
+    start0 = day_start_epoch(day)
+    n = local_day_slots(day, interval_s)
+    edges = [from_epoch(start0 + i * interval_s).astimezone(LOCAL_TZ).isoformat() for i in range(n + 1)]
+    return tuple(itertools.pairwise(edges))
+
+
+@lru_cache(maxsize=256)
+def _quality_columns(q8: int) -> tuple[str, str, str]:
+    """``(quality, rule, method)`` texts of a quality byte."""
+    code = Quality(q8 & 0x07)
+    detail = q8 >> 3
+    return (
+        code.name.lower(),
+        _rule(detail) if code == Quality.SUSPECT else "",
+        _method(detail) if code == Quality.ESTIMATED else "",
+    )
 
 
 def export_csv(
