@@ -286,7 +286,7 @@ def test_nothing_to_shape_leaves_the_gap() -> None:
     assert not est.filled.any()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     gaps=st.lists(st.tuples(st.integers(0, 99), st.integers(1, 60)), min_size=1, max_size=4),
     day=st.sampled_from([SPRING, AUTUMN, date(2026, 7, 1)]),
@@ -390,3 +390,51 @@ def test_service_leaves_open_slots_and_edits_alone(store: Store) -> None:
     last = store.current_blocks([cid], days[-1], days[-1])[0]
     assert (codes(last.quality[56:]) == Quality.MISSING).all()
     assert (codes(last.quality[:56]) == Quality.VALIDATED).all()
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    lost=st.lists(st.tuples(st.integers(0, 290), st.integers(1, 40)), min_size=1, max_size=3),
+    jump=st.one_of(st.none(), st.tuples(st.integers(0, 290), st.integers(-3000, 6000))),
+    seed=st.integers(0, 1000),
+)
+def test_property_service_keeps_day_totals_equal_to_register_deltas(
+    tmp_path_factory: pytest.TempPathFactory, lost: list[tuple[int, int]], jump: tuple[int, int] | None, seed: int
+) -> None:
+    """Through ingest and VEE (gaps estimated, jumps substituted), every target day with its two midnight reads
+    sums exactly to their difference, and the values VEE kept are the measured ones."""
+    store = Store.open(tmp_path_factory.mktemp("vee"))
+    try:
+        cid = _channel(store)
+        days = day_range(AUTUMN - timedelta(days=20), AUTUMN + timedelta(days=2))
+        layout = Layout.of(days, Q)
+        values = household(layout, seed)
+        t0 = day_start_epoch(days[0])
+        epochs = t0 + Q * np.arange(layout.size + 1, dtype=np.int64)
+        cum = 10_000_000 + np.concatenate(([0], np.cumsum(values)))
+        first = int(layout.offsets[len(days) - 3])  # the target days: AUTUMN - 1 … AUTUMN + 1
+        keep = np.ones(epochs.size, dtype=bool)
+        midnights = set(layout.offsets.tolist())
+        for a, length in lost:
+            for k in range(first + a + 1, min(first + a + length, epochs.size)):
+                if k not in midnights:  # the daily reads survive (the sum check needs them)
+                    keep[k] = False
+        reported = cum.copy()
+        if jump is not None and first + jump[0] + 1 not in midnights:
+            reported[first + jump[0] + 1] += jump[1]
+        IngestService(store).ingest_profile(cid, ReadingArrays(epochs[keep], reported[keep]))
+        before = {b.local_day: b for b in store.current_blocks([cid], days[-3], days[-1])}
+        VeeService(store).run([cid], days[-3], days[-1], until=datetime(2027, 1, 1, tzinfo=UTC))
+        for i in range(len(days) - 3, len(days)):
+            block = store.current_blocks([cid], days[i], days[i])[0]
+            lo, hi = int(layout.offsets[i]), int(layout.offsets[i + 1])
+            assert int(block.values.sum()) == int(reported[hi] - reported[lo])
+            q = codes(block.quality)
+            assert not (q == Quality.MISSING).any()
+            prior = before[days[i]]
+            validated = q == Quality.VALIDATED
+            assert np.array_equal(block.values[validated], prior.values[validated])
+    finally:
+        store.close()

@@ -81,8 +81,13 @@ def process(series: ChannelSeries, rules: VeeRules, target: np.ndarray, until_sl
     if until_slot is not None:
         open_[max(0, until_slot) :] = True
     fill = target & ~open_ & ((code == Quality.MISSING) | (code == Quality.ESTIMATED) | val.substitute)
-    base = np.where(fill, 0, values)
-    est = estimate(base, fill, layout, rules, series.reads)
+    est = estimate(np.where(fill, 0, values), fill, layout, rules, series.reads)
+    # a register segment whose kept values already exceed its delta cannot take the substitutes (the suspect
+    # values' error was compensated by a slot no rule flagged): keep those suspect values as they were
+    revert = est.inconsistent & val.substitute & (code != Quality.MISSING)
+    if revert.any():
+        fill &= ~revert
+        est = estimate(np.where(fill, 0, values), fill, layout, rules, series.reads)
     out_v = np.where(est.filled, est.values, values)
     out_q = quality.copy()
     filled = est.filled
