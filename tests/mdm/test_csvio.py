@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from meterhub.cli.main import app
@@ -22,6 +26,7 @@ from meterhub.store import schema as t
 
 DAY = date(2026, 6, 10)
 HEADER = "meter_serial,obis,timestamp,value\n"
+_prop_serial = itertools.count()
 
 
 def day_rows(serial: str, day: int = 10, start: int = 1000, step: int = 100, n: int = 97) -> list[str]:
@@ -277,3 +282,62 @@ def test_medium_mismatch_fraction_and_bom(store: Store, tmp_path: Path) -> None:
     # a stored electricity meter refuses an M-Bus channel too
     with pytest.raises(CsvImportError, match="gas channel but meter M1 measures electricity"):
         run_import(store, HEADER + "M1,0.1.24.2.1.255,2026-06-10T01:00:00Z,1\n", create_meters=True)
+
+
+_CORRUPTIONS = ("timestamp", "offset", "fraction", "non_integer", "negative", "obis", "duplicate", "columns", "grid")
+
+
+def _corrupt(row: str, kind: str, rng_value: int) -> str:
+    serial, obis, ts, value = row.split(",")
+    if kind == "timestamp":
+        return f"{serial},{obis},{ts[:10]}X{ts[11:]},{value}"
+    if kind == "offset":
+        return f"{serial},{obis},{ts[:19]},{value}"
+    if kind == "fraction":
+        return f"{serial},{obis},{ts[:19]}.25{ts[19:]},{value}"
+    if kind == "non_integer":
+        return f"{serial},{obis},{ts},{value}.0"
+    if kind == "negative":
+        return f"{serial},{obis},{ts},-{rng_value + 1}"
+    if kind == "obis":
+        return f"{serial},1.0.99.1.0.255,{ts},{value}"
+    if kind == "duplicate":
+        return f"{serial},{obis},{ts},{int(value) + rng_value + 1}"
+    if kind == "columns":
+        return f"{serial},{obis},{ts}"
+    return f"{serial},{obis},{ts[:14]}07{ts[16:]},{value}"  # grid: minute 07
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    kinds=st.lists(st.sampled_from(_CORRUPTIONS), min_size=1, max_size=3),
+    positions=st.lists(st.integers(0, 2 * 97 - 1), min_size=3, max_size=3),
+    value=st.integers(0, 10_000),
+    shuffle_seed=st.integers(0, 2**32 - 1),
+)
+def test_corrupt_input_is_rejected_and_loses_nothing(
+    shared_store: Store, kinds: list[str], positions: list[int], value: int, shuffle_seed: int
+) -> None:
+    """Any mix of corrupt rows in an otherwise good (and shuffled) file: refused, with one problem per corrupt
+    row at its line, and the store exactly as before; the same file without the corrupt rows imports fine."""
+    store = shared_store
+    serial = f"P{next(_prop_serial)}"
+    good = day_rows(serial) + day_rows(serial, day=11, start=1000 + 96 * 100)
+    random.Random(shuffle_seed).shuffle(good)
+    rows = list(good)
+    bad_lines = set()
+    for kind, pos in zip(kinds, positions, strict=False):
+        pos = pos % len(good)
+        if kind == "duplicate":  # a second, different reading for the same instant
+            rows.append(_corrupt(good[pos], kind, value))
+            bad_lines.add(len(rows) + 1)
+        else:
+            rows.append(_corrupt(good[pos], kind, value))
+            bad_lines.add(len(rows) + 1)
+    before = snapshot(store)
+    with pytest.raises(CsvImportError) as info:
+        run_import(store, HEADER + "\n".join(rows), create_meters=True)
+    assert {p.line for p in info.value.problems} == bad_lines, info.value.problems
+    assert snapshot(store) == before
+    rep = run_import(store, HEADER + "\n".join(good), create_meters=True)
+    assert rep.ingest.measured_slots == 2 * 96

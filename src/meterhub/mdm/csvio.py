@@ -71,6 +71,8 @@ _IN_CHUNK = 500
 MAX_PROBLEMS = 1000  # problems kept in a report (the count is always exact)
 
 _INT_RE = re.compile(r"[+-]?\d+")
+# ISO 8601 extended date-time (Python's fromisoformat alone would take any separator character)
+_TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?")
 _MBUS_UNITS = {"gas": "l", "water": "l", "heat": "Wh"}
 MbusMedium = Literal["gas", "water", "heat"]
 
@@ -137,6 +139,8 @@ class _Series:
 
 def _parse_time(text: str) -> int:
     try:
+        if not _TIME_RE.fullmatch(text.strip()):
+            raise ValueError(text)
         ts = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"bad timestamp {text!r} (ISO 8601 with offset expected)") from None
