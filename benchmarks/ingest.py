@@ -9,12 +9,18 @@ appended (binary COPY on PostgreSQL, executemany on SQLite), daily register read
 over the ingest calls only: provisioning meters, generating the readings and creating the month partitions
 ahead (which the store does when it opens, for the current months) are outside it.
 
-Figures: ``values_per_s`` = measured interval values stored per second of wall time; ``bytes_per_value`` =
+Figures: ``client_cpu_s`` is the benchmark process's own CPU time over the same calls (the rest of
+the wall time is spent waiting for the database: PostgreSQL's server process, SQLite's fsyncs);
+``values_per_s`` = measured interval values stored per second of wall time; ``bytes_per_value`` =
 the bytes the interval blocks take on disk (values + quality + row and index overhead) per stored value —
 PostgreSQL: ``pg_total_relation_size`` summed over the partitions of ``interval_block`` (table, TOAST and
 primary-key index); SQLite: the pages of ``interval_block`` (a WITHOUT ROWID table: rows and key in one
 B-tree) from ``dbstat``, or the file size where SQLite lacks ``dbstat``. The daily register reads (one row per
 channel and day) are reported separately as ``register_read_bytes_per_value``.
+
+``writers`` (default 1, as one head-end writes its batches one after the other) > 1 runs that many threads,
+each committing its own meter batches concurrently — several head-end workers on one database. That
+overlaps one writer's Python work with another's wait for PostgreSQL; SQLite takes one writer at a time.
 
 Durability: PostgreSQL commits with ``synchronous_commit=on`` (WAL flushed to disk at each commit); SQLite
 runs WAL with ``synchronous=NORMAL`` (a commit survives a process crash such as kill -9; the last commits
@@ -29,6 +35,7 @@ import os
 import secrets
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -109,13 +116,15 @@ def _pg_url(dsn: str, schema_name: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def _measure(store: Store, meters: int, days: int, batch: int, first_day: date, seed: int) -> dict[str, Any]:
+def _measure(
+    store: Store, meters: int, days: int, batch: int, first_day: date, seed: int, writers: int
+) -> dict[str, Any]:
     channels = _provision(store, meters)
     store.ensure_partitions(first_day, first_day + timedelta(days=days))  # months ahead, as in operation
     rng = np.random.default_rng(seed)
     svc = IngestService(store)
     total = IngestResult()
-    elapsed = 0.0
+    elapsed = cpu = 0.0
     start_values = rng.integers(0, 10_000_000, (meters, 4))
     for d in range(days):
         day = first_day + timedelta(days=d)
@@ -133,10 +142,16 @@ def _measure(store: Store, meters: int, days: int, batch: int, first_day: date, 
             ]
             for lo in range(0, meters, batch)
         ]
-        started = time.perf_counter()
-        for b in batches:
-            total += svc.ingest_many(b, "hes")
+        started, cpu_started = time.perf_counter(), time.process_time()
+        if writers == 1:
+            for b in batches:
+                total += svc.ingest_many(b, "hes")
+        else:  # concurrent write transactions of disjoint meter batches, as several head-end workers would
+            with ThreadPoolExecutor(max_workers=writers) as pool:
+                for result in pool.map(lambda b: svc.ingest_many(b, "hes"), batches):
+                    total += result
         elapsed += time.perf_counter() - started
+        cpu += time.process_time() - cpu_started
     values = total.measured_slots + total.suspect_slots
     block_bytes = _stored_bytes(store, "interval_block")
     read_bytes = _stored_bytes(store, "register_read")
@@ -146,9 +161,11 @@ def _measure(store: Store, meters: int, days: int, batch: int, first_day: date, 
         "channels": meters * 4,
         "days": days,
         "batch_meters": batch,
+        "writers": writers,
         "values": values,
         "blocks": total.versions_written,
         "seconds": round(elapsed, 3),
+        "client_cpu_s": round(cpu, 3),  # this process's CPU; the rest of the wall time is the database's
         "values_per_s": round(values / elapsed) if elapsed > 0 else 0,
         "stored_bytes": block_bytes,
         "bytes_per_value": round(block_bytes / values, 3) if values else 0.0,
@@ -164,15 +181,17 @@ def run(
     batch: int = 250,
     dsn: str | None = None,
     seed: int = 11,
+    writers: int = 1,
     **_options: Any,
 ) -> dict[str, Any]:
-    """Ingest ``days`` days of ``meters`` meters × 4 quarter-hour channels into a fresh store on ``backend``."""
+    """Ingest ``days`` days of ``meters`` meters × 4 quarter-hour channels into a fresh store on ``backend``,
+    with ``writers`` threads each committing its own meter batches (1: one writer, as one head-end)."""
     first_day = date(2026, 3, 26)  # the week across spring-forward: one day of 92 slots
     if backend == "sqlite":
         with tempfile.TemporaryDirectory(prefix="meterhub-bench-ingest-") as tmp:
             store = Store.open(Path(tmp))
             try:
-                return _measure(store, meters, days, batch, first_day, seed)
+                return _measure(store, meters, days, batch, first_day, seed, writers)
             finally:
                 store.close()
     if backend not in ("postgres", "postgresql"):
@@ -188,7 +207,7 @@ def run(
     try:
         store = Store.open(_pg_url(dsn, schema_name))
         try:
-            return _measure(store, meters, days, batch, first_day, seed)
+            return _measure(store, meters, days, batch, first_day, seed, writers)
         finally:
             store.close()
     finally:

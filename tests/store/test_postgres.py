@@ -89,7 +89,12 @@ def test_migrations_build_the_partitioned_schema(pg: Store) -> None:
         ctx = MigrationContext.configure(
             conn, opts={"compare_type": True, "compare_server_default": True, "include_name": not_a_partition}
         )
-        assert compare_metadata(ctx, schema.metadata) == []
+        diff = compare_metadata(ctx, schema.metadata)
+        # the partitioned tables leave their foreign key to channel to the store's batch check (migration 0002)
+        assert sorted((d[0], d[1].parent.name) for d in diff) == [
+            ("add_fk", "interval_block"),
+            ("add_fk", "register_read"),
+        ]
         assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
     assert _relkind(pg, "interval_block") == "p" and _relkind(pg, "register_read") == "p"
     assert set(schema.TABLES) <= set(sa.inspect(pg.engine).get_table_names())
@@ -148,6 +153,17 @@ def test_copy_clash_raises_integrity_error_and_keeps_nothing(pg: Store) -> None:
     with pg.write() as conn:  # the connection is usable again; a new version appends
         insert_blocks(conn, [_block(ch, day, version=2, seed=9, source="reread")])
     assert [b.source for b in pg.block_versions(ch, day)] == ["test", "reread"]
+
+
+def test_unknown_channels_are_refused_as_by_a_foreign_key(pg: Store) -> None:
+    ch = _channel(pg)
+    day = date(2026, 5, 4)
+    at = datetime(2026, 5, 4, 22, tzinfo=UTC)
+    with pytest.raises(sa.exc.IntegrityError, match=r"\[4242, 4243\]"), pg.write() as conn:
+        insert_blocks(conn, [_block(ch, day), _block(4242, day), _block(4243, day)])
+    with pytest.raises(sa.exc.IntegrityError, match="4242"), pg.write() as conn:
+        add_register_reads(conn, [RegisterRead(ch, at, "daily", 1, "hes"), RegisterRead(4242, at, "daily", 1, "hes")])
+    assert pg.current_blocks([ch], day, day) == [] and pg.register_reads(ch) == []
 
 
 def test_one_day_query_reads_one_partition(pg: Store) -> None:
