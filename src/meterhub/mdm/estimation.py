@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from meterhub.mdm.quality import EstimationMethod
-from meterhub.mdm.vee import F64, BoolArray, Layout, VeeRules, _runs
+from meterhub.mdm.vee import F64, BoolArray, Layout, VeeRules, _runs, nanmedian_rows
 from meterhub.store.intervals import Int64Array, UInt8Array
 
 
@@ -60,9 +60,7 @@ def _nanmean(a: F64, axis: int) -> F64:
 
 
 def _nanmedian(a: F64, axis: int) -> F64:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.asarray(np.nanmedian(a, axis=axis), dtype=np.float64)
+    return nanmedian_rows(a if axis == 0 else a.T)
 
 
 def _smooth(profile: F64) -> F64:

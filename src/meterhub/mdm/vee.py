@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -240,6 +239,22 @@ def check_readings(epochs: Int64Array, values: Int64Array, interval_s: int) -> U
 # --------------------------------------------------------------------------------------------- history profile
 
 
+def nanmedian_rows(a: F64) -> F64:
+    """Median of each column ignoring NaN (NaN for an all-NaN column): ``np.nanmedian(a, axis=0)`` without
+    its masked-array detour, which costs ~0.3 ms per call on the small matrices VEE uses."""
+    if a.shape[0] == 0:
+        return np.full(a.shape[1:], np.nan)
+    ordered = np.sort(a, axis=0)  # NaN sorts last
+    count = np.isfinite(a).sum(axis=0)
+    cols = np.arange(a.shape[1])
+    lo = np.maximum((count - 1) // 2, 0)
+    hi = np.maximum(count // 2, 0)
+    hi = np.minimum(hi, a.shape[0] - 1)
+    out = (ordered[lo, cols] + ordered[hi, cols]) / 2.0
+    out[count == 0] = np.nan
+    return np.asarray(out, dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class History:
     """Per target day: the median and robust spread of the same day type's history by wall slot, and the
@@ -267,11 +282,9 @@ def history(values: Int64Array, kept: BoolArray, layout: Layout, rules: VeeRules
             continue
         same = window[layout.day_types[lo:d] == layout.day_types[d]]
         rows = same if (~np.isnan(same).all(axis=1)).sum() >= rules.min_history_days else window
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN, as wanted
-            med = np.nanmedian(rows, axis=0)
-            mad = np.nanmedian(np.abs(window - np.nanmedian(window, axis=0)), axis=0)
-            peak[d] = np.nanmax(window)
+        med = nanmedian_rows(rows)
+        mad = nanmedian_rows(np.abs(window - nanmedian_rows(window)))
+        peak[d] = np.nanmax(window)
         # pool the spread over ±2 wall slots: a robust scale from few days needs neighbours
         pad = np.pad(np.nan_to_num(mad, nan=0.0), 2, mode="edge")
         pooled = np.max(np.stack([pad[k : k + width] for k in range(5)]), axis=0)
