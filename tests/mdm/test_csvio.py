@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import json
 import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -264,8 +265,9 @@ def test_cli_export_as_of(tmp_path: Path) -> None:
     args = ["--data-dir", str(data), "export", "csv", "--out", str(out), "--as-of"]
     res = runner.invoke(app, [*args, "2000-01-01T00:00:00+00:00"])
     assert res.exit_code == 0 and out.read_text().count("\n") == 1  # header only: nothing existed then
-    res = runner.invoke(app, [*args, "2999-01-01T00:00:00+00:00"])
+    res = runner.invoke(app, [*args, "2999-01-01T00:00:00+00:00", "--json"])
     assert res.exit_code == 0 and out.read_text().count("\n") == 97
+    assert json.loads(res.output) == {"ok": True, "rows": 96, "out": str(out)}
     assert runner.invoke(app, [*args, "2026-01-01T00:00:00"]).exit_code != 0  # no offset
 
 

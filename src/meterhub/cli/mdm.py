@@ -91,6 +91,7 @@ def export_csv(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Export the versions current at this ISO time (with offset).")
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
     """Export one row per interval of the current versions (consumption, quality, rule, method, version)."""
     from meterhub.mdm.csvio import export_csv as run_export
@@ -115,4 +116,7 @@ def export_csv(
         n = run_export(store, out, meter_serial=meter, day_from=day_from, day_to=day_to, as_of=at)
     finally:
         store.close()
-    console.print(f"wrote {n} interval rows to {out}")
+    if as_json:
+        print(json.dumps({"ok": True, "rows": n, "out": str(out)}))
+    else:
+        console.print(f"wrote {n} interval rows to {out}")
