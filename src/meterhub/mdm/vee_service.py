@@ -142,7 +142,8 @@ class VeeService:
         """Validate and estimate ``day_from..day_to`` (local days, inclusive) of the channels; one transaction."""
         until = until or datetime.now(UTC)
         report = VeeReport()
-        channels = {c.id: c for c in self.store.list_channels() if c.id in set(channel_ids)}
+        wanted = set(channel_ids)
+        channels = {c.id: c for c in self.store.list_channels() if c.id in wanted}
         rules = {cid: self.rules_for(ch) for cid, ch in channels.items()}
         history = max((r.history_days for r in rules.values()), default=28)
         lo, hi = day_from - timedelta(days=history), day_to + timedelta(days=_FUTURE_DAYS)
