@@ -45,7 +45,7 @@ from meterhub.mdm.estimation import plain_profile_estimate
 from meterhub.mdm.ingest import IngestService, ReadingArrays
 from meterhub.mdm.quality import Quality, codes
 from meterhub.mdm.vee import Layout
-from meterhub.mdm.vee_service import _series
+from meterhub.mdm.vee_service import series_of
 from meterhub.sim import consumption as c
 from meterhub.sim.fleet import plan_fleet
 from meterhub.store.db import Store
@@ -165,7 +165,7 @@ def run(meters: int = 300, **_options: Any) -> dict[str, Any]:
         for b in blocks:
             by_channel.setdefault(b.channel_id, {})[b.local_day] = b
         for serial, cid in channel_of.items():
-            before[serial] = _series(layout, by_channel.get(cid, {}), store.register_reads(cid))
+            before[serial] = series_of(layout, by_channel.get(cid, {}), store.register_reads(cid))
 
         vee_started = time.perf_counter()
         service = VeeService(store, temperature=c.temperature_c)
@@ -176,7 +176,7 @@ def run(meters: int = 300, **_options: Any) -> dict[str, Any]:
         for b in store.current_blocks(list(channel_of.values()), HISTORY_FROM, AFTER_TO):
             by_channel_after.setdefault(b.channel_id, {})[b.local_day] = b
         for serial, cid in channel_of.items():
-            after[serial] = _series(layout, by_channel_after.get(cid, {}), [])
+            after[serial] = series_of(layout, by_channel_after.get(cid, {}), [])
         store.close()
 
     tp = fn = fp = clean = value_tp = value_n = 0

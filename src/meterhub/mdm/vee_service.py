@@ -165,7 +165,7 @@ class VeeService:
             new_blocks: list[db.NewBlock] = []
             for cid, ch in channels.items():
                 layout = Layout.of(days, ch.interval_s, temps)
-                series = _series(layout, blocks.get(cid, {}), reads[cid])
+                series = series_of(layout, blocks.get(cid, {}), reads[cid])
                 target = np.isin(layout.day_index, [i for i, d in enumerate(days) if d in target_days])
                 start0 = day_start_epoch(days[0])
                 until_slot = (to_epoch(until) - start0) // ch.interval_s
@@ -199,7 +199,9 @@ class VeeService:
         return report
 
 
-def _series(layout: Layout, blocks: dict[date, db.IntervalBlock], reads: Sequence[db.RegisterRead]) -> ChannelSeries:
+def series_of(layout: Layout, blocks: dict[date, db.IntervalBlock], reads: Sequence[db.RegisterRead]) -> ChannelSeries:
+    """A channel's blocks and register reads laid out as one series (days without a block are missing; reads
+    off the slot grid or outside the layout are dropped, the first of two for one instant kept)."""
     n = layout.size
     values = np.zeros(n, dtype=np.int64)
     quality = np.zeros(n, dtype=np.uint8)
@@ -223,4 +225,4 @@ def _series(layout: Layout, blocks: dict[date, db.IntervalBlock], reads: Sequenc
     return ChannelSeries(layout, values, quality, versions, sorted(pairs.items()))
 
 
-__all__ = ["ChannelSeries", "DayResult", "VeeReport", "VeeService", "process"]
+__all__ = ["ChannelSeries", "DayResult", "VeeReport", "VeeService", "process", "series_of"]
