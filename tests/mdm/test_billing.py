@@ -21,6 +21,8 @@ from meterhub.mdm.billing import (
     gas_energy,
     month_bounds,
     monthly_billing_read,
+    network_determinants,
+    overrun_split,
     register_at,
     tou_determinants,
 )
@@ -210,3 +212,14 @@ def test_gas_conversion_per_area_and_month(store: Store) -> None:
     conv.areas["elsewhere"] = GasFactors.of("10", "0.5")
     assert gas_energy(store, ch, start, end, conv, grid_area="elsewhere").energy_wh == 7200 * 5
     assert conv.to_wh(1, None, 2026, 3) == 11  # 1 l × 11 kWh/m³ = 11 Wh
+
+
+def test_network_overrun_split(store: Store) -> None:
+    assert overrun_split([0, 700, 750, 900, -5], 900, 3.0) == (700 + 750 + 750, 150)
+    assert overrun_split([1000], 3600, 0.5) == (500, 500)
+    ch = new_channel(store)
+    start, end = local(2026, 6, 10), local(2026, 6, 11)
+    ingest_span(store, ch, start, end, lambda s: np.where(np.arange(s.size) % 10 == 0, 2000, 400))
+    nd = network_determinants(store, ch, start, end, 7.0)  # 1750 Wh per quarter hour
+    assert (nd.overrun_intervals, nd.peak_wh, nd.missing_slots) == (10, 2000, 0)
+    assert nd.overrun_wh == 10 * 250 and nd.normal_wh + nd.overrun_wh == 10 * 2000 + 86 * 400

@@ -318,6 +318,65 @@ def tou_determinants(
     return TouDeterminants(channel_id, start, end, sums, missing, delta, billed)
 
 
+# --------------------------------------------------------------------------------------------- network tariff
+
+
+def overrun_split(values_wh: npt.ArrayLike, interval_s: int, reference_kw: float) -> tuple[int, int]:
+    """``(normal, overrun)`` Wh of interval energies under the LV network-use tariff (ILR E23/49, from 2025).
+
+    Our reading of the rule (the sources state the principle, not the formula — see
+    ``ref/luxembourg-network-tariff.md``): in each interval, energy up to ``reference power × interval`` is
+    billed at the normal rate and the rest at the overrun rate (a 3 kW level allows 750 Wh per quarter hour).
+    This is the one place to correct if the regulator's formula differs.
+    """
+    v = np.asarray(values_wh, dtype=np.int64)
+    allowance = round(reference_kw * 1000 * interval_s / 3600)
+    normal = np.minimum(np.maximum(v, 0), allowance)
+    return int(normal.sum()), int((np.maximum(v, 0) - normal).sum())
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkDeterminants:
+    channel_id: int
+    start: datetime
+    end: datetime
+    reference_kw: float
+    normal_wh: int
+    overrun_wh: int
+    peak_wh: int  # the highest interval energy of the period
+    overrun_intervals: int
+    missing_slots: int
+
+
+def network_determinants(
+    store: db.Store,
+    channel_id: int,
+    start: datetime,
+    end: datetime,
+    reference_kw: float,
+    *,
+    as_of: datetime | None = None,
+) -> NetworkDeterminants:
+    """Normal and overrun energy of ``[start, end)`` against the reference power (present intervals only)."""
+    with store.read() as conn:
+        interval_s = _interval_of(conn, channel_id)
+    _, values, q = slot_series(store, channel_id, start, end, as_of=as_of)
+    present = values[q != Quality.MISSING]
+    normal, overrun = overrun_split(present, interval_s, reference_kw)
+    allowance = round(reference_kw * 1000 * interval_s / 3600)
+    return NetworkDeterminants(
+        channel_id,
+        start,
+        end,
+        reference_kw,
+        normal,
+        overrun,
+        int(present.max()) if present.size else 0,
+        int((present > allowance).sum()),
+        int((q == Quality.MISSING).sum()),
+    )
+
+
 # --------------------------------------------------------------------------------------------- gas
 
 
@@ -452,6 +511,7 @@ __all__ = [
     "GasEnergy",
     "GasFactors",
     "GasMonth",
+    "NetworkDeterminants",
     "RegisterValue",
     "TariffCalendar",
     "TouDeterminants",
@@ -461,6 +521,8 @@ __all__ = [
     "grid_area_of_channel",
     "month_bounds",
     "monthly_billing_read",
+    "network_determinants",
+    "overrun_split",
     "register_at",
     "slot_series",
     "tou_determinants",
