@@ -1,5 +1,6 @@
 """The PostgreSQL backend against the real server (``MH_PG_DSN``): Alembic on PostgreSQL, month partitions
-(ahead, on demand, concurrent), binary COPY of new block versions, migration 0002 moving existing rows.
+(ahead, on demand, concurrent), binary COPY of new block versions, the batch channel check, migration 0002
+moving existing rows, and a kill -9 during ingest followed by a re-run giving exactly the counts of a clean run.
 
 Each test works in a fresh schema of its own (tests/pg.py), dropped afterwards. The data-access tests of
 test_schema.py and the ingest tests of tests/mdm run on PostgreSQL too (their ``store`` fixtures take both
@@ -243,3 +244,85 @@ def test_open_store_helper_gives_each_store_its_own_schema(tmp_path: Path) -> No
             assert conn.execute(sa.text("SELECT to_regnamespace(:n)"), {"n": name}).scalar() is None  # dropped
     finally:
         dsn_store.close()
+
+
+_KILL_METERS, _KILL_DAYS = 60, 6
+
+
+def ingest_fleet_history(url: str) -> None:
+    """Child process of the kill -9 test: ingest a deterministic history day by day, 15 meters per
+    transaction (30 channels), printing a line after every commit."""
+    from meterhub.mdm.ingest import IngestService, ReadingArrays
+
+    store = Store.open(url)
+    channels = [c.id for c in store.list_channels()]
+    svc = IngestService(store)
+    rng = np.random.default_rng(5)
+    start = rng.integers(0, 10**6, len(channels))
+    for d in range(_KILL_DAYS):
+        day = date(2026, 3, 27) + timedelta(days=d)
+        epochs = np.arange(day_start_epoch(day), day_start_epoch(day + timedelta(days=1)) + 1, 900, dtype=np.int64)
+        cum = start[:, None] + np.concatenate(
+            [
+                np.zeros((len(channels), 1), np.int64),
+                np.cumsum(rng.integers(0, 400, (len(channels), epochs.size - 1)), 1),
+            ],
+            axis=1,
+        )
+        start = cum[:, -1]
+        for lo in range(0, len(channels), 30):
+            svc.ingest_many([(ch, ReadingArrays(epochs, cum[i])) for i, ch in enumerate(channels) if lo <= i < lo + 30])
+            print(f"committed {d} {lo}", flush=True)
+
+
+def _fleet_counts(store: Store) -> tuple[int, int, int, int]:
+    with store.read() as conn:
+        blocks, top = conn.exec_driver_sql("SELECT count(*), max(version) FROM interval_block").one()
+        reads = conn.exec_driver_sql("SELECT count(*) FROM register_read").scalar_one()
+    chans = [c.id for c in store.list_channels()]
+    total = sum(int(b.values.sum()) for b in store.current_blocks(chans, date(2026, 3, 1), date(2026, 4, 30)))
+    return int(blocks), int(top), int(reads), total
+
+
+def test_kill_9_during_ingest_then_rerun_gives_the_same_counts() -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    results = []
+    for kill in (False, True):
+        with pg_schema() as url:
+            s = Store.open(url)
+            try:
+                dso = s.add_dso("k", "K")
+                rows = []
+                for m in range(_KILL_METERS):
+                    meter = s.add_meter(f"K{m:05d}", dso, model="E", firmware="1")
+                    rows += [{"meter_id": meter, "obis": f"1.0.{o}.8.0.255", "medium": "electricity", "unit": "Wh",
+                              "scaler": 0, "interval_s": 900} for o in (1, 2)]  # fmt: skip
+                s.add_channels(rows)
+                cmd = [
+                    sys.executable,
+                    "-c",
+                    f"from tests.store.test_postgres import ingest_fleet_history as f; f({url!r})",
+                ]
+                root = Path(__file__).resolve().parents[2]
+                if kill:
+                    child = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, text=True)
+                    assert child.stdout is not None
+                    for _ in range(4):  # let a few transactions commit, then kill it mid-run
+                        assert child.stdout.readline().startswith("committed")
+                    os.kill(child.pid, signal.SIGKILL)
+                    child.wait(timeout=30)
+                    assert child.returncode == -signal.SIGKILL
+                    partial = _fleet_counts(s)
+                    assert 0 < partial[0] < _KILL_METERS * 2 * _KILL_DAYS
+                subprocess.run(cmd, cwd=root, check=True, capture_output=True, timeout=120)
+                results.append(_fleet_counts(s))
+            finally:
+                s.close()
+    clean, rerun = results
+    assert rerun == clean
+    blocks, top_version, reads, _total = clean
+    assert blocks == _KILL_METERS * 2 * _KILL_DAYS and top_version == 1 and reads == _KILL_METERS * 2 * (_KILL_DAYS + 1)
