@@ -335,7 +335,7 @@ def import_intervals(
         try:
             # one transaction with the meter creation above; IngestService has no public "ingest within
             # this connection" entry point yet (reported as a hook request)
-            report.ingest = service._ingest(conn, batches, IMPORT_SOURCE)
+            report.ingest = service.ingest_in(conn, batches, IMPORT_SOURCE)
         except IngestError as exc:
             raise CsvImportError([Problem(0, f"ingest refused the file: {exc}")]) from exc
     return report

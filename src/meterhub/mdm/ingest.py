@@ -214,11 +214,13 @@ class IngestService:
     ) -> IngestResult:
         """Ingest many channels' readings in ONE transaction (a channel may appear more than once)."""
         with self.store.write() as conn:
-            return self._ingest(conn, batches, source)
+            return self.ingest_in(conn, batches, source)
 
-    def _ingest(
+    def ingest_in(
         self, conn: sa.Connection, batches: Sequence[tuple[int, Sequence[Reading] | ReadingArrays]], source: str
     ) -> IngestResult:
+        """:meth:`ingest_many` inside the caller's write transaction ``conn`` (e.g. an import that creates
+        meters and ingests their readings atomically)."""
         intervals = self._interval_map(conn, [cid for cid, _ in batches])
         updates: list[_DayUpdate] = []
         reads: list[db.RegisterRead] = []
