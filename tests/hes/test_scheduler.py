@@ -51,3 +51,49 @@ def test_scheduler_reads_what_is_due_and_only_that(store: Store) -> None:
                 await headend.close()
 
     run(scenario(), timeout=120)
+
+
+def test_scheduler_validates_and_estimates_what_a_meter_lost(store: Store) -> None:
+    """A meter loses an hour of quarter hours: the daily schedule reads, VEE estimates the hole to the register
+    delta, later passes re-read it (the meter still lacks it) and write nothing new."""
+    from meterhub.mdm.quality import Quality, codes
+    from meterhub.mdm.vee_service import VeeService
+    from meterhub.sim.consumption import FaultScenario
+
+    clock = [dt.datetime(2026, 11, 24, 11, 5, tzinfo=dt.UTC)]
+    scenario = FaultScenario.from_dict(
+        {
+            "faults": [
+                {
+                    "type": "missing_intervals",
+                    "meters": ["3100000001"],
+                    "start": "2026-11-23T10:00:00+01:00",
+                    "end": "2026-11-23T11:00:00+01:00",
+                }
+            ]
+        }
+    )
+
+    async def scenario_run() -> None:
+        async with inproc_fleet(4, 1, seed=31, now=lambda: clock[0], scenario=scenario) as fleet:
+            d.provision(store, fleet.plan, clock[0] - dt.timedelta(days=30))
+            headend = HeadEnd(store, d.DerivedKeyProvider(SECRET), timeout=5)
+            scheduler = Scheduler(headend, now=lambda: clock[0], lookback_days=1, vee=VeeService(store))
+            try:
+                await scheduler.run_once()
+                target = next(t for t in load_targets(store) if t.serial == "3100000001")
+                a_plus = target.channels["1.0.1.8.0.255"]
+                (block,) = store.current_blocks([a_plus], dt.date(2026, 11, 23), dt.date(2026, 11, 23))
+                q = codes(block.quality)
+                assert (q == Quality.ESTIMATED).sum() == 5  # 4 lost readings leave 5 unmeasurable quarter hours
+                assert not (q == Quality.MISSING).any()
+                daily = [r.value for r in store.register_reads(a_plus, kind="daily")]
+                assert int(block.values.sum()) == daily[1] - daily[0]  # estimates fill exactly the delta
+                versions = len(store.block_versions(a_plus, dt.date(2026, 11, 23)))
+                clock[0] += dt.timedelta(minutes=20)
+                await scheduler.run_once()
+                assert len(store.block_versions(a_plus, dt.date(2026, 11, 23))) == versions
+            finally:
+                await headend.close()
+
+    run(scenario_run(), timeout=120)

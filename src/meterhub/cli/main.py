@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from meterhub import __version__
+from meterhub.cli import archive as archive_cli
 from meterhub.cli import mdm as mdm_cli
 from meterhub.cli import sim as sim_cli
 
@@ -31,6 +32,7 @@ console = Console()
 app.add_typer(sim_cli.app, name="sim")
 app.add_typer(mdm_cli.import_app, name="import")
 app.add_typer(mdm_cli.export_app, name="export")
+app.add_typer(archive_cli.app, name="archive")
 
 #: The repository root when installed from a checkout (``pip install -e .``): benchmarks are found there.
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -168,6 +170,7 @@ def hes_run(
     once: Annotated[bool, typer.Option("--once", help="One pass (what is due now), then exit.")] = False,
     period: Annotated[float, typer.Option(help="Seconds between passes.")] = 900.0,
     lookback_days: Annotated[int, typer.Option(help="Days back the daily schedule fills gaps.")] = 7,
+    vee: Annotated[bool, typer.Option("--vee/--no-vee", help="Validate and estimate each day read.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print each pass as JSON.")] = False,
 ) -> None:
     """Run the schedules (daily profile + events, hourly M-Bus, monthly billing, gap re-reads).
@@ -190,7 +193,9 @@ def hes_run(
 
     async def run() -> None:
         headend = HeadEnd(store, keys)
-        scheduler = Scheduler(headend, lookback_days=lookback_days)
+        from meterhub.mdm.vee_service import VeeService
+
+        scheduler = Scheduler(headend, lookback_days=lookback_days, vee=VeeService(store) if vee else None)
         try:
             while True:
                 report = await scheduler.run_once()
@@ -209,6 +214,50 @@ def hes_run(
         asyncio.run(run())
     except KeyboardInterrupt:
         raise typer.Exit() from None
+
+
+vee_app = typer.Typer(help="Validation and estimation (VEE) of stored interval data.", no_args_is_help=True)
+app.add_typer(vee_app, name="vee")
+
+
+@vee_app.command("run")
+def vee_run(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option(help="Local days back from yesterday to validate.")] = 1,
+    chunk: Annotated[int, typer.Option(help="Channels per write transaction.")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Validate and estimate the last DAYS local days of every channel (new block versions; measured values
+    are never changed)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from meterhub.mdm.vee_service import VeeService
+    from meterhub.store.db import Store
+
+    data_dir: Path = ctx.obj["data_dir"]
+    if not (data_dir / "meterhub.sqlite").exists():
+        raise typer.BadParameter(f"no store in {data_dir}")
+    store = Store.open(data_dir)
+    service = VeeService(store)
+    now = dt.datetime.now(dt.UTC)
+    yesterday = now.astimezone(ZoneInfo("Europe/Luxembourg")).date() - dt.timedelta(days=1)
+    channels = [c.id for c in store.list_channels()]
+    totals: dict[str, int] = {}
+    with console.status(f"VEE of {len(channels)} channels…") if not as_json else _nullcontext():
+        for i in range(0, len(channels), chunk):
+            report = service.run(channels[i : i + chunk], yesterday - dt.timedelta(days=days - 1), yesterday, until=now)
+            for key in ("channels", "days", "validated", "estimated", "suspect", "missing", "versions_written"):
+                totals[key] = totals.get(key, 0) + int(getattr(report, key))
+    if as_json:
+        print(json.dumps(totals))
+    else:
+        table = Table(title="VEE")
+        table.add_column("figure")
+        table.add_column("value", justify="right")
+        for key, value in totals.items():
+            table.add_row(key, str(value))
+        console.print(table)
 
 
 class _nullcontext:

@@ -367,18 +367,31 @@ class HeadEnd:
             self.store.raise_counters(rx, KEY_KIND, "rx")
 
     async def reread_gaps(
-        self, targets: Sequence[MeterTarget], day_from: dt.date, day_to: dt.date, until: dt.datetime
+        self,
+        targets: Sequence[MeterTarget],
+        day_from: dt.date,
+        day_to: dt.date,
+        until: dt.datetime,
+        include_estimated: bool = False,
     ) -> RunReport:
-        """Find missing slots of the targets' channels and read exactly those windows again."""
+        """Find missing slots of the targets' channels and read exactly those windows again (estimated slots
+        too with ``include_estimated``: measured data replaces an estimate when the meter still has it)."""
         windows: dict[tuple[dt.datetime, dt.datetime], list[MeterTarget]] = {}
         every = [c for t in targets for c in (*t.channels.values(), *(c for _, c in t.mbus_channels.values()))]
-        incomplete = {cid for cid, _ in self.ingest.incomplete(every, day_from, day_to, until=until)}
+        incomplete = {
+            cid
+            for cid, _ in self.ingest.incomplete(
+                every, day_from, day_to, until=until, include_estimated=include_estimated
+            )
+        }
         for target in targets:
             channel_ids = list(target.channels.values()) + [c for _, c in target.mbus_channels.values()]
             spans: list[tuple[dt.datetime, dt.datetime]] = []
             for channel_id in channel_ids:
                 if channel_id in incomplete:  # one bulk query above; the exact windows only where needed
-                    spans += self.ingest.gaps(channel_id, day_from, day_to, until=until)
+                    spans += self.ingest.gaps(
+                        channel_id, day_from, day_to, until=until, include_estimated=include_estimated
+                    )
             if spans:
                 # one window per meter: from the first missing slot's end to the last missing slot's end
                 start = min(s for s, _ in spans) + dt.timedelta(minutes=15)

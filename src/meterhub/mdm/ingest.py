@@ -270,10 +270,18 @@ class IngestService:
         return {(b.channel_id, b.local_day): b for b in blocks if (b.channel_id, b.local_day) in wanted}
 
     def incomplete(
-        self, channel_ids: Sequence[int], day_from: date, day_to: date, *, until: datetime | None = None
+        self,
+        channel_ids: Sequence[int],
+        day_from: date,
+        day_to: date,
+        *,
+        until: datetime | None = None,
+        include_estimated: bool = False,
     ) -> set[tuple[int, date]]:
         """The (channel, local day) pairs of ``day_from..day_to`` with a missing slot that has ended by
-        ``until`` (a day without any block counts as missing): :meth:`gaps` for many channels in one query."""
+        ``until`` (a day without any block counts as missing): :meth:`gaps` for many channels in one query.
+        ``include_estimated`` also counts estimated slots (measured data may still be read to replace them)."""
+        unread = (Quality.MISSING, Quality.ESTIMATED) if include_estimated else (Quality.MISSING,)
         with self.store.read() as conn:
             intervals = self._interval_map(conn, channel_ids)
             blocks = {(b.channel_id, b.local_day): b for b in db.current_blocks(conn, channel_ids, day_from, day_to)}
@@ -290,17 +298,25 @@ class IngestService:
                 if ended == 0:
                     continue
                 block = blocks.get((cid, day))
-                if block is None or (codes(block.quality[:ended]) == Quality.MISSING).any():
+                if block is None or np.isin(codes(block.quality[:ended]), unread).any():
                     out.add((cid, day))
         return out
 
     def gaps(
-        self, channel_id: int, day_from: date, day_to: date, *, until: datetime | None = None
+        self,
+        channel_id: int,
+        day_from: date,
+        day_to: date,
+        *,
+        until: datetime | None = None,
+        include_estimated: bool = False,
     ) -> list[tuple[datetime, datetime]]:
         """UTC windows ``[start, end)`` of missing slots in the current blocks of ``day_from..day_to`` (local
         days, inclusive), whole days without a block included, merged into contiguous ranges and clipped at
         ``until`` if given (the head-end cannot re-read the future: a slot is only a gap once it has ended,
-        so ``until`` is taken down to the channel's last complete interval)."""
+        so ``until`` is taken down to the channel's last complete interval). ``include_estimated`` also counts
+        estimated slots, which a re-read of measured data would replace."""
+        unread = (Quality.MISSING, Quality.ESTIMATED) if include_estimated else (Quality.MISSING,)
         with self.store.read() as conn:
             interval_s = self._interval_map(conn, [channel_id])[channel_id]
             blocks = {b.local_day: b for b in db.current_blocks(conn, [channel_id], day_from, day_to)}
@@ -312,7 +328,7 @@ class IngestService:
             if block is None:
                 spans = [(start, end)]
             else:
-                missing = codes(block.quality) == Quality.MISSING
+                missing = np.isin(codes(block.quality), unread)
                 spans = _runs(missing, start, interval_s)
             for a, b in spans:
                 if limit is not None:
