@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from meterhub import __version__
+from meterhub.cli import archive as archive_cli
 from meterhub.cli import mdm as mdm_cli
 from meterhub.cli import sim as sim_cli
 
@@ -31,6 +32,7 @@ console = Console()
 app.add_typer(sim_cli.app, name="sim")
 app.add_typer(mdm_cli.import_app, name="import")
 app.add_typer(mdm_cli.export_app, name="export")
+app.add_typer(archive_cli.app, name="archive")
 
 #: The repository root when installed from a checkout (``pip install -e .``): benchmarks are found there.
 REPO_ROOT = Path(__file__).resolve().parents[3]
