@@ -121,3 +121,33 @@ def test_unpack_refuses_wrong_slot_count_and_garbage() -> None:
         unpack_quality(pack_quality(np.ones(96, np.uint8)), 92)
     with pytest.raises(PackError):
         unpack_quality(b"\x01\x01\x00", 0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(-(2**63), 2**63 - 1) | st.integers(0, 500), min_size=0, max_size=100), max_size=12),
+)
+def test_unpack_values_many_equals_one_by_one(days: list[list[int]]) -> None:
+    from meterhub.store.intervals import pack_values_many, unpack_values_many
+
+    arrays = [np.array(d, dtype=np.int64) for d in days]
+    blobs = pack_values_many(arrays)
+    got = unpack_values_many(blobs, [a.size for a in arrays])
+    assert len(got) == len(arrays)
+    for g, a in zip(got, arrays, strict=True):
+        assert g.dtype == np.int64 and np.array_equal(g, a)
+
+
+def test_unpack_many_rejects_what_unpack_rejects() -> None:
+    from meterhub.store.intervals import PackError, pack_values, unpack_quality_many, unpack_values_many
+
+    good = pack_values(np.random.default_rng(1).integers(0, 100_000, 96))
+    assert good[0] == 0  # plain, not compressed: every corruption below is visible
+    for bad, slots in ((good, 95), (good[:-1], 96), (b"", 96), (b"\x07" + good[1:], 96), (good + b"\x01", 96)):
+        with pytest.raises(PackError):
+            unpack_values_many([good, bad], [96, slots])
+    q = unpack_quality_many([b"\x01\x01\x60", b"\x01\x01\x60"], [96, 96])
+    q[0][0] = 9  # each block's quality is its own array
+    assert q[1][0] == 1
+    with pytest.raises(PackError):
+        unpack_quality_many([b"\x01\x01\x60"], [95])

@@ -51,7 +51,9 @@ from meterhub.store.intervals import (
     pack_values_many,
     to_epoch,
     unpack_quality,
+    unpack_quality_many,
     unpack_values,
+    unpack_values_many,
 )
 
 DB_FILE = "meterhub.sqlite"
@@ -249,6 +251,27 @@ def _block(row: sa.Row[Any]) -> IntervalBlock:
     )
 
 
+def _blocks(rows: Sequence[sa.Row[Any]]) -> list[IntervalBlock]:
+    """:func:`_block` of many rows, the values and quality decoded in one batch each."""
+    slots = [int(row.slots) for row in rows]
+    values = unpack_values_many([row._mapping["values"] for row in rows], slots)
+    quality = unpack_quality_many([row.quality for row in rows], slots)
+    return [
+        IntervalBlock(
+            channel_id=row.channel_id,
+            local_day=row.local_day,
+            version=row.version,
+            slots=n,
+            values=v,
+            quality=qa,
+            created_at=row.created_at,
+            source=row.source,
+            reason=row.reason,
+        )
+        for row, n, v, qa in zip(rows, slots, values, quality, strict=True)
+    ]
+
+
 def current_blocks(
     conn: sa.Connection, channel_ids: Sequence[int], day_from: date, day_to: date
 ) -> list[IntervalBlock]:
@@ -265,10 +288,12 @@ def current_blocks(
             .order_by(b.c.channel_id, b.c.local_day, b.c.version)
         )
         rows = conn.execute(q).all()
-        for i, row in enumerate(rows):
-            nxt = rows[i + 1] if i + 1 < len(rows) else None
-            if nxt is None or (nxt.channel_id, nxt.local_day) != (row.channel_id, row.local_day):
-                out.append(_block(row))
+        keep = [
+            row
+            for i, row in enumerate(rows)
+            if i + 1 == len(rows) or (rows[i + 1].channel_id, rows[i + 1].local_day) != (row.channel_id, row.local_day)
+        ]
+        out += _blocks(keep)
     return out
 
 
