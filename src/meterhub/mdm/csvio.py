@@ -135,6 +135,7 @@ class ImportReport:
 class _Series:
     kind: ChannelKind
     readings: dict[int, tuple[int, int]] = field(default_factory=dict)  # epoch -> (value, line)
+    repeats: dict[int, list[int]] = field(default_factory=dict)  # epoch -> lines of exact repeats
 
 
 def _parse_time(text: str) -> int:
@@ -212,6 +213,8 @@ def parse_rows(
                     f"duplicate reading of {serial} {kind.obis} at {ts_text} with a different value "
                     f"({value} here, {prev[0]} on line {prev[1]})",
                 )
+            else:  # an exact repeat is harmless, unless the reading itself is bad (then every copy is reported)
+                s.repeats.setdefault(epoch, []).append(line)
             continue
         s.readings[epoch] = (value, line)
     return series, problems, count, n
@@ -286,7 +289,8 @@ def import_intervals(
             interval_s = s.kind.interval_s if known is None else known[1]
             for epoch, (_, line) in sorted(s.readings.items(), key=lambda kv: kv[1][1]):
                 if epoch % interval_s:
-                    bad(line, f"{from_epoch(epoch).isoformat()} is not on the {interval_s} s interval grid of {obis}")
+                    for at in (line, *s.repeats.get(epoch, ())):
+                        bad(at, f"{from_epoch(epoch).isoformat()} is not on the {interval_s} s interval grid of {obis}")
         if count:
             raise CsvImportError(sorted(problems, key=lambda p: p.line), count)
         if not series:
