@@ -434,10 +434,7 @@ class Rlrq:
     user_information: bytes | None = None
 
     def encode(self) -> bytes:
-        body = b"" if self.reason is None else _tlv(0x80, bytes((self.reason,)))
-        if self.user_information is not None:
-            body += _user_information(self.user_information)
-        return _tlv(0x62, body)
+        return _release_encode(0x62, self.reason, self.user_information)
 
     @classmethod
     def decode(cls, buf: bytes) -> Rlrq:
@@ -453,15 +450,20 @@ class Rlre:
     user_information: bytes | None = None
 
     def encode(self) -> bytes:
-        body = b"" if self.reason is None else _tlv(0x80, bytes((self.reason,)))
-        if self.user_information is not None:
-            body += _user_information(self.user_information)
-        return _tlv(0x63, body)
+        return _release_encode(0x63, self.reason, self.user_information)
 
     @classmethod
     def decode(cls, buf: bytes) -> Rlre:
         reason, user = _release_fields(_outer(buf, 0x63, "RLRE"))
         return cls(reason, user)
+
+
+def _release_encode(tag: int, reason: int | None, user_information: bytes | None) -> bytes:
+    """RLRQ / RLRE: [APPLICATION tag] { reason [0] OPTIONAL, user-information [30] OPTIONAL }."""
+    body = b"" if reason is None else _tlv(0x80, bytes((reason,)))
+    if user_information is not None:
+        body += _user_information(user_information)
+    return _tlv(tag, body)
 
 
 def _release_fields(content: bytes) -> tuple[int | None, bytes | None]:
