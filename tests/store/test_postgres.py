@@ -96,7 +96,7 @@ def test_migrations_build_the_partitioned_schema(pg: Store) -> None:
             ("add_fk", "interval_block"),
             ("add_fk", "register_read"),
         ]
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"
     assert _relkind(pg, "interval_block") == "p" and _relkind(pg, "register_read") == "p"
     assert set(schema.TABLES) <= set(sa.inspect(pg.engine).get_table_names())
     # months ahead exist from the start: last month to AHEAD_MONTHS ahead

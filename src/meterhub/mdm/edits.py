@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 import sqlalchemy as sa
 
+from meterhub.mdm import digest
 from meterhub.mdm.quality import Quality, quality_byte
 from meterhub.store import db
 from meterhub.store import schema as t
@@ -125,7 +126,7 @@ def edit_intervals(
             record = EditRecord(user, reason, tuple(sorted(slots)))
             version = 1 if cur is None else cur.version + 1
             blocks.append(db.NewBlock(channel_id, day, version, vals, qual, EDIT_SOURCE, record.to_json()))
-        db.insert_blocks(conn, blocks, now=now)
+        digest.write_blocks(conn, blocks, intervals=intervals, now=now)
     return blocks
 
 

@@ -25,15 +25,18 @@ re-read.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import astuple, dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 import sqlalchemy as sa
 
+from meterhub.mdm import digest
 from meterhub.mdm.quality import MEASURED, SUSPECT_NEGATIVE, Quality, codes
+from meterhub.mdm.vee_screen import screen, validated_quality
+from meterhub.mdm.vee_service import VeeService
 from meterhub.store import db
 from meterhub.store.intervals import (
     Int64Array,
@@ -60,22 +63,21 @@ class IngestError(ValueError):
 @dataclass(frozen=True, slots=True)
 class IngestResult:
     """What one ingest call did. ``days_touched`` counts (channel, local day) pairs the batch had slots for;
-    ``versions_written`` those among them whose block changed; slot counts are of the batch itself."""
+    ``versions_written`` those among them whose block changed (plus, with VEE at ingest, the versions the
+    full validation wrote); slot counts are of the batch itself. With VEE at ingest: ``days_validated`` complete
+    days the screen cleared (written once, as validated) and ``days_sent`` those it sent to the full
+    validation and estimation."""
 
     days_touched: int = 0
     versions_written: int = 0
     measured_slots: int = 0
     suspect_slots: int = 0
     daily_reads: int = 0
+    days_validated: int = 0
+    days_sent: int = 0
 
     def __add__(self, other: IngestResult) -> IngestResult:
-        return IngestResult(
-            self.days_touched + other.days_touched,
-            self.versions_written + other.versions_written,
-            self.measured_slots + other.measured_slots,
-            self.suspect_slots + other.suspect_slots,
-            self.daily_reads + other.daily_reads,
-        )
+        return IngestResult(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
 @dataclass(slots=True)
@@ -188,10 +190,13 @@ def _merge(current: db.IntervalBlock | None, update: _DayUpdate) -> tuple[Int64A
 
 
 class IngestService:
-    """Turns head-end load-profile reads into versioned interval blocks and daily register reads."""
+    """Turns head-end load-profile reads into versioned interval blocks and daily register reads; with a
+    :class:`~meterhub.mdm.vee_service.VeeService` (``vee``), validates and estimates each complete day in the
+    same transaction (see :meth:`ingest_in`)."""
 
-    def __init__(self, store: db.Store) -> None:
+    def __init__(self, store: db.Store, vee: VeeService | None = None) -> None:
         self.store = store
+        self.vee = vee
         self._intervals: dict[int, int] = {}
 
     def _interval_map(self, conn: sa.Connection, channel_ids: Sequence[int]) -> dict[int, int]:
@@ -210,26 +215,43 @@ class IngestService:
         return self.ingest_many([(channel_id, readings)], source)
 
     def ingest_many(
-        self, batches: Sequence[tuple[int, Sequence[Reading] | ReadingArrays]], source: str = "hes"
+        self,
+        batches: Sequence[tuple[int, Sequence[Reading] | ReadingArrays]],
+        source: str = "hes",
+        *,
+        until: datetime | None = None,
     ) -> IngestResult:
         """Ingest many channels' readings in ONE transaction (a channel may appear more than once)."""
         with self.store.write() as conn:
-            return self.ingest_in(conn, batches, source)
+            return self.ingest_in(conn, batches, source, until=until)
 
     def ingest_in(
-        self, conn: sa.Connection, batches: Sequence[tuple[int, Sequence[Reading] | ReadingArrays]], source: str
+        self,
+        conn: sa.Connection,
+        batches: Sequence[tuple[int, Sequence[Reading] | ReadingArrays]],
+        source: str,
+        *,
+        until: datetime | None = None,
     ) -> IngestResult:
         """:meth:`ingest_many` inside the caller's write transaction ``conn`` (e.g. an import that creates
-        meters and ingests their readings atomically)."""
+        meters and ingests their readings atomically).
+
+        With VEE at ingest, every (channel, day) the batch changed whose day has ended by ``until`` (default:
+        now) is validated right away, day by day in date order: the screen (:mod:`meterhub.mdm.vee_screen`)
+        clears the days no rule can flag — written once, their values ``validated`` — and sends the others
+        to :meth:`VeeService.run_in` after their measured version is written (so the raw reading stays in
+        the version history, as when VEE runs later)."""
         intervals = self._interval_map(conn, [cid for cid, _ in batches])
         updates: list[_DayUpdate] = []
         reads: list[db.RegisterRead] = []
+        readings: dict[int, tuple[Int64Array, Int64Array] | None] = {}
         measured = suspect = 0
-        for channel_id, readings in batches:
+        for channel_id, batch in batches:
             interval_s = intervals[channel_id]
-            ts, vs = _readings_arrays(readings, interval_s)
+            ts, vs = _readings_arrays(batch, interval_s)
             if ts.size == 0:
                 continue
+            readings[channel_id] = None if channel_id in readings else (ts, vs)  # twice: no screen
             reads += _midnight_reads(channel_id, ts, vs, source)
             for upd in _day_updates(channel_id, ts, vs, interval_s):
                 codes_ = codes(upd.quality)
@@ -255,9 +277,64 @@ class IngestService:
             if merged is not None:
                 version = 1 if cur is None else cur.version + 1
                 new_blocks.append(db.NewBlock(upd.channel_id, upd.day, version, merged[0], merged[1], source))
-        db.insert_blocks(conn, new_blocks)
         daily = db.add_register_reads(conn, reads)
-        return IngestResult(len(folded), len(new_blocks), measured, suspect, daily)
+        result = IngestResult(len(folded), len(new_blocks), measured, suspect, daily)
+        if self.vee is None:
+            digest.write_blocks(conn, new_blocks, intervals=intervals)
+            return result
+        return result + self._write_validated(conn, new_blocks, readings, intervals, until or datetime.now(UTC))
+
+    def _write_validated(
+        self,
+        conn: sa.Connection,
+        blocks: Sequence[db.NewBlock],
+        readings: dict[int, tuple[Int64Array, Int64Array] | None],
+        intervals: dict[int, int],
+        until: datetime,
+    ) -> IngestResult:
+        """Write ``blocks`` day by day with VEE at ingest (see :meth:`ingest_in`); returns the VEE figures."""
+        assert self.vee is not None
+        if not blocks:
+            return IngestResult()
+        channels = sorted({nb.channel_id for nb in blocks})
+        digests = digest.load(conn, {c: intervals[c] for c in channels})
+        rules = self.vee.channel_rules(conn, channels)
+        days = sorted({nb.local_day for nb in blocks})
+        stored = db.register_reads_many(
+            conn, channels, from_epoch(day_bounds_epoch(days[0])[0]), from_epoch(day_bounds_epoch(days[-1])[1] + 1)
+        )
+        limit = to_epoch(until)
+        validated = sent_days = extra_versions = 0
+        for day in days:
+            start, end = day_bounds_epoch(day)
+            rows = [nb for nb in blocks if nb.local_day == day]
+            send: list[int] = []
+            groups: dict[tuple[int, int, int], list[int]] = {}  # (interval, rules id, slots) → row indexes
+            for k, nb in enumerate(rows):
+                if end > limit or nb.channel_id not in rules:
+                    continue  # the day has not ended yet: validated once complete
+                if not _reads_agree(stored.get(nb.channel_id, ()), readings.get(nb.channel_id), start, end):
+                    send.append(nb.channel_id)
+                    continue
+                interval_s, r = rules[nb.channel_id]
+                groups.setdefault((interval_s, id(r), nb.values.size), []).append(k)
+            for (interval_s, _, _), members in groups.items():
+                r = rules[rows[members[0]].channel_id][1]
+                values = np.stack([rows[k].values for k in members])
+                quality = np.stack([rows[k].quality for k in members])
+                outcome = screen(day, interval_s, values, quality, [digests[rows[k].channel_id] for k in members], r)
+                for k, sent in zip(members, outcome.send.tolist(), strict=True):
+                    if sent:
+                        send.append(rows[k].channel_id)
+                    else:
+                        rows[k] = replace(rows[k], quality=validated_quality(rows[k].quality))
+                        validated += 1
+            digest.write_blocks(conn, rows, digests=digests, intervals=intervals)
+            if send:
+                report = self.vee.run_in(conn, send, day, day, until=until, digests=digests)
+                sent_days += len(send)
+                extra_versions += report.versions_written
+        return IngestResult(versions_written=extra_versions, days_validated=validated, days_sent=sent_days)
 
     @staticmethod
     def _current(conn: sa.Connection, updates: Sequence[_DayUpdate]) -> dict[tuple[int, date], db.IntervalBlock]:
@@ -340,6 +417,27 @@ class IngestService:
                 else:
                     ranges.append([a, b])
         return [(from_epoch(a), from_epoch(b)) for a, b in ranges]
+
+
+def _reads_agree(
+    stored: Sequence[db.RegisterRead], batch: tuple[Int64Array, Int64Array] | None, start: int, end: int
+) -> bool:
+    """True if the batch holds readings at both midnights of the day ``[start, end]`` and every register read
+    stored inside it (midnights included) is one of the batch's readings — then no register read can
+    disagree with the day's interval sum (the screen's ``SUM_CHECK`` condition)."""
+    if batch is None:
+        return False
+    ts, vs = batch
+    pos = np.searchsorted(ts, [start, end])
+    if pos[0] >= ts.size or ts[pos[0]] != start or pos[1] >= ts.size or ts[pos[1]] != end:
+        return False
+    for r in stored:
+        at = to_epoch(r.read_at)
+        if start <= at <= end:
+            i = int(np.searchsorted(ts, at))
+            if i >= ts.size or ts[i] != at or int(vs[i]) != r.value:
+                return False
+    return True
 
 
 def _runs(mask: npt.NDArray[np.bool_], start: int, interval_s: int) -> list[tuple[int, int]]:

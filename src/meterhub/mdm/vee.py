@@ -42,14 +42,14 @@ import functools
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 
 import holidays
 import numpy as np
 import numpy.typing as npt
 
 from meterhub.mdm.quality import Quality, SuspectRule, codes
-from meterhub.store.intervals import LOCAL_TZ, Int64Array, UInt8Array, day_bounds_epoch
+from meterhub.store.intervals import Int64Array, UInt8Array, day_bounds_epoch, wall_slots
 
 F64 = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -158,19 +158,6 @@ def day_type(day: date) -> int:
     return SATURDAY if day.weekday() == 5 else WORKDAY
 
 
-@functools.lru_cache(maxsize=4096)
-def _wall_slots(day: date, interval_s: int) -> npt.NDArray[np.int16]:
-    start, end = day_bounds_epoch(day)
-    n = (end - start) // interval_s
-    if n * interval_s == 86_400:
-        return np.arange(n, dtype=np.int16)
-    out = np.empty(n, dtype=np.int16)
-    for i in range(n):
-        t = datetime.fromtimestamp(start + i * interval_s, LOCAL_TZ)
-        out[i] = (t.hour * 3600 + t.minute * 60) // interval_s
-    return out
-
-
 @dataclass(frozen=True)
 class Layout:
     """Slots of consecutive local days: per-day start offsets and per-slot wall slot, day type and day index."""
@@ -185,7 +172,7 @@ class Layout:
 
     @classmethod
     def of(cls, days: Sequence[date], interval_s: int, temperatures: Sequence[float] | None = None) -> Layout:
-        walls = [_wall_slots(d, interval_s) for d in days]
+        walls = [wall_slots(d, interval_s) for d in days]
         sizes = np.array([w.size for w in walls], dtype=np.int64)
         offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
         temps = np.full(len(days), np.nan) if temperatures is None else np.asarray(temperatures, dtype=np.float64)

@@ -27,11 +27,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
+import sqlalchemy as sa
 
+from meterhub.mdm import digest
 from meterhub.mdm.estimation import estimate
 from meterhub.mdm.quality import Quality, SuspectRule, codes
 from meterhub.mdm.vee import Layout, RuleBook, VeeRules, check_slot_count, validate
 from meterhub.store import db
+from meterhub.store import schema as t
 from meterhub.store.intervals import day_range, day_start_epoch, to_epoch
 
 DETAIL_SHIFT = 3
@@ -121,14 +124,24 @@ class VeeService:
         self.store = store
         self.rulebook = rulebook or RuleBook()
         self.temperature = temperature
-        self._dso_codes: dict[int, str] | None = None
 
     def rules_for(self, channel: db.Channel) -> VeeRules:
-        if self._dso_codes is None:
-            self._dso_codes = {p.id: p.code for p in self.store.list_parties("dso")}
-        meter = self.store.get_meter(channel.meter_id)
-        dso = None if meter is None else self._dso_codes.get(meter.dso_id)
-        return self.rulebook.rules_for(dso, channel.medium, channel.obis)
+        with self.store.read() as conn:
+            return self.channel_rules(conn, [channel.id])[channel.id][1]
+
+    def channel_rules(self, conn: sa.Connection, channel_ids: Sequence[int]) -> dict[int, tuple[int, VeeRules]]:
+        """``{channel_id: (interval_s, rules)}`` of the channels that exist, in one query per id chunk: the
+        rules of the meter's DSO and the channel's medium and OBIS code."""
+        c, m, p = t.channel, t.meter, t.party
+        q = sa.select(c.c.id, c.c.obis, c.c.medium, c.c.interval_s, p.c.code).select_from(
+            c.join(m, m.c.id == c.c.meter_id).outerjoin(p, p.c.id == m.c.dso_id)
+        )
+        out: dict[int, tuple[int, VeeRules]] = {}
+        for among in db.id_filters(conn, c.c.id, channel_ids):
+            for row in conn.execute(q.where(among)):
+                rules = self.rulebook.rules_for(row.code, row.medium, row.obis)
+                out[int(row.id)] = (int(row.interval_s), rules)
+        return out
 
     def run(
         self,
@@ -140,62 +153,77 @@ class VeeService:
         source: str = "vee",
     ) -> VeeReport:
         """Validate and estimate ``day_from..day_to`` (local days, inclusive) of the channels; one transaction."""
+        with self.store.write() as conn:
+            return self.run_in(conn, channel_ids, day_from, day_to, until=until, source=source)
+
+    def run_in(
+        self,
+        conn: sa.Connection,
+        channel_ids: Sequence[int],
+        day_from: date,
+        day_to: date,
+        *,
+        until: datetime | None = None,
+        source: str = "vee",
+        digests: dict[int, digest.Digest] | None = None,
+    ) -> VeeReport:
+        """:meth:`run` inside the caller's write transaction ``conn`` (the ingest validates the days it has just
+        written); ``digests`` already loaded for the channels are kept in step in place."""
         until = until or datetime.now(UTC)
         report = VeeReport()
-        wanted = set(channel_ids)
-        channels = {c.id: c for c in self.store.list_channels() if c.id in wanted}
-        rules = {cid: self.rules_for(ch) for cid, ch in channels.items()}
+        info = self.channel_rules(conn, channel_ids)
+        rules = {cid: r for cid, (_, r) in info.items()}
         history = max((r.history_days for r in rules.values()), default=28)
         lo, hi = day_from - timedelta(days=history), day_to + timedelta(days=_FUTURE_DAYS)
         days = day_range(lo, hi)
         temps = None if self.temperature is None else [self.temperature(d) for d in days]
-        target_days = {d for d in day_range(day_from, day_to)}
-        reads = {
-            cid: self.store.register_reads(
-                cid,
-                since=datetime.fromtimestamp(day_start_epoch(lo), UTC),
-                until=datetime.fromtimestamp(day_start_epoch(hi + timedelta(days=1)) + 1, UTC),
-            )
-            for cid in channels
-        }
-        with self.store.write() as conn:
-            blocks: dict[int, dict[date, db.IntervalBlock]] = {}
-            for b in db.current_blocks(conn, list(channels), lo, hi):
-                blocks.setdefault(b.channel_id, {})[b.local_day] = b
-            new_blocks: list[db.NewBlock] = []
-            for cid, ch in channels.items():
-                layout = Layout.of(days, ch.interval_s, temps)
-                series = series_of(layout, blocks.get(cid, {}), reads[cid])
-                target = np.isin(layout.day_index, [i for i, d in enumerate(days) if d in target_days])
-                start0 = day_start_epoch(days[0])
-                until_slot = (to_epoch(until) - start0) // ch.interval_s
-                result = process(series, rules[cid], target, until_slot)
-                report.channels += 1
-                for i, day in enumerate(days):
-                    if day not in target_days:
-                        continue
-                    sl = layout.day_slice(i)
-                    q = result.quality[sl]
-                    v = result.values[sl]
-                    report.days += 1
-                    rule_counts = Counter(SuspectRule(r).name.lower() for r in result.rule[sl].tolist() if r)
-                    report.rules.update(rule_counts)
-                    qc = codes(q)
-                    report.validated += int((qc == Quality.VALIDATED).sum())
-                    report.estimated += int((qc == Quality.ESTIMATED).sum())
-                    report.suspect += int((qc == Quality.SUSPECT).sum())
-                    report.missing += int((qc == Quality.MISSING).sum())
-                    version = series.versions.get(i)
-                    if version is None and (qc == Quality.MISSING).all():
-                        continue
-                    if np.array_equal(v, series.values[sl]) and np.array_equal(q, series.quality[sl]):
-                        continue
-                    reason = "vee" + (
-                        ": " + ", ".join(f"{k}×{n}" for k, n in sorted(rule_counts.items())) if rule_counts else ""
-                    )
-                    new_blocks.append(db.NewBlock(cid, day, (version or 0) + 1, v.copy(), q.copy(), source, reason))
-            db.insert_blocks(conn, new_blocks)
-            report.versions_written = len(new_blocks)
+        target_days = set(day_range(day_from, day_to))
+        target_index = [i for i, d in enumerate(days) if d in target_days]
+        reads = db.register_reads_many(
+            conn,
+            list(info),
+            datetime.fromtimestamp(day_start_epoch(lo), UTC),
+            datetime.fromtimestamp(day_start_epoch(hi + timedelta(days=1)) + 1, UTC),
+        )
+        blocks: dict[int, dict[date, db.IntervalBlock]] = {}
+        for b in db.current_blocks(conn, list(info), lo, hi):
+            blocks.setdefault(b.channel_id, {})[b.local_day] = b
+        layouts: dict[int, Layout] = {}
+        new_blocks: list[db.NewBlock] = []
+        start0 = day_start_epoch(days[0])
+        for cid, (interval_s, _) in info.items():
+            layout = layouts.get(interval_s)
+            if layout is None:
+                layout = layouts[interval_s] = Layout.of(days, interval_s, temps)
+            series = series_of(layout, blocks.get(cid, {}), reads.get(cid, []))
+            target = np.isin(layout.day_index, target_index)
+            until_slot = (to_epoch(until) - start0) // interval_s
+            result = process(series, rules[cid], target, until_slot)
+            report.channels += 1
+            for i in target_index:
+                day = days[i]
+                sl = layout.day_slice(i)
+                q = result.quality[sl]
+                v = result.values[sl]
+                report.days += 1
+                rule_counts = Counter(SuspectRule(r).name.lower() for r in result.rule[sl].tolist() if r)
+                report.rules.update(rule_counts)
+                qc = codes(q)
+                report.validated += int((qc == Quality.VALIDATED).sum())
+                report.estimated += int((qc == Quality.ESTIMATED).sum())
+                report.suspect += int((qc == Quality.SUSPECT).sum())
+                report.missing += int((qc == Quality.MISSING).sum())
+                version = series.versions.get(i)
+                if version is None and (qc == Quality.MISSING).all():
+                    continue
+                if np.array_equal(v, series.values[sl]) and np.array_equal(q, series.quality[sl]):
+                    continue
+                reason = "vee" + (
+                    ": " + ", ".join(f"{k}×{n}" for k, n in sorted(rule_counts.items())) if rule_counts else ""
+                )
+                new_blocks.append(db.NewBlock(cid, day, (version or 0) + 1, v.copy(), q.copy(), source, reason))
+        digest.write_blocks(conn, new_blocks, digests=digests, intervals={cid: s for cid, (s, _) in info.items()})
+        report.versions_written = len(new_blocks)
         return report
 
 

@@ -91,7 +91,7 @@ def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
         yield ids[i : i + _IN_CHUNK]
 
 
-def _id_filters(conn: sa.Connection, column: sa.ColumnElement[int], ids: Iterable[int]) -> Iterator[Any]:
+def id_filters(conn: sa.Connection, column: sa.ColumnElement[int], ids: Iterable[int]) -> Iterator[Any]:
     """WHERE clauses selecting ``column`` among ``ids``: on PostgreSQL one ``= ANY(array)`` with a single
     parameter (one statement whatever the count, the same text every time); elsewhere ``IN`` lists of at
     most :data:`_IN_CHUNK` ids."""
@@ -279,7 +279,7 @@ def current_blocks(
     inclusive, ordered by (channel, day). Days without any block are simply absent."""
     b = t.interval_block
     out: list[IntervalBlock] = []
-    for among in _id_filters(conn, b.c.channel_id, channel_ids):
+    for among in id_filters(conn, b.c.channel_id, channel_ids):
         # All versions in key order, the last of each (channel, day) kept: on the primary key's order this
         # is one range scan, cheaper than a grouped sub-select joined back (versions are few per day).
         q = (
@@ -294,6 +294,36 @@ def current_blocks(
             if i + 1 == len(rows) or (rows[i + 1].channel_id, rows[i + 1].local_day) != (row.channel_id, row.local_day)
         ]
         out += _blocks(keep)
+    return out
+
+
+def register_reads_many(
+    conn: sa.Connection, channel_ids: Sequence[int], since: datetime, until: datetime
+) -> dict[int, list[RegisterRead]]:
+    """``{channel_id: register reads with since ≤ read_at < until}`` (ordered by time, kind) for many channels
+    in one query per id chunk; channels without reads are absent."""
+    r = t.register_read
+    out: dict[int, list[RegisterRead]] = {}
+    for among in id_filters(conn, r.c.channel_id, channel_ids):
+        q = (
+            sa.select(r)
+            .where(among, r.c.read_at >= since, r.c.read_at < until)
+            .order_by(r.c.channel_id, r.c.read_at, r.c.kind)
+        )
+        for read in _rows(RegisterRead, conn.execute(q)):
+            out.setdefault(read.channel_id, []).append(read)
+    return out
+
+
+def newest_block_days(conn: sa.Connection, channel_ids: Sequence[int]) -> dict[int, date]:
+    """``{channel_id: local day of its newest block}`` for the channels that have blocks."""
+    b = t.interval_block
+    out: dict[int, date] = {}
+    for among in id_filters(conn, b.c.channel_id, channel_ids):
+        q = sa.select(b.c.channel_id, sa.func.max(b.c.local_day).label("day")).where(among).group_by(b.c.channel_id)
+        for row in conn.execute(q):
+            day = row.day
+            out[int(row.channel_id)] = date.fromisoformat(day) if isinstance(day, str) else day
     return out
 
 
@@ -394,7 +424,7 @@ def channel_intervals(conn: sa.Connection, channel_ids: Sequence[int]) -> dict[i
     """``{channel_id: interval_s}`` for the channels that exist."""
     c = t.channel
     out: dict[int, int] = {}
-    for among in _id_filters(conn, c.c.id, channel_ids):
+    for among in id_filters(conn, c.c.id, channel_ids):
         out.update((row.id, row.interval_s) for row in conn.execute(sa.select(c.c.id, c.c.interval_s).where(among)))
     return out
 
@@ -1018,6 +1048,9 @@ __all__ = [
     "check_channels",
     "copy_rows",
     "current_blocks",
+    "id_filters",
     "insert_blocks",
     "insert_for",
+    "newest_block_days",
+    "register_reads_many",
 ]

@@ -116,6 +116,25 @@ def day_range(day_from: date, day_to: date) -> list[date]:
     return [day_from + timedelta(days=i) for i in range((day_to - day_from).days + 1)]
 
 
+@lru_cache(maxsize=4096)
+def wall_slots(day: date, interval_s: int) -> npt.NDArray[np.int16]:
+    """The *wall-clock* slot of each slot of the local ``day`` (read-only, cached): slot ``i`` starting at local
+    hh:mm has wall slot ``(hh·3600 + mm·60) // interval_s``, so 02:15 of the fall-back day lines up with 02:15 of
+    any other day (its two 02:xx hours share wall slots) and a spring-forward day simply has no 02:xx."""
+    _check_interval(interval_s)
+    start, end = day_bounds_epoch(day)
+    n = (end - start) // interval_s
+    if n * interval_s == 86_400:
+        out = np.arange(n, dtype=np.int16)
+    else:
+        out = np.empty(n, dtype=np.int16)
+        for i in range(n):
+            t = datetime.fromtimestamp(start + i * interval_s, LOCAL_TZ)
+            out[i] = (t.hour * 3600 + t.minute * 60) // interval_s
+    out.flags.writeable = False
+    return out
+
+
 # --------------------------------------------------------------------------------------------- varint coding
 
 

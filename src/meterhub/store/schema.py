@@ -179,6 +179,19 @@ register_read = sa.Table(
     postgresql_partition_by="RANGE (read_at)",  # one partition per local month (store.partitions)
 )
 
+vee_digest = sa.Table(
+    "vee_digest",
+    metadata,
+    # one row per channel: what validation needs of its last local days (meterhub.mdm.digest), kept in step
+    # with interval_block by the MDM's block writer; derived data, rebuilt from the blocks when absent. No
+    # foreign key: the row is only ever written right after blocks of the same (existing) channel, and a
+    # declared key would cost PostgreSQL one trigger query per upserted row
+    sa.Column("channel_id", sa.Integer, primary_key=True),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
+)
+
 meter_event = sa.Table(
     "meter_event",
     metadata,

@@ -1,0 +1,170 @@
+"""The screen in front of validation at ingest: which freshly read channel days could fail a rule at all.
+
+Validation (:func:`meterhub.mdm.vee.validate`) compares a day with the channel's history and costs a read of
+28 stored blocks per channel. Most days fail nothing. :func:`screen` looks at a batch of channel days of one
+local day — values, qualities and each channel's history digest (:mod:`meterhub.mdm.digest`), never the
+stored blocks — and tests, for every rule, a *necessary condition* of that rule firing when the day is the
+single target day of :meth:`meterhub.mdm.vee_service.VeeService.run`. A day the screen clears can fail no rule,
+so its checkable values (measured, validated, suspect) all become ``validated`` and nothing else changes —
+exactly what the full service would write; every other day is sent to the full service.
+
+=================  =======================================================================================
+rule               necessary condition tested
+=================  =======================================================================================
+``GAP``            a missing slot; also an estimated one (the service re-estimates it)
+``NEGATIVE_DELTA`` a checkable value < 0 (its rebound only follows a flagged value)
+``HIGH_LIMIT``     a checkable value above the connection capacity
+``LOW_LIMIT``      a checkable value below ``low_limit``
+``SPIKE``          a checkable value > ``spike_min`` and > ``spike_factor`` × the peak of the days before
+                   (history medians are ≥ 0, so ``v − median > spike_min`` implies ``v > spike_min``; the
+                   peak is exact from the digest's day maxima). A history holding a value above capacity,
+                   which validation leaves out of the peak, sends the day on.
+``STUCK_REGISTER`` a run of present zeros touching the day — continued across midnight into the days before
+                   and after — of ≥ ``stuck_min_slots`` slots, of which a share ≥ ``stuck_expected_share``
+                   has a history median > 0 (only the day's own slots can: the others have no expectation).
+                   A median of non-negative values is > 0 exactly when at least half of them are > 0: the
+                   digest's kept and non-zero bit counts, over the same day type when at least
+                   ``min_history_days`` such days hold data, else over all days — as ``vee.history`` does.
+``ZERO_RUN``       such a run of ≥ ``zero_run_slots`` slots
+``SUM_CHECK``      a stored register read inside the day that is not one of the batch's own readings
+                   (the caller compares them, :class:`~meterhub.mdm.ingest.IngestService`)
+``CLOCK_SHIFT``    never on a single target day (three consecutive shifted days are needed; multi-day
+                   ``vee run`` passes catch it)
+=================  =======================================================================================
+
+DST slot counts, duplicate and off-grid readings are refused or laid out by the ingest before. A channel whose
+digest does not reach back over its ``history_days`` is sent on without a rule. Nothing here reads a clock, a
+database or a file; numpy over the whole batch at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from meterhub.mdm.digest import Digest
+from meterhub.mdm.quality import Quality, SuspectRule
+from meterhub.mdm.vee import VeeRules, day_type
+from meterhub.store.intervals import Int64Array, UInt8Array, wall_slots
+
+BoolArray = npt.NDArray[np.bool_]
+
+_MISSING, _MEASURED, _VALIDATED, _ESTIMATED, _SUSPECT = (
+    int(q) for q in (Quality.MISSING, Quality.MEASURED, Quality.VALIDATED, Quality.ESTIMATED, Quality.SUSPECT)
+)
+NO_HISTORY = 0xFF
+"""``ScreenResult.rule`` of a day sent on because its channel's digest does not cover the history window."""
+
+
+@dataclass(frozen=True)
+class ScreenResult:
+    """Per channel day: whether it must go to the full validation, and the first rule that may fire (the
+    :class:`~meterhub.mdm.quality.SuspectRule`, :data:`NO_HISTORY`, or 0 when cleared)."""
+
+    send: BoolArray
+    rule: npt.NDArray[np.uint8]
+
+
+def screen(
+    day: date,
+    interval_s: int,
+    values: Int64Array,
+    quality: UInt8Array,
+    digests: Sequence[Digest],
+    rules: VeeRules,
+) -> ScreenResult:
+    """Screen the channel days ``values``/``quality`` (``(M, slots)`` of local ``day``, one row per channel of
+    ``digests``, all of ``interval_s``) against ``rules`` (see the module docstring)."""
+    m, n = values.shape
+    rule = np.zeros(m, dtype=np.uint8)
+
+    def mark(mask: BoolArray, r: int) -> None:
+        rule[(rule == 0) & mask] = r
+
+    code = quality & np.uint8(0x07)
+    mark(((code == _MISSING) | (code == _ESTIMATED)).any(axis=1), SuspectRule.GAP)
+    checkable = (code == _MEASURED) | (code == _VALIDATED) | (code == _SUSPECT)
+    v = values.astype(np.float64)
+    cap = rules.capacity(interval_s)
+    mark((checkable & (values < 0)).any(axis=1), SuspectRule.NEGATIVE_DELTA)
+    mark((checkable & (v > cap)).any(axis=1), SuspectRule.HIGH_LIMIT)
+    if rules.low_limit is not None:
+        mark((checkable & (values < rules.low_limit)).any(axis=1), SuspectRule.LOW_LIMIT)
+
+    # the history window of each channel: the history_days days before ``day``
+    h = rules.history_days
+    width = 86_400 // interval_s
+    kept = np.zeros((m, h, width), dtype=bool)
+    nonzero = np.zeros((m, h, width), dtype=bool)
+    day_max = np.full((m, h), -1, dtype=np.int64)
+    for i, dg in enumerate(digests):
+        w = dg.window(day, h)
+        if w is None:
+            mark(np.arange(m) == i, NO_HISTORY)
+            continue
+        kept[i], nonzero[i], day_max[i] = w
+    has_day: BoolArray = np.any(kept, axis=2)
+    over_cap: BoolArray = np.any((day_max > cap) & has_day, axis=1)
+    mark(over_cap, NO_HISTORY)  # the exact peak leaves such values out
+
+    # spikes: above spike_min and above spike_factor × the window's peak
+    has_history: BoolArray = np.any(has_day, axis=1)
+    peak = np.where(has_day, day_max, -1).max(axis=1).astype(np.float64)
+    spike = checkable & (v > rules.spike_factor * peak[:, None]) & (v > rules.spike_min)
+    mark(spike.any(axis=1) & has_history, SuspectRule.SPIKE)
+
+    # wall slots whose history median is > 0 (same day type if enough such days hold data, else all)
+    types = np.array([day_type(day - timedelta(days=h - j)) for j in range(h)], dtype=np.int8)
+    same = types == day_type(day)
+    enough_same = (has_day & same[None, :]).sum(axis=1) >= rules.min_history_days
+    rows = np.where(enough_same[:, None], same[None, :], True)
+    n_kept = (kept & rows[:, :, None]).sum(axis=1)
+    n_nonzero = (nonzero & rows[:, :, None]).sum(axis=1)
+    median_pos = (n_kept >= 1) & (2 * n_nonzero >= n_kept)
+    expected_pos = median_pos[:, wall_slots(day, interval_s)]
+
+    # runs of present zeros touching the day, continued across midnight
+    zero = (code != _MISSING) & (values == 0)
+    if zero.any() and (rules.stuck_min_slots or rules.zero_run_slots):
+        enough = max(rules.stuck_min_slots, rules.zero_run_slots)
+        padded = np.zeros((m, n + 2), dtype=np.int8)
+        padded[:, 1:-1] = zero
+        edges = np.diff(padded, axis=1)
+        r_start, c_start = np.nonzero(edges == 1)
+        r_end, c_end = np.nonzero(edges == -1)  # same row-major order: pairs line up
+        before = np.zeros(m, dtype=np.int64)
+        after = np.zeros(m, dtype=np.int64)
+        unknown = np.zeros(m, dtype=bool)
+        for r in np.unique(r_start[c_start == 0]).tolist():
+            length = digests[r].zeros_before(day, enough)
+            unknown[r] = length < 0
+            before[r] = max(length, 0)
+        for r in np.unique(r_end[c_end == n]).tolist():
+            after[r] = digests[r].zeros_after(day)
+        mark(unknown, NO_HISTORY)
+        length = (c_end - c_start) + np.where(c_start == 0, before[r_start], 0) + np.where(c_end == n, after[r_end], 0)
+        csum = np.zeros((m, n + 1), dtype=np.int64)
+        np.cumsum(expected_pos, axis=1, out=csum[:, 1:])
+        expected_count = csum[r_start, c_end] - csum[r_start, c_start]
+        share = expected_count / np.maximum(length, 1)
+        stuck = (length >= rules.stuck_min_slots) & (share >= rules.stuck_expected_share)
+        mark(np.bincount(r_start[stuck], minlength=m) > 0, SuspectRule.STUCK_REGISTER)
+        if rules.zero_run_slots:
+            long_run = length >= rules.zero_run_slots
+            mark(np.bincount(r_start[long_run], minlength=m) > 0, SuspectRule.ZERO_RUN)
+    return ScreenResult(rule != 0, rule)
+
+
+def validated_quality(quality: UInt8Array) -> UInt8Array:
+    """The qualities a cleared day gets: checkable values (measured, validated, suspect) become ``validated``
+    (no detail), the rest (edited) stay as they are."""
+    code = quality & np.uint8(0x07)
+    checkable = (code == _MEASURED) | (code == _VALIDATED) | (code == _SUSPECT)
+    return np.where(checkable, np.uint8(_VALIDATED), quality).astype(np.uint8)
+
+
+__all__ = ["NO_HISTORY", "ScreenResult", "screen", "validated_quality"]

@@ -1,0 +1,37 @@
+"""vee_digest: one row per channel with what validation needs of its last local days.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-01
+
+Derived data (``meterhub.mdm.digest``): the MDM's block writer keeps it in step with ``interval_block``, and a
+channel without a row has its digest rebuilt from its blocks the first time it is needed — so the migration
+creates the empty table and backfills nothing. Frozen on purpose like 0001.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "vee_digest",
+        sa.Column("channel_id", sa.Integer),
+        sa.Column("as_of", sa.Date, nullable=False),
+        sa.Column("data", sa.LargeBinary, nullable=False),
+        sa.PrimaryKeyConstraint("channel_id", name="pk_vee_digest"),
+        sqlite_with_rowid=False,
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("vee_digest")
