@@ -36,6 +36,7 @@ import secrets
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,26 +46,43 @@ import numpy.typing as npt
 import sqlalchemy as sa
 
 from meterhub.mdm.ingest import IngestResult, IngestService, ReadingArrays
+from meterhub.mdm.vee_service import VeeService
 from meterhub.store import Store, schema
-from meterhub.store.intervals import day_start_epoch
+from meterhub.store.intervals import day_start_epoch, from_epoch
 
 Q = 900
 OBIS = ("1.0.1.8.0.255", "1.0.2.8.0.255", "1.0.3.8.0.255", "1.0.4.8.0.255")
 UNITS = ("Wh", "Wh", "varh", "varh")
 
 
-def _profiles(rng: np.random.Generator, meters: int, slots: int) -> npt.NDArray[np.int64]:
-    """Quarter-hour consumptions ``[meter, channel, slot]`` of plausible households: A+ with morning and
-    evening peaks and noise, A− from rooftop PV on one meter in five, small reactive energy."""
+@dataclass(frozen=True)
+class _Households:
+    """Traits drawn once per meter (a household keeps its size and its rooftop PV from day to day)."""
+
+    scale: npt.NDArray[np.float64]  # (meters, 1) consumption scale
+    pv: npt.NDArray[np.float64]  # (meters, 1) PV peak Wh per quarter hour, 0 without PV
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, meters: int) -> _Households:
+        scale = rng.uniform(0.4, 2.0, (meters, 1))
+        pv = np.where(rng.random((meters, 1)) < 0.2, rng.uniform(250.0, 800.0, (meters, 1)), 0.0)
+        return cls(scale, pv)
+
+
+def _profiles(rng: np.random.Generator, homes: _Households, slots: int) -> npt.NDArray[np.int64]:
+    """Quarter-hour consumptions ``[meter, channel, slot]`` of one day of plausible households: A+ with morning
+    and evening peaks and noise, A− from rooftop PV (one meter in five; clouds vary from day to day), net of
+    self-consumption, small reactive energy."""
+    meters = homes.scale.shape[0]
     t = (np.arange(slots) % 96) / 4.0  # hour of day
     day_shape = 40 + 120 * np.exp(-((t - 7.5) ** 2) / 2) + 260 * np.exp(-((t - 19) ** 2) / 4)
-    scale = rng.uniform(0.4, 2.0, (meters, 1))
-    a_plus = np.maximum(0, rng.normal(day_shape * scale, 25 * scale))
-    pv = np.clip(np.sin((t - 6) / 14 * np.pi), 0, None) * 600
-    has_pv = rng.random((meters, 1)) < 0.2
-    a_minus = np.where(has_pv, np.maximum(0, rng.normal(pv * rng.uniform(0.5, 1.5, (meters, 1)), 30)), 0)
-    a_plus = np.where(has_pv & (a_minus > 0), np.maximum(0, a_plus - a_minus), a_plus)
-    r_plus = np.maximum(0, rng.normal(a_plus * 0.15, 5))
+    scale = homes.scale * rng.uniform(0.85, 1.15, (meters, 1))  # day-to-day variation
+    load = np.maximum(0, rng.normal(day_shape * scale, 25 * scale))
+    sun = np.clip(np.sin((t - 7) / 12 * np.pi), 0, None) * rng.uniform(0.3, 1.0)  # the day's clouds
+    pv = np.maximum(0, rng.normal(sun * homes.pv, 0.05 * homes.pv + 1e-9))
+    a_plus = np.maximum(0, load - pv)
+    a_minus = np.maximum(0, pv - load)
+    r_plus = np.where(a_plus > 0, np.maximum(0, rng.normal(a_plus * 0.15, 3)), 0)
     r_minus = np.where(rng.random((meters, slots)) < 0.05, rng.integers(0, 20, (meters, slots)), 0)
     out: npt.NDArray[np.int64] = np.rint(np.stack([a_plus, a_minus, r_plus, r_minus], axis=1)).astype(np.int64)
     return out
@@ -116,50 +134,91 @@ def _pg_url(dsn: str, schema_name: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def _inject_faults(rng: np.random.Generator, cum: npt.NDArray[np.int64], keep: npt.NDArray[np.bool_]) -> int:
+    """Faults of a day's readings ``cum[meter, channel, reading]`` in place, as the field delivers them: on 1 %
+    of the channel days a gap (1 … 48 readings not received), on 0.2 % a spike (a 30 kWh jump of the register),
+    on 0.1 % a negative jump of 2 kWh. Returns the number of faulty channel days."""
+    meters, channels, readings = cum.shape
+    u = rng.random((meters, channels))
+    faulty = 0
+    for m, ch in zip(*np.nonzero(u < 0.013), strict=True):
+        k = int(rng.integers(1, readings - 1))
+        if u[m, ch] < 0.01:
+            keep[m, ch, k : k + int(rng.integers(1, 49))] = False
+        elif u[m, ch] < 0.012:
+            cum[m, ch, k:] += 30_000
+        else:
+            cum[m, ch, k:] -= 2_000
+        faulty += 1
+    return faulty
+
+
 def _measure(
-    store: Store, meters: int, days: int, batch: int, first_day: date, seed: int, writers: int
+    store: Store,
+    meters: int,
+    days: int,
+    batch: int,
+    first_day: date,
+    seed: int,
+    writers: int,
+    vee: bool,
+    history_days: int,
 ) -> dict[str, Any]:
     channels = _provision(store, meters)
-    store.ensure_partitions(first_day, first_day + timedelta(days=days))  # months ahead, as in operation
+    start_day = first_day - timedelta(days=history_days)
+    store.ensure_partitions(start_day, first_day + timedelta(days=days))  # months ahead, as in operation
     rng = np.random.default_rng(seed)
-    svc = IngestService(store)
+    svc = IngestService(store, vee=VeeService(store) if vee else None)
     total = IngestResult()
     elapsed = cpu = 0.0
+    faulty = 0
     start_values = rng.integers(0, 10_000_000, (meters, 4))
-    for d in range(days):
-        day = first_day + timedelta(days=d)
+    homes = _Households.draw(rng, meters)
+    for d in range(history_days + days):
+        day = start_day + timedelta(days=d)
+        clocked = d >= history_days  # the history days before are loaded the same way, off the clock
         t0, t1 = day_start_epoch(day), day_start_epoch(day + timedelta(days=1))
         epochs = np.arange(t0, t1 + 1, Q, dtype=np.int64)  # midnight .. midnight: slots + 1 readings
         slots = epochs.size - 1
-        cons = _profiles(rng, meters, slots)
+        cons = _profiles(rng, homes, slots)
         cum = np.concatenate([start_values[:, :, None], start_values[:, :, None] + np.cumsum(cons, axis=2)], axis=2)
-        start_values = cum[:, :, -1]
+        keep = np.ones(cum.shape, dtype=bool)
+        if vee:
+            n_faulty = _inject_faults(rng, cum, keep)
+            faulty += n_faulty if clocked else 0
+        start_values = cum[:, :, -1].copy()  # a register jump stays in the register
+        until = from_epoch(t1 + 900)  # the daily read runs after midnight: the whole day has ended
         batches = [
             [
-                (channels[m][c], ReadingArrays(epochs, cum[m, c]))
+                (channels[m][c], ReadingArrays(epochs[keep[m, c]], cum[m, c][keep[m, c]]))
                 for m in range(lo, min(lo + batch, meters))
                 for c in range(4)
             ]
             for lo in range(0, meters, batch)
         ]
         started, cpu_started = time.perf_counter(), time.process_time()
+        day_total = IngestResult()
         if writers == 1:
             for b in batches:
-                total += svc.ingest_many(b, "hes")
+                day_total += svc.ingest_many(b, "hes", until=until)
         else:  # concurrent write transactions of disjoint meter batches, as several head-end workers would
             with ThreadPoolExecutor(max_workers=writers) as pool:
-                for result in pool.map(lambda b: svc.ingest_many(b, "hes"), batches):
-                    total += result
-        elapsed += time.perf_counter() - started
-        cpu += time.process_time() - cpu_started
+                for result in pool.map(lambda b: svc.ingest_many(b, "hes", until=until), batches):
+                    day_total += result
+        if clocked:
+            elapsed += time.perf_counter() - started
+            cpu += time.process_time() - cpu_started
+            total += day_total
     values = total.measured_slots + total.suspect_slots
     block_bytes = _stored_bytes(store, "interval_block")
     read_bytes = _stored_bytes(store, "register_read")
-    return {
+    stored_values = _stored_values(store)
+    out: dict[str, Any] = {
         "backend": store.engine.dialect.name,
         "meters": meters,
         "channels": meters * 4,
         "days": days,
+        "history_days": history_days,
         "batch_meters": batch,
         "writers": writers,
         "values": values,
@@ -168,10 +227,29 @@ def _measure(
         "client_cpu_s": round(cpu, 3),  # this process's CPU; the rest of the wall time is the database's
         "values_per_s": round(values / elapsed) if elapsed > 0 else 0,
         "stored_bytes": block_bytes,
-        "bytes_per_value": round(block_bytes / values, 3) if values else 0.0,
-        "register_read_bytes_per_value": round(read_bytes / values, 3) if values else 0.0,
-        "vee": "not included",
+        "bytes_per_value": round(block_bytes / stored_values, 3) if stored_values else 0.0,
+        "register_read_bytes_per_value": round(read_bytes / stored_values, 3) if stored_values else 0.0,
+        "vee": "validation + estimation at ingest" if vee else "not included",
     }
+    if vee:
+        channel_days = meters * 4 * days
+        out |= {
+            "faulty_channel_days": faulty,
+            "days_validated": total.days_validated,
+            "days_sent_to_full_vee": total.days_sent,
+            "sent_share": round(total.days_sent / channel_days, 4),
+            "digest_bytes_per_channel": round(_stored_bytes(store, "vee_digest") / (meters * 4)),
+        }
+    return out
+
+
+def _stored_values(store: Store) -> int:
+    """Slots held by the current and earlier block versions (the denominator of bytes per value: every
+    stored version counts, so a day validated in a second version costs what it costs)."""
+    with store.read() as conn:
+        b = schema.interval_block
+        first_versions = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(b.c.slots), 0)).where(b.c.version == 1))
+        return int(first_versions.scalar() or 0)
 
 
 def run(
@@ -182,6 +260,8 @@ def run(
     dsn: str | None = None,
     seed: int = 11,
     writers: int = 1,
+    vee: bool = True,
+    history_days: int = 28,
     **_options: Any,
 ) -> dict[str, Any]:
     """Ingest ``days`` days of ``meters`` meters × 4 quarter-hour channels into a fresh store on ``backend``,
@@ -191,7 +271,7 @@ def run(
         with tempfile.TemporaryDirectory(prefix="meterhub-bench-ingest-") as tmp:
             store = Store.open(Path(tmp))
             try:
-                return _measure(store, meters, days, batch, first_day, seed, writers)
+                return _measure(store, meters, days, batch, first_day, seed, writers, vee, history_days)
             finally:
                 store.close()
     if backend not in ("postgres", "postgresql"):
@@ -207,7 +287,7 @@ def run(
     try:
         store = Store.open(_pg_url(dsn, schema_name))
         try:
-            return _measure(store, meters, days, batch, first_day, seed, writers)
+            return _measure(store, meters, days, batch, first_day, seed, writers, vee, history_days)
         finally:
             store.close()
     finally:

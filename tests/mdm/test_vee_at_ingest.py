@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from meterhub.mdm.digest import RING, Digest, load, rebuild
+from meterhub.mdm.digest import Digests, load, rebuild
 from meterhub.mdm.ingest import IngestService, ReadingArrays
 from meterhub.mdm.quality import Quality, codes
 from meterhub.mdm.vee_service import VeeService
@@ -129,35 +129,38 @@ def test_vee_at_ingest_equals_ingest_then_vee(two_stores: tuple[Store, Store]) -
     # the digests kept in step are the digests rebuilt from the blocks
     intervals = {cid: Q for cid in chan_a.values()}
     with store_a.read() as conn:
-        stored, rebuilt = load(conn, intervals), rebuild(conn, intervals)
-    for cid in intervals:
-        assert _same(stored[cid], rebuilt[cid]), cid
+        stored, rebuilt = load(conn, intervals).of_interval(Q), rebuild(conn, intervals).of_interval(Q)
+    ids = sorted(intervals)
+    assert _same(stored, stored.rows(ids), rebuilt, rebuilt.rows(ids))
 
 
-def _same(a: Digest, b: Digest) -> bool:
-    return (
-        a.as_of == b.as_of
-        and np.array_equal(a.kept, b.kept)
-        and np.array_equal(a.nonzero, b.nonzero)
-        and np.array_equal(a.day_max, b.day_max)
-        and np.array_equal(a.slots, b.slots)
-        and np.array_equal(a.head, b.head)
-        and np.array_equal(a.tail, b.tail)
+def _same(a: Digests, ra: np.ndarray, b: Digests, rb: np.ndarray) -> bool:
+    return all(
+        np.array_equal(getattr(a, name)[ra], getattr(b, name)[rb])
+        for name in ("as_of", "kept", "nonzero", "day_max", "slots", "head", "tail")
     )
 
 
 def test_digest_round_trip_and_ring() -> None:
-    dg = Digest.empty(7, Q)
+    dg = Digests(Q, [7, 8])
+    rows = dg.rows([7, 8])
     day = date(2026, 10, 20)
+    rng = np.random.default_rng(1)
     for k in range(40):
         d = day + timedelta(days=k)
-        n = len(day_range(d, d)) and (day_bounds_epoch(d)[1] - day_bounds_epoch(d)[0]) // Q
-        values = np.arange(n, dtype=np.int64) % 5
-        quality = np.full(n, 1, np.uint8)
-        dg.apply(d, values, quality)
-    assert dg.as_of == day + timedelta(days=39)
-    again = Digest.unpack(7, Q, dg.as_of, dg.pack())
-    assert _same(dg, again)
-    assert dg.index(dg.as_of - timedelta(days=RING)) is None
-    assert dg.window(dg.as_of + timedelta(days=1), 28) is not None
-    assert dg.window(dg.as_of - timedelta(days=10), 28) is None
+        n = (day_bounds_epoch(d)[1] - day_bounds_epoch(d)[0]) // Q
+        values = rng.integers(-1, 5, (2, n))
+        quality = rng.choice(np.array([0, 1, 2, 3, 4, 5], np.uint8), (2, n))
+        dg.apply(rows, d, values, quality)
+    assert dg.as_of_day(7) == day + timedelta(days=39)
+    again = Digests(Q, [7, 8])
+    good = again.load_blobs(rows, [day + timedelta(days=39)] * 2, dg.blobs(rows))
+    assert good.all() and _same(dg, rows, again, rows)
+    assert not again.load_blobs(rows, [day] * 2, [b"", b"\x01junk"]).any()
+    last = day + timedelta(days=39)
+    assert dg.window(rows, last + timedelta(days=1), 28).ok.all()
+    assert not dg.window(rows, last - timedelta(days=10), 28).ok.any()
+    w = dg.window(rows, last + timedelta(days=3), 28)  # the two days after as_of hold no block
+    kept, nonzero = dg.window_bits(rows, w, 28)
+    assert w.ok.all() and not kept[:, -2:].any() and (w.day_max[:, -2:] == -1).all()
+    assert kept[:, :-2].any() and not (nonzero & ~kept).any()

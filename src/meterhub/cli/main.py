@@ -81,11 +81,20 @@ def bench(
     backend: Annotated[
         str | None, typer.Option(help="Store backend, for store benchmarks: sqlite or postgres (MH_PG_DSN).")
     ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="Any other option of the benchmark's run(), as KEY=VALUE (repeatable)."),
+    ] = None,
 ) -> None:
     """Run a benchmark from benchmarks/ and print its figures."""
     module = _load_benchmark(name)
     given = {"rounds": rounds, "meters": meters, "backend": backend}
-    options = {k: v for k, v in given.items() if v is not None}
+    options: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    for item in option or []:
+        key, sep, text = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise typer.BadParameter(f"--option takes KEY=VALUE, not {item!r}")
+        options[key] = _option_value(text)
     with console.status(f"running benchmark {name}…", spinner="dots") if not as_json else _nullcontext():
         figures: dict[str, Any] = module.run(**options)
     if as_json:
@@ -97,6 +106,18 @@ def bench(
     for key, value in figures.items():
         table.add_row(key, str(value))
     console.print(table)
+
+
+def _option_value(text: str) -> Any:
+    """A benchmark option's value: true/false, an integer, a number, or the text itself."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 @app.command()

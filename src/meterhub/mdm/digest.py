@@ -19,6 +19,9 @@ from the day maxima, zero runs across midnight from the runs. The digest is deri
 (every block written for a day inside the ring rewrites that day's row; a newer day moves the ring on), and a
 channel without a row (data older than the table, a brand-new channel) has it rebuilt from its current blocks
 the first time it is needed. Invariant: no current block of the channel is newer than ``as_of``.
+
+:class:`Digests` holds the digests of many channels of one interval length as arrays (one row per channel),
+so that a batch of channel days is screened, applied and packed with a few numpy operations.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ RING = 32
 _FORMAT = 1
 _HEADER = struct.Struct("<BHH")  # format, wall slots per day, ring days
 _NO_VALUE = -1
+_NO_DAY = -1
 # quality codes (low three bits; meterhub.mdm.quality) as plain ints for the hot paths
 _MISSING, _MEASURED, _VALIDATED, _EDITED = 0, 1, 2, 4
 
@@ -49,230 +53,338 @@ BoolArray = npt.NDArray[np.bool_]
 I16Array = npt.NDArray[np.int16]
 
 
-class DigestError(ValueError):
-    """A stored digest that cannot be read (it is rebuilt from the blocks instead)."""
+def _blob_size(width: int) -> int:
+    return _HEADER.size + RING * (3 * 2 + 8) + 2 * ((RING * width + 7) // 8)
 
 
-@dataclass
-class Digest:
-    """One channel's digest (see the module docstring); row ``RING − 1`` is ``as_of``, row 0 ``as_of − 31``."""
+@dataclass(frozen=True)
+class Window:
+    """The history window of some channels before a day: ``ok`` is False where a digest does not reach back
+    that far; ``day_max`` ``(M, days)``, oldest day first (−1: no kept value that day)."""
 
-    channel_id: int
-    interval_s: int
-    as_of: date | None
-    kept: BoolArray  # (RING, W)
-    nonzero: BoolArray  # (RING, W)
-    day_max: Int64Array  # (RING,)
-    slots: I16Array  # (RING,)
-    head: I16Array  # (RING,)
-    tail: I16Array  # (RING,)
+    ok: BoolArray
+    day_max: Int64Array
+    first: Int64Array  # ring row of the window's first day, per channel
 
-    @classmethod
-    def empty(cls, channel_id: int, interval_s: int) -> Digest:
-        width = 86_400 // interval_s
-        return cls(
-            channel_id,
-            interval_s,
-            None,
-            np.zeros((RING, width), dtype=bool),
-            np.zeros((RING, width), dtype=bool),
-            np.full(RING, _NO_VALUE, dtype=np.int64),
-            np.zeros(RING, dtype=np.int16),
-            np.zeros(RING, dtype=np.int16),
-            np.zeros(RING, dtype=np.int16),
-        )
 
-    @property
-    def width(self) -> int:
-        return int(self.kept.shape[1])
+class Digests:
+    """The digests of many channels of one interval length (see the module docstring): row ``i`` is channel
+    ``ids[i]``; ring row ``RING − 1`` of a channel is its ``as_of`` day (a proleptic ordinal, −1: no day yet)."""
 
-    def index(self, day: date) -> int | None:
-        """Ring row of ``day``, or None when it lies outside the ring (before it, or after ``as_of``)."""
-        if self.as_of is None:
-            return None
-        i = RING - 1 - (self.as_of - day).days
-        return i if 0 <= i < RING else None
+    def __init__(self, interval_s: int, ids: Sequence[int]) -> None:
+        self.interval_s = interval_s
+        self.width = 86_400 // interval_s
+        n = len(ids)
+        self.ids: list[int] = list(ids)
+        self.row: dict[int, int] = {cid: i for i, cid in enumerate(self.ids)}
+        self.as_of = np.full(n, _NO_DAY, dtype=np.int64)
+        self.kept = np.zeros((n, RING, self.width), dtype=bool)
+        self.nonzero = np.zeros((n, RING, self.width), dtype=bool)
+        self.day_max = np.full((n, RING), _NO_VALUE, dtype=np.int64)
+        self.slots = np.zeros((n, RING), dtype=np.int16)
+        self.head = np.zeros((n, RING), dtype=np.int16)
+        self.tail = np.zeros((n, RING), dtype=np.int16)
+        self.dirty = np.zeros(n, dtype=bool)
 
-    def _advance(self, day: date) -> None:
-        """Make ``day`` the newest day (rows of the days in between are empty: no block exists for them)."""
-        if self.as_of is None:
-            self.as_of = day
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def rows(self, channel_ids: Iterable[int]) -> npt.NDArray[np.intp]:
+        return np.fromiter((self.row[c] for c in channel_ids), dtype=np.intp)
+
+    def extend(self, other: Digests) -> None:
+        """Take the channels of ``other`` (same interval length, channels not held yet)."""
+        base = len(self.ids)
+        self.ids += other.ids
+        self.row.update({cid: base + i for i, cid in enumerate(other.ids)})
+        for name in ("as_of", "kept", "nonzero", "day_max", "slots", "head", "tail", "dirty"):
+            setattr(self, name, np.concatenate((getattr(self, name), getattr(other, name))))
+
+    def as_of_day(self, cid: int) -> date | None:
+        ordinal = int(self.as_of[self.row[cid]])
+        return None if ordinal == _NO_DAY else date.fromordinal(ordinal)
+
+    # ---- the ring
+
+    def advance(self, rows: npt.NDArray[np.intp], day: date) -> None:
+        """Make ``day`` the newest day of the ``rows`` whose ``as_of`` is older (the rows of the days in between
+        are emptied: no block exists for them)."""
+        target = day.toordinal()
+        cur = self.as_of[rows]
+        self.as_of[rows[cur == _NO_DAY]] = target
+        behind = rows[(cur != _NO_DAY) & (cur < target)]
+        if behind.size == 0:
             return
-        k = (day - self.as_of).days
-        if k <= 0:
-            return
-        for a in (self.kept, self.nonzero, self.day_max, self.slots, self.head, self.tail):
-            if k < RING:
-                a[:-k] = a[k:]
-            a[-k:] = _NO_VALUE if a is self.day_max else 0
-        self.as_of = day
+        shifts = target - self.as_of[behind]
+        for k in np.unique(shifts).tolist():
+            sel = behind[shifts == k]
+            for a, empty in (
+                (self.kept, False),
+                (self.nonzero, False),
+                (self.day_max, _NO_VALUE),
+                (self.slots, 0),
+                (self.head, 0),
+                (self.tail, 0),
+            ):
+                if k < RING:
+                    a[sel, :-k] = a[sel, k:]
+                    a[sel, -k:] = empty
+                else:
+                    a[sel] = empty
+        self.as_of[behind] = target
 
-    def apply(self, day: date, values: Int64Array, quality: UInt8Array) -> None:
-        """Take the current block of ``day`` (a newer day moves the ring on; a day before the ring is ignored)."""
-        self._advance(day)
-        i = self.index(day)
-        if i is None:
+    def apply(self, rows: npt.NDArray[np.intp], day: date, values: Int64Array, quality: UInt8Array) -> None:
+        """Take the current blocks ``values``/``quality`` ``(M, slots)`` of ``day`` for the channels ``rows``
+        (a newer day moves their ring on; a day before a ring is ignored for that channel)."""
+        self.advance(rows, day)
+        ring_row = RING - 1 - (self.as_of[rows] - day.toordinal())
+        inside = ring_row >= 0
+        rows, ring_row, values, quality = rows[inside], ring_row[inside], values[inside], quality[inside]
+        if rows.size == 0:
             return
-        self.kept[i] = False
-        self.nonzero[i] = False
-        self.day_max[i] = _NO_VALUE
-        self.slots[i] = self.head[i] = self.tail[i] = 0
-        n = int(values.size)
-        if n != local_day_slots(day, self.interval_s):
-            return  # a block of the wrong DST length: validation treats the day as missing
+        self.dirty[rows] = True
+        m, n = values.shape
+        if n != local_day_slots(day, self.interval_s):  # wrong DST length: validation sees a missing day
+            self.kept[rows, ring_row] = False
+            self.nonzero[rows, ring_row] = False
+            self.day_max[rows, ring_row] = _NO_VALUE
+            self.slots[rows, ring_row] = self.head[rows, ring_row] = self.tail[rows, ring_row] = 0
+            return
         code = quality & np.uint8(0x07)
         present = code != _MISSING
         kept = present & ((code == _MEASURED) | (code == _VALIDATED) | (code == _EDITED)) & (values >= 0)
-        idx = np.flatnonzero(kept)
-        if idx.size:
-            wall = wall_slots(day, self.interval_s)[idx]
-            row = np.full(self.width, _NO_VALUE, dtype=np.int64)
-            row[wall] = values[idx]  # the later of two 02:xx slots of the fall-back day wins, as in vee.history
-            self.kept[i, wall] = True
-            self.nonzero[i] = self.kept[i] & (row > 0)
-            self.day_max[i] = int(row.max())
+        if n == self.width:  # an ordinary day: wall slot = slot
+            kept_w = kept
+            value_w = np.where(kept, values, _NO_VALUE)
+        else:  # DST day: laid out slot by slot, the later of two 02:xx slots winning, as vee.history does
+            wall = wall_slots(day, self.interval_s)
+            kept_w = np.zeros((m, self.width), dtype=bool)
+            value_w = np.full((m, self.width), _NO_VALUE, dtype=np.int64)
+            for j in range(n):
+                sel = kept[:, j]
+                kept_w[sel, wall[j]] = True
+                value_w[sel, wall[j]] = values[sel, j]
+        self.kept[rows, ring_row] = kept_w
+        self.nonzero[rows, ring_row] = kept_w & (value_w > 0)
+        self.day_max[rows, ring_row] = value_w.max(axis=1)
         zeros = present & (values == 0)
-        self.slots[i] = n
-        self.head[i] = n if zeros.all() else int(np.argmin(zeros))
-        self.tail[i] = n if zeros.all() else int(np.argmin(zeros[::-1]))
+        every = zeros.all(axis=1)
+        self.slots[rows, ring_row] = n
+        self.head[rows, ring_row] = np.where(every, n, np.argmin(zeros, axis=1))
+        self.tail[rows, ring_row] = np.where(every, n, np.argmin(zeros[:, ::-1], axis=1))
 
-    def zeros_before(self, day: date, enough: int) -> int:
-        """Length of the run of present zeros that ends just before ``day``, counted up to ``enough`` at least;
-        −1 when the run goes back beyond the ring before reaching ``enough`` (unknown)."""
+    def window(self, rows: npt.NDArray[np.intp], day: date, days: int) -> Window:
+        """The day maxima of the ``days`` days before ``day`` of the channels ``rows`` (see :class:`Window`)."""
+        day_max = np.full((rows.size, days), _NO_VALUE, dtype=np.int64)
+        as_of = self.as_of[rows]
+        first = RING - 1 - (as_of - (day.toordinal() - days))  # ring row of day − days
+        ok = (as_of == _NO_DAY) | (first >= 0)
+        usable = ok & (as_of != _NO_DAY)
+        for f in np.unique(first[usable]).tolist():
+            sel = np.flatnonzero(usable & (first == f))
+            stop = min(f + days, RING)
+            day_max[sel, : stop - f] = self.day_max[rows[sel], f:stop]
+        return Window(ok, day_max, np.where(usable, first, RING))
+
+    def window_bits(self, rows: npt.NDArray[np.intp], window: Window, days: int) -> tuple[BoolArray, BoolArray]:
+        """The kept and non-zero bits ``(M, days, W)`` of a :class:`Window` (of the same ``rows``)."""
+        kept = np.zeros((rows.size, days, self.width), dtype=bool)
+        nonzero = np.zeros((rows.size, days, self.width), dtype=bool)
+        for f in np.unique(window.first[window.first < RING]).tolist():
+            sel = np.flatnonzero(window.first == f)
+            stop = min(f + days, RING)
+            kept[sel, : stop - f] = self.kept[rows[sel], f:stop]
+            nonzero[sel, : stop - f] = self.nonzero[rows[sel], f:stop]
+        return kept, nonzero
+
+    def _index(self, r: int, day: date) -> int | None:
+        as_of = int(self.as_of[r])
+        if as_of == _NO_DAY:
+            return None
+        i = RING - 1 - (as_of - day.toordinal())
+        return i if 0 <= i < RING else None
+
+    def zeros_before(self, r: int, day: date, enough: int) -> int:
+        """Length of the run of present zeros of channel row ``r`` that ends just before ``day``, counted up to
+        ``enough`` at least; −1 when it goes back beyond the ring before reaching ``enough`` (unknown)."""
         total = 0
         d = day - timedelta(days=1)
         while True:
-            i = self.index(d)
+            i = self._index(r, d)
             if i is None:
                 # after as_of there is no block (the run ends); before the ring it may go on
-                return -1 if self.as_of is not None and d < self.as_of and total > 0 else total
-            if self.slots[i] == 0:
+                beyond = int(self.as_of[r]) != _NO_DAY and d.toordinal() < int(self.as_of[r])
+                return -1 if beyond and total > 0 else total
+            if self.slots[r, i] == 0:
                 return total
-            total += int(self.tail[i])
-            if self.tail[i] < self.slots[i] or total >= enough:
+            total += int(self.tail[r, i])
+            if self.tail[r, i] < self.slots[r, i] or total >= enough:
                 return total
             d -= timedelta(days=1)
 
-    def zeros_after(self, day: date) -> int:
-        """Length of the run of present zeros that starts just after ``day`` (days after ``as_of`` hold none)."""
+    def zeros_after(self, r: int, day: date) -> int:
+        """Length of the run of present zeros of channel row ``r`` starting just after ``day``."""
         total = 0
         d = day + timedelta(days=1)
-        while (i := self.index(d)) is not None and self.slots[i] > 0:
-            total += int(self.head[i])
-            if self.head[i] < self.slots[i]:
+        while (i := self._index(r, d)) is not None and self.slots[r, i] > 0:
+            total += int(self.head[r, i])
+            if self.head[r, i] < self.slots[r, i]:
                 break
             d += timedelta(days=1)
         return total
 
-    def window(self, day: date, days: int) -> tuple[BoolArray, BoolArray, Int64Array] | None:
-        """``(kept, nonzero, day_max)`` of the ``days`` days before ``day``, oldest first, or None when some of
-        them are older than the ring."""
-        if self.as_of is None:
-            return (
-                np.zeros((days, self.width), bool),
-                np.zeros((days, self.width), bool),
-                np.full(days, _NO_VALUE, np.int64),
-            )
-        first = RING - 1 - (self.as_of - (day - timedelta(days=days))).days  # ring row of day − days
-        if first < 0:
-            return None
-        stop = min(first + days, RING)
-        pad = first + days - stop  # days after as_of: no block
-        kept, nonzero, day_max = self.kept[first:stop], self.nonzero[first:stop], self.day_max[first:stop]
-        if pad:
-            kept = np.concatenate((kept, np.zeros((pad, self.width), bool)))
-            nonzero = np.concatenate((nonzero, np.zeros((pad, self.width), bool)))
-            day_max = np.concatenate((day_max, np.full(pad, _NO_VALUE, np.int64)))
-        return kept, nonzero, day_max
+    # ---- storage format: header, slots/head/tail (int16), day maxima (int64), kept and non-zero bits
 
-    # ---- storage format
+    def blobs(self, rows: npt.NDArray[np.intp]) -> list[bytes]:
+        m = rows.size
+        if m == 0:
+            return []
+        header = np.frombuffer(_HEADER.pack(_FORMAT, self.width, RING), np.uint8)
+        parts = [
+            np.broadcast_to(header, (m, header.size)),
+            self.slots[rows].astype("<i2").view(np.uint8).reshape(m, -1),
+            self.head[rows].astype("<i2").view(np.uint8).reshape(m, -1),
+            self.tail[rows].astype("<i2").view(np.uint8).reshape(m, -1),
+            self.day_max[rows].astype("<i8").view(np.uint8).reshape(m, -1),
+            np.packbits(self.kept[rows].reshape(m, -1), axis=1),
+            np.packbits(self.nonzero[rows].reshape(m, -1), axis=1),
+        ]
+        mat = np.ascontiguousarray(np.concatenate(parts, axis=1))
+        size = mat.shape[1]
+        flat = mat.tobytes()
+        return [flat[i * size : (i + 1) * size] for i in range(m)]
 
-    def pack(self) -> bytes:
-        return b"".join(
-            (
-                _HEADER.pack(_FORMAT, self.width, RING),
-                self.slots.astype("<i2").tobytes(),
-                self.head.astype("<i2").tobytes(),
-                self.tail.astype("<i2").tobytes(),
-                self.day_max.astype("<i8").tobytes(),
-                np.packbits(self.kept).tobytes(),
-                np.packbits(self.nonzero).tobytes(),
-            )
-        )
-
-    @classmethod
-    def unpack(cls, channel_id: int, interval_s: int, as_of: date, data: bytes) -> Digest:
-        try:
-            fmt, width, ring = _HEADER.unpack_from(data)
-        except struct.error:
-            raise DigestError(f"digest of channel {channel_id}: truncated header") from None
-        bits = (ring * width + 7) // 8
-        size = _HEADER.size + ring * (3 * 2 + 8) + 2 * bits
-        if fmt != _FORMAT or ring != RING or width != 86_400 // interval_s or len(data) != size:
-            raise DigestError(f"digest of channel {channel_id}: format {fmt}, {width}×{ring}, {len(data)} bytes")
+    def load_blobs(self, rows: npt.NDArray[np.intp], as_of: Sequence[date], blobs: Sequence[bytes]) -> BoolArray:
+        """Fill ``rows`` from stored blobs; returns which were readable (the others stay empty)."""
+        size = _blob_size(self.width)
+        head = _HEADER.pack(_FORMAT, self.width, RING)
+        good = np.fromiter((len(b) == size and b[: len(head)] == head for b in blobs), dtype=bool, count=len(blobs))
+        if not good.any():
+            return good
+        sel = rows[good]
+        mat = np.frombuffer(b"".join(b for b, g in zip(blobs, good, strict=True) if g), np.uint8).reshape(-1, size)
         pos = _HEADER.size
-        arrays: list[npt.NDArray[np.generic]] = []
-        for dtype, count in (("<i2", ring), ("<i2", ring), ("<i2", ring), ("<i8", ring)):
-            arrays.append(np.frombuffer(data, dtype=dtype, count=count, offset=pos).copy())
-            pos += count * np.dtype(dtype).itemsize
-        kept = np.unpackbits(np.frombuffer(data, np.uint8, bits, pos), count=ring * width).astype(bool)
-        nonzero = np.unpackbits(np.frombuffer(data, np.uint8, bits, pos + bits), count=ring * width).astype(bool)
-        return cls(
-            channel_id,
-            interval_s,
-            as_of,
-            kept.reshape(ring, width),
-            nonzero.reshape(ring, width),
-            arrays[3].astype(np.int64),
-            arrays[0].astype(np.int16),
-            arrays[1].astype(np.int16),
-            arrays[2].astype(np.int16),
-        )
+        for name, dtype in (("slots", "<i2"), ("head", "<i2"), ("tail", "<i2"), ("day_max", "<i8")):
+            width = RING * np.dtype(dtype).itemsize
+            arr = np.ascontiguousarray(mat[:, pos : pos + width]).view(dtype)
+            getattr(self, name)[sel] = arr
+            pos += width
+        bits = (RING * self.width + 7) // 8
+        for name in ("kept", "nonzero"):
+            unpacked = np.unpackbits(mat[:, pos : pos + bits], axis=1, count=RING * self.width)
+            getattr(self, name)[sel] = unpacked.reshape(-1, RING, self.width).astype(bool)
+            pos += bits
+        self.as_of[sel] = [d.toordinal() for d, g in zip(as_of, good, strict=True) if g]
+        return good
 
 
-# --------------------------------------------------------------------------------------------- persistence
+class DigestCache:
+    """The digests of the channels a transaction touches, by interval length, loaded on demand."""
+
+    def __init__(self) -> None:
+        self.by_interval: dict[int, Digests] = {}
+        self._interval_of: dict[int, int] = {}
+
+    def __contains__(self, cid: int) -> bool:
+        return cid in self._interval_of
+
+    def locate(self, cid: int) -> tuple[Digests, int]:
+        d = self.by_interval[self._interval_of[cid]]
+        return d, d.row[cid]
+
+    def of_interval(self, interval_s: int) -> Digests:
+        return self.by_interval[interval_s]
+
+    def ensure(self, conn: sa.Connection, intervals: Mapping[int, int]) -> None:
+        """Load (or rebuild) the digests of the channels ``{channel_id: interval_s}`` not held yet."""
+        wanted = {cid: s for cid, s in intervals.items() if cid not in self._interval_of}
+        if not wanted:
+            return
+        by_s: dict[int, list[int]] = {}
+        for cid, s in sorted(wanted.items()):
+            by_s.setdefault(s, []).append(cid)
+        for s, ids in by_s.items():
+            fresh = Digests(s, ids)
+            stored: dict[int, tuple[date, bytes]] = {}
+            d = t.vee_digest
+            for among in db.id_filters(conn, d.c.channel_id, ids):
+                for row in conn.execute(sa.select(d.c.channel_id, d.c.as_of, d.c.data).where(among)):
+                    day = row.as_of if isinstance(row.as_of, date) else date.fromisoformat(row.as_of)
+                    stored[int(row.channel_id)] = (day, bytes(row.data))
+            have = [c for c in ids if c in stored]
+            good = fresh.load_blobs(fresh.rows(have), [stored[c][0] for c in have], [stored[c][1] for c in have])
+            readable = {c for c, g in zip(have, good.tolist(), strict=True) if g}
+            missing = [c for c in ids if c not in readable]
+            if missing:
+                _rebuild_into(conn, fresh, missing)
+            if s in self.by_interval:
+                self.by_interval[s].extend(fresh)
+            else:
+                self.by_interval[s] = fresh
+            self._interval_of.update(dict.fromkeys(ids, s))
+
+    def apply_blocks(self, blocks: Sequence[db.NewBlock]) -> None:
+        """Bring the digests in step with newly written blocks (in day order, batched per day and length)."""
+        groups: dict[tuple[date, int, int], list[db.NewBlock]] = {}
+        for nb in sorted(blocks, key=lambda b: (b.local_day, b.version)):
+            groups.setdefault((nb.local_day, self._interval_of[nb.channel_id], nb.values.size), []).append(nb)
+        for (day, s, _), members in sorted(groups.items(), key=lambda kv: kv[0][0]):
+            d = self.by_interval[s]
+            # a channel twice in one group (two versions of one day): the later version wins
+            last = {nb.channel_id: nb for nb in members}
+            d.apply(
+                d.rows(last),
+                day,
+                np.stack([nb.values for nb in last.values()]),
+                np.stack([nb.quality for nb in last.values()]),
+            )
+
+    def save(self, conn: sa.Connection) -> None:
+        """Upsert the digests changed since loading (SQLite: one executemany; PostgreSQL: binary COPY into a
+        staging table, then one insert … on conflict update)."""
+        rows: list[tuple[int, date, bytes]] = []
+        for d in self.by_interval.values():
+            changed = np.flatnonzero(d.dirty & (d.as_of != _NO_DAY))
+            if changed.size == 0:
+                continue
+            blobs = d.blobs(changed)
+            rows += [
+                (d.ids[r], date.fromordinal(int(d.as_of[r])), b) for r, b in zip(changed.tolist(), blobs, strict=True)
+            ]
+            d.dirty[changed] = False
+        _save_rows(conn, rows)
+
 
 _STAGING = "mh_vee_digest_staging"
 
 
-def load(conn: sa.Connection, intervals: Mapping[int, int]) -> dict[int, Digest]:
-    """The digests of the channels ``intervals`` names (``{channel_id: interval_s}``): stored ones, and the
-    missing or unreadable ones rebuilt from the channels' current blocks."""
-    d = t.vee_digest
-    out: dict[int, Digest] = {}
-    ids = sorted(intervals)
-    for among in db.id_filters(conn, d.c.channel_id, ids):
-        for row in conn.execute(sa.select(d.c.channel_id, d.c.as_of, d.c.data).where(among)):
-            cid = int(row.channel_id)
-            try:
-                out[cid] = Digest.unpack(cid, intervals[cid], row.as_of, bytes(row.data))
-            except DigestError:
-                continue  # rebuilt below
-    missing = [c for c in ids if c not in out]
-    if missing:
-        out.update(rebuild(conn, {c: intervals[c] for c in missing}))
-    return out
-
-
-def rebuild(conn: sa.Connection, intervals: Mapping[int, int]) -> dict[int, Digest]:
-    """Digests built from the current blocks of each channel's newest :data:`RING` days."""
-    out = {cid: Digest.empty(cid, s) for cid, s in intervals.items()}
-    newest = db.newest_block_days(conn, list(intervals))
+def _rebuild_into(conn: sa.Connection, digests: Digests, channel_ids: Sequence[int]) -> None:
+    """Fill the digests of ``channel_ids`` from the current blocks of each one's newest :data:`RING` days."""
+    newest = db.newest_block_days(conn, channel_ids)
     if not newest:
-        return out
+        return
     lo = min(newest.values()) - timedelta(days=RING - 1)
+    by_day: dict[date, list[db.IntervalBlock]] = {}
     for b in db.current_blocks(conn, list(newest), lo, max(newest.values())):
         if b.local_day > newest[b.channel_id] - timedelta(days=RING):
-            out[b.channel_id].apply(b.local_day, b.values, b.quality)
+            by_day.setdefault(b.local_day, []).append(b)
+    for day in sorted(by_day):
+        by_size: dict[int, list[db.IntervalBlock]] = {}
+        for b in by_day[day]:
+            by_size.setdefault(b.slots, []).append(b)
+        for members in by_size.values():
+            digests.apply(
+                digests.rows(b.channel_id for b in members),
+                day,
+                np.stack([b.values for b in members]),
+                np.stack([b.quality for b in members]),
+            )
     for cid, day in newest.items():
-        out[cid]._advance(day)  # as_of = the newest block's day even if it holds no slot
-    return out
+        digests.advance(digests.rows([cid]), day)  # as_of = the newest block's day even if it holds no slot
+    digests.dirty[digests.rows(newest)] = True
 
 
-def save(conn: sa.Connection, digests: Iterable[Digest]) -> None:
-    """Upsert digests (SQLite: one executemany; PostgreSQL: binary COPY into a staging table, then one
-    insert … on conflict update)."""
-    rows = [(dg.channel_id, dg.as_of, dg.pack()) for dg in digests if dg.as_of is not None]
+def _save_rows(conn: sa.Connection, rows: Sequence[tuple[int, date, bytes]]) -> None:
     if not rows:
         return
     name = t.vee_digest.name
@@ -296,30 +408,48 @@ def write_blocks(
     conn: sa.Connection,
     blocks: Sequence[db.NewBlock],
     *,
-    digests: dict[int, Digest] | None = None,
+    digests: DigestCache | None = None,
     intervals: Mapping[int, int] | None = None,
     now: datetime | None = None,
-) -> dict[int, Digest]:
+) -> None:
     """Append block versions (:func:`meterhub.store.db.insert_blocks`) and bring the channels' digests in step,
-    in the caller's transaction. ``digests`` already loaded for (some of) the channels are used and updated in
-    place; the others are loaded. Returns the digests of the blocks' channels."""
+    in the caller's transaction. A ``digests`` cache given is used, extended and updated in place (and saved);
+    ``intervals`` (``{channel_id: interval_s}``) saves a look-up of the channels' interval lengths."""
     if not blocks:
-        return {} if digests is None else digests
-    digests = {} if digests is None else digests
-    wanted = {nb.channel_id for nb in blocks} - digests.keys()
+        return
+    cache = DigestCache() if digests is None else digests
+    wanted = {nb.channel_id for nb in blocks if nb.channel_id not in cache}
     if wanted:
-        known = dict(intervals or {})
+        known = {c: intervals[c] for c in wanted if intervals is not None and c in intervals}
         if wanted - known.keys():
             known.update(db.channel_intervals(conn, sorted(wanted - known.keys())))
-        digests.update(load(conn, {c: known[c] for c in wanted if c in known}))
+        cache.ensure(conn, {c: known[c] for c in wanted if c in known})
     db.insert_blocks(conn, blocks, now=now)
-    touched: dict[int, Digest] = {}
-    for nb in sorted(blocks, key=lambda b: (b.local_day, b.version)):
-        dg = digests[nb.channel_id]
-        dg.apply(nb.local_day, nb.values, nb.quality)
-        touched[nb.channel_id] = dg
-    save(conn, touched.values())
-    return digests
+    cache.apply_blocks(blocks)
+    cache.save(conn)
 
 
-__all__ = ["RING", "Digest", "DigestError", "load", "rebuild", "save", "write_blocks"]
+def rebuild(conn: sa.Connection, intervals: Mapping[int, int]) -> DigestCache:
+    """Digests of the channels built from their current blocks alone (ignoring stored ones): a check of the
+    stored digests, and the way a channel without one gets its own."""
+    cache = DigestCache()
+    by_s: dict[int, list[int]] = {}
+    for cid, s in sorted(intervals.items()):
+        by_s.setdefault(s, []).append(cid)
+    for s, ids in by_s.items():
+        fresh = Digests(s, ids)
+        _rebuild_into(conn, fresh, ids)
+        cache.by_interval[s] = fresh
+        cache._interval_of.update(dict.fromkeys(ids, s))
+    return cache
+
+
+def load(conn: sa.Connection, intervals: Mapping[int, int]) -> DigestCache:
+    """The digests of the channels ``{channel_id: interval_s}`` (stored ones; missing or unreadable ones
+    rebuilt from the blocks)."""
+    cache = DigestCache()
+    cache.ensure(conn, intervals)
+    return cache
+
+
+__all__ = ["RING", "DigestCache", "Digests", "Window", "load", "rebuild", "write_blocks"]

@@ -24,8 +24,8 @@ re-read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import astuple, dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import astuple, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
@@ -35,6 +35,7 @@ import sqlalchemy as sa
 
 from meterhub.mdm import digest
 from meterhub.mdm.quality import MEASURED, SUSPECT_NEGATIVE, Quality, codes
+from meterhub.mdm.vee import VeeRules
 from meterhub.mdm.vee_screen import screen, validated_quality
 from meterhub.mdm.vee_service import VeeService
 from meterhub.store import db
@@ -80,14 +81,6 @@ class IngestResult:
         return IngestResult(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
-@dataclass(slots=True)
-class _DayUpdate:
-    channel_id: int
-    day: date
-    values: Int64Array
-    quality: UInt8Array  # 0 (missing) where the batch has nothing
-
-
 @dataclass(frozen=True, slots=True)
 class ReadingArrays:
     """Cumulative readings as two parallel arrays: UTC epoch seconds of interval ends, and values.
@@ -106,87 +99,177 @@ class ReadingArrays:
         return int(self.epochs.size)
 
 
-def _readings_arrays(readings: Sequence[Reading] | ReadingArrays, interval_s: int) -> tuple[Int64Array, Int64Array]:
-    """Sorted, de-duplicated epoch times and values; refuses naive, misaligned or contradictory readings."""
-    if not len(readings):
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+@dataclass(slots=True)
+class _Readings:
+    """Channels of one interval length read at the same instants: sorted unique epochs, a value row each."""
+
+    interval_s: int
+    channels: list[int]
+    epochs: Int64Array  # (E,)
+    values: Int64Array  # (R, E)
+
+
+@dataclass(slots=True)
+class _DayRows:
+    """One local day of some channels of one interval length: values and qualities ``(R, slots)`` (quality 0 =
+    missing where the batch has nothing); ``versions`` are the block versions to write (after the merge)."""
+
+    day: date
+    interval_s: int
+    channels: list[int]
+    values: Int64Array
+    quality: UInt8Array
+    versions: list[int] = field(default_factory=list)
+
+
+def _arrays(readings: Sequence[Reading] | ReadingArrays) -> tuple[Int64Array, Int64Array]:
     if isinstance(readings, ReadingArrays):
-        ts = np.asarray(readings.epochs, dtype=np.int64)
-        vs = np.asarray(readings.values, dtype=np.int64)
-    else:
-        try:
-            ts = np.fromiter((to_epoch(t) for t, _ in readings), dtype=np.int64, count=len(readings))
-        except ValueError as exc:
-            raise IngestError(str(exc)) from None
-        vs = np.fromiter((v for _, v in readings), dtype=np.int64, count=len(readings))
-    if (ts % interval_s).any():
-        bad = int(ts[(ts % interval_s) != 0][0])
-        raise IngestError(f"reading at {from_epoch(bad).isoformat()} is not aligned to {interval_s} s")
-    order = np.argsort(ts, kind="stable")
-    ts, vs = ts[order], vs[order]
-    if ts.size > 1:
-        dup = ts[1:] == ts[:-1]
-        if dup.any():
-            if (vs[1:][dup] != vs[:-1][dup]).any():
-                raise IngestError("two different readings for the same instant in one batch")
-            keep = np.concatenate(([True], ~dup))
-            ts, vs = ts[keep], vs[keep]
-    return ts, vs
+        return np.asarray(readings.epochs, dtype=np.int64), np.asarray(readings.values, dtype=np.int64)
+    try:
+        ts = np.fromiter((to_epoch(t) for t, _ in readings), dtype=np.int64, count=len(readings))
+    except ValueError as exc:
+        raise IngestError(str(exc)) from None
+    return ts, np.fromiter((v for _, v in readings), dtype=np.int64, count=len(readings))
 
 
-def _day_updates(channel_id: int, ts: Int64Array, vs: Int64Array, interval_s: int) -> list[_DayUpdate]:
-    """Split the batch's measured slots into per-local-day value/quality arrays."""
+def _group_readings(
+    batches: Sequence[tuple[int, Sequence[Reading] | ReadingArrays]], intervals: Mapping[int, int]
+) -> list[_Readings]:
+    """The batch's readings grouped by (interval length, instants): the head-end reads a whole batch of meters
+    over the same window, so each group is one matrix — sorted, de-duplicated, refused when naive, off the
+    interval grid or contradictory — whatever the number of channels."""
+    groups: dict[tuple[int, bytes], tuple[Int64Array, list[int], list[Int64Array]]] = {}
+    for channel_id, readings in batches:
+        if not len(readings):
+            continue
+        ts, vs = _arrays(readings)
+        key = (intervals[channel_id], ts.tobytes())
+        group = groups.get(key)
+        if group is None:
+            groups[key] = (ts, [channel_id], [vs])
+        else:
+            group[1].append(channel_id)
+            group[2].append(vs)
+    out: list[_Readings] = []
+    for (interval_s, _), (ts, channels, rows) in groups.items():
+        values = np.stack(rows)
+        if (ts % interval_s).any():
+            bad = int(ts[(ts % interval_s) != 0][0])
+            raise IngestError(f"reading at {from_epoch(bad).isoformat()} is not aligned to {interval_s} s")
+        if ts.size > 1 and (ts[1:] <= ts[:-1]).any():
+            order = np.argsort(ts, kind="stable")
+            ts, values = ts[order], values[:, order]
+            dup = ts[1:] == ts[:-1]
+            if dup.any():
+                if (values[:, 1:][:, dup] != values[:, :-1][:, dup]).any():
+                    raise IngestError("two different readings for the same instant in one batch")
+                keep = np.concatenate(([True], ~dup))
+                ts, values = ts[keep], values[:, keep]
+        out.append(_Readings(interval_s, channels, ts, values))
+    return out
+
+
+def _day_rows(g: _Readings) -> list[_DayRows]:
+    """Split a group's measured slots (consecutive readings one interval apart) into local days."""
+    ts, s = g.epochs, g.interval_s
     if ts.size < 2:
         return []
-    pair = (ts[1:] - ts[:-1]) == interval_s
+    pair = (ts[1:] - ts[:-1]) == s
     starts = ts[:-1][pair]
     if starts.size == 0:
         return []
-    deltas = (vs[1:] - vs[:-1])[pair]
+    deltas = (g.values[:, 1:] - g.values[:, :-1])[:, pair]
     qual = np.where(deltas < 0, np.uint8(SUSPECT_NEGATIVE), np.uint8(MEASURED)).astype(np.uint8)
-    out: list[_DayUpdate] = []
+    out: list[_DayRows] = []
     day = local_day_of_epoch(int(starts[0]))
     last = int(starts[-1])
+    rows = len(g.channels)
     while True:
         lo_t, hi_t = day_bounds_epoch(day)
         lo, hi = np.searchsorted(starts, [lo_t, hi_t])
         if hi > lo:
-            n = (hi_t - lo_t) // interval_s
-            idx = (starts[lo:hi] - lo_t) // interval_s
-            values = np.zeros(n, np.int64)
-            quality = np.zeros(n, np.uint8)
-            values[idx] = deltas[lo:hi]
-            quality[idx] = qual[lo:hi]
-            out.append(_DayUpdate(channel_id, day, values, quality))
+            n = (hi_t - lo_t) // s
+            values = np.zeros((rows, n), np.int64)
+            quality = np.zeros((rows, n), np.uint8)
+            if hi - lo == n:  # the whole day
+                values[:] = deltas[:, lo:hi]
+                quality[:] = qual[:, lo:hi]
+            else:
+                idx = (starts[lo:hi] - lo_t) // s
+                values[:, idx] = deltas[:, lo:hi]
+                quality[:, idx] = qual[:, lo:hi]
+            out.append(_DayRows(day, s, list(g.channels), values, quality))
         if hi_t > last:
             return out
         day += timedelta(days=1)
 
 
-def _merge(current: db.IntervalBlock | None, update: _DayUpdate) -> tuple[Int64Array, UInt8Array] | None:
-    """The merged day, or None if it equals the current version."""
-    new_present = update.quality != _MISSING
-    if current is None:
-        return update.values, update.quality
-    if current.slots != update.values.size:
+def _fold(days: list[_DayRows]) -> list[_DayRows]:
+    """One row per (channel, day): a channel the batch names more than once has its later readings win per
+    slot."""
+    seen: dict[tuple[int, date], tuple[_DayRows, int]] = {}
+    out: list[_DayRows] = []
+    for dr in days:
+        dropped: list[int] = []
+        for i, cid in enumerate(dr.channels):
+            first = seen.get((cid, dr.day))
+            if first is None:
+                seen[(cid, dr.day)] = (dr, i)
+                continue
+            target, j = first
+            present = dr.quality[i] != _MISSING
+            target.values[j, present] = dr.values[i, present]
+            target.quality[j, present] = dr.quality[i, present]
+            dropped.append(i)
+        if dropped:
+            keep = np.setdiff1d(np.arange(len(dr.channels)), dropped)
+            if keep.size == 0:
+                continue
+            dr.channels = [dr.channels[k] for k in keep.tolist()]
+            dr.values, dr.quality = dr.values[keep], dr.quality[keep]
+        out.append(dr)
+    return out
+
+
+def _merge(current: db.IntervalBlock, values: Int64Array, quality: UInt8Array) -> tuple[Int64Array, UInt8Array] | None:
+    """A day read again merged into its current version (see the module docstring), or None if unchanged."""
+    if current.slots != values.size:
         raise IngestError(
-            f"block {update.channel_id}/{update.day} has {current.slots} slots, expected {update.values.size}"
+            f"block {current.channel_id}/{current.local_day} has {current.slots} slots, expected {values.size}"
         )
     cur_code = codes(current.quality)
     take = (
-        new_present
+        (quality != _MISSING)
         & (cur_code != _EDITED)
-        & ((cur_code == _MISSING) | (cur_code == _ESTIMATED) | (current.values != update.values))
+        & ((cur_code == _MISSING) | (cur_code == _ESTIMATED) | (current.values != values))
     )
     if not take.any():
         return None
-    values = current.values.copy()
-    quality = current.quality.copy()
-    values[take] = update.values[take]
-    quality[take] = update.quality[take]
-    if np.array_equal(values, current.values) and np.array_equal(quality, current.quality):
+    merged_v = current.values.copy()
+    merged_q = current.quality.copy()
+    merged_v[take] = values[take]
+    merged_q[take] = quality[take]
+    if np.array_equal(merged_v, current.values) and np.array_equal(merged_q, current.quality):
         return None
-    return values, quality
+    return merged_v, merged_q
+
+
+def _midnight_rows(g: _Readings, source: str) -> list[tuple[int, int, str, int, str]]:
+    """The group's readings at local midnight, as daily register read rows (channel, epoch, kind, value, source)."""
+    midnights = _midnights(int(g.epochs[0]), int(g.epochs[-1]))
+    pos = np.minimum(np.searchsorted(g.epochs, midnights), g.epochs.size - 1)
+    rows: list[tuple[int, int, str, int, str]] = []
+    for col in pos[g.epochs[pos] == midnights].tolist():
+        at = int(g.epochs[col])
+        rows += [(cid, at, "daily", v, source) for cid, v in zip(g.channels, g.values[:, col].tolist(), strict=True)]
+    return rows
+
+
+def _to_blocks(dr: _DayRows, source: str) -> list[db.NewBlock]:
+    return [
+        db.NewBlock(cid, dr.day, version, dr.values[i], dr.quality[i], source)
+        for i, (cid, version) in enumerate(zip(dr.channels, dr.versions, strict=True))
+    ]
 
 
 class IngestService:
@@ -242,109 +325,101 @@ class IngestService:
         to :meth:`VeeService.run_in` after their measured version is written (so the raw reading stays in
         the version history, as when VEE runs later)."""
         intervals = self._interval_map(conn, [cid for cid, _ in batches])
-        updates: list[_DayUpdate] = []
-        reads: list[db.RegisterRead] = []
-        readings: dict[int, tuple[Int64Array, Int64Array] | None] = {}
-        measured = suspect = 0
-        for channel_id, batch in batches:
-            interval_s = intervals[channel_id]
-            ts, vs = _readings_arrays(batch, interval_s)
-            if ts.size == 0:
-                continue
-            readings[channel_id] = None if channel_id in readings else (ts, vs)  # twice: no screen
-            reads += _midnight_reads(channel_id, ts, vs, source)
-            for upd in _day_updates(channel_id, ts, vs, interval_s):
-                codes_ = codes(upd.quality)
-                measured += int((codes_ == _MEASURED).sum())
-                suspect += int((codes_ == _SUSPECT).sum())
-                updates.append(upd)
-        # several batches of one channel may touch the same day: fold them in order (later wins per slot)
-        folded: dict[tuple[int, date], _DayUpdate] = {}
-        for upd in updates:
-            key = (upd.channel_id, upd.day)
-            prev = folded.get(key)
-            if prev is None:
-                folded[key] = upd
-            else:
-                present = upd.quality != _MISSING
-                prev.values[present] = upd.values[present]
-                prev.quality[present] = upd.quality[present]
-        current = self._current(conn, list(folded.values()))
-        new_blocks: list[db.NewBlock] = []
-        for key, upd in folded.items():
-            cur = current.get(key)
-            merged = _merge(cur, upd)
-            if merged is not None:
-                version = 1 if cur is None else cur.version + 1
-                new_blocks.append(db.NewBlock(upd.channel_id, upd.day, version, merged[0], merged[1], source))
-        daily = db.add_register_reads(conn, reads)
-        result = IngestResult(len(folded), len(new_blocks), measured, suspect, daily)
+        groups = _group_readings(batches, intervals)
+        reads: list[tuple[int, int, str, int, str]] = []
+        days: list[_DayRows] = []
+        for g in groups:
+            reads += _midnight_rows(g, source)
+            days += _day_rows(g)
+        days = _fold(days)
+        measured = sum(int(np.count_nonzero((dr.quality & 0x07) == _MEASURED)) for dr in days)
+        suspect = sum(int(np.count_nonzero((dr.quality & 0x07) == _SUSPECT)) for dr in days)
+        touched = sum(len(dr.channels) for dr in days)
+        days = self._merged(conn, days)
+        daily = db.add_register_read_rows(conn, reads)
+        written = sum(len(dr.channels) for dr in days)
+        result = IngestResult(touched, written, measured, suspect, daily)
+        cache = digest.DigestCache()
         if self.vee is None:
-            digest.write_blocks(conn, new_blocks, intervals=intervals)
+            blocks = [nb for dr in days for nb in _to_blocks(dr, source)]
+            digest.write_blocks(conn, blocks, digests=cache, intervals=intervals)
             return result
-        return result + self._write_validated(conn, new_blocks, readings, intervals, until or datetime.now(UTC))
+        until = until or datetime.now(UTC)
+        # every daily read of the batch new: no stored daily read can disagree with the batch's readings
+        all_new = daily == len(reads)
+        return result + self._write_validated(conn, days, groups, intervals, until, source, cache, all_new)
+
+    @staticmethod
+    def _merged(conn: sa.Connection, days: list[_DayRows]) -> list[_DayRows]:
+        """The day rows that change their block (merged into the current version where there is one), each
+        with the version to write."""
+        if not days:
+            return []
+        channels = sorted({cid for dr in days for cid in dr.channels})
+        day_from, day_to = min(dr.day for dr in days), max(dr.day for dr in days)
+        current = {(b.channel_id, b.local_day): b for b in db.current_blocks(conn, channels, day_from, day_to)}
+        out: list[_DayRows] = []
+        for dr in days:
+            keep: list[int] = []
+            for i, cid in enumerate(dr.channels):
+                cur = current.get((cid, dr.day))
+                if cur is None:
+                    keep.append(i)
+                    dr.versions.append(1)
+                    continue
+                merged = _merge(cur, dr.values[i], dr.quality[i])
+                if merged is not None:
+                    dr.values[i], dr.quality[i] = merged
+                    keep.append(i)
+                    dr.versions.append(cur.version + 1)
+            if len(keep) < len(dr.channels):
+                if not keep:
+                    continue
+                dr.channels = [dr.channels[k] for k in keep]
+                dr.values, dr.quality = dr.values[keep], dr.quality[keep]
+            out.append(dr)
+        return out
 
     def _write_validated(
         self,
         conn: sa.Connection,
-        blocks: Sequence[db.NewBlock],
-        readings: dict[int, tuple[Int64Array, Int64Array] | None],
+        days: list[_DayRows],
+        groups: Sequence[_Readings],
         intervals: dict[int, int],
         until: datetime,
+        source: str,
+        cache: digest.DigestCache,
+        daily_reads_new: bool,
     ) -> IngestResult:
-        """Write ``blocks`` day by day with VEE at ingest (see :meth:`ingest_in`); returns the VEE figures."""
+        """Write the day rows day by day with VEE at ingest (see :meth:`ingest_in`); returns the VEE figures."""
         assert self.vee is not None
-        if not blocks:
+        if not days:
             return IngestResult()
-        channels = sorted({nb.channel_id for nb in blocks})
-        digests = digest.load(conn, {c: intervals[c] for c in channels})
+        channels = sorted({cid for dr in days for cid in dr.channels})
+        cache.ensure(conn, {c: intervals[c] for c in channels})
         rules = self.vee.channel_rules(conn, channels)
-        days = sorted({nb.local_day for nb in blocks})
-        stored = db.register_reads_many(
-            conn, channels, from_epoch(day_bounds_epoch(days[0])[0]), from_epoch(day_bounds_epoch(days[-1])[1] + 1)
-        )
+        first, last = min(dr.day for dr in days), max(dr.day for dr in days)
+        kinds = _OTHER_KINDS if daily_reads_new else None
+        window = (day_bounds_epoch(first)[0], day_bounds_epoch(last)[1])
+        disagree = _disagreeing_reads(conn, groups, channels, *window, kinds)
         limit = to_epoch(until)
         validated = sent_days = extra_versions = 0
-        for day in days:
+        for day in sorted({dr.day for dr in days}):
             start, end = day_bounds_epoch(day)
-            rows = [nb for nb in blocks if nb.local_day == day]
             send: list[int] = []
-            groups: dict[tuple[int, int, int], list[int]] = {}  # (interval, rules id, slots) → row indexes
-            for k, nb in enumerate(rows):
-                if end > limit or nb.channel_id not in rules:
-                    continue  # the day has not ended yet: validated once complete
-                if not _reads_agree(stored.get(nb.channel_id, ()), readings.get(nb.channel_id), start, end):
-                    send.append(nb.channel_id)
-                    continue
-                interval_s, r = rules[nb.channel_id]
-                groups.setdefault((interval_s, id(r), nb.values.size), []).append(k)
-            for (interval_s, _, _), members in groups.items():
-                r = rules[rows[members[0]].channel_id][1]
-                values = np.stack([rows[k].values for k in members])
-                quality = np.stack([rows[k].quality for k in members])
-                outcome = screen(day, interval_s, values, quality, [digests[rows[k].channel_id] for k in members], r)
-                for k, sent in zip(members, outcome.send.tolist(), strict=True):
-                    if sent:
-                        send.append(rows[k].channel_id)
-                    else:
-                        rows[k] = replace(rows[k], quality=validated_quality(rows[k].quality))
-                        validated += 1
-            digest.write_blocks(conn, rows, digests=digests, intervals=intervals)
+            blocks: list[db.NewBlock] = []
+            for dr in (d for d in days if d.day == day):
+                if end <= limit:
+                    sent, cleared = _screen_rows(dr, rules, cache, disagree, start, end)
+                    send += sent
+                    validated += cleared
+                blocks += _to_blocks(dr, source)
+            digest.write_blocks(conn, blocks, digests=cache, intervals=intervals)
             if send:
-                report = self.vee.run_in(conn, send, day, day, until=until, digests=digests)
+                report = self.vee.run_in(conn, send, day, day, until=until, digests=cache)
                 sent_days += len(send)
                 extra_versions += report.versions_written
         return IngestResult(versions_written=extra_versions, days_validated=validated, days_sent=sent_days)
-
-    @staticmethod
-    def _current(conn: sa.Connection, updates: Sequence[_DayUpdate]) -> dict[tuple[int, date], db.IntervalBlock]:
-        if not updates:
-            return {}
-        day_from = min(u.day for u in updates)
-        day_to = max(u.day for u in updates)
-        wanted = {(u.channel_id, u.day) for u in updates}
-        blocks = db.current_blocks(conn, [u.channel_id for u in updates], day_from, day_to)
-        return {(b.channel_id, b.local_day): b for b in blocks if (b.channel_id, b.local_day) in wanted}
 
     def incomplete(
         self,
@@ -419,25 +494,73 @@ class IngestService:
         return [(from_epoch(a), from_epoch(b)) for a, b in ranges]
 
 
-def _reads_agree(
-    stored: Sequence[db.RegisterRead], batch: tuple[Int64Array, Int64Array] | None, start: int, end: int
-) -> bool:
-    """True if the batch holds readings at both midnights of the day ``[start, end]`` and every register read
-    stored inside it (midnights included) is one of the batch's readings — then no register read can
-    disagree with the day's interval sum (the screen's ``SUM_CHECK`` condition)."""
-    if batch is None:
-        return False
-    ts, vs = batch
-    pos = np.searchsorted(ts, [start, end])
-    if pos[0] >= ts.size or ts[pos[0]] != start or pos[1] >= ts.size or ts[pos[1]] != end:
-        return False
-    for r in stored:
-        at = to_epoch(r.read_at)
-        if start <= at <= end:
-            i = int(np.searchsorted(ts, at))
-            if i >= ts.size or ts[i] != at or int(vs[i]) != r.value:
-                return False
-    return True
+def _screen_rows(
+    dr: _DayRows,
+    rules: Mapping[int, tuple[int, VeeRules]],
+    cache: digest.DigestCache,
+    disagree: Mapping[int, Sequence[int]],
+    start: int,
+    end: int,
+) -> tuple[list[int], int]:
+    """Screen one complete day's rows: cleared rows get ``validated`` qualities in place; returns the channels
+    to send to the full validation and the number cleared."""
+    send: list[int] = []
+    by_rules: dict[int, list[int]] = {}
+    for i, cid in enumerate(dr.channels):
+        r = rules.get(cid)
+        if r is None:
+            continue
+        if any(start <= at <= end for at in disagree.get(cid, ())):
+            send.append(cid)
+            continue
+        by_rules.setdefault(id(r[1]), []).append(i)
+    digests = cache.of_interval(dr.interval_s)
+    cleared = 0
+    for members in by_rules.values():
+        sel = np.asarray(members, dtype=np.intp)
+        channel_rules = rules[dr.channels[members[0]]][1]
+        rows = digests.rows(dr.channels[k] for k in members)
+        outcome = screen(dr.day, dr.values[sel], dr.quality[sel], digests, rows, channel_rules)
+        ok = sel[~outcome.send]
+        if ok.size:
+            dr.quality[ok] = validated_quality(dr.quality[ok])
+            cleared += int(ok.size)
+        send += [dr.channels[k] for k in sel[outcome.send].tolist()]
+    return send, cleared
+
+
+_OTHER_KINDS = ("billing", "interval")
+
+
+def _disagreeing_reads(
+    conn: sa.Connection,
+    groups: Sequence[_Readings],
+    channels: Sequence[int],
+    start: int,
+    end: int,
+    kinds: Sequence[str] | None,
+) -> dict[int, list[int]]:
+    """Instants of the register reads (of ``kinds``, None: all) stored from ``start`` to ``end`` (inclusive)
+    that are not one of the batch's own readings with the same value — and, for a group of readings that
+    misses a midnight of the window, that midnight. A day holding such an instant is sent to the full
+    validation (its ``SUM_CHECK`` could fire)."""
+    where: dict[int, tuple[_Readings, int]] = {}
+    for g in groups:
+        for i, cid in enumerate(g.channels):
+            where[cid] = (g, i)
+    out: dict[int, list[int]] = {}
+    for cid, at, value in db.register_read_values(conn, channels, start, end + 1, kinds):
+        g, i = where[cid]
+        col = int(np.searchsorted(g.epochs, at))
+        if col >= g.epochs.size or g.epochs[col] != at or int(g.values[i, col]) != value:
+            out.setdefault(cid, []).append(at)
+    midnights = _midnights(start, end)
+    for g in groups:
+        pos = np.minimum(np.searchsorted(g.epochs, midnights), g.epochs.size - 1)
+        lacking = midnights[g.epochs[pos] != midnights].tolist()
+        for cid in g.channels if lacking else ():
+            out.setdefault(cid, []).extend(lacking)
+    return out
 
 
 def _runs(mask: npt.NDArray[np.bool_], start: int, interval_s: int) -> list[tuple[int, int]]:
@@ -458,15 +581,6 @@ def _midnights(first: int, last: int) -> Int64Array:
     out = np.fromiter((day_bounds_epoch(day)[0] for day in days), dtype=np.int64, count=len(days))
     out.flags.writeable = False
     return out
-
-
-def _midnight_reads(channel_id: int, ts: Int64Array, vs: Int64Array, source: str) -> list[db.RegisterRead]:
-    """Readings at local midnight, as daily register reads."""
-    midnights = _midnights(int(ts[0]), int(ts[-1]))
-    # ts is sorted and unique: look each midnight up instead of scanning every reading
-    pos = np.minimum(np.searchsorted(ts, midnights), ts.size - 1)
-    hits = pos[ts[pos] == midnights].tolist()
-    return [db.RegisterRead(channel_id, from_epoch(int(ts[i])), "daily", int(vs[i]), source) for i in hits]
 
 
 def day_totals(store: db.Store, channel_id: int, day_from: date, day_to: date) -> dict[date, tuple[int, int]]:

@@ -39,14 +39,14 @@ database or a file; numpy over the whole batch at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 import numpy.typing as npt
 
-from meterhub.mdm.digest import Digest
+from meterhub.mdm.digest import Digests, Window
 from meterhub.mdm.quality import Quality, SuspectRule
 from meterhub.mdm.vee import VeeRules, day_type
 from meterhub.store.intervals import Int64Array, UInt8Array, wall_slots
@@ -71,65 +71,47 @@ class ScreenResult:
 
 def screen(
     day: date,
-    interval_s: int,
     values: Int64Array,
     quality: UInt8Array,
-    digests: Sequence[Digest],
+    digests: Digests,
+    rows: npt.NDArray[np.intp],
     rules: VeeRules,
 ) -> ScreenResult:
-    """Screen the channel days ``values``/``quality`` (``(M, slots)`` of local ``day``, one row per channel of
-    ``digests``, all of ``interval_s``) against ``rules`` (see the module docstring)."""
+    """Screen the channel days ``values``/``quality`` (``(M, slots)`` of local ``day``) of the channels at
+    ``rows`` of ``digests`` (all of the digests' interval length) against ``rules`` (see the module docstring)."""
     m, n = values.shape
+    interval_s = digests.interval_s
     rule = np.zeros(m, dtype=np.uint8)
 
     def mark(mask: BoolArray, r: int) -> None:
         rule[(rule == 0) & mask] = r
 
     code = quality & np.uint8(0x07)
-    mark(((code == _MISSING) | (code == _ESTIMATED)).any(axis=1), SuspectRule.GAP)
+    mark(np.any((code == _MISSING) | (code == _ESTIMATED), axis=1), SuspectRule.GAP)
     checkable = (code == _MEASURED) | (code == _VALIDATED) | (code == _SUSPECT)
-    v = values.astype(np.float64)
     cap = rules.capacity(interval_s)
-    mark((checkable & (values < 0)).any(axis=1), SuspectRule.NEGATIVE_DELTA)
-    mark((checkable & (v > cap)).any(axis=1), SuspectRule.HIGH_LIMIT)
+    mark(np.any(checkable & (values < 0), axis=1), SuspectRule.NEGATIVE_DELTA)
+    mark(np.any(checkable & (values > cap), axis=1), SuspectRule.HIGH_LIMIT)
     if rules.low_limit is not None:
-        mark((checkable & (values < rules.low_limit)).any(axis=1), SuspectRule.LOW_LIMIT)
+        mark(np.any(checkable & (values < rules.low_limit), axis=1), SuspectRule.LOW_LIMIT)
 
     # the history window of each channel: the history_days days before ``day``
     h = rules.history_days
-    width = 86_400 // interval_s
-    kept = np.zeros((m, h, width), dtype=bool)
-    nonzero = np.zeros((m, h, width), dtype=bool)
-    day_max = np.full((m, h), -1, dtype=np.int64)
-    for i, dg in enumerate(digests):
-        w = dg.window(day, h)
-        if w is None:
-            mark(np.arange(m) == i, NO_HISTORY)
-            continue
-        kept[i], nonzero[i], day_max[i] = w
-    has_day: BoolArray = np.any(kept, axis=2)
-    over_cap: BoolArray = np.any((day_max > cap) & has_day, axis=1)
+    win = digests.window(rows, day, h)
+    mark(~win.ok, NO_HISTORY)
+    has_day = win.day_max >= 0  # kept values are never negative: a day maximum ≥ 0 means some were kept
+    over_cap: BoolArray = np.any((win.day_max > cap) & has_day, axis=1)
     mark(over_cap, NO_HISTORY)  # the exact peak leaves such values out
 
     # spikes: above spike_min and above spike_factor × the window's peak
     has_history: BoolArray = np.any(has_day, axis=1)
-    peak = np.where(has_day, day_max, -1).max(axis=1).astype(np.float64)
-    spike = checkable & (v > rules.spike_factor * peak[:, None]) & (v > rules.spike_min)
-    mark(spike.any(axis=1) & has_history, SuspectRule.SPIKE)
-
-    # wall slots whose history median is > 0 (same day type if enough such days hold data, else all)
-    types = np.array([day_type(day - timedelta(days=h - j)) for j in range(h)], dtype=np.int8)
-    same = types == day_type(day)
-    enough_same = (has_day & same[None, :]).sum(axis=1) >= rules.min_history_days
-    rows = np.where(enough_same[:, None], same[None, :], True)
-    n_kept = (kept & rows[:, :, None]).sum(axis=1)
-    n_nonzero = (nonzero & rows[:, :, None]).sum(axis=1)
-    median_pos = (n_kept >= 1) & (2 * n_nonzero >= n_kept)
-    expected_pos = median_pos[:, wall_slots(day, interval_s)]
+    peak = win.day_max.max(axis=1).astype(np.float64)
+    spike = checkable & (values > rules.spike_factor * peak[:, None]) & (values > rules.spike_min)
+    mark(np.any(spike, axis=1) & has_history, SuspectRule.SPIKE)
 
     # runs of present zeros touching the day, continued across midnight
     zero = (code != _MISSING) & (values == 0)
-    if zero.any() and (rules.stuck_min_slots or rules.zero_run_slots):
+    if (rules.stuck_min_slots or rules.zero_run_slots) and zero.any():
         enough = max(rules.stuck_min_slots, rules.zero_run_slots)
         padded = np.zeros((m, n + 2), dtype=np.int8)
         padded[:, 1:-1] = zero
@@ -140,23 +122,64 @@ def screen(
         after = np.zeros(m, dtype=np.int64)
         unknown = np.zeros(m, dtype=bool)
         for r in np.unique(r_start[c_start == 0]).tolist():
-            length = digests[r].zeros_before(day, enough)
-            unknown[r] = length < 0
-            before[r] = max(length, 0)
+            run = digests.zeros_before(int(rows[r]), day, enough)
+            unknown[r] = run < 0
+            before[r] = max(run, 0)
         for r in np.unique(r_end[c_end == n]).tolist():
-            after[r] = digests[r].zeros_after(day)
+            after[r] = digests.zeros_after(int(rows[r]), day)
         mark(unknown, NO_HISTORY)
         length = (c_end - c_start) + np.where(c_start == 0, before[r_start], 0) + np.where(c_end == n, after[r_end], 0)
-        csum = np.zeros((m, n + 1), dtype=np.int64)
-        np.cumsum(expected_pos, axis=1, out=csum[:, 1:])
-        expected_count = csum[r_start, c_end] - csum[r_start, c_start]
-        share = expected_count / np.maximum(length, 1)
-        stuck = (length >= rules.stuck_min_slots) & (share >= rules.stuck_expected_share)
-        mark(np.bincount(r_start[stuck], minlength=m) > 0, SuspectRule.STUCK_REGISTER)
         if rules.zero_run_slots:
             long_run = length >= rules.zero_run_slots
             mark(np.bincount(r_start[long_run], minlength=m) > 0, SuspectRule.ZERO_RUN)
+        long_enough = length >= rules.stuck_min_slots if rules.stuck_min_slots else np.zeros(length.size, bool)
+        if long_enough.any():
+            # only the runs long enough for the stuck register rule need the history medians
+            cand = np.unique(r_start[long_enough])
+            expected_pos = _median_positive(digests, rows[cand], win, cand, day, rules)
+            local = np.full(m, -1, dtype=np.int64)
+            local[cand] = np.arange(cand.size)
+            runs = np.flatnonzero(long_enough)
+            rr = local[r_start[runs]]
+            csum = np.zeros((cand.size, n + 1), dtype=np.int64)
+            np.cumsum(expected_pos, axis=1, out=csum[:, 1:])
+            expected_count = csum[rr, c_end[runs]] - csum[rr, c_start[runs]]
+            share = expected_count / length[runs]
+            stuck = share >= rules.stuck_expected_share
+            mark(np.bincount(r_start[runs][stuck], minlength=m) > 0, SuspectRule.STUCK_REGISTER)
     return ScreenResult(rule != 0, rule)
+
+
+def _median_positive(
+    digests: Digests,
+    rows: npt.NDArray[np.intp],
+    win: Window,
+    sub: npt.NDArray[np.intp],
+    day: date,
+    rules: VeeRules,
+) -> BoolArray:
+    """Per slot of ``day`` ``(len(rows), slots)``: whether the history median of its wall slot is > 0 for the
+    channels ``rows`` (rows ``sub`` of the window ``win``) — over the same day type when at least
+    ``min_history_days`` such days hold data, else over all days, as ``vee.history`` chooses. A median of
+    values ≥ 0 is > 0 exactly when at least half of them are > 0."""
+    h = rules.history_days
+    part = Window(win.ok[sub], win.day_max[sub], win.first[sub])
+    kept, nonzero = digests.window_bits(rows, part, h)
+    same = _day_types(day, h) == day_type(day)
+    enough_same = ((part.day_max >= 0) & same[None, :]).sum(axis=1) >= rules.min_history_days
+    chosen = np.where(enough_same[:, None], same[None, :], True)[:, :, None]
+    n_kept = (kept & chosen).sum(axis=1)
+    n_nonzero = (nonzero & chosen).sum(axis=1)
+    positive = (n_kept >= 1) & (2 * n_nonzero >= n_kept)
+    return np.asarray(positive[:, wall_slots(day, digests.interval_s)], dtype=bool)
+
+
+@functools.lru_cache(maxsize=512)
+def _day_types(day: date, days: int) -> npt.NDArray[np.int8]:
+    """Day types of the ``days`` days before ``day``, oldest first (read-only, cached)."""
+    out = np.array([day_type(day - timedelta(days=days - j)) for j in range(days)], dtype=np.int8)
+    out.flags.writeable = False
+    return out
 
 
 def validated_quality(quality: UInt8Array) -> UInt8Array:

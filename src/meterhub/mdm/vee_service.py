@@ -21,6 +21,7 @@ version. Running VEE twice on the same data writes nothing the second time.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ from meterhub.store import schema as t
 from meterhub.store.intervals import day_range, day_start_epoch, to_epoch
 
 DETAIL_SHIFT = 3
+RULES_TTL_S = 900.0
+"""How long a :class:`VeeService` remembers a channel's rules (its meter's DSO can change)."""
 _FUTURE_DAYS = 7
 
 
@@ -124,23 +127,40 @@ class VeeService:
         self.store = store
         self.rulebook = rulebook or RuleBook()
         self.temperature = temperature
+        self._rules: dict[tuple[str | None, str, str], VeeRules] = {}
+        self._channel_rules: dict[int, tuple[int, VeeRules, float]] = {}
 
     def rules_for(self, channel: db.Channel) -> VeeRules:
         with self.store.read() as conn:
             return self.channel_rules(conn, [channel.id])[channel.id][1]
 
     def channel_rules(self, conn: sa.Connection, channel_ids: Sequence[int]) -> dict[int, tuple[int, VeeRules]]:
-        """``{channel_id: (interval_s, rules)}`` of the channels that exist, in one query per id chunk: the
-        rules of the meter's DSO and the channel's medium and OBIS code."""
+        """``{channel_id: (interval_s, rules)}`` of the channels that exist: the rules of the meter's DSO and the
+        channel's medium and OBIS code, looked up in one query per id chunk and remembered for
+        :data:`RULES_TTL_S` seconds (a meter moved to another DSO gets its new rules within that time)."""
+        now = time.monotonic()
+        out: dict[int, tuple[int, VeeRules]] = {}
+        unknown: list[int] = []
+        for cid in channel_ids:
+            hit = self._channel_rules.get(cid)
+            if hit is not None and now - hit[2] < RULES_TTL_S:
+                out[cid] = (hit[0], hit[1])
+            else:
+                unknown.append(cid)
+        if not unknown:
+            return out
         c, m, p = t.channel, t.meter, t.party
         q = sa.select(c.c.id, c.c.obis, c.c.medium, c.c.interval_s, p.c.code).select_from(
             c.join(m, m.c.id == c.c.meter_id).outerjoin(p, p.c.id == m.c.dso_id)
         )
-        out: dict[int, tuple[int, VeeRules]] = {}
-        for among in db.id_filters(conn, c.c.id, channel_ids):
+        for among in db.id_filters(conn, c.c.id, unknown):
             for row in conn.execute(q.where(among)):
-                rules = self.rulebook.rules_for(row.code, row.medium, row.obis)
+                key = (row.code, row.medium, row.obis)
+                rules = self._rules.get(key)
+                if rules is None:  # one object per distinct rule set: callers group channels by it
+                    rules = self._rules[key] = self.rulebook.rules_for(row.code, row.medium, row.obis)
                 out[int(row.id)] = (int(row.interval_s), rules)
+                self._channel_rules[int(row.id)] = (int(row.interval_s), rules, now)
         return out
 
     def run(
@@ -165,7 +185,7 @@ class VeeService:
         *,
         until: datetime | None = None,
         source: str = "vee",
-        digests: dict[int, digest.Digest] | None = None,
+        digests: digest.DigestCache | None = None,
     ) -> VeeReport:
         """:meth:`run` inside the caller's write transaction ``conn`` (the ingest validates the days it has just
         written); ``digests`` already loaded for the channels are kept in step in place."""

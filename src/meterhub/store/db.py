@@ -436,9 +436,15 @@ _READS_STAGING = "mh_register_read_staging"
 
 def add_register_reads(conn: sa.Connection, reads: Sequence[RegisterRead]) -> int:
     """Insert register reads, ignoring ones already stored for (channel, read_at, kind); returns rows inserted."""
-    if not reads:
-        return 0
     rows = [(r.channel_id, to_epoch(r.read_at), r.kind, r.value, r.source) for r in reads]  # naive times refused
+    return add_register_read_rows(conn, rows)
+
+
+def add_register_read_rows(conn: sa.Connection, rows: Sequence[tuple[int, int, str, int, str]]) -> int:
+    """:func:`add_register_reads` of plain rows ``(channel_id, read_at epoch seconds, kind, value, source)``
+    (the ingest's bulk form: no objects per read); returns rows inserted."""
+    if not rows:
+        return 0
     if conn.dialect.name == "postgresql":
         epochs = [row[1] for row in rows]
         first, last = part.month_of_epoch(min(epochs)), part.month_of_epoch(max(epochs))
@@ -458,9 +464,25 @@ def add_register_reads(conn: sa.Connection, reads: Sequence[RegisterRead]) -> in
     result = conn.exec_driver_sql(
         f"INSERT INTO {t.register_read.name} (channel_id, read_at, kind, value, source) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT DO NOTHING",
-        rows,
+        list(rows),
     )
     return max(int(result.rowcount), 0)
+
+
+def register_read_values(
+    conn: sa.Connection, channel_ids: Sequence[int], since: int, until: int, kinds: Sequence[str] | None = None
+) -> list[tuple[int, int, int]]:
+    """``(channel_id, read_at epoch seconds, value)`` of the register reads (of ``kinds``; None: all) with
+    ``since ≤ read_at < until`` (epoch seconds) of the channels: the raw form, for bulk checks."""
+    r = t.register_read
+    at = sa.type_coerce(r.c.read_at, sa.BigInteger)
+    out: list[tuple[int, int, int]] = []
+    for among in id_filters(conn, r.c.channel_id, channel_ids):
+        q = sa.select(r.c.channel_id, at, r.c.value).where(among, at >= since, at < until)
+        if kinds is not None:
+            q = q.where(r.c.kind.in_(kinds))
+        out += [(int(c), int(a), int(v)) for c, a, v in conn.execute(q)]
+    return out
 
 
 # --------------------------------------------------------------------------------------------- the store
@@ -1042,6 +1064,7 @@ __all__ = [
     "ReadJob",
     "RegisterRead",
     "Store",
+    "add_register_read_rows",
     "add_register_reads",
     "block_versions",
     "channel_intervals",
@@ -1052,5 +1075,6 @@ __all__ = [
     "insert_blocks",
     "insert_for",
     "newest_block_days",
+    "register_read_values",
     "register_reads_many",
 ]

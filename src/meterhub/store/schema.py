@@ -189,7 +189,6 @@ vee_digest = sa.Table(
     sa.Column("channel_id", sa.Integer, primary_key=True),
     sa.Column("as_of", sa.Date, nullable=False),
     sa.Column("data", sa.LargeBinary, nullable=False),
-    sqlite_with_rowid=False,
 )
 
 meter_event = sa.Table(

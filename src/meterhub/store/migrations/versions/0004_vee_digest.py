@@ -1,12 +1,14 @@
 """vee_digest: one row per channel with what validation needs of its last local days.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01
 
 Derived data (``meterhub.mdm.digest``): the MDM's block writer keeps it in step with ``interval_block``, and a
 channel without a row has its digest rebuilt from its blocks the first time it is needed — so the migration
-creates the empty table and backfills nothing. Frozen on purpose like 0001.
+creates the empty table and backfills nothing. On SQLite a rowid table (the integer key is the rowid): a
+WITHOUT ROWID table keeps at most ~1 000 bytes of a row in its B-tree page and would spill every ~1.2 KB
+digest to an overflow page of its own. Frozen on purpose like 0001.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -29,7 +31,6 @@ def upgrade() -> None:
         sa.Column("as_of", sa.Date, nullable=False),
         sa.Column("data", sa.LargeBinary, nullable=False),
         sa.PrimaryKeyConstraint("channel_id", name="pk_vee_digest"),
-        sqlite_with_rowid=False,
     )
 
 
