@@ -203,7 +203,7 @@ def _measure(
                 day_total += svc.ingest_many(b, "hes", until=until)
         else:  # concurrent write transactions of disjoint meter batches, as several head-end workers would
             with ThreadPoolExecutor(max_workers=writers) as pool:
-                for result in pool.map(lambda b: svc.ingest_many(b, "hes", until=until), batches):
+                for result in pool.map(lambda b, u=until: svc.ingest_many(b, "hes", until=u), batches):
                     day_total += result
         if clocked:
             elapsed += time.perf_counter() - started
