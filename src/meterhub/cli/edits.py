@@ -54,7 +54,7 @@ def _slot_start(text: str, day: date, interval_s: int) -> datetime:
     if text.isdigit():
         try:
             return slot_start_utc(day, int(text), interval_s)
-        except ValueError:
+        except (ValueError, IndexError):
             n = local_day_slots(day, interval_s)
             raise typer.BadParameter(f"--slot {text}: {day} has slots 0..{n - 1}") from None
     try:
@@ -62,11 +62,11 @@ def _slot_start(text: str, day: date, interval_s: int) -> datetime:
     except ValueError:
         raise typer.BadParameter(f"--slot must be a slot number or a local time HH:MM, got {text!r}") from None
     local = datetime.combine(day, clock, LOCAL_TZ)
-    if local.replace(fold=1).utcoffset() != local.utcoffset():
-        raise typer.BadParameter(f"--slot {text} occurs twice on {day} (clocks go back): give the slot number")
     at = local.astimezone(UTC)
     if at.astimezone(LOCAL_TZ).replace(tzinfo=None) != local.replace(tzinfo=None):
         raise typer.BadParameter(f"--slot {text} does not exist on {day} (clocks go forward)")
+    if local.replace(fold=1).utcoffset() != local.utcoffset():
+        raise typer.BadParameter(f"--slot {text} occurs twice on {day} (clocks go back): give the slot number")
     if int(at.timestamp()) % interval_s:
         raise typer.BadParameter(f"--slot {text} is not on the channel's {interval_s // 60}-minute grid")
     return at
