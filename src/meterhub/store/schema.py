@@ -13,6 +13,8 @@ Representation choices (portable between SQLite and PostgreSQL):
   the channel's ``unit`` (with the national profile's default scaler 0 these are Wh/varh/litres directly).
 * On PostgreSQL ``interval_block`` and ``register_read`` are partitioned by Europe/Luxembourg month
   (migration 0002, :mod:`meterhub.store.partitions`); on SQLite they are plain WITHOUT ROWID tables.
+* Billing reads (migration 0003: ``billing_read`` with its ``billing_read_rate`` and ``billing_read_gas`` child
+  rows, and ``gas_factor``) are append-only versions; decimal factors are text, exact on both backends.
 * Enumerations are short strings (readable in SQL, extensible without migrations); the valid values are the
   ``Literal`` aliases below, enforced by CHECK constraints where the set is closed.
 """
