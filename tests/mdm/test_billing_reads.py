@@ -3,6 +3,7 @@ corrections as new versions, sent versions never changed, gas energy with the st
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -206,3 +207,29 @@ def test_on_demand_read_as_of_before_an_edit(store: Store) -> None:
     saved = save(store, [before, after, then], computed_by="ops")
     assert [s.status for s in saved] == ["stored", "corrected", "corrected"]
     assert [r.read.as_of for r in list_reads(store, [ch])] == [None, None, ingested + timedelta(hours=1)]
+
+
+def test_concurrent_runs_store_one_version(store: Store) -> None:
+    """Two writers storing the same new read at once: one stores it, the other finds it (PostgreSQL: the
+    unique key makes the second retry; SQLite: BEGIN IMMEDIATE makes it wait)."""
+    ch = new_channel(store)
+    june(store, ch)
+    est = establish_monthly(store, ch, 2026, 6, tou="national")
+    barrier = threading.Barrier(4)
+    statuses: list[str] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            statuses.extend(s.status for s in save(store, [est], computed_by="billing"))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == [] and sorted(statuses) == ["stored", "unchanged", "unchanged", "unchanged"]
+    assert [v.version for v in list_reads(store, [ch])] == [1]
