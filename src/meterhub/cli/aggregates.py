@@ -132,14 +132,16 @@ def aggregate(
     title = f"aggregates by {by.value}, role {role.value}"
     if role is not Role.operator:
         title += f" (groups under {MIN_METERS} meters suppressed)"
-    table = Table(title=title)
+    hidden = any(r.suppressed for r in results)
+    caption = f"suppressed: a group of fewer than {MIN_METERS} meters, outside the operator role" if hidden else None
+    table = Table(title=title, caption=caption)
     for col in ("day", by.value, "medium", "meters", "energy", "peak", "peak at", "p10", "p50", "base", "load f.",
                 "missing"):  # fmt: skip
         table.add_column(col, justify="left" if col in ("day", by.value, "medium", "peak at") else "right")
     for r in results:
         group = "(none)" if r.group is None else str(r.group)
         if not isinstance(r, Aggregate):
-            table.add_row(r.day.isoformat(), group, r.medium, f"suppressed: {r.reason}", style="dim")
+            table.add_row(r.day.isoformat(), group, r.medium, "suppressed", style="dim")
             continue
         f = load_figures(r)
         per = f"{r.unit}/{r.interval_s // 60} min"

@@ -92,15 +92,15 @@ def _read_json(stored: StoredBillingRead, serial: str, obis: str, status: str | 
 
 
 def _tou_text(stored: StoredBillingRead) -> str:
-    return " ".join(f"{x.rate} {number(x.billed)}" for x in stored.read.rates)
+    return "\n".join(f"{x.rate} {number(x.billed)}" for x in stored.read.rates)
 
 
 def _gas_text(stored: StoredBillingRead) -> str:
     r = stored.read
     if r.gas_energy_wh is None:
         return ""
-    factors = " ".join(f"{m.calorific}×{m.correction}" for m in r.gas_months)
-    return f"{number(r.gas_energy_wh)} Wh ({factors})"
+    factors = "\n".join(f"{m.year}-{m.month:02d}: {m.calorific} kWh/m³ × {m.correction}" for m in r.gas_months)
+    return f"{number(r.gas_energy_wh)} Wh\n{factors}"
 
 
 def _names(store: Store, channel_ids: list[int]) -> dict[int, tuple[str, str]]:
