@@ -18,7 +18,10 @@ from rich.console import Console
 from rich.table import Table
 
 from meterhub import __version__
+from meterhub.cli import aggregates as aggregates_cli
 from meterhub.cli import archive as archive_cli
+from meterhub.cli import billing as billing_cli
+from meterhub.cli import edits as edits_cli
 from meterhub.cli import mdm as mdm_cli
 from meterhub.cli import sim as sim_cli
 
@@ -33,6 +36,9 @@ app.add_typer(sim_cli.app, name="sim")
 app.add_typer(mdm_cli.import_app, name="import")
 app.add_typer(mdm_cli.export_app, name="export")
 app.add_typer(archive_cli.app, name="archive")
+app.add_typer(billing_cli.app, name="billing")
+app.add_typer(edits_cli.app, name="edit")
+app.command("aggregate")(aggregates_cli.aggregate)
 
 #: The repository root when installed from a checkout (``pip install -e .``): benchmarks are found there.
 REPO_ROOT = Path(__file__).resolve().parents[3]

@@ -295,8 +295,10 @@ def tou_determinants(
     calendar: TariffCalendar | None = None,
     *,
     as_of: datetime | None = None,
+    register_delta: int | None = None,
 ) -> TouDeterminants:
-    """Energy per tariff rate over ``[start, end)`` from the intervals, reconciled with the register delta."""
+    """Energy per tariff rate over ``[start, end)`` from the intervals, reconciled with the register delta
+    (``register_delta`` when the caller already holds the period's billing read, else established here)."""
     cal = calendar or TariffCalendar()
     starts, values, q = slot_series(store, channel_id, start, end, as_of=as_of)
     present = q != Quality.MISSING
@@ -304,10 +306,12 @@ def tou_determinants(
     rates = {cal.off_peak: ~peak, cal.peak: peak}
     sums = {name: int(values[m & present].sum()) for name, m in rates.items()}
     missing = {name: int((m & ~present).sum()) for name, m in rates.items()}
-    try:
-        delta: int | None = billing_read(store, channel_id, start, end, as_of=as_of).consumption
-    except BillingError:
-        delta = None
+    delta = register_delta
+    if delta is None:
+        try:
+            delta = billing_read(store, channel_id, start, end, as_of=as_of).consumption
+        except BillingError:
+            delta = None
     if delta is None:
         billed = dict(sums)
     else:

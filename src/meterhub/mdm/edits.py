@@ -91,42 +91,55 @@ def edit_intervals(
     """Set the consumption of the slots starting at the given UTC-aware times to the given integers (quality
     ``edited``), as new block versions audited with ``user`` and ``reason``; one transaction. Returns the
     versions written (a day whose values and qualities would not change gets none)."""
+    with store.write() as conn:
+        return edit_intervals_in(conn, channel_id, values, user=user, reason=reason, now=now)
+
+
+def edit_intervals_in(
+    conn: sa.Connection,
+    channel_id: int,
+    values: Mapping[datetime, int],
+    *,
+    user: str,
+    reason: str,
+    now: datetime | None = None,
+) -> list[db.NewBlock]:
+    """:func:`edit_intervals` inside the caller's write transaction (several channels' edits at once)."""
     if not user.strip():
         raise EditError("an edit needs the user who makes it")
     if not reason.strip():
         raise EditError("an edit needs a reason")
     if not values:
         return []
-    with store.write() as conn:
-        intervals = db.channel_intervals(conn, [channel_id])
-        if channel_id not in intervals:
-            raise EditError(f"unknown channel {channel_id}")
-        interval_s = intervals[channel_id]
-        by_day: dict[date, dict[int, int]] = {}
-        for start, value in values.items():
-            try:
-                day, index = slot_index(start, interval_s)
-            except ValueError as exc:
-                raise EditError(str(exc)) from None
-            if isinstance(value, bool) or not isinstance(value, int | np.integer):
-                raise EditError(f"edited value at {start.isoformat()} must be an integer, got {value!r}")
-            by_day.setdefault(day, {})[index] = int(value)
-        current = {b.local_day: b for b in db.current_blocks(conn, [channel_id], min(by_day), max(by_day))}
-        blocks: list[db.NewBlock] = []
-        for day, slots in sorted(by_day.items()):
-            cur = current.get(day)
-            n = local_day_slots(day, interval_s)
-            vals = np.zeros(n, np.int64) if cur is None else cur.values.copy()
-            qual = np.zeros(n, np.uint8) if cur is None else cur.quality.copy()
-            idx = np.fromiter(slots.keys(), dtype=np.int64, count=len(slots))
-            vals[idx] = np.fromiter(slots.values(), dtype=np.int64, count=len(slots))
-            qual[idx] = EDITED
-            if cur is not None and np.array_equal(vals, cur.values) and np.array_equal(qual, cur.quality):
-                continue
-            record = EditRecord(user, reason, tuple(sorted(slots)))
-            version = 1 if cur is None else cur.version + 1
-            blocks.append(db.NewBlock(channel_id, day, version, vals, qual, EDIT_SOURCE, record.to_json()))
-        digest.write_blocks(conn, blocks, intervals=intervals, now=now)
+    intervals = db.channel_intervals(conn, [channel_id])
+    if channel_id not in intervals:
+        raise EditError(f"unknown channel {channel_id}")
+    interval_s = intervals[channel_id]
+    by_day: dict[date, dict[int, int]] = {}
+    for start, value in values.items():
+        try:
+            day, index = slot_index(start, interval_s)
+        except ValueError as exc:
+            raise EditError(str(exc)) from None
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise EditError(f"edited value at {start.isoformat()} must be an integer, got {value!r}")
+        by_day.setdefault(day, {})[index] = int(value)
+    current = {b.local_day: b for b in db.current_blocks(conn, [channel_id], min(by_day), max(by_day))}
+    blocks: list[db.NewBlock] = []
+    for day, slots in sorted(by_day.items()):
+        cur = current.get(day)
+        n = local_day_slots(day, interval_s)
+        vals = np.zeros(n, np.int64) if cur is None else cur.values.copy()
+        qual = np.zeros(n, np.uint8) if cur is None else cur.quality.copy()
+        idx = np.fromiter(slots.keys(), dtype=np.int64, count=len(slots))
+        vals[idx] = np.fromiter(slots.values(), dtype=np.int64, count=len(slots))
+        qual[idx] = EDITED
+        if cur is not None and np.array_equal(vals, cur.values) and np.array_equal(qual, cur.quality):
+            continue
+        record = EditRecord(user, reason, tuple(sorted(slots)))
+        version = 1 if cur is None else cur.version + 1
+        blocks.append(db.NewBlock(channel_id, day, version, vals, qual, EDIT_SOURCE, record.to_json()))
+    digest.write_blocks(conn, blocks, intervals=intervals, now=now)
     return blocks
 
 
@@ -196,4 +209,13 @@ def history(store: db.Store, channel_id: int, day: date) -> list[VersionInfo]:
     return out
 
 
-__all__ = ["EDIT_SOURCE", "EditError", "EditRecord", "VersionInfo", "blocks_as_of", "edit_intervals", "history"]
+__all__ = [
+    "EDIT_SOURCE",
+    "EditError",
+    "EditRecord",
+    "VersionInfo",
+    "blocks_as_of",
+    "edit_intervals",
+    "edit_intervals_in",
+    "history",
+]

@@ -13,6 +13,8 @@ Representation choices (portable between SQLite and PostgreSQL):
   the channel's ``unit`` (with the national profile's default scaler 0 these are Wh/varh/litres directly).
 * On PostgreSQL ``interval_block`` and ``register_read`` are partitioned by Europe/Luxembourg month
   (migration 0002, :mod:`meterhub.store.partitions`); on SQLite they are plain WITHOUT ROWID tables.
+* Billing reads (migration 0003: ``billing_read`` with its ``billing_read_rate`` and ``billing_read_gas`` child
+  rows, and ``gas_factor``) are append-only versions; decimal factors are text, exact on both backends.
 * Enumerations are short strings (readable in SQL, extensible without migrations); the valid values are the
   ``Literal`` aliases below, enforced by CHECK constraints where the set is closed.
 """
@@ -34,10 +36,14 @@ ReadKind = Literal["interval", "billing", "daily"]
 JobKind = Literal["daily", "billing", "mbus", "events", "reread"]
 JobState = Literal["pending", "running", "done", "failed"]
 Direction = Literal["tx", "rx"]
+BillingKind = Literal["monthly", "on_demand"]
 
 PARTY_KINDS: tuple[str, ...] = ("operator", "dso", "supplier", "service_provider", "customer")
 MEDIA: tuple[str, ...] = ("electricity", "gas", "water", "heat")
 JOB_STATES: tuple[str, ...] = ("pending", "running", "done", "failed")
+BILLING_KINDS: tuple[str, ...] = ("monthly", "on_demand")
+NATIONAL_AREA = "*"
+"""``gas_factor.grid_area`` of a month's national entry (used for grid areas without their own)."""
 
 
 class UtcEpoch(sa.types.TypeDecorator[datetime]):
@@ -243,6 +249,78 @@ comm_log = sa.Table(
     sa.Column("outcome", sa.String(32), nullable=False),
     sa.Column("detail", sa.Text),
     sa.Index(None, "meter_id", "at"),
+)
+
+# Billing reads (migration 0003): one row per version of a billing read of one channel and period. Rows are
+# never updated except to record, once, that a version was sent to a supplier (sent_at/sent_to); a changed
+# result is a new version beside the old ones.
+billing_read = sa.Table(
+    "billing_read",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("channel_id", sa.Integer, sa.ForeignKey("channel.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("period_start", UtcEpoch, nullable=False),
+    sa.Column("period_end", UtcEpoch, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("start_value", sa.BigInteger, nullable=False),
+    sa.Column("start_source", sa.String(32), nullable=False),
+    sa.Column("end_value", sa.BigInteger, nullable=False),
+    sa.Column("end_source", sa.String(32), nullable=False),
+    sa.Column("consumption", sa.BigInteger, nullable=False),
+    sa.Column("unit", sa.String(8), nullable=False),
+    sa.Column("tou_calendar", sa.String(40)),
+    sa.Column("grid_area", sa.String(40)),
+    sa.Column("gas_energy_wh", sa.BigInteger),
+    sa.Column("as_of", UtcEpoch),
+    sa.Column("computed_at", UtcEpoch, nullable=False),
+    sa.Column("computed_by", sa.String(80), nullable=False),
+    sa.Column("sent_at", UtcEpoch),
+    sa.Column("sent_to", sa.String(80)),
+    sa.UniqueConstraint("channel_id", "kind", "period_start", "period_end", "version"),
+    sa.CheckConstraint(_in("kind", BILLING_KINDS), name="kind"),
+    sa.CheckConstraint("period_end > period_start", name="period"),
+    sa.CheckConstraint("consumption = end_value - start_value", name="consumption"),
+    sa.CheckConstraint("version >= 1", name="version"),
+    sa.CheckConstraint("(sent_at IS NULL) = (sent_to IS NULL)", name="sent"),
+)
+
+billing_read_rate = sa.Table(
+    "billing_read_rate",
+    metadata,
+    sa.Column("billing_read_id", BigId, sa.ForeignKey("billing_read.id"), primary_key=True),
+    sa.Column("rate", sa.String(16), primary_key=True),
+    sa.Column("billed", sa.BigInteger, nullable=False),
+    sa.Column("intervals", sa.BigInteger, nullable=False),
+    sa.Column("missing_slots", sa.Integer, nullable=False),
+)
+
+billing_read_gas = sa.Table(
+    "billing_read_gas",
+    metadata,
+    sa.Column("billing_read_id", BigId, sa.ForeignKey("billing_read.id"), primary_key=True),
+    sa.Column("year", sa.SmallInteger, primary_key=True),
+    sa.Column("month", sa.SmallInteger, primary_key=True),
+    sa.Column("volume", sa.BigInteger, nullable=False),
+    sa.Column("calorific", sa.String(20), nullable=False),
+    sa.Column("correction", sa.String(20), nullable=False),
+    sa.Column("factors_area", sa.String(40), nullable=False),
+    sa.Column("energy_wh", sa.BigInteger, nullable=False),
+)
+
+# Gas conversion factors per grid area (NATIONAL_AREA: the month's national entry) and local month; decimals
+# as text (exact on both backends).
+gas_factor = sa.Table(
+    "gas_factor",
+    metadata,
+    sa.Column("grid_area", sa.String(40), primary_key=True),
+    sa.Column("year", sa.SmallInteger, primary_key=True),
+    sa.Column("month", sa.SmallInteger, primary_key=True),
+    sa.Column("calorific", sa.String(20), nullable=False),
+    sa.Column("correction", sa.String(20), nullable=False),
+    sa.Column("set_at", UtcEpoch, nullable=False),
+    sa.Column("set_by", sa.String(80), nullable=False),
+    sa.CheckConstraint("month BETWEEN 1 AND 12", name="month"),
 )
 
 TABLES: tuple[str, ...] = tuple(metadata.tables)
