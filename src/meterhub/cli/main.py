@@ -20,6 +20,7 @@ from rich.table import Table
 from meterhub import __version__
 from meterhub.cli import archive as archive_cli
 from meterhub.cli import mdm as mdm_cli
+from meterhub.cli import p1 as p1_cli
 from meterhub.cli import sim as sim_cli
 
 app = typer.Typer(
@@ -33,6 +34,7 @@ app.add_typer(sim_cli.app, name="sim")
 app.add_typer(mdm_cli.import_app, name="import")
 app.add_typer(mdm_cli.export_app, name="export")
 app.add_typer(archive_cli.app, name="archive")
+app.add_typer(p1_cli.app, name="p1")
 
 #: The repository root when installed from a checkout (``pip install -e .``): benchmarks are found there.
 REPO_ROOT = Path(__file__).resolve().parents[3]
