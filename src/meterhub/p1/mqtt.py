@@ -58,6 +58,7 @@ class MqttPublisher:
         self.dropped = 0
         self.connected = asyncio.Event()
         self._last_meter: str | None = None
+        self._busy = False
 
     def _put(self, item: tuple[str, str] | Reading) -> None:
         if self._queue.full():
@@ -86,8 +87,10 @@ class MqttPublisher:
                     attempt = 0
                     log.info("connected to MQTT broker %s:%d", s.host, s.port)
                     while True:
+                        self._busy = False
                         if pending is None:
                             pending = await self._queue.get()
+                        self._busy = True
                         messages = pending if isinstance(pending, tuple) else None
                         if messages is not None:
                             await client.publish(messages[0], messages[1], qos=s.qos, retain=s.retain)
@@ -98,8 +101,17 @@ class MqttPublisher:
                             self.published += 1
                         pending = None
             except aiomqtt.MqttError as exc:
+                self._busy = False
                 self.connected.clear()
                 delay = _BACKOFF[min(attempt, len(_BACKOFF) - 1)]
                 attempt += 1
                 log.warning("MQTT broker %s:%d: %s; retrying in %.1f s", s.host, s.port, exc, delay)
                 await asyncio.sleep(delay)
+
+    async def drain(self, timeout_s: float = 5.0) -> bool:
+        """Wait (at most ``timeout_s``) until every queued reading is published; False if some are left."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while (self._busy or not self._queue.empty()) and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        return not self._busy and self._queue.empty()

@@ -128,6 +128,7 @@ async def serve(
     server_task: asyncio.Task[None] | None = None
     hub = None
     forwarder = None
+    publisher = None
     try:
         if services.mqtt_url:
             from meterhub.p1.mqtt import MqttPublisher, MqttSettings
@@ -185,6 +186,9 @@ async def serve(
                     await reading
         return reading.result() if not reading.cancelled() else reader.stats
     finally:
+        if publisher is not None:  # a file source ends fast: let what it read reach the broker
+            with contextlib.suppress(Exception):
+                await publisher.drain()
         if hub is not None:
             hub.close()
         if server is not None:
