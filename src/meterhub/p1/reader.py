@@ -105,6 +105,7 @@ class ReaderServices:
     http_port: int | None = None  # None: no live page; 0: a free port
     mqtt_url: str | None = None
     mqtt_prefix: str = "meterhub/p1"
+    mqtt_drain_s: float = 5.0  # at the end of a source, how long queued readings may take to reach the broker
     forward_url: str | None = None
     consent: bool = False
     forward_every_s: float = 60.0
@@ -188,7 +189,7 @@ async def serve(
     finally:
         if publisher is not None:  # a file source ends fast: let what it read reach the broker
             with contextlib.suppress(Exception):
-                await publisher.drain()
+                await publisher.drain(services.mqtt_drain_s)
         if hub is not None:
             hub.close()
         if server is not None:
