@@ -40,7 +40,7 @@ class LiveHub:
     def __init__(self) -> None:
         self.latest: dict[str, Any] | None = None
         self.meter: str | None = None
-        self.stats: dict[str, int] = {}
+        self._stats = ReceiverStats()
         self._day: dt.date | None = None
         self.curve: list[tuple[str, int | None, int | None]] = []
         self.gas_first_today: tuple[str, int] | None = None
@@ -48,7 +48,12 @@ class LiveHub:
         self.closed = False
 
     def update_stats(self, stats: ReceiverStats) -> None:
-        self.stats = stats.as_dict()
+        """Follow the reader's counters (the object itself: every event then shows the current counts)."""
+        self._stats = stats
+
+    @property
+    def stats(self) -> dict[str, int]:
+        return self._stats.as_dict()
 
     def publish(self, reading: Reading) -> None:
         record = reading_record(reading)
@@ -58,7 +63,9 @@ class LiveHub:
             day = when.astimezone(LUX).date()
             if day != self._day:
                 self._day, self.curve, self.gas_first_today = day, [], None
-            self.curve.append((when.isoformat(), t.power_import_w, t.power_export_w))
+            local = when.astimezone(LUX).strftime("%Y-%m-%d %H:%M:%S")  # plotly draws wall-clock time
+            record["local_time"] = local
+            self.curve.append((local, t.power_import_w, t.power_export_w))
         gas = t.mbus_channel(MBUS_GAS)
         if gas is not None and gas.value is not None and gas.captured_at is not None:
             if self.gas_first_today is None:

@@ -174,6 +174,8 @@ async def serve(
             if started is not None:
                 await started
         reader = P1Reader(key, source, sinks, on_rejected=on_rejected, on_stats=stats_callbacks)
+        if hub is not None:
+            hub.update_stats(reader.stats)  # live counters from the first event on
         reading = asyncio.create_task(reader.run(), name="p1-reader")
         watched: set[asyncio.Task[ReceiverStats] | asyncio.Task[None]] = {reading}
         if server_task is not None:
