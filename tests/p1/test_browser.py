@@ -32,7 +32,9 @@ def test_live_page_updates_when_a_frame_arrives(tmp_path: Path) -> None:
                 page.wait_for_function("document.getElementById('power-import').textContent === '457'", timeout=10_000)
                 assert page.text_content("#frame") == "1007"
                 page.screenshot(path=str(tmp_path / "live.png"), full_page=True)
-                import shutil; shutil.copy(tmp_path / "live.png", "/tmp/live.png")
+                import shutil
+
+                shutil.copy(tmp_path / "live.png", "/tmp/live.png")
                 assert (tmp_path / "live.png").stat().st_size > 10_000
             finally:
                 browser.close()

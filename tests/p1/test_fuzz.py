@@ -3,6 +3,7 @@ the receiver never raises, holds a bounded buffer, and every intact frame is rea
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 from hypothesis import HealthCheck, given, settings
@@ -34,19 +35,15 @@ def _with_crc(body: bytes) -> bytes:
 @FAST
 @given(st.binary(max_size=600))
 def test_parse_telegram_random_bytes(data: bytes) -> None:
-    try:
+    with contextlib.suppress(P1Error):
         parse_telegram(data)
-    except P1Error:
-        pass
 
 
 @FAST
 @given(st.binary(max_size=400))
 def test_parse_telegram_random_bodies_with_a_valid_crc(data: bytes) -> None:
-    try:
+    with contextlib.suppress(P1Error):
         parse_telegram(_with_crc(b"/" + data.replace(b"!", b"") + b"!"))
-    except P1Error:
-        pass
 
 
 @FAST
@@ -56,19 +53,15 @@ def test_parse_telegram_bit_flips_behind_a_valid_crc(flips: list[tuple[int, int]
     for pos, bit in flips:
         if pos < len(body) - 1:
             body[pos] ^= 1 << bit
-    try:
+    with contextlib.suppress(P1Error):
         parse_telegram(_with_crc(bytes(body)))
-    except P1Error:
-        pass
 
 
 @FAST
 @given(st.text(alphabet="0123456789-:.()*kWhVAms3SW\r\n", max_size=300))
 def test_parse_telegram_obis_like_text(text: str) -> None:
-    try:
+    with contextlib.suppress(P1Error):
         parse_telegram(_with_crc(b"/X\r\n\r\n" + text.encode() + b"!"))
-    except P1Error:
-        pass
 
 
 @FAST
@@ -84,10 +77,8 @@ def test_parse_timestamp_any_text(text: str) -> None:
 @FAST
 @given(st.binary(max_size=2000))
 def test_frame_decoders_random_bytes(data: bytes) -> None:
-    try:
+    with contextlib.suppress(P1Error):
         decrypt_frame(KEY, parse_span(b"\xdb\x08" + data))
-    except P1Error:
-        pass
 
 
 _times = st.datetimes(

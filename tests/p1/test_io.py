@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import json
 import subprocess
 import sys
@@ -47,7 +48,8 @@ class Collect:
 def test_cli_sim_writes_frames_and_the_reader_reads_them(tmp_path: Path) -> None:
     out = tmp_path / "p1.bin"
     made = subprocess.run(
-        [*CLI, "sim", "p1", "--serial", "LU0001", "--key", KEY_HEX, "--count", "12", "--out", str(out), "--start", START],
+        [*CLI, "sim", "p1", "--serial", "LU0001", "--key", KEY_HEX, "--count", "12", "--out", str(out),
+         "--start", START],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert json.loads(made.stdout)["frames"] == 12
@@ -63,7 +65,7 @@ def test_cli_sim_writes_frames_and_the_reader_reads_them(tmp_path: Path) -> None
     readings = [x for x in lines if x["type"] == "reading"]
     assert len(readings) == 12
     assert readings[0]["timestamp"] == "2026-11-24T09:00:00+00:00" and readings[0]["meter"] == "LU0001"
-    assert all(b["frame_counter"] == a["frame_counter"] + 1 for a, b in zip(readings, readings[1:], strict=False))
+    assert all(b["frame_counter"] == a["frame_counter"] + 1 for a, b in itertools.pairwise(readings))
     assert readings[-1]["energy_import_wh"] >= readings[0]["energy_import_wh"]
     stats = lines[-1]
     assert stats["type"] == "stats"
@@ -79,9 +81,7 @@ def test_cli_refuses_forwarding_without_consent_and_bad_keys(tmp_path: Path) -> 
         capture_output=True, text=True,
     )  # fmt: skip
     assert no_consent.returncode == 2 and "consent" in no_consent.stderr
-    bad_key = subprocess.run(
-        [*CLI, "p1", "read", "--source", str(path), "--key", "00"], capture_output=True, text=True
-    )
+    bad_key = subprocess.run([*CLI, "p1", "read", "--source", str(path), "--key", "00"], capture_output=True, text=True)
     assert bad_key.returncode == 2 and "32 hex digits" in bad_key.stderr
     with pytest.raises(ConsentRequired):
         Forwarder("http://127.0.0.1:9/x", consent=False)
@@ -103,9 +103,7 @@ def test_sim_live_on_tcp_like_a_serial_bridge() -> None:
         collect = Collect(until=8)
 
         async def run() -> None:
-            reading = asyncio.create_task(
-                serve(KEY, parse_source(info["tcp"]), ReaderServices(extra_sinks=[collect]))
-            )
+            reading = asyncio.create_task(serve(KEY, parse_source(info["tcp"]), ReaderServices(extra_sinks=[collect])))
             await asyncio.wait_for(collect.done.wait(), 20)
             reading.cancel()
             with pytest.raises(asyncio.CancelledError):
@@ -150,8 +148,10 @@ def test_live_page_streams_each_reading_as_a_server_sent_event() -> None:
         base = f"http://127.0.0.1:{reader.services.bound_http_port}"
         page = httpx.get(base + "/", timeout=10)
         assert page.status_code == 200 and "EventSource" in page.text and "power-import" in page.text
-        assert httpx.get(base + "/static/plotly.min.js", timeout=10).headers["content-type"].startswith(
-            "application/javascript"
+        assert (
+            httpx.get(base + "/static/plotly.min.js", timeout=10)
+            .headers["content-type"]
+            .startswith("application/javascript")
         )
         events: list[dict[str, Any]] = []
         with httpx.Client(timeout=10) as client, client.stream("GET", base + "/events") as stream:

@@ -4,6 +4,7 @@ and only increase, power is the derivative of the registers, gas comes hourly wi
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 
@@ -37,7 +38,7 @@ def run() -> tuple[P1Simulator, list[Reading]]:
 def test_registers_equal_the_model_at_each_quarter_and_never_decrease(run: tuple[P1Simulator, list[Reading]]) -> None:
     sim, readings = run
     quarters = 0
-    for prev, cur in zip(readings, readings[1:], strict=False):
+    for prev, cur in itertools.pairwise(readings):
         a, b = prev.telegram, cur.telegram
         assert b.energy_import_wh >= a.energy_import_wh and b.energy_export_wh >= a.energy_export_wh  # type: ignore[operator]
         assert b.reactive_import_varh >= a.reactive_import_varh  # type: ignore[operator]
@@ -64,7 +65,7 @@ def test_power_is_the_derivative_of_the_registers(run: tuple[P1Simulator, list[R
     for group in by_quarter.values():
         if len(group) != 90:
             continue
-        first, last = group[0].telegram, group[-1].telegram
+        _first, last = group[0].telegram, group[-1].telegram
         for name, power in (("energy_import_wh", "power_import_w"), ("energy_export_wh", "power_export_w")):
             energy_wh = sum(getattr(g.telegram, power) for g in group) * 10 / 3600
             i = readings.index(group[0]) - 1

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from meterhub.p1.receiver import FrameRejected, Reading
 from meterhub.p1.reader import ReaderServices, serve
+from meterhub.p1.receiver import FrameRejected, Reading
 from meterhub.p1.records import reading_record
 from meterhub.p1.sources import parse_source
 
@@ -61,10 +61,12 @@ class _Printer:
 def read(
     source: Annotated[str, typer.Option(help="Serial device (/dev/ttyUSB0, a pty), tcp://HOST:PORT, or a file.")],
     key: Annotated[
-        str, typer.Option(help="The meter's P1 key, 32 hex digits (from your DSO).", envvar="MH_P1_KEY", show_default=False)
+        str,
+        typer.Option(help="The meter's P1 key, 32 hex digits (from your DSO).", envvar="MH_P1_KEY", show_default=False),
     ],
     mqtt: Annotated[
-        str | None, typer.Option(help="Publish to this MQTT broker: mqtt://[user:pass@]HOST[:PORT].", envvar="MH_P1_MQTT_URL")
+        str | None,
+        typer.Option(help="Publish to this MQTT broker: mqtt://[user:pass@]HOST[:PORT].", envvar="MH_P1_MQTT_URL"),
     ] = None,
     topic_prefix: Annotated[str, typer.Option(help="MQTT topic prefix.")] = "meterhub/p1",
     http_port: Annotated[int | None, typer.Option(help="Serve the live page on this port (0: any free port).")] = None,
@@ -87,7 +89,9 @@ def read(
     )
     secret = p1_key(key)
     if forward and not consent:
-        raise typer.BadParameter("forwarding needs the household's explicit consent: add --consent", param_hint="--forward")
+        raise typer.BadParameter(
+            "forwarding needs the household's explicit consent: add --consent", param_hint="--forward"
+        )
     if consent and not forward:
         raise typer.BadParameter("--consent is only meaningful with --forward URL", param_hint="--consent")
     try:

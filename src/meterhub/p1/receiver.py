@@ -17,7 +17,7 @@ from meterhub.p1.errors import AuthenticationError, ChecksumError, FrameError, P
 from meterhub.p1.frame import NEED_DATA, FrameFinder, FrameSpan, Garbage, Truncated, _NeedData, decrypt_frame
 from meterhub.p1.telegram import Telegram, parse_telegram
 
-__all__ = ["NEED_DATA", "FrameRejected", "GarbageSkipped", "P1Receiver", "ReceiverStats", "RejectReason", "Reading"]
+__all__ = ["NEED_DATA", "FrameRejected", "GarbageSkipped", "P1Receiver", "Reading", "ReceiverStats", "RejectReason"]
 
 RejectReason = Literal["truncated", "auth", "crc", "replay", "malformed"]
 

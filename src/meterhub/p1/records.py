@@ -134,7 +134,9 @@ def topics(reading: Reading, prefix: str = "meterhub/p1") -> list[tuple[str, str
 
     base = f"{prefix.rstrip('/')}/{meter_id(reading)}"
     out = [(f"{base}/json", json.dumps(reading_record(reading), separators=(",", ":")))]
-    out += [(f"{base}/reading/{name}", str(value)) for name, value in reading_fields(reading).items() if value is not None]
+    out += [
+        (f"{base}/reading/{name}", str(value)) for name, value in reading_fields(reading).items() if value is not None
+    ]
     for m in reading.telegram.mbus:
         mb = f"{base}/mbus/{m.channel}"
         out += [(f"{mb}/device_type", str(m.device_type)), (f"{mb}/equipment_id", str(m.equipment_id))]

@@ -17,7 +17,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
 from meterhub.p1.crc import crc16_arc
@@ -260,10 +260,10 @@ def encode_telegram(t: Telegram) -> bytes:
         if m.equipment_id is not None:
             lines.append(f"0-{n}:96.1.0({_hex(m.equipment_id)})")
         if m.value is not None and m.captured_at is not None:
-            unit = {"l": "m3", "Wh": "kWh"}.get(m.unit or "")
-            if unit is None:
+            wire_unit = {"l": "m3", "Wh": "kWh"}.get(m.unit or "")
+            if wire_unit is None:
                 raise EncodeError(f"M-Bus unit {m.unit!r} is not l or Wh")
-            lines.append(f"0-{n}:24.2.1({format_timestamp(m.captured_at)})({_wh(m.value, unit, 5)})")
+            lines.append(f"0-{n}:24.2.1({format_timestamp(m.captured_at)})({_wh(m.value, wire_unit, 5)})")
     lines += [f"{code}{values}" for code, values in t.other]
     body = "\r\n".join(lines) + "\r\n!"
     try:
@@ -346,7 +346,8 @@ def _apply(t: Telegram, mbus: dict[int, MBusReading], code: str, values: list[st
     }
     if key in registers:
         name, units = registers[key]
-        return replace(t, **{name: _int_in(_one(values, key), *units)})
+        changes: dict[str, Any] = {name: _int_in(_one(values, key), *units)}
+        return replace(t, **changes)
     if key == "0-0:96.14.0":
         return replace(t, tariff=_count(_one(values, key)))
     if key == "0-0:96.7.21":

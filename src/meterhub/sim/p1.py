@@ -88,7 +88,9 @@ def tariff_at(t: dt.datetime) -> int:
     """Tariff indicator: 2 (day) 06–22 local on working days, else 1 — the split of the model's TOU registers."""
     local = t.astimezone(LUX)
     day = local.date()
-    workday = day.weekday() < 5 and day not in _public_holidays(day.year) and (day.month, day.day) not in ((12, 24), (12, 31))
+    workday = (
+        day.weekday() < 5 and day not in _public_holidays(day.year) and (day.month, day.day) not in ((12, 24), (12, 31))
+    )
     return 2 if workday and 6 <= local.hour < 22 else 1
 
 
@@ -189,9 +191,7 @@ class P1Simulator:
         per_s = 3600.0 / STEP.total_seconds()  # Wh per step → W
         import_w = a_plus * w_imp / max(w_imp.sum(), 1e-9) * per_s
         export_w = a_minus * w_exp / max(w_exp.sum(), 1e-9) * per_s
-        volts = np.clip(
-            self.electricity.voltages(q0)[None, :] + (rng.random((STEPS, 3)) - 0.5) * 0.8, 207.0, 253.0
-        )
+        volts = np.clip(self.electricity.voltages(q0)[None, :] + (rng.random((STEPS, 3)) - 0.5) * 0.8, 207.0, 253.0)
         q = _Quarter(np.asarray(base, dtype=np.int64), cum, import_w, export_w, volts)
         if len(self._quarters) > 8:
             self._quarters.pop(next(iter(self._quarters)))
@@ -210,7 +210,7 @@ class P1Simulator:
         return self._before_day.add([e for e in self._day_events if e.time_utc < t])
 
     def _phases(self, watts: int) -> tuple[int, int, int]:
-        parts = [int(round(watts * f)) for f in self._split[:2]]
+        parts = [round(float(watts * f)) for f in self._split[:2]]
         return parts[0], parts[1], watts - parts[0] - parts[1]
 
     # --- telegrams and frames
@@ -225,7 +225,7 @@ class P1Simulator:
         before = t - STEP  # the power shown is the mean of the last 10 s
         pq = self._quarter(_floor(before, QUARTER))
         ps = int((before - _floor(before, QUARTER)) // STEP)
-        import_w, export_w = int(round(pq.import_w[ps])), int(round(pq.export_w[ps]))
+        import_w, export_w = round(float(pq.import_w[ps])), round(float(pq.export_w[ps]))
         volts = tuple(round(float(v), 1) for v in pq.volts[ps])
         p_imp, p_exp = self._phases(import_w), self._phases(export_w)
         currents = tuple(float(round((a + b) / v)) for a, b, v in zip(p_imp, p_exp, volts, strict=True))
