@@ -94,6 +94,7 @@ def reading_record(reading: Reading) -> dict[str, Any]:
             }
             for m in t.mbus
         ],
+        "other": [[obis, values] for obis, values in t.other],
     }
 
 
