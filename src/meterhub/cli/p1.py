@@ -138,7 +138,7 @@ def read(
     except OSError as exc:
         console.print(f"[red]P1 reader stopped:[/red] {exc}")
         raise typer.Exit(2) from None
-    stats = holder.get("stats")
+    stats = holder.get("stats") or (services.reader.stats if services.reader is not None else None)
     if stats is None:
         return
     if as_json:

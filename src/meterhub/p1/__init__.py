@@ -14,7 +14,6 @@ from meterhub.p1.errors import (
     EncodeError,
     FrameError,
     P1Error,
-    ReplayError,
     TelegramError,
 )
 from meterhub.p1.frame import decrypt_frame, encrypt_frame
@@ -34,7 +33,6 @@ __all__ = [
     "PowerFailure",
     "Reading",
     "ReceiverStats",
-    "ReplayError",
     "Telegram",
     "TelegramError",
     "decrypt_frame",

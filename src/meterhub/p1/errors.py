@@ -2,7 +2,7 @@
 
 Modelled on h11's single ``ProtocolError`` (and :mod:`meterhub.dlms.errors`): whatever the meter's port or the
 line delivers that we cannot accept — a frame cut short, a GCM tag that does not verify, a CRC that does not
-match, a telegram line that does not parse, a frame counter that does not increase — surfaces as a subclass of
+match, a telegram line that does not parse — surfaces as a subclass of
 :class:`P1Error`. The decoders never leak ``IndexError``, ``ValueError`` or ``UnicodeDecodeError``; the fuzz
 tests in ``tests/p1`` hold them to that.
 """
@@ -28,10 +28,6 @@ class ChecksumError(P1Error):
 
 class TelegramError(P1Error):
     """The decrypted plaintext is not a DSMR-5-style telegram (no header, a line that does not parse …)."""
-
-
-class ReplayError(P1Error):
-    """A frame counter was not greater than the last one accepted from the same meter (anti-replay)."""
 
 
 class EncodeError(P1Error):

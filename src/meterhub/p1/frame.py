@@ -270,7 +270,12 @@ class FrameFinder:
                     if garbage:
                         return garbage
                     continue
-                if self._closed:
+                if self._closed:  # the stream ended inside a header: a cut frame, or one stray byte
+                    if len(buf) < 2:
+                        garbage = self._skip(len(buf))
+                        if garbage:
+                            return garbage
+                        continue
                     fresh = len(buf) > self._rescan_left
                     title = bytes(buf[2:10])
                     raw = self._consume(len(buf))

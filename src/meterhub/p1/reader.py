@@ -111,6 +111,7 @@ class ReaderServices:
     forward_every_s: float = 60.0
     extra_sinks: list[Sink] = field(default_factory=list)
     bound_http_port: int | None = None
+    reader: P1Reader | None = None  # the running reader (its counters survive a Ctrl-C)
 
 
 async def serve(
@@ -174,6 +175,7 @@ async def serve(
             if started is not None:
                 await started
         reader = P1Reader(key, source, sinks, on_rejected=on_rejected, on_stats=stats_callbacks)
+        services.reader = reader
         if hub is not None:
             hub.update_stats(reader.stats)  # live counters from the first event on
         reading = asyncio.create_task(reader.run(), name="p1-reader")

@@ -306,6 +306,7 @@ class LiveP1:
         self.on_frame = on_frame
         self._writers: set[asyncio.StreamWriter] = set()
         self._pty_fd: int | None = None
+        self._pty_slave: int | None = None
         self._server: asyncio.Server | None = None
         self.sent = 0
 
@@ -373,5 +374,7 @@ class LiveP1:
         self._writers.clear()
         if self._pty_fd is not None:
             os.close(self._pty_fd)
-            os.close(self._pty_slave)
             self._pty_fd = None
+        if self._pty_slave is not None:
+            os.close(self._pty_slave)
+            self._pty_slave = None
