@@ -23,6 +23,7 @@ from meterhub.cli import archive as archive_cli
 from meterhub.cli import billing as billing_cli
 from meterhub.cli import edits as edits_cli
 from meterhub.cli import mdm as mdm_cli
+from meterhub.cli import p1 as p1_cli
 from meterhub.cli import sim as sim_cli
 
 app = typer.Typer(
@@ -39,6 +40,7 @@ app.add_typer(archive_cli.app, name="archive")
 app.add_typer(billing_cli.app, name="billing")
 app.add_typer(edits_cli.app, name="edit")
 app.command("aggregate")(aggregates_cli.aggregate)
+app.add_typer(p1_cli.app, name="p1")
 
 #: The repository root when installed from a checkout (``pip install -e .``): benchmarks are found there.
 REPO_ROOT = Path(__file__).resolve().parents[3]

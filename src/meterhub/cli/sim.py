@@ -136,3 +136,69 @@ def fleet(
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
+
+
+@app.command("p1")
+def p1(
+    serial: Annotated[str, typer.Option(help="Meter serial number (its household model and system title).")],
+    key: Annotated[str, typer.Option(help="The meter's P1 key (32 hex digits).", envvar="MH_P1_KEY")],
+    seed: Annotated[int, typer.Option(help="Household seed (as for 'sim meter').")] = 1,
+    count: Annotated[int | None, typer.Option(help="Frames to write or stream (default: forever when live).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write COUNT consecutive frames to this file and exit.")] = None,
+    start: Annotated[
+        str | None, typer.Option(help="Simulated time of the first frame (ISO 8601, default now), on the 10-s grid.")
+    ] = None,
+    tcp_port: Annotated[
+        int | None, typer.Option(help="Live: serve the frames to TCP clients on this port (0: any free port).")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Live: address to listen on.")] = "127.0.0.1",
+    pty: Annotated[bool, typer.Option("--pty", help="Live: stream the frames on a new pseudo-terminal.")] = False,
+    interval: Annotated[float, typer.Option(help="Live: wall-clock seconds between frames (10 as the meter).")] = 10.0,
+    message: Annotated[str, typer.Option(help="Text message 0-0:96.13.0 the meter shows.")] = "",
+) -> None:
+    """The meter's P1 customer port: COUNT frames into a file (--out), or live on TCP (--tcp-port) / a pty (--pty).
+
+    One encrypted DSMR-5-style telegram per 10 s of simulated time, consistent with the household model of
+    the same serial and seed as served over DLMS by 'sim meter' / 'sim fleet'.
+    """
+    from meterhub.sim.p1 import LiveP1, P1Simulator
+
+    secret = _hex_key("--key", key)
+    if start is None:
+        t0 = _now()
+    else:
+        try:
+            t0 = dt.datetime.fromisoformat(start)
+        except ValueError as exc:
+            raise typer.BadParameter(f"--start: {exc}") from None
+        if t0.tzinfo is None:
+            raise typer.BadParameter("--start needs a timezone (e.g. 2026-11-24T10:00:00+01:00)")
+    simulator = P1Simulator(serial, secret, seed=seed, text_message=message)
+    if out is not None:
+        if count is None:
+            raise typer.BadParameter("--out needs --count")
+        written = 0
+        with out.open("wb") as f:
+            for _, frame in simulator.frames(t0, count):
+                f.write(frame)
+                written += len(frame)
+        print(json.dumps({"frames": count, "bytes": written, "out": str(out)}), flush=True)
+        return
+    if tcp_port is None and not pty:
+        raise typer.BadParameter("choose --out FILE, or a live output: --tcp-port PORT and/or --pty")
+    live = LiveP1(simulator, t0, interval=interval, count=count)
+
+    async def run() -> None:
+        info: dict[str, object] = {"live": True, "serial": serial}
+        if tcp_port is not None:
+            info["tcp"] = f"tcp://{host}:{await live.serve_tcp(host, tcp_port)}"
+        if pty:
+            info["pty"] = live.open_pty()
+        print(json.dumps(info), flush=True)
+        try:
+            await live.run()
+        finally:
+            await live.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
