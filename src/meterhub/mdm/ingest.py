@@ -345,9 +345,7 @@ class IngestService:
             digest.write_blocks(conn, blocks, digests=cache, intervals=intervals)
             return result
         until = until or datetime.now(UTC)
-        # every daily read of the batch new: no stored daily read can disagree with the batch's readings
-        all_new = daily == len(reads)
-        return result + self._write_validated(conn, days, groups, intervals, until, source, cache, all_new)
+        return result + self._write_validated(conn, days, groups, intervals, until, source, cache)
 
     @staticmethod
     def _merged(conn: sa.Connection, days: list[_DayRows]) -> list[_DayRows]:
@@ -389,7 +387,6 @@ class IngestService:
         until: datetime,
         source: str,
         cache: digest.DigestCache,
-        daily_reads_new: bool,
     ) -> IngestResult:
         """Write the day rows day by day with VEE at ingest (see :meth:`ingest_in`); returns the VEE figures."""
         assert self.vee is not None
@@ -399,9 +396,7 @@ class IngestService:
         cache.ensure(conn, {c: intervals[c] for c in channels})
         rules = self.vee.channel_rules(conn, channels)
         first, last = min(dr.day for dr in days), max(dr.day for dr in days)
-        kinds = _OTHER_KINDS if daily_reads_new else None
-        window = (day_bounds_epoch(first)[0], day_bounds_epoch(last)[1])
-        disagree = _disagreeing_reads(conn, groups, channels, *window, kinds)
+        disagree = _disagreeing_reads(conn, groups, channels, day_bounds_epoch(first)[0], day_bounds_epoch(last)[1])
         limit = to_epoch(until)
         validated = sent_days = extra_versions = 0
         for day in sorted({dr.day for dr in days}):
@@ -529,33 +524,31 @@ def _screen_rows(
     return send, cleared
 
 
-_OTHER_KINDS = ("billing", "interval")
-
-
 def _disagreeing_reads(
-    conn: sa.Connection,
-    groups: Sequence[_Readings],
-    channels: Sequence[int],
-    start: int,
-    end: int,
-    kinds: Sequence[str] | None,
+    conn: sa.Connection, groups: Sequence[_Readings], channels: Sequence[int], start: int, end: int
 ) -> dict[int, list[int]]:
-    """Instants of the register reads (of ``kinds``, None: all) stored from ``start`` to ``end`` (inclusive)
-    that are not one of the batch's own readings with the same value — and, for a group of readings that
-    misses a midnight of the window, that midnight. A day holding such an instant is sent to the full
-    validation (its ``SUM_CHECK`` could fire)."""
-    where: dict[int, tuple[_Readings, int]] = {}
-    for g in groups:
-        for i, cid in enumerate(g.channels):
-            where[cid] = (g, i)
+    """Instants of the register reads stored from ``start`` to ``end`` (inclusive) that are not one of the
+    batch's own readings with the same value — and, for a group of readings that misses a midnight of the
+    window, that midnight. A day holding such an instant is sent to the full validation (its ``SUM_CHECK``
+    could fire). Vectorised: the daily flow meets two stored reads per channel and day."""
+    ids, ats, values = db.register_read_values(conn, channels, start, end + 1)
     out: dict[int, list[int]] = {}
-    for cid, at, value in db.register_read_values(conn, channels, start, end + 1, kinds):
-        g, i = where[cid]
-        col = int(np.searchsorted(g.epochs, at))
-        if col >= g.epochs.size or g.epochs[col] != at or int(g.values[i, col]) != value:
-            out.setdefault(cid, []).append(at)
+    top = max(channels) + 1
+    group_of = np.full(top, -1, dtype=np.int64)
+    row_of = np.zeros(top, dtype=np.int64)
+    for k, g in enumerate(groups):
+        members = np.asarray(g.channels, dtype=np.int64)
+        group_of[members] = k
+        row_of[members] = np.arange(members.size)
+    of_read = group_of[ids]
     midnights = _midnights(start, end)
-    for g in groups:
+    for k, g in enumerate(groups):
+        sel = np.flatnonzero(of_read == k)
+        if sel.size:
+            col = np.minimum(np.searchsorted(g.epochs, ats[sel]), g.epochs.size - 1)
+            bad = (g.epochs[col] != ats[sel]) | (g.values[row_of[ids[sel]], col] != values[sel])
+            for cid, at in zip(ids[sel][bad].tolist(), ats[sel][bad].tolist(), strict=True):
+                out.setdefault(cid, []).append(at)
         pos = np.minimum(np.searchsorted(g.epochs, midnights), g.epochs.size - 1)
         lacking = midnights[g.epochs[pos] != midnights].tolist()
         for cid in g.channels if lacking else ():

@@ -221,7 +221,7 @@ def pack_values_many(blocks: Sequence[Int64Array]) -> list[bytes]:
             start = ends[row]
             header = _TRANSFORM_DIFF if use_diff[row] else _TRANSFORM_PLAIN
             if len(part) > 16:
-                packed = zlib.compress(part, 6)
+                packed = zlib.compress(part, 1)
                 if len(packed) < len(part):
                     header, part = header | _ZLIB, packed
             out[i] = bytes((header,)) + part
