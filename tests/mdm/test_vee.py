@@ -19,6 +19,7 @@ from meterhub.mdm.estimation import (
     estimate,
     kept_matrix,
     plain_profile_estimate,
+    plateau_load,
     residual_persistence,
 )
 from meterhub.mdm.ingest import ReadingArrays
@@ -327,6 +328,23 @@ def test_edges_beat_the_plain_profile_on_persistent_load() -> None:
     err = np.abs(est.values[fill] - values[fill]).sum()
     err_base = np.abs(base[fill] - values[fill]).sum()
     assert err < 0.85 * err_base
+
+
+def test_short_bursts_are_not_a_plateau_load() -> None:
+    """A kettle or an oven: 3 kW for one or two quarter hours, several times a day, is no block load (an EV's
+    hours at one level are), so a gap is never given a block for it."""
+    layout, values, _ = setup(days=40)
+    ev, bursts = values.copy(), values.copy()
+    rng = np.random.default_rng(4)
+    for d in range(len(layout.days)):
+        sl = layout.day_slice(d)
+        for at in rng.choice(np.arange(sl.start + 28, sl.stop - 2), size=4, replace=False):
+            bursts[at : at + int(rng.integers(1, 3))] += 750
+        if d % 2 == 0:
+            ev[sl.start + 72 : sl.start + 80] += 2750
+    kept = np.ones(values.size, dtype=bool)
+    assert plateau_load(kept_matrix(ev, kept, layout), RULES) is not None
+    assert plateau_load(kept_matrix(bursts, kept, layout), RULES) is None
 
 
 def test_proxy_day_without_reads() -> None:

@@ -143,9 +143,14 @@ class Plateau:
     base: F64  # the channel's median by wall slot: its load without the plateau
 
 
+#: A plateau load's runs at its level last this many slots or more (median): an EV or a storage heater, not bursts.
+PLATEAU_MIN_RUN = 3
+
+
 def plateau_load(matrix: F64, rules: VeeRules) -> Plateau | None:
     """The channel's plateau load, if its history has one: the 99.5th percentile of its values, at least
-    ``plateau_min`` and ``plateau_ratio`` times the median, and the wall slot where such runs most often begin."""
+    ``plateau_min`` and ``plateau_ratio`` times the median, reached in runs of typically at least
+    :data:`PLATEAU_MIN_RUN` slots, and the wall slot where such runs most often begin."""
     if rules.plateau_min <= 0:
         return None
     hist = matrix[np.isfinite(matrix)]
@@ -155,6 +160,9 @@ def plateau_load(matrix: F64, rules: VeeRules) -> Plateau | None:
     if level < rules.plateau_min or level < rules.plateau_ratio * max(float(np.median(hist)), 1.0):
         return None
     on = np.nan_to_num(matrix, nan=0.0) >= 0.6 * level
+    run_starts, run_ends = _runs(on.ravel())
+    if float(np.median(run_ends - run_starts)) < PLATEAU_MIN_RUN:
+        return None  # high values in short bursts (a kettle, an oven, a cycling boiler): no block load
     begins = np.zeros(matrix.shape[1])
     begins[1:] = (on[:, 1:] & ~on[:, :-1]).sum(axis=0)
     return Plateau(level, begins / max(float(begins.sum()), 1.0), _nanmedian(matrix, axis=0))
