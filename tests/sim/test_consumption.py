@@ -98,6 +98,19 @@ def test_slot_noise_is_persistent_and_random_access() -> None:
     assert np.array_equal(part, noise[96 * 7 + 5 : 96 * 7 + 105])
 
 
+def test_noiseless_shape_is_the_model_without_its_quarter_hour_noise() -> None:
+    m = c.ElectricityModel(FULL)
+    start = _local_midnight(dt.date(2025, 11, 4)) + 40 * Q
+    shape = m.noiseless_shape(start, 150)
+    assert shape.shape == (150,) and (shape >= 0).all()
+    assert np.array_equal(m.noiseless_shape(start + 30 * Q, 20), shape[30:50])  # window-independent
+    plain = c.ElectricityModel(PLAIN)
+    day = _local_midnight(dt.date(2025, 11, 4))
+    ratio = plain.intervals(day, 96)[:, 0] / plain.noiseless_shape(day, 96)
+    night, evening = ratio[:24], ratio[24:88]  # blocks 00-06 and 06-22: each in proportion to its weights
+    assert 0.1 < float(night.std() / night.mean()) < 0.5 and 0.1 < float(evening.std() / evening.mean()) < 0.5
+
+
 def test_household_load_is_autocorrelated_around_its_profile() -> None:
     """Quarter hours around the household's own average profile (same wall slot and day type) stay correlated
     from one quarter to the next, as measured household load does, with a per-slot spread of ~30 %."""

@@ -725,6 +725,22 @@ class ElectricityModel(_DayModel):
         """Cumulative 1.0.1.8.0 / 1.0.2.8.0 / 1.0.3.8.0 / 1.0.4.8.0 at quarter-aligned ``t_utc``, shape (4,)."""
         return self._register(t_utc)
 
+    def noiseless_shape(self, start_utc: dt.datetime, n: int) -> F64:
+        """A+ slot weights of ``n`` quarter hours from ``start_utc`` with the per-quarter noise switched off (the
+        day-level draws — EV session, heating, PV yield — kept). Within a day block the A+ values are in
+        proportion to their weights, so these are what an oracle knowing the model's shape would spread a gap's
+        energy by: for benchmarks (the VEE benchmark's bound), never for estimation."""
+        q = _check_time(start_utc, QUARTER)
+        d, slot = self._locate(q)
+        parts: list[F64] = []
+        have = 0
+        while have < n + slot:
+            weights = self._split(d, noisy=False)[1][:, 0]
+            parts.append(weights)
+            have += weights.size
+            d += 1
+        return np.concatenate(parts)[slot : slot + n] if parts else np.zeros(0)
+
     def tou_registers(self, t_utc: dt.datetime) -> I64:
         """1.0.1.8.1, 1.0.1.8.2, 1.0.2.8.1, 1.0.2.8.2 at ``t_utc`` (T1 = 22–06 local + weekends/holidays), exact."""
         q = _check_time(t_utc, QUARTER)
@@ -831,13 +847,13 @@ class ElectricityModel(_DayModel):
     def _blocks(self, lo: int, hi: int) -> F64:
         return self._combine(self._parts(lo, hi))
 
-    def _split(self, day: int) -> tuple[F64, F64, Sequence[int]]:
+    def _split(self, day: int, noisy: bool = True) -> tuple[F64, F64, Sequence[int]]:
         cal, t = _calendar(), self.traits
         p = self._parts(day, day + 1)
         nq = int(cal.nq[day])
         wall = cal.wall[day, :nq]
         q0 = cal.starts[day]
-        noise, u = _slot_noise(self._k_slot, q0, nq)
+        noise, u = _slot_noise(self._k_slot, q0, nq) if noisy else (np.zeros(nq), np.full((nq, 4), 0.5))
         block = _BLOCK_OF_WALL[wall]
         shape = _H0_ARR[cal.season[day], cal.daytype[day]][wall]
         shape = shape * np.maximum(1.0 + 0.28 * noise, 0.2)
