@@ -20,15 +20,37 @@ Figures (target weeks only):
 * ``channels_total_equal_register_delta`` — share of meters whose target-week interval total equals the
   reported register delta; goal ≥ 0.99.
 
-Deterministic (fixed seeds, no clock in the figures except ``seconds``). With 300 meters (≈ 9 s): recall 1.0,
-false flags 0.001 %, totals equal for 100 % of meters, mape 0.233 vs 0.266 (−12.2 %).
+Added figures (the goals above are unchanged): ``mape_oracle_shape`` — the same MAPE for an oracle that
+spreads each gap's *true* energy by the model's noiseless shape (:meth:`ElectricityModel.noiseless_shape`:
+the per-quarter noise off, the day's EV session, heating and PV yield known); ``households`` — ours, the
+baseline and the oracle per household kind (``base``, ``ev``, ``pv``, ``heating``) with its share of the gap
+energy; ``lag1_autocorrelation`` — persistence of the simulated load: lag-1 autocorrelation of the base-load
+homes' true quarter hours' ratio to their own mean profile by wall slot and day type (a measured household:
+0.76, see docs/architecture.md).
 
-Why not −20 %: with the register delta across a gap known, only the split inside the gap is estimated, and the
-simulator's per-slot household noise is independent from slot to slot (≈ ±25 % multiplicative around the BDEW
-H0 shape). Spreading each gap's true delta by the model's *own noiseless* H0 shape — an oracle no estimator
-can beat on average — gives a weighted MAPE of ≈ 0.200 on base-load households (two thirds of the energy in
-gaps), against ≈ 0.218 for the plain profile and 0.205 for ours; the gain comes from households with a plateau
-load (EVs: 0.48 vs 0.62), PV (0.29 vs 0.35) and heating (0.12 vs 0.125).
+Deterministic (fixed seeds, no clock in the figures except ``seconds``). With 300 meters (≈ 9 s): recall 1.0,
+false flags 0.005 %, totals equal for 100 % of meters, mape 0.2143 vs 0.2502 (**−14.4 %**, goal −20 %);
+lag-1 autocorrelation 0.71. Per kind (share of gap energy, ours / baseline / shape oracle): base 64 %
+0.183 / 0.200 / 0.181, EV 16 % 0.404 / 0.533 / 0.081, heating 13 % 0.109 / 0.111 / 0.102, PV 7 %
+0.255 / 0.313 / 0.221. 1 000 meters: see docs/benchmarks.md.
+
+History of the figure: 0.233 vs 0.266 (−12.2 %) with the simulator's earlier *white* per-quarter noise, where
+nothing but the shape could be learnt (oracle on base-load homes 0.200 vs baseline 0.218). The simulator's
+noise is now persistent like measured household load (lag-1 0.20 → 0.71, per-slot CV unchanged at ≈ 0.25
+against the noiseless shape), and the estimator carries the deviation at a gap's edges into the gap
+(kriging with the register delta as constraint, see :mod:`meterhub.mdm.estimation`): −14.4 %.
+
+Why still not −20 %: the register delta fixes each gap's energy, so only the split inside it is estimated.
+(1) Base-load homes carry two thirds of the gap energy and are at the bound already: 0.183 against 0.181 for
+the noiseless-shape oracle, and ≈ 0.174 for that oracle with the edges carried in as well (measured offline);
+a quarter hour's deviation from the shape is only predictable within about an hour of an edge (lag-4
+correlation ≈ 0.2), and the gaps are 3–12 h long. So base homes cannot beat the baseline (0.200) by more
+than ≈ 13 %. (2) EV homes: the oracle's 0.081 knows when the session started; nothing observable does (the
+start is uniform over 17:30–19:45, and a gap swallows the whole session), so an 11 kW session of 2–6
+quarter hours placed at the most likely start is still off by about its own energy (≈ 0.9 on those gaps).
+With every kind at its oracle except EV the total would be ≈ 0.205 (−18 %). On a measured household's data
+(UCI record, these gap lengths and times) the same methods give −10 % against the same baseline (see
+docs/benchmarks.md), so the bar is above what this information supports, not an artefact of the simulator.
 """
 
 from __future__ import annotations
@@ -102,6 +124,62 @@ def scenario() -> c.FaultScenario:
     return c.FaultScenario.from_dict({"name": "vee benchmark", "faults": faults})
 
 
+def household_kind(traits: c.HouseholdTraits) -> str:
+    """``ev`` (charges an EV), ``pv`` (PV, no EV), ``heating`` (electric heating or a heat pump) or ``base``."""
+    if traits.ev_kw:
+        return "ev"
+    if traits.pv_kwp:
+        return "pv"
+    return "heating" if traits.heat_pump or traits.electric_heating else "base"
+
+
+def _oracle_shape(model: c.ElectricityModel, first: dt.datetime, keep: np.ndarray) -> np.ndarray:
+    """The model's noiseless A+ shape on the intervals a missing reading removes (NaN elsewhere)."""
+    out = np.full(keep.size - 1, np.nan)
+    lost = ~(keep[:-1] & keep[1:])
+    edges = np.diff(np.concatenate(([0], lost.astype(np.int8), [0])))
+    for a, b in zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True):
+        out[a:b] = model.noiseless_shape(first + dt.timedelta(seconds=Q * a), b - a)
+    return out
+
+
+def _spread_by(shape: np.ndarray, truth: np.ndarray, gap: np.ndarray) -> np.ndarray:
+    """Each gap run's true energy spread by ``shape``: the oracle that knows the model's noiseless shape."""
+    out = np.zeros(truth.size)
+    edges = np.diff(np.concatenate(([0], gap.astype(np.int8), [0])))
+    for a, b in zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True):
+        w = np.nan_to_num(shape[a:b], nan=0.0)
+        energy = float(truth[a:b].sum())
+        out[a:b] = energy * w / w.sum() if w.sum() > 0 else energy / (b - a)
+    return out
+
+
+def _lag1_around_profile(truths: dict[str, np.ndarray], kinds: dict[str, str], layout: Layout) -> float:
+    """Lag-1 autocorrelation (within days, pooled over base-load homes) of the true A+ quarter hours' ratio to
+    the home's mean profile for the wall slot and day type over the 7 weeks: persistence of household load
+    around its own profile (a measured household: 0.76, see docs/architecture.md)."""
+    from meterhub.mdm.estimation import kept_matrix
+
+    num = den_a = den_b = 0.0
+    for serial, truth in truths.items():
+        if kinds[serial] != "base":
+            continue
+        matrix = kept_matrix(truth, np.ones(truth.size, dtype=bool), layout)
+        prof = np.zeros_like(matrix)
+        for t in np.unique(layout.day_types).tolist():
+            rows = layout.day_types == t
+            prof[rows] = np.nanmean(matrix[rows], axis=0)
+        ok = np.isfinite(matrix) & (prof > 0)
+        ratio = np.where(ok, matrix / np.where(ok, prof, 1.0), np.nan)
+        ratio -= np.nanmean(ratio)
+        a, b = ratio[:, :-1], ratio[:, 1:]
+        both = np.isfinite(a) & np.isfinite(b)
+        num += float((a[both] * b[both]).sum())
+        den_a += float((a[both] ** 2).sum())
+        den_b += float((b[both] ** 2).sum())
+    return num / np.sqrt(den_a * den_b) if den_a and den_b else 0.0
+
+
 def run(meters: int = 300, **_options: Any) -> dict[str, Any]:
     """Build the scenario for ``meters`` meters, run VEE, and return the figures."""
     from meterhub.mdm.vee_service import VeeService
@@ -122,6 +200,8 @@ def run(meters: int = 300, **_options: Any) -> dict[str, Any]:
 
     truths: dict[str, np.ndarray] = {}
     reported: dict[str, np.ndarray] = {}
+    oracle_shapes: dict[str, np.ndarray] = {}  # the model's noiseless A+ shape on the gap slots (NaN elsewhere)
+    kinds: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="meterhub-bench-vee-") as tmp:
         store = Store.open(Path(tmp))
         dso = store.add_dso("CREOS", "Creos Luxembourg")
@@ -129,13 +209,16 @@ def run(meters: int = 300, **_options: Any) -> dict[str, Any]:
         channel_of: dict[str, int] = {}
         batches: list[tuple[int, ReadingArrays]] = []
         for m in plan.meters:
-            model = c.ElectricityModel(c.HouseholdTraits.draw(m.seed, m.serial))
+            traits = c.HouseholdTraits.draw(m.seed, m.serial)
+            model = c.ElectricityModel(traits)
             truth = model.intervals(first, n)[:, 0]
+            kinds[m.serial] = household_kind(traits)
             cum = int(model.register(first)[0]) + np.concatenate(([0], np.cumsum(truth)))
             rep = scen.reported_registers(m.serial, 1, times, cum)
             gone = scen.missing(m.serial, 1, times)
             keep = np.ones(n + 1, dtype=bool)
             keep[sorted(gone)] = False
+            oracle_shapes[m.serial] = _oracle_shape(model, first, keep)
             meter_id = store.add_meter(m.serial, dso, model="E360", firmware="1")
             cid = store.add_channel(meter_id, "1.0.1.8.0.255", unit="Wh", interval_s=Q)
             channel_of[m.serial] = cid
@@ -182,6 +265,7 @@ def run(meters: int = 300, **_options: Any) -> dict[str, Any]:
     tp = fn = fp = clean = value_tp = value_n = 0
     err = err_base = gap_true = 0.0
     equal = 0
+    by_kind: dict[str, np.ndarray] = {}  # per household kind: Σ|ours|, Σ|baseline|, Σ|oracle|, Σ truth, meters
     for serial in seeds:
         pre, post = before[serial], after[serial]
         pre_code = codes(pre.quality)
@@ -204,10 +288,32 @@ def run(meters: int = 300, **_options: Any) -> dict[str, Any]:
         fill = target & (post_code == Quality.ESTIMATED)
         base = plain_profile_estimate(np.where(fill, 0, pre.values), fill, layout, reads=pre.reads)
         err_base += float(np.abs(base[gap] - truth[gap]).sum())
+        oracle = _spread_by(oracle_shapes[serial], truth, gap)
+        sums = by_kind.setdefault(kinds[serial], np.zeros(5))
+        sums += [
+            np.abs(post.values[gap] - truth[gap]).sum(),
+            np.abs(base[gap] - truth[gap]).sum(),
+            np.abs(oracle[gap] - truth[gap]).sum(),
+            np.abs(truth[gap]).sum(),
+            1,
+        ]
         rep = reported[serial]
         equal += int(int(post.values[target].sum()) == int(rep[tgt_hi] - rep[tgt_lo]))
     mape = err / gap_true if gap_true else 0.0
     base_mape = err_base / gap_true if gap_true else 0.0
+    total = np.sum(list(by_kind.values()), axis=0) if by_kind else np.zeros(5)
+    households = {
+        kind: {
+            "meters": int(v[4]),
+            "gap_energy_share": round(float(v[3] / total[3]), 3),
+            "mape": round(float(v[0] / v[3]), 4),
+            "mape_profile_baseline": round(float(v[1] / v[3]), 4),
+            "mape_reduction": round(float(1 - v[0] / v[1]), 4),
+            "mape_oracle_shape": round(float(v[2] / v[3]), 4),
+        }
+        for kind, v in sorted(by_kind.items())
+        if v[3] > 0
+    }
     return {
         "meters": meters,
         "target_intervals": int(target.sum()) * meters,
@@ -219,6 +325,9 @@ def run(meters: int = 300, **_options: Any) -> dict[str, Any]:
         "mape": round(mape, 4),
         "mape_profile_baseline": round(base_mape, 4),
         "mape_reduction": round(1.0 - mape / base_mape, 4) if base_mape else 0.0,
+        "mape_oracle_shape": round(float(total[2] / total[3]), 4) if total[3] else 0.0,
+        "households": households,
+        "lag1_autocorrelation": round(_lag1_around_profile(truths, kinds, layout), 3),
         "channels_total_equal_register_delta": round(equal / meters, 4),
         "rules": dict(sorted(report.rules.items())),
         "versions_written": report.versions_written,

@@ -13,7 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meterhub.mdm import IngestService
-from meterhub.mdm.estimation import estimate, plain_profile_estimate
+from meterhub.mdm.estimation import (
+    Persistence,
+    _conditioned,
+    estimate,
+    kept_matrix,
+    plain_profile_estimate,
+    plateau_load,
+    residual_persistence,
+)
 from meterhub.mdm.ingest import ReadingArrays
 from meterhub.mdm.quality import EstimationMethod, Quality, SuspectRule, codes, quality_byte, quality_detail
 from meterhub.mdm.vee import (
@@ -266,6 +274,77 @@ def test_plateau_load_continues_from_its_neighbour() -> None:
     err_base = np.abs(base[fill] - values[fill]).sum()
     assert err < 0.5 * err_base
     assert (est.values[a + 4 : a + 12] > 2500).all() and (est.values[a : a + 4] < 600).all()
+
+
+def persistent_household(layout: Layout, seed: int = 3, decay: float = 0.8) -> np.ndarray:
+    """The :func:`household` shape with persistent ±20 % noise: an AR(1) relative deviation (lag-1 correlation
+    ``decay``), as measured household load has."""
+    rng = np.random.default_rng(seed)
+    wall = layout.wall.astype(np.float64) / layout.walls_per_day
+    shape = 60 + 40 * np.sin(2 * np.pi * (wall - 0.3)) ** 2 + 80 * np.exp(-(((wall - 0.8) / 0.06) ** 2))
+    white = rng.normal(size=wall.size)
+    dev = np.empty(wall.size)
+    dev[0] = white[0]
+    for i in range(1, wall.size):
+        dev[i] = decay * dev[i - 1] + np.sqrt(1 - decay**2) * white[i]
+    return np.rint(shape * np.maximum(1 + 0.2 * dev, 0.1)).astype(np.int64)
+
+
+def test_residual_persistence_from_the_channel_history() -> None:
+    layout = Layout.of(day_range(date(2026, 9, 1), date(2026, 10, 5)), Q)
+    kept = np.ones(layout.size, dtype=bool)
+    p = residual_persistence(kept_matrix(persistent_household(layout), kept, layout), layout)
+    assert 0.7 < p.decay < 0.9 and p.weight > 0.7
+    white = residual_persistence(kept_matrix(household(layout), kept, layout), layout)
+    assert white.weight == 0.0  # independent noise: nothing carries over
+    short = Layout.of(day_range(date(2026, 9, 1), date(2026, 9, 3)), Q)
+    assert residual_persistence(kept_matrix(household(short), np.ones(short.size, bool), short), short).weight == 0
+
+
+def test_conditioning_on_the_edges_keeps_the_energy() -> None:
+    level = np.full(12, 100.0)
+    out = _conditioned(level, np.array([-2, -1, 12, 13]), np.array([0.4, 0.5, -0.2, -0.1]), Persistence(0.9, 0.8))
+    assert abs(float(out.sum()) - 1200.0) < 1e-6  # the register's energy stays the run's
+    assert out[0] > out[1] > 100.0 > out[-1]  # high before the run, low after it
+    assert np.array_equal(_conditioned(level, np.array([-1]), np.array([0.5]), Persistence(0.0, 0.0)), level)
+
+
+def test_edges_beat_the_plain_profile_on_persistent_load() -> None:
+    """Persistent load, 3-hour gaps with register reads at both ends: the deviation at the gap's edges carried
+    into it beats spreading the delta by the average profile."""
+    layout = Layout.of(day_range(date(2026, 9, 1), date(2026, 10, 12)), Q)
+    values = persistent_household(layout, seed=6)
+    fill = np.zeros(values.size, dtype=bool)
+    reads: list[tuple[int, int]] = []
+    cum = np.concatenate(([0], np.cumsum(values)))
+    for d in range(30, 42):
+        a = layout.day_slice(d).start + 20 + 5 * (d % 8)
+        fill[a : a + 12] = True
+        reads += [(a, int(cum[a])), (a + 12, int(cum[a + 12]))]
+    est = estimate(np.where(fill, 0, values), fill, layout, RULES, reads)
+    base = plain_profile_estimate(np.where(fill, 0, values), fill, layout, reads=reads)
+    for (ka, ra), (kb, rb) in zip(reads[::2], reads[1::2], strict=True):
+        assert int(est.values[ka:kb].sum()) == rb - ra
+    err = np.abs(est.values[fill] - values[fill]).sum()
+    err_base = np.abs(base[fill] - values[fill]).sum()
+    assert err < 0.85 * err_base
+
+
+def test_short_bursts_are_not_a_plateau_load() -> None:
+    """A kettle or an oven: 3 kW for one or two quarter hours, several times a day, is no block load (an EV's
+    hours at one level are), so a gap is never given a block for it."""
+    layout, values, _ = setup(days=40)
+    ev, bursts = values.copy(), values.copy()
+    rng = np.random.default_rng(4)
+    for d in range(len(layout.days)):
+        sl = layout.day_slice(d)
+        for at in rng.choice(np.arange(sl.start + 28, sl.stop - 2), size=4, replace=False):
+            bursts[at : at + int(rng.integers(1, 3))] += 750
+        if d % 2 == 0:
+            ev[sl.start + 72 : sl.start + 80] += 2750
+    kept = np.ones(values.size, dtype=bool)
+    assert plateau_load(kept_matrix(ev, kept, layout), RULES) is not None
+    assert plateau_load(kept_matrix(bursts, kept, layout), RULES) is None
 
 
 def test_proxy_day_without_reads() -> None:

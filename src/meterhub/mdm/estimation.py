@@ -19,7 +19,17 @@ chose to substitute) in three steps:
    whose known energy exceeds its median base load by ≥ ``plateau_excess`` plateau slots, that excess as one
    block at the plateau level — continuing from a neighbour at the plateau, or at the usual start.
 
-3. **Delta constraint**: between two cumulative register reads, the filled slots share exactly the register
+3. **Edges** (a register segment holding one run, no block load placed): household load is persistent — a
+   quarter hour above its profile is followed by more above it (measured lag-1 autocorrelation ≈ 0.75 of the
+   ratio to the household's own profile, see docs/architecture.md). The profile, scaled to the run's known
+   energy, gets the relative deviations of the :data:`EDGE_SLOTS` kept slots on each side carried into it:
+   the conditional mean of a deviation with correlation ``weight · decay^h`` (:class:`Persistence`, from the
+   lag-1 and lag-2 correlations of the channel's own history, :func:`residual_persistence`) given the edges
+   and given that the run's energy is the register's — simple kriging with one linear constraint
+   (:func:`_conditioned`). Near an edge the estimate follows the edge; deep inside a long run it is the
+   profile; the run's total is unchanged.
+
+4. **Delta constraint**: between two cumulative register reads, the filled slots share exactly the register
    delta minus the kept values, apportioned in proportion to their shape by rounding the running sum (so the
    integers add up exactly and none is negative); those values get method ``REGISTER_PRORATED`` (interpolated
    ones keep ``INTERPOLATION``). Without reads on both sides the shape is rounded as it is.
@@ -31,7 +41,6 @@ each gap spread by the channel's own average profile for the slot and day type.
 from __future__ import annotations
 
 import itertools
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -54,9 +63,13 @@ class Estimate:
 
 
 def _nanmean(a: F64, axis: int) -> F64:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.asarray(np.nanmean(a, axis=axis), dtype=np.float64)
+    """``np.nanmean`` (the same sums, so the same bits) without its warning machinery: NaN where no value."""
+    finite = np.isfinite(a)
+    total = np.asarray(np.where(finite, a, 0.0).sum(axis=axis), dtype=np.float64)
+    count = np.asarray(finite.sum(axis=axis))
+    out = np.full(total.shape, np.nan)
+    np.divide(total, count, out=out, where=count > 0)
+    return out
 
 
 def _nanmedian(a: F64, axis: int) -> F64:
@@ -65,9 +78,15 @@ def _nanmedian(a: F64, axis: int) -> F64:
 
 def _smooth(profile: F64) -> F64:
     """[1, 2, 1] / 4 over neighbouring wall slots (NaN-aware, edges kept)."""
-    pad = np.pad(profile, 1, mode="edge")
-    stack = np.stack([pad[:-2], pad[1:-1], pad[1:-1], pad[2:]])
-    return _nanmean(stack, axis=0)
+    pad = np.concatenate((profile[:1], profile, profile[-1:]))
+    finite = np.isfinite(pad)
+    clean = np.where(finite, pad, 0.0)
+    left, mid, right = clean[:-2], clean[1:-1], clean[2:]
+    total = ((left + mid) + mid) + right  # the order np.nanmean sums a stack [left, mid, mid, right] in
+    count = finite[:-2].astype(np.int64) + 2 * finite[1:-1] + finite[2:]
+    out = np.full(profile.shape, np.nan)
+    np.divide(total, count, out=out, where=count > 0)
+    return out
 
 
 def kept_matrix(values: Int64Array, kept: BoolArray, layout: Layout) -> F64:
@@ -81,9 +100,10 @@ def kept_matrix(values: Int64Array, kept: BoolArray, layout: Layout) -> F64:
 def proxy_profile(matrix: F64, layout: Layout, day: int, rules: VeeRules) -> tuple[F64, int]:
     """The blended shape for ``day`` (by wall slot) and the method it stands for (``PROXY_DAY`` or ``PROFILE``).
 
-    Why a blend and not just the nearest days: per-slot household noise is independent from slot to slot
-    (about ±25 % in the simulator), so the shape estimate gains most from averaging many days (the trimmed
-    mean over both sides of the gap, smoothed) and a little from the temperature-nearest days (heating).
+    Why a blend and not just the nearest days: a household's deviation from its shape changes from day to day
+    (about ±25 % per quarter hour in the simulator), so the shape estimate gains most from averaging many days
+    (the trimmed mean over both sides of the gap, smoothed) and a little from the temperature-nearest days
+    (heating).
     """
     n_days = len(layout.days)
     lo, hi = max(0, day - rules.history_days), min(n_days, day + rules.history_days + 1)
@@ -123,18 +143,26 @@ class Plateau:
     base: F64  # the channel's median by wall slot: its load without the plateau
 
 
+#: A plateau load's runs at its level last this many slots or more (median): an EV or a storage heater, not bursts.
+PLATEAU_MIN_RUN = 3
+
+
 def plateau_load(matrix: F64, rules: VeeRules) -> Plateau | None:
     """The channel's plateau load, if its history has one: the 99.5th percentile of its values, at least
-    ``plateau_min`` and ``plateau_ratio`` times the median, and the wall slot where such runs most often begin."""
+    ``plateau_min`` and ``plateau_ratio`` times the median, reached in runs of typically at least
+    :data:`PLATEAU_MIN_RUN` slots, and the wall slot where such runs most often begin."""
     if rules.plateau_min <= 0:
         return None
     hist = matrix[np.isfinite(matrix)]
-    if hist.size < 7 * matrix.shape[1]:
-        return None
+    if hist.size < 7 * matrix.shape[1] or float(hist.max()) < rules.plateau_min:
+        return None  # (the 99.5th percentile cannot reach plateau_min: no need to compute it)
     level = float(np.percentile(hist, 99.5))
     if level < rules.plateau_min or level < rules.plateau_ratio * max(float(np.median(hist)), 1.0):
         return None
     on = np.nan_to_num(matrix, nan=0.0) >= 0.6 * level
+    run_starts, run_ends = _runs(on.ravel())
+    if float(np.median(run_ends - run_starts)) < PLATEAU_MIN_RUN:
+        return None  # high values in short bursts (a kettle, an oven, a cycling boiler): no block load
     begins = np.zeros(matrix.shape[1])
     begins[1:] = (on[:, 1:] & ~on[:, :-1]).sum(axis=0)
     return Plateau(level, begins / max(float(begins.sum()), 1.0), _nanmedian(matrix, axis=0))
@@ -181,6 +209,19 @@ def _with_plateau(
     return np.asarray(base + add, dtype=np.float64)
 
 
+def _edge_slots(kept: BoolArray, values: Int64Array, a: int, b: int, ceiling: float) -> Int64Array:
+    """Up to :data:`EDGE_SLOTS` kept slots right before ``a`` and right after ``b`` (contiguous, below the
+    plateau ``ceiling``)."""
+    n = kept.size
+    out: list[int] = []
+    for step, first in ((-1, a - 1), (1, b)):
+        i = first
+        while 0 <= i < n and abs(i - first) < EDGE_SLOTS and kept[i] and values[i] < ceiling:
+            out.append(i)
+            i += step
+    return np.array(sorted(out), dtype=np.int64)
+
+
 def _block(length: int, pos: int, full: int, slots: float, step: float) -> F64:
     add = np.zeros(length)
     add[pos : pos + min(full, length - pos)] = step
@@ -200,6 +241,83 @@ def _apportion(shape: F64, energy: int) -> Int64Array:
     cum[-1] = energy
     cum = np.maximum.accumulate(np.clip(cum, 0, energy))
     return np.diff(cum, prepend=np.int64(0))
+
+
+#: Kept slots on each side of a run whose deviation from the profile is carried into the run.
+EDGE_SLOTS = 4
+
+
+@dataclass(frozen=True)
+class Persistence:
+    """How a channel's deviation from its profile carries over between quarter hours, from its own history:
+    correlation ``weight · decay^h`` at a lag of h ≥ 1 slots (1 at lag 0: the rest is slot-to-slot noise)."""
+
+    weight: float
+    decay: float
+
+
+def residual_persistence(matrix: F64, layout: Layout) -> Persistence:
+    """The channel's :class:`Persistence`, from the lag-1 and lag-2 correlations of its kept values' ratio to
+    its mean profile for the slot and day type, less each day's mean ratio (pairs within a day). ``weight = 0``
+    when there is too little history or no positive correlation."""
+    none = Persistence(0.0, 0.0)
+    finite = np.isfinite(matrix)
+    if int(finite.sum()) < 7 * matrix.shape[1]:
+        return none
+    clean = np.where(finite, matrix, 0.0)
+    onehot = (layout.day_types[None, :] == np.arange(3)[:, None]).astype(np.float64)  # (day type, day)
+    total, count = onehot @ clean, onehot @ finite
+    prof = (total / np.maximum(count, 1.0))[layout.day_types]  # mean by day type and wall slot, per day
+    ok = finite & (prof > 0)
+    # a quarter hour of a boiler or an EV must not decide the correlation: ratios capped at 5× the profile
+    ratio = np.where(ok, np.clip(clean / np.where(ok, prof, 1.0), 0.0, 5.0) - 1.0, 0.0)
+    # a day's own level is the register's business, not the edges': deviations from the day's mean ratio
+    ratio -= np.where(ok, (ratio.sum(axis=1) / np.maximum(ok.sum(axis=1), 1))[:, None], 0.0)
+    sq = ratio * ratio
+
+    def corr(h: int) -> float:
+        both = ok[:, :-h] & ok[:, h:]
+        den = float(np.sqrt((sq[:, :-h] * both).sum() * (sq[:, h:] * both).sum()))
+        return float((ratio[:, :-h] * ratio[:, h:]).sum()) / den if den > 0 else 0.0
+
+    r1, r2 = corr(1), corr(2)
+    if r1 <= 0.05 or r2 <= 0.0:
+        return none
+    decay = min(r2 / r1, 0.95)
+    return Persistence(min(r1 / decay, 0.98), decay)
+
+
+def _conditioned(level: F64, pos: Int64Array, dev: F64, p: Persistence) -> F64:
+    """The run's profile ``level`` (already scaled to the run's energy) with the deviations ``dev`` observed at
+    kept slots ``pos`` (relative to the run's first slot: < 0 before it, ≥ len(level) after it) carried into it:
+    the conditional mean of a stationary relative deviation with :class:`Persistence` ``p`` given those slots
+    and given that the run's energy is the register's (the deviations inside the run add up to zero weighted
+    by ``level``) — simple kriging with one linear constraint; only the edges' neighbourhood changes."""
+    m = level.size
+    if p.weight <= 0 or pos.size == 0 or not np.any(dev):
+        return level
+    horizon = min(m, int(np.ceil(np.log(1e-4) / np.log(p.decay))) if p.decay > 0 else 1)
+    lags = np.arange(-horizon, horizon + 1)
+    kernel = np.where(lags == 0, 1.0, p.weight * p.decay ** np.abs(lags))
+    c_level = np.convolve(level, kernel, mode="full")[horizon : horizon + m]  # C_GG · level, Toeplitz
+    gap = np.arange(m)
+    dist = np.abs(gap[:, None] - pos[None, :])
+    c_ge = p.weight * p.decay**dist  # (m, k): run slots never coincide with an edge
+    dist_e = np.abs(pos[:, None] - pos[None, :])
+    c_ee = np.where(dist_e == 0, 1.0, p.weight * p.decay**dist_e)
+    k = pos.size
+    k_yy = np.empty((k + 1, k + 1))
+    k_yy[:k, :k] = c_ee
+    k_yy[:k, k] = k_yy[k, :k] = level @ c_ge
+    k_yy[k, k] = float(level @ c_level)
+    y = np.zeros(k + 1)
+    y[:k] = dev
+    try:
+        coef = np.linalg.solve(k_yy + 1e-9 * np.eye(k + 1), y)
+    except np.linalg.LinAlgError:
+        return level
+    deviation = c_ge @ coef[:k] + c_level * coef[k]
+    return np.asarray(level * (1.0 + deviation), dtype=np.float64)
 
 
 def estimate(
@@ -230,6 +348,8 @@ def estimate(
     radius = rules.neighbour_slots
     plateau = plateau_load(matrix, rules)
     ceiling = np.inf if plateau is None else 0.6 * plateau.level  # neighbours at a plateau do not set the level
+    edges: dict[int, tuple[Int64Array, F64, F64]] = {}
+    persistence: Persistence | None = None
 
     for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
         days = layout.day_index[a:b]
@@ -251,6 +371,7 @@ def estimate(
             prof = np.where(np.isfinite(prof), prof, fallback)
             run_method = EstimationMethod.PROFILE
         # level from the day's own kept neighbours: how this day runs against its proxies
+        factor = 1.0
         around = np.r_[max(0, a - radius) : a, b : min(n, b + radius)]
         around = around[kept[around]]
         around = around[values[around] < ceiling]
@@ -261,9 +382,17 @@ def estimate(
             ref = np.array([profiles[int(layout.day_index[i])][0][int(layout.wall[i])] for i in around.tolist()])
             ok = np.isfinite(ref)
             if ok.any() and ref[ok].sum() > 0:
-                prof = prof * float(np.clip(values[around][ok].sum() / ref[ok].sum(), 0.2, 5.0))
+                factor = float(np.clip(values[around][ok].sum() / ref[ok].sum(), 0.2, 5.0))
+                prof = prof * factor
         shape[a:b] = prof
         method[a:b] = run_method
+        pos = _edge_slots(kept, values, a, b, ceiling)
+        for d in np.unique(layout.day_index[pos]).tolist():
+            if d not in profiles:
+                profiles[d] = proxy_profile(matrix, layout, d, rules)
+        ref = np.array([profiles[int(layout.day_index[i])][0][int(layout.wall[i])] for i in pos.tolist()])
+        good = np.isfinite(ref) & (ref > 0)
+        edges[a] = (pos[good], values[pos[good]].astype(np.float64), ref[good] * factor)
     shape = np.maximum(shape, 0.0)
     constrained = np.zeros(n, dtype=bool)
     ordered = sorted(set(reads))
@@ -279,11 +408,25 @@ def estimate(
             inconsistent[idx] = True
             energy = 0
         seg_starts, seg_ends = _runs(seg_fill)
-        if plateau is not None and seg_starts.size == 1 and method[idx[0]] != EstimationMethod.INTERPOLATION:
-            a, b = int(seg_starts[0]) + ka, int(seg_ends[0]) + ka
+        single = seg_starts.size == 1 and method[idx[0]] != EstimationMethod.INTERPOLATION
+        a, b = int(seg_starts[0]) + ka, int(seg_ends[0]) + ka
+        edge = edges.get(a) if single else None
+        if single and plateau is not None:
             robust = plateau.base[layout.wall[a:b]]
             if np.isfinite(robust).all():
                 shape[a:b] = _with_plateau(robust, energy, plateau, values, kept, layout, a, b, rules.plateau_excess)
+                if edge is not None:
+                    ref = plateau.base[layout.wall[edge[0]]]
+                    ok = np.isfinite(ref) & (ref > 0)
+                    edge = (edge[0][ok], edge[1][ok], ref[ok])
+                if not np.array_equal(shape[a:b], robust):
+                    edge = None  # a block load placed: its edges are the block's, not the profile's
+        if edge is not None and edge[0].size and energy > 0 and float(shape[a:b].sum()) > 0:
+            if persistence is None:
+                persistence = residual_persistence(matrix, layout)
+            scale = energy / float(shape[a:b].sum())  # the profile at the run's known energy, edges alike
+            dev = edge[1] / (edge[2] * scale) - 1.0
+            shape[a:b] = np.maximum(_conditioned(shape[a:b] * scale, edge[0] - a, dev, persistence), 0.0)
         out[idx] = _apportion(shape[idx], energy)
         constrained[idx] = True
         method[idx] = np.where(
@@ -332,4 +475,13 @@ def plain_profile_estimate(
     return out
 
 
-__all__ = ["Estimate", "estimate", "kept_matrix", "plain_profile_estimate", "proxy_profile"]
+__all__ = [
+    "EDGE_SLOTS",
+    "Estimate",
+    "Persistence",
+    "estimate",
+    "kept_matrix",
+    "plain_profile_estimate",
+    "proxy_profile",
+    "residual_persistence",
+]
