@@ -483,9 +483,10 @@ def register_read_values(
     ``since ≤ read_at < until`` (epoch seconds) of the channels, as three arrays: the raw form, for bulk checks."""
     r = t.register_read
     at = sa.type_coerce(r.c.read_at, sa.BigInteger)
-    rows: list[Any] = []
+    rows: list[tuple[int, int, int]] = []
     for among in id_filters(conn, r.c.channel_id, channel_ids):
-        rows += conn.execute(sa.select(r.c.channel_id, at, r.c.value).where(among, at >= since, at < until)).all()
+        result = conn.execute(sa.select(r.c.channel_id, at, r.c.value).where(among, at >= since, at < until))
+        rows += map(tuple, result)  # plain tuples: numpy probes a Row for array interfaces, key by key
     table = np.array(rows, dtype=np.int64).reshape(-1, 3)
     return table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy()
 
