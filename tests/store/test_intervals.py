@@ -151,3 +151,23 @@ def test_unpack_many_rejects_what_unpack_rejects() -> None:
     assert q[1][0] == 1
     with pytest.raises(PackError):
         unpack_quality_many([b"\x01\x01\x60"], [95])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([0, 23, 92, 96, 100, 300]), st.integers(0, 255), st.integers(0, 3)),
+        min_size=0,
+        max_size=12,
+    )
+)
+def test_pack_quality_many_equals_one_by_one(days: list[tuple[int, int, int]]) -> None:
+    from meterhub.store.intervals import pack_quality_many
+
+    blocks = []
+    for n, code, breaks in days:
+        q = np.full(n, code, np.uint8)
+        for k in range(breaks if n else 0):
+            q[(k * 7) % n] = (code + k + 1) % 256
+        blocks.append(q)
+    assert pack_quality_many(blocks) == [pack_quality(q) for q in blocks]

@@ -49,7 +49,7 @@ from meterhub.store.intervals import (
     LOCAL_TZ,
     Int64Array,
     UInt8Array,
-    pack_quality,
+    pack_quality_many,
     pack_values_many,
     to_epoch,
     unpack_quality,
@@ -397,6 +397,7 @@ def insert_blocks(conn: sa.Connection, blocks: Sequence[NewBlock], *, now: datet
         return
     created = now or _now()
     packed = pack_values_many([nb.values for nb in blocks])
+    qualities = pack_quality_many([nb.quality for nb in blocks])
     if conn.dialect.name == "postgresql":
         check_channels(conn, (nb.channel_id for nb in blocks))
         part.ensure(conn, t.interval_block.name, {part.month_of(nb.local_day) for nb in blocks})
@@ -407,9 +408,9 @@ def insert_blocks(conn: sa.Connection, blocks: Sequence[NewBlock], *, now: datet
             _BLOCK_COLUMNS,
             _BLOCK_TYPES,
             (
-                (nb.channel_id, nb.local_day, nb.version, int(nb.values.size), values, pack_quality(nb.quality),
-                 epoch, nb.source, nb.reason)
-                for nb, values in zip(blocks, packed, strict=True)
+                (nb.channel_id, nb.local_day, nb.version, int(nb.values.size), values, quality, epoch, nb.source,
+                 nb.reason)
+                for nb, values, quality in zip(blocks, packed, qualities, strict=True)
             ),
         )  # fmt: skip
         return
@@ -420,9 +421,9 @@ def insert_blocks(conn: sa.Connection, blocks: Sequence[NewBlock], *, now: datet
     conn.exec_driver_sql(
         f"INSERT INTO {t.interval_block.name} ({columns}) VALUES ({', '.join('?' * len(_BLOCK_COLUMNS))})",
         [
-            (nb.channel_id, nb.local_day.isoformat(), nb.version, int(nb.values.size), values, pack_quality(nb.quality),
-             epoch, nb.source, nb.reason)
-            for nb, values in zip(blocks, packed, strict=True)
+            (nb.channel_id, nb.local_day.isoformat(), nb.version, int(nb.values.size), values, quality, epoch,
+             nb.source, nb.reason)
+            for nb, values, quality in zip(blocks, packed, qualities, strict=True)
         ],
     )  # fmt: skip
 

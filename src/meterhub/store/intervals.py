@@ -326,6 +326,26 @@ def pack_quality(quality: npt.ArrayLike) -> bytes:
     return bytes(out)
 
 
+def pack_quality_many(blocks: Sequence[UInt8Array]) -> list[bytes]:
+    """:func:`pack_quality` of many days: days of one quality throughout (nearly all of them) are recognised
+    as one matrix per day length and share one 3-byte blob; the others are packed one by one."""
+    out: list[bytes] = [b""] * len(blocks)
+    by_size: dict[int, list[int]] = {}
+    for i, b in enumerate(blocks):
+        by_size.setdefault(int(b.size), []).append(i)
+    for size, indexes in by_size.items():
+        if size == 0 or size > 255:
+            for i in indexes:
+                out[i] = pack_quality(blocks[i])
+            continue
+        q = np.stack([np.asarray(blocks[i], dtype=np.uint8) for i in indexes])
+        uniform = (q == q[:, :1]).all(axis=1)
+        firsts = q[:, 0].tolist()
+        for row, i in enumerate(indexes):
+            out[i] = bytes((_QUALITY_RLE, firsts[row], size)) if uniform[row] else pack_quality(blocks[i])
+    return out
+
+
 def unpack_quality(data: bytes, slots: int) -> UInt8Array:
     """Inverse of :func:`pack_quality`; raises :class:`PackError` unless exactly ``slots`` codes are held."""
     if not data or data[0] != _QUALITY_RLE or len(data) % 2 != 1:
