@@ -284,6 +284,7 @@ class DigestCache:
     def __init__(self) -> None:
         self.by_interval: dict[int, Digests] = {}
         self._interval_of: dict[int, int] = {}
+        self.seq: dict[int, int] = {}  # the stored row's seq when loaded (0: no row)
 
     def __contains__(self, cid: int) -> bool:
         return cid in self._interval_of
@@ -295,8 +296,9 @@ class DigestCache:
     def of_interval(self, interval_s: int) -> Digests:
         return self.by_interval[interval_s]
 
-    def ensure(self, conn: sa.Connection, intervals: Mapping[int, int]) -> None:
-        """Load (or rebuild) the digests of the channels ``{channel_id: interval_s}`` not held yet."""
+    def ensure(self, conn: sa.Connection, intervals: Mapping[int, int], *, lock: bool = False) -> None:
+        """Load (or rebuild) the digests of the channels ``{channel_id: interval_s}`` not held yet; ``lock``
+        (a write transaction) locks their rows until it ends (PostgreSQL; see :func:`lock_rows`)."""
         wanted = {cid: s for cid, s in intervals.items() if cid not in self._interval_of}
         if not wanted:
             return
@@ -307,10 +309,15 @@ class DigestCache:
             fresh = Digests(s, ids)
             stored: dict[int, tuple[date, bytes]] = {}
             d = t.vee_digest
+            if lock:
+                lock_rows(conn, ids)
             for among in db.id_filters(conn, d.c.channel_id, ids):
-                for row in conn.execute(sa.select(d.c.channel_id, d.c.as_of, d.c.data).where(among)):
+                for row in conn.execute(sa.select(d.c.channel_id, d.c.as_of, d.c.data, d.c.seq).where(among)):
                     day = row.as_of if isinstance(row.as_of, date) else date.fromisoformat(row.as_of)
                     stored[int(row.channel_id)] = (day, bytes(row.data))
+                    self.seq[int(row.channel_id)] = int(row.seq)
+            for cid in ids:
+                self.seq.setdefault(cid, 0)
             have = [c for c in ids if c in stored]
             good = fresh.load_blobs(fresh.rows(have), [stored[c][0] for c in have], [stored[c][1] for c in have])
             readable = {c for c, g in zip(have, good.tolist(), strict=True) if g}
@@ -389,19 +396,49 @@ def _save_rows(conn: sa.Connection, rows: Sequence[tuple[int, date, bytes]]) -> 
         return
     name = t.vee_digest.name
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (LIKE {name}) ON COMMIT DELETE ROWS")
+        conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (LIKE {name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
         db.copy_rows(conn, _STAGING, ("channel_id", "as_of", "data"), ("int4", "date", "bytea"), rows)
         conn.exec_driver_sql(
-            f"WITH staged AS (DELETE FROM {_STAGING} RETURNING *) INSERT INTO {name} (channel_id, as_of, data) "
-            "SELECT channel_id, as_of, data FROM staged "
-            "ON CONFLICT (channel_id) DO UPDATE SET as_of = EXCLUDED.as_of, data = EXCLUDED.data"
+            f"WITH staged AS (DELETE FROM {_STAGING} RETURNING *) INSERT INTO {name} (channel_id, as_of, data, seq) "
+            "SELECT channel_id, as_of, data, 1 FROM staged "
+            f"ON CONFLICT (channel_id) DO UPDATE SET as_of = EXCLUDED.as_of, data = EXCLUDED.data, seq = {name}.seq + 1"
         )
         return
     conn.exec_driver_sql(
-        f"INSERT INTO {name} (channel_id, as_of, data) VALUES (?, ?, ?) "
-        "ON CONFLICT (channel_id) DO UPDATE SET as_of = excluded.as_of, data = excluded.data",
+        f"INSERT INTO {name} (channel_id, as_of, data, seq) VALUES (?, ?, ?, 1) "
+        f"ON CONFLICT (channel_id) DO UPDATE SET as_of = excluded.as_of, data = excluded.data, seq = {name}.seq + 1",
         [(cid, day.isoformat(), data) for cid, day, data in rows],
     )
+
+
+def lock_rows(conn: sa.Connection, channel_ids: Sequence[int]) -> None:
+    """PostgreSQL: lock the digest rows of the channels until the transaction ends (a placeholder row — empty
+    data, seq 0, read as "rebuild from the blocks" — is inserted first for a channel without one), so that two
+    writers of one channel's blocks take turns and neither overwrites the other's digest. SQLite's write
+    transaction is exclusive already: nothing to do."""
+    if conn.dialect.name != "postgresql" or not channel_ids:
+        return
+    name = t.vee_digest.name
+    conn.execute(
+        sa.text(
+            f"INSERT INTO {name} (channel_id, as_of, data, seq) SELECT x, DATE '0001-01-01', '', 0 "
+            "FROM unnest(CAST(:ids AS integer[])) AS x ORDER BY x ON CONFLICT DO NOTHING"
+        ),
+        {"ids": sorted(channel_ids)},
+    )
+    conn.execute(
+        sa.text(f"SELECT 1 FROM {name} WHERE channel_id = ANY(CAST(:ids AS integer[])) ORDER BY channel_id FOR UPDATE"),
+        {"ids": sorted(channel_ids)},
+    )
+
+
+def stored_seqs(conn: sa.Connection, channel_ids: Sequence[int]) -> dict[int, int]:
+    """``{channel_id: seq}`` of the stored digest rows (a channel without a row: 0)."""
+    d = t.vee_digest
+    out = dict.fromkeys(channel_ids, 0)
+    for among in db.id_filters(conn, d.c.channel_id, channel_ids):
+        out.update((int(cid), int(seq)) for cid, seq in conn.execute(sa.select(d.c.channel_id, d.c.seq).where(among)))
+    return out
 
 
 def write_blocks(
@@ -423,7 +460,7 @@ def write_blocks(
         known = {c: intervals[c] for c in wanted if intervals is not None and c in intervals}
         if wanted - known.keys():
             known.update(db.channel_intervals(conn, sorted(wanted - known.keys())))
-        cache.ensure(conn, {c: known[c] for c in wanted if c in known})
+        cache.ensure(conn, {c: known[c] for c in wanted if c in known}, lock=True)
     db.insert_blocks(conn, blocks, now=now)
     cache.apply_blocks(blocks)
     cache.save(conn)
@@ -452,4 +489,14 @@ def load(conn: sa.Connection, intervals: Mapping[int, int]) -> DigestCache:
     return cache
 
 
-__all__ = ["RING", "DigestCache", "Digests", "Window", "load", "rebuild", "write_blocks"]
+__all__ = [
+    "RING",
+    "DigestCache",
+    "Digests",
+    "Window",
+    "load",
+    "lock_rows",
+    "rebuild",
+    "stored_seqs",
+    "write_blocks",
+]

@@ -272,10 +272,60 @@ def _to_blocks(dr: _DayRows, source: str) -> list[db.NewBlock]:
     ]
 
 
+@dataclass
+class _Prepared:
+    """A batch turned into day rows and register read rows: pure work, done before any transaction."""
+
+    groups: list[_Readings]
+    days: list[_DayRows]
+    reads: list[tuple[int, int, str, int, str]]
+    measured: int
+    suspect: int
+    touched: int
+    source: str
+
+
+def _prepare(
+    batches: Sequence[tuple[int, Sequence[Reading] | ReadingArrays]], intervals: Mapping[int, int], source: str
+) -> _Prepared:
+    groups = _group_readings(batches, intervals)
+    reads: list[tuple[int, int, str, int, str]] = []
+    days: list[_DayRows] = []
+    for g in groups:
+        reads += _midnight_rows(g, source)
+        days += _day_rows(g)
+    days = _fold(days)
+    measured = sum(int(np.count_nonzero((dr.quality & 0x07) == _MEASURED)) for dr in days)
+    suspect = sum(int(np.count_nonzero((dr.quality & 0x07) == _SUSPECT)) for dr in days)
+    return _Prepared(groups, days, reads, measured, suspect, sum(len(dr.channels) for dr in days), source)
+
+
+@dataclass
+class _Plan:
+    """What one ingest writes: block versions in order, register read rows, the digests after them, and
+    what it was planned from (the digests' ``seq``, the register reads that disagree with the batch)."""
+
+    blocks: list[db.NewBlock]
+    reads: list[tuple[int, int, str, int, str]]
+    groups: list[_Readings]
+    cache: digest.DigestCache
+    channels: list[int]
+    disagree: dict[int, list[int]] | None
+    window: tuple[int, int]
+    result: IngestResult
+
+
 class IngestService:
     """Turns head-end load-profile reads into versioned interval blocks and daily register reads; with a
     :class:`~meterhub.mdm.vee_service.VeeService` (``vee``), validates and estimates each complete day in the
-    same transaction (see :meth:`ingest_in`)."""
+    same transaction (see :meth:`ingest_in`).
+
+    :meth:`ingest_many` plans from a read snapshot and writes in a short write transaction that first checks,
+    with the digests' ``seq`` (every block writer bumps it) and the register reads, that nothing it planned
+    from has changed — and plans again inside the write transaction if it has. On SQLite, whose writers take
+    turns, the write lock is then held for the writes only, so several ingest processes (head-end workers)
+    overlap their work; on PostgreSQL the digest rows of the batch's channels are locked (``FOR UPDATE``) for
+    the check, so two writers of one channel take turns."""
 
     def __init__(self, store: db.Store, vee: VeeService | None = None) -> None:
         self.store = store
@@ -304,9 +354,15 @@ class IngestService:
         *,
         until: datetime | None = None,
     ) -> IngestResult:
-        """Ingest many channels' readings in ONE transaction (a channel may appear more than once)."""
+        """Ingest many channels' readings in ONE write transaction (a channel may appear more than once)."""
+        until = until or datetime.now(UTC)
+        with self.store.read() as conn:
+            intervals = self._interval_map(conn, [cid for cid, _ in batches])
+            plan = self._plan(conn, _prepare(batches, intervals, source), intervals, until, lock=False)
         with self.store.write() as conn:
-            return self.ingest_in(conn, batches, source, until=until)
+            if not self._unchanged(conn, plan):
+                plan = self._plan(conn, _prepare(batches, intervals, source), intervals, until, lock=True)
+            return self._apply(conn, plan)
 
     def ingest_in(
         self,
@@ -322,30 +378,82 @@ class IngestService:
         With VEE at ingest, every (channel, day) the batch changed whose day has ended by ``until`` (default:
         now) is validated right away, day by day in date order: the screen (:mod:`meterhub.mdm.vee_screen`)
         clears the days no rule can flag — written once, their values ``validated`` — and sends the others
-        to :meth:`VeeService.run_in` after their measured version is written (so the raw reading stays in
+        to :meth:`VeeService.plan`, whose versions follow their measured version (so the raw reading stays in
         the version history, as when VEE runs later)."""
         intervals = self._interval_map(conn, [cid for cid, _ in batches])
-        groups = _group_readings(batches, intervals)
-        reads: list[tuple[int, int, str, int, str]] = []
-        days: list[_DayRows] = []
-        for g in groups:
-            reads += _midnight_rows(g, source)
-            days += _day_rows(g)
-        days = _fold(days)
-        measured = sum(int(np.count_nonzero((dr.quality & 0x07) == _MEASURED)) for dr in days)
-        suspect = sum(int(np.count_nonzero((dr.quality & 0x07) == _SUSPECT)) for dr in days)
-        touched = sum(len(dr.channels) for dr in days)
-        days = self._merged(conn, days)
-        daily = db.add_register_read_rows(conn, reads)
-        written = sum(len(dr.channels) for dr in days)
-        result = IngestResult(touched, written, measured, suspect, daily)
+        prepared = _prepare(batches, intervals, source)
+        return self._apply(conn, self._plan(conn, prepared, intervals, until or datetime.now(UTC), lock=True))
+
+    def _plan(
+        self, conn: sa.Connection, prepared: _Prepared, intervals: Mapping[int, int], until: datetime, *, lock: bool
+    ) -> _Plan:
+        """Everything the ingest of ``prepared`` writes, read through ``conn`` (nothing written)."""
+        days = self._merged(conn, prepared.days)
+        channels = sorted({cid for dr in days for cid in dr.channels})
         cache = digest.DigestCache()
-        if self.vee is None:
-            blocks = [nb for dr in days for nb in _to_blocks(dr, source)]
-            digest.write_blocks(conn, blocks, digests=cache, intervals=intervals)
-            return result
-        until = until or datetime.now(UTC)
-        return result + self._write_validated(conn, days, groups, intervals, until, source, cache)
+        cache.ensure(conn, {c: intervals[c] for c in channels}, lock=lock)
+        result = IngestResult(
+            prepared.touched, sum(len(dr.channels) for dr in days), prepared.measured, prepared.suspect
+        )
+        window = (0, 0)
+        if self.vee is None or not days:
+            blocks = [nb for dr in days for nb in _to_blocks(dr, prepared.source)]
+            cache.apply_blocks(blocks)
+            return _Plan(blocks, prepared.reads, prepared.groups, cache, channels, None, window, result)
+        rules = self.vee.channel_rules(conn, channels)
+        window = (day_bounds_epoch(min(dr.day for dr in days))[0], day_bounds_epoch(max(dr.day for dr in days))[1])
+        disagree = _disagreeing_reads(conn, prepared.groups, channels, *window)
+        limit = to_epoch(until)
+        blocks = []
+        pending: dict[tuple[int, date], db.NewBlock] = {}
+        validated = sent_days = extra_versions = 0
+        for day in sorted({dr.day for dr in days}):
+            start, end = day_bounds_epoch(day)
+            send: list[int] = []
+            day_blocks: list[db.NewBlock] = []
+            for dr in (d for d in days if d.day == day):
+                if end <= limit:
+                    sent, cleared = _screen_rows(dr, rules, cache, disagree, start, end)
+                    send += sent
+                    validated += cleared
+                day_blocks += _to_blocks(dr, prepared.source)
+            if send:
+                pending.update(((nb.channel_id, nb.local_day), nb) for nb in day_blocks)
+                sending = set(send)
+                sent_reads = [
+                    db.RegisterRead(cid, from_epoch(at), kind, value, src)
+                    for cid, at, kind, value, src in prepared.reads
+                    if cid in sending
+                ]
+                vee_blocks, report = self.vee.plan(
+                    conn, send, day, day, until=until, pending=pending, pending_reads=sent_reads
+                )
+                day_blocks += vee_blocks
+                sent_days += len(send)
+                extra_versions += report.versions_written
+            cache.apply_blocks(day_blocks)
+            pending.update(((nb.channel_id, nb.local_day), nb) for nb in day_blocks)
+            blocks += day_blocks
+        result += IngestResult(versions_written=extra_versions, days_validated=validated, days_sent=sent_days)
+        return _Plan(blocks, prepared.reads, prepared.groups, cache, channels, disagree, window, result)
+
+    def _unchanged(self, conn: sa.Connection, plan: _Plan) -> bool:
+        """In the write transaction: whether what ``plan`` was planned from still holds (the channels' digest
+        rows locked first on PostgreSQL)."""
+        digest.lock_rows(conn, plan.channels)
+        if digest.stored_seqs(conn, plan.channels) != {c: plan.cache.seq.get(c, 0) for c in plan.channels}:
+            return False
+        if plan.disagree is None:
+            return True
+        return _disagreeing_reads(conn, plan.groups, plan.channels, *plan.window) == plan.disagree
+
+    @staticmethod
+    def _apply(conn: sa.Connection, plan: _Plan) -> IngestResult:
+        """Write a plan in the caller's write transaction."""
+        db.insert_blocks(conn, plan.blocks)
+        daily = db.add_register_read_rows(conn, plan.reads)
+        plan.cache.save(conn)
+        return plan.result + IngestResult(daily_reads=daily)
 
     @staticmethod
     def _merged(conn: sa.Connection, days: list[_DayRows]) -> list[_DayRows]:
@@ -377,44 +485,6 @@ class IngestService:
                 dr.values, dr.quality = dr.values[keep], dr.quality[keep]
             out.append(dr)
         return out
-
-    def _write_validated(
-        self,
-        conn: sa.Connection,
-        days: list[_DayRows],
-        groups: Sequence[_Readings],
-        intervals: dict[int, int],
-        until: datetime,
-        source: str,
-        cache: digest.DigestCache,
-    ) -> IngestResult:
-        """Write the day rows day by day with VEE at ingest (see :meth:`ingest_in`); returns the VEE figures."""
-        assert self.vee is not None
-        if not days:
-            return IngestResult()
-        channels = sorted({cid for dr in days for cid in dr.channels})
-        cache.ensure(conn, {c: intervals[c] for c in channels})
-        rules = self.vee.channel_rules(conn, channels)
-        first, last = min(dr.day for dr in days), max(dr.day for dr in days)
-        disagree = _disagreeing_reads(conn, groups, channels, day_bounds_epoch(first)[0], day_bounds_epoch(last)[1])
-        limit = to_epoch(until)
-        validated = sent_days = extra_versions = 0
-        for day in sorted({dr.day for dr in days}):
-            start, end = day_bounds_epoch(day)
-            send: list[int] = []
-            blocks: list[db.NewBlock] = []
-            for dr in (d for d in days if d.day == day):
-                if end <= limit:
-                    sent, cleared = _screen_rows(dr, rules, cache, disagree, start, end)
-                    send += sent
-                    validated += cleared
-                blocks += _to_blocks(dr, source)
-            digest.write_blocks(conn, blocks, digests=cache, intervals=intervals)
-            if send:
-                report = self.vee.run_in(conn, send, day, day, until=until, digests=cache)
-                sent_days += len(send)
-                extra_versions += report.versions_written
-        return IngestResult(versions_written=extra_versions, days_validated=validated, days_sent=sent_days)
 
     def incomplete(
         self,

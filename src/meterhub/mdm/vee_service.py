@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -187,8 +187,29 @@ class VeeService:
         source: str = "vee",
         digests: digest.DigestCache | None = None,
     ) -> VeeReport:
-        """:meth:`run` inside the caller's write transaction ``conn`` (the ingest validates the days it has just
-        written); ``digests`` already loaded for the channels are kept in step in place."""
+        """:meth:`run` inside the caller's write transaction ``conn``; ``digests`` already loaded for the
+        channels are kept in step in place."""
+        blocks, report = self.plan(conn, channel_ids, day_from, day_to, until=until, source=source)
+        intervals = {cid: s for cid, (s, _) in self.channel_rules(conn, channel_ids).items()}
+        digest.write_blocks(conn, blocks, digests=digests, intervals=intervals)
+        return report
+
+    def plan(
+        self,
+        conn: sa.Connection,
+        channel_ids: Sequence[int],
+        day_from: date,
+        day_to: date,
+        *,
+        until: datetime | None = None,
+        source: str = "vee",
+        pending: Mapping[tuple[int, date], db.NewBlock] | None = None,
+        pending_reads: Sequence[db.RegisterRead] = (),
+    ) -> tuple[list[db.NewBlock], VeeReport]:
+        """The block versions :meth:`run` would write, without writing them: the data are read through
+        ``conn`` with ``pending`` — block versions not written yet, by (channel, day) — taking the place of the
+        stored current versions, and ``pending_reads`` added after the stored register reads (a stored read
+        for the same instant wins, as the insert-or-ignore of the reads will have it)."""
         until = until or datetime.now(UTC)
         report = VeeReport()
         info = self.channel_rules(conn, channel_ids)
@@ -205,9 +226,15 @@ class VeeService:
             datetime.fromtimestamp(day_start_epoch(lo), UTC),
             datetime.fromtimestamp(day_start_epoch(hi + timedelta(days=1)) + 1, UTC),
         )
+        for r in pending_reads:
+            if r.channel_id in info:
+                reads.setdefault(r.channel_id, []).append(r)
         blocks: dict[int, dict[date, db.IntervalBlock]] = {}
         for b in db.current_blocks(conn, list(info), lo, hi):
             blocks.setdefault(b.channel_id, {})[b.local_day] = b
+        for (cid, day), nb in (pending or {}).items():
+            if cid in info and lo <= day <= hi:
+                blocks.setdefault(cid, {})[day] = _as_stored(nb)
         layouts: dict[int, Layout] = {}
         new_blocks: list[db.NewBlock] = []
         start0 = day_start_epoch(days[0])
@@ -242,9 +269,19 @@ class VeeService:
                     ": " + ", ".join(f"{k}×{n}" for k, n in sorted(rule_counts.items())) if rule_counts else ""
                 )
                 new_blocks.append(db.NewBlock(cid, day, (version or 0) + 1, v.copy(), q.copy(), source, reason))
-        digest.write_blocks(conn, new_blocks, digests=digests, intervals={cid: s for cid, (s, _) in info.items()})
         report.versions_written = len(new_blocks)
-        return report
+        return new_blocks, report
+
+
+def _as_stored(nb: db.NewBlock) -> db.IntervalBlock:
+    """A pending block version as the store would return it."""
+    return db.IntervalBlock(
+        nb.channel_id, nb.local_day, nb.version, int(nb.values.size), nb.values, nb.quality, _PENDING, nb.source,
+        nb.reason,
+    )  # fmt: skip
+
+
+_PENDING = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def series_of(layout: Layout, blocks: dict[date, db.IntervalBlock], reads: Sequence[db.RegisterRead]) -> ChannelSeries:

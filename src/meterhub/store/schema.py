@@ -195,6 +195,7 @@ vee_digest = sa.Table(
     sa.Column("channel_id", sa.Integer, primary_key=True),
     sa.Column("as_of", sa.Date, nullable=False),
     sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False, server_default="0"),  # +1 at every write: a change detector
 )
 
 meter_event = sa.Table(

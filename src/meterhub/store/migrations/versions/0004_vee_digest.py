@@ -5,9 +5,10 @@ Revises: 0003
 Create Date: 2026-12-01
 
 Derived data (``meterhub.mdm.digest``): the MDM's block writer keeps it in step with ``interval_block``, and a
-channel without a row has its digest rebuilt from its blocks the first time it is needed — so the migration
-creates the empty table and backfills nothing. On SQLite a rowid table (the integer key is the rowid): a
-WITHOUT ROWID table keeps at most ~1 000 bytes of a row in its B-tree page and would spill every ~1.2 KB
+channel without a row has its digest rebuilt from its blocks the first time it is needed — so the migration creates
+the empty table and backfills nothing. ``seq`` grows by one at every write of a row: a writer that planned from a
+snapshot checks it under its write lock (optimistic concurrency). On SQLite a rowid table (the integer key is the
+rowid): a WITHOUT ROWID table keeps at most ~1 000 bytes of a row in its B-tree page and would spill every ~1.2 KB
 digest to an overflow page of its own. Frozen on purpose like 0001.
 """
 
@@ -30,6 +31,7 @@ def upgrade() -> None:
         sa.Column("channel_id", sa.Integer),
         sa.Column("as_of", sa.Date, nullable=False),
         sa.Column("data", sa.LargeBinary, nullable=False),
+        sa.Column("seq", sa.Integer, nullable=False, server_default="0"),
         sa.PrimaryKeyConstraint("channel_id", name="pk_vee_digest"),
     )
 
