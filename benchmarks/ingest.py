@@ -1,41 +1,46 @@
-"""Ingest benchmark: decoded load-profile reads, as the head-end hands them over, → durable commit.
+"""Ingest + VEE benchmark: decoded load-profile reads, as the head-end hands them over, → validation and
+estimation → durable commit.
 
-``run(backend="sqlite"|"postgres", meters=…, days=…)``. Each electricity meter has its four quarter-hour
-channels (A+, A−, R+, R−: 4 × 96 = 384 values a day, DESIGN §1). Per day and per batch of ``batch`` meters
-(the head-end writes 200 meters per step), the channels' cumulative readings at interval ends — midnight to
-midnight, 97 readings, as :class:`meterhub.mdm.ingest.ReadingArrays` — go through
-:meth:`IngestService.ingest_many`: deltas, merge with the current block version, new versions packed and
-appended (binary COPY on PostgreSQL, executemany on SQLite), daily register reads, commit. The clock runs
-over the ingest calls only: provisioning meters, generating the readings and creating the month partitions
-ahead (which the store does when it opens, for the current months) are outside it.
+``run(backend="sqlite"|"postgres", meters=…, days=…, history_days=…, writers=…, vee=True)``. Each electricity
+meter has its four quarter-hour channels (A+, A−, R+, R−: 4 × 96 = 384 values a day, DESIGN §1) and stable
+household traits (consumption scale, rooftop PV on one meter in five). Per day and per batch of ``batch``
+meters, the channels' cumulative readings at interval ends — midnight to midnight, 97 readings, as
+:class:`meterhub.mdm.ingest.ReadingArrays` — go through :meth:`IngestService.ingest_many` with VEE at ingest:
+deltas, merge with the current block version, the screen of every complete day against the channel's
+history digest, the full validation and estimation of the days the screen sends on, new versions packed and
+appended (binary COPY on PostgreSQL, executemany on SQLite), daily register reads, digests, commit.
 
-Figures: ``client_cpu_s`` is the benchmark process's own CPU time over the same calls (the rest of
-the wall time is spent waiting for the database: PostgreSQL's server process, SQLite's fsyncs);
-``values_per_s`` = measured interval values stored per second of wall time; ``bytes_per_value`` =
-the bytes the interval blocks take on disk (values + quality + row and index overhead) per stored value —
-PostgreSQL: ``pg_total_relation_size`` summed over the partitions of ``interval_block`` (table, TOAST and
-primary-key index); SQLite: the pages of ``interval_block`` (a WITHOUT ROWID table: rows and key in one
-B-tree) from ``dbstat``, or the file size where SQLite lacks ``dbstat``. The daily register reads (one row per
-channel and day) are reported separately as ``register_read_bytes_per_value``.
+Faults, as the field delivers them (:func:`_inject_faults`): on 1 % of the channel days a gap of 1 … 48
+readings, on 0.2 % a 30 kWh register jump, on 0.1 % a negative jump. ``history_days`` (default 28, a full
+validation window) are ingested first, off the clock; the clock runs over the ``days`` after them only.
+Provisioning meters and generating readings are outside it.
 
-``writers`` (default 1, as one head-end writes its batches one after the other) > 1 runs that many threads,
-each committing its own meter batches concurrently — several head-end workers on one database. That
-overlaps one writer's Python work with another's wait for PostgreSQL; SQLite takes one writer at a time.
+``writers`` > 1 runs that many processes, each ingesting its own share of the meters (several head-end
+workers on one database): on SQLite they take turns for the short write transactions only (the ingest plans
+from a read snapshot), on PostgreSQL they write concurrently. ``values_per_s`` = measured interval values
+stored per second of wall time from the first writer's start to the last one's end of the clocked days.
+
+Figures: ``client_cpu_s`` is the writers' own CPU time over the clocked days (the rest of the wall time is
+the database's); ``bytes_per_value`` = the bytes the interval blocks take on disk (values + quality + row and
+index overhead, every version: a day the full VEE corrects has two) per slot read — PostgreSQL:
+``pg_total_relation_size`` of the partitions of ``interval_block``; SQLite: the pages of ``interval_block``
+from ``dbstat`` (or the file size where SQLite lacks ``dbstat``). The daily register reads are reported
+separately as ``register_read_bytes_per_value``, the history digests as ``digest_bytes_per_channel`` (one row
+per channel, not per value). ``sent_share``: channel days the screen sent to the full validation.
 
 Durability: PostgreSQL commits with ``synchronous_commit=on`` (WAL flushed to disk at each commit); SQLite
 runs WAL with ``synchronous=NORMAL`` (a commit survives a process crash such as kill -9; the last commits
-before a power cut may be lost until the WAL is checkpointed). Validation and estimation (VEE) are NOT part
-of this measurement. PostgreSQL needs ``MH_PG_DSN`` (or ``dsn=``); the benchmark works in a fresh schema
-that it drops afterwards.
+before a power cut may be lost until the WAL is checkpointed). ``vee=False`` measures the ingest alone.
+PostgreSQL needs ``MH_PG_DSN`` (or ``dsn=``); the benchmark works in a fresh schema that it drops afterwards.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import secrets
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -118,7 +123,10 @@ def _provision(store: Store, meters: int) -> list[list[int]]:
 def _stored_bytes(store: Store, table: str) -> int:
     with store.read() as conn:
         if store.engine.dialect.name == "postgresql":
-            q = f"SELECT COALESCE(SUM(pg_total_relation_size(relid)), 0) FROM pg_partition_tree('{table}')"
+            q = (  # a partitioned table: its partitions; a plain table: itself
+                f"SELECT COALESCE((SELECT SUM(pg_total_relation_size(relid)) FROM pg_partition_tree('{table}') "
+                f"WHERE isleaf), pg_total_relation_size('{table}'))"
+            )
             return int(conn.exec_driver_sql(q).scalar() or 0)
         try:
             q = f"SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name = '{table}'"
@@ -153,8 +161,90 @@ def _inject_faults(rng: np.random.Generator, cum: npt.NDArray[np.int64], keep: n
     return faulty
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One writer's share: its meters' channels, what to read, and where to write."""
+
+    url: str
+    channels: list[list[int]]  # channel ids of each meter (A+, A−, R+, R−)
+    days: int
+    history_days: int
+    batch: int
+    first_day: date
+    seed: int
+    vee: bool
+
+
+@dataclass
+class _Share:
+    """What one writer did over the clocked days."""
+
+    total: IngestResult
+    seconds: float
+    cpu: float
+    faulty: int
+
+
+def _ingest_days(job: _Job, store: Store, start: Any = None, stop: Any = None) -> _Share:
+    """Read and ingest the writer's meters day after day: the history days off the clock, then ``start``
+    (a barrier shared with the other writers, or None) and the clocked days, then ``stop``."""
+    meters = len(job.channels)
+    start_day = job.first_day - timedelta(days=job.history_days)
+    rng = np.random.default_rng(job.seed)
+    svc = IngestService(store, vee=VeeService(store) if job.vee else None)
+    total = IngestResult()
+    elapsed = cpu = 0.0
+    faulty = 0
+    start_values = rng.integers(0, 10_000_000, (meters, 4))
+    homes = _Households.draw(rng, meters)
+    for d in range(job.history_days + job.days):
+        day = start_day + timedelta(days=d)
+        clocked = d >= job.history_days  # the history days before are loaded the same way, off the clock
+        if d == job.history_days and start is not None:
+            start.wait()
+        t0, t1 = day_start_epoch(day), day_start_epoch(day + timedelta(days=1))
+        epochs = np.arange(t0, t1 + 1, Q, dtype=np.int64)  # midnight .. midnight: slots + 1 readings
+        slots = epochs.size - 1
+        cons = _profiles(rng, homes, slots)
+        cum = np.concatenate([start_values[:, :, None], start_values[:, :, None] + np.cumsum(cons, axis=2)], axis=2)
+        keep = np.ones(cum.shape, dtype=bool)
+        if job.vee:
+            n_faulty = _inject_faults(rng, cum, keep)
+            faulty += n_faulty if clocked else 0
+        start_values = cum[:, :, -1].copy()  # a register jump stays in the register
+        until = from_epoch(t1 + 900)  # the daily read runs after midnight: the whole day has ended
+        batches = [
+            [
+                (job.channels[m][c], ReadingArrays(epochs[keep[m, c]], cum[m, c][keep[m, c]]))
+                for m in range(lo, min(lo + job.batch, meters))
+                for c in range(4)
+            ]
+            for lo in range(0, meters, job.batch)
+        ]
+        started, cpu_started = time.perf_counter(), time.process_time()
+        day_total = IngestResult()
+        for b in batches:
+            day_total += svc.ingest_many(b, "hes", until=until)
+        if clocked:
+            elapsed += time.perf_counter() - started
+            cpu += time.process_time() - cpu_started
+            total += day_total
+    if stop is not None:
+        stop.wait()
+    return _Share(total, elapsed, cpu, faulty)
+
+
+def _writer(job: _Job, start: Any, stop: Any, out: Any) -> None:  # pragma: no cover - in a child process
+    store = Store.open(job.url, migrate=False)
+    try:
+        out.put(_ingest_days(job, store, start, stop))
+    finally:
+        store.close()
+
+
 def _measure(
     store: Store,
+    url: str,
     meters: int,
     days: int,
     batch: int,
@@ -167,53 +257,33 @@ def _measure(
     channels = _provision(store, meters)
     start_day = first_day - timedelta(days=history_days)
     store.ensure_partitions(start_day, first_day + timedelta(days=days))  # months ahead, as in operation
-    rng = np.random.default_rng(seed)
-    svc = IngestService(store, vee=VeeService(store) if vee else None)
+    jobs = [
+        _Job(url, channels[k::writers], days, history_days, batch, first_day, seed + k, vee) for k in range(writers)
+    ]
+    if writers == 1:
+        shares = [_ingest_days(jobs[0], store)]
+        wall = shares[0].seconds
+    else:  # several head-end workers, each a process of its own with its own meters
+        ctx = multiprocessing.get_context("spawn")
+        start, stop, out = ctx.Barrier(writers + 1), ctx.Barrier(writers + 1), ctx.Queue()
+        procs = [ctx.Process(target=_writer, args=(job, start, stop, out)) for job in jobs]
+        for proc in procs:
+            proc.start()
+        start.wait()
+        began = time.perf_counter()
+        stop.wait()
+        wall = time.perf_counter() - began
+        shares = [out.get() for _ in procs]
+        for proc in procs:
+            proc.join()
     total = IngestResult()
-    elapsed = cpu = 0.0
-    faulty = 0
-    start_values = rng.integers(0, 10_000_000, (meters, 4))
-    homes = _Households.draw(rng, meters)
-    for d in range(history_days + days):
-        day = start_day + timedelta(days=d)
-        clocked = d >= history_days  # the history days before are loaded the same way, off the clock
-        t0, t1 = day_start_epoch(day), day_start_epoch(day + timedelta(days=1))
-        epochs = np.arange(t0, t1 + 1, Q, dtype=np.int64)  # midnight .. midnight: slots + 1 readings
-        slots = epochs.size - 1
-        cons = _profiles(rng, homes, slots)
-        cum = np.concatenate([start_values[:, :, None], start_values[:, :, None] + np.cumsum(cons, axis=2)], axis=2)
-        keep = np.ones(cum.shape, dtype=bool)
-        if vee:
-            n_faulty = _inject_faults(rng, cum, keep)
-            faulty += n_faulty if clocked else 0
-        start_values = cum[:, :, -1].copy()  # a register jump stays in the register
-        until = from_epoch(t1 + 900)  # the daily read runs after midnight: the whole day has ended
-        batches = [
-            [
-                (channels[m][c], ReadingArrays(epochs[keep[m, c]], cum[m, c][keep[m, c]]))
-                for m in range(lo, min(lo + batch, meters))
-                for c in range(4)
-            ]
-            for lo in range(0, meters, batch)
-        ]
-        started, cpu_started = time.perf_counter(), time.process_time()
-        day_total = IngestResult()
-        if writers == 1:
-            for b in batches:
-                day_total += svc.ingest_many(b, "hes", until=until)
-        else:  # concurrent write transactions of disjoint meter batches, as several head-end workers would
-            with ThreadPoolExecutor(max_workers=writers) as pool:
-                for result in pool.map(lambda b, u=until: svc.ingest_many(b, "hes", until=u), batches):
-                    day_total += result
-        if clocked:
-            elapsed += time.perf_counter() - started
-            cpu += time.process_time() - cpu_started
-            total += day_total
+    for share in shares:
+        total += share.total
     values = total.measured_slots + total.suspect_slots
     block_bytes = _stored_bytes(store, "interval_block")
     read_bytes = _stored_bytes(store, "register_read")
     stored_values = _stored_values(store)
-    out: dict[str, Any] = {
+    out_: dict[str, Any] = {
         "backend": store.engine.dialect.name,
         "meters": meters,
         "channels": meters * 4,
@@ -223,9 +293,9 @@ def _measure(
         "writers": writers,
         "values": values,
         "blocks": total.versions_written,
-        "seconds": round(elapsed, 3),
-        "client_cpu_s": round(cpu, 3),  # this process's CPU; the rest of the wall time is the database's
-        "values_per_s": round(values / elapsed) if elapsed > 0 else 0,
+        "seconds": round(wall, 3),
+        "client_cpu_s": round(sum(sh.cpu for sh in shares), 3),  # the writers' own CPU; the rest is the database's
+        "values_per_s": round(values / wall) if wall > 0 else 0,
         "stored_bytes": block_bytes,
         "bytes_per_value": round(block_bytes / stored_values, 3) if stored_values else 0.0,
         "register_read_bytes_per_value": round(read_bytes / stored_values, 3) if stored_values else 0.0,
@@ -233,14 +303,14 @@ def _measure(
     }
     if vee:
         channel_days = meters * 4 * days
-        out |= {
-            "faulty_channel_days": faulty,
+        out_ |= {
+            "faulty_channel_days": sum(sh.faulty for sh in shares),
             "days_validated": total.days_validated,
             "days_sent_to_full_vee": total.days_sent,
             "sent_share": round(total.days_sent / channel_days, 4),
             "digest_bytes_per_channel": round(_stored_bytes(store, "vee_digest") / (meters * 4)),
         }
-    return out
+    return out_
 
 
 def _stored_values(store: Store) -> int:
@@ -265,13 +335,15 @@ def run(
     **_options: Any,
 ) -> dict[str, Any]:
     """Ingest ``days`` days of ``meters`` meters × 4 quarter-hour channels into a fresh store on ``backend``,
-    with ``writers`` threads each committing its own meter batches (1: one writer, as one head-end)."""
+    after ``history_days`` days off the clock, with ``writers`` processes each ingesting its own meters (1: in
+    this process, as one head-end writer)."""
     first_day = date(2026, 3, 26)  # the week across spring-forward: one day of 92 slots
     if backend == "sqlite":
         with tempfile.TemporaryDirectory(prefix="meterhub-bench-ingest-") as tmp:
             store = Store.open(Path(tmp))
+            url = store.engine.url.render_as_string(hide_password=False)
             try:
-                return _measure(store, meters, days, batch, first_day, seed, writers, vee, history_days)
+                return _measure(store, url, meters, days, batch, first_day, seed, writers, vee, history_days)
             finally:
                 store.close()
     if backend not in ("postgres", "postgresql"):
@@ -285,9 +357,10 @@ def run(
     with psycopg.connect(dsn, autocommit=True) as admin:
         admin.execute(f"CREATE SCHEMA {schema_name}")
     try:
-        store = Store.open(_pg_url(dsn, schema_name))
+        url = _pg_url(dsn, schema_name)
+        store = Store.open(url)
         try:
-            return _measure(store, meters, days, batch, first_day, seed, writers, vee, history_days)
+            return _measure(store, url, meters, days, batch, first_day, seed, writers, vee, history_days)
         finally:
             store.close()
     finally:

@@ -12,9 +12,9 @@ import pytest
 from tests.pg import BACKENDS, pg_dsn
 
 
-@pytest.mark.parametrize("vee", [True, False])
+@pytest.mark.parametrize(("vee", "writers"), [(True, 1), (False, 1), (True, 2)])
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_bench_ingest_prints_json(backend: str, vee: bool) -> None:
+def test_bench_ingest_prints_json(backend: str, vee: bool, writers: int) -> None:
     if backend == "postgres":
         pg_dsn()  # skip locally / fail in CI without a server
     out = subprocess.run(
@@ -33,6 +33,8 @@ def test_bench_ingest_prints_json(backend: str, vee: bool) -> None:
             f"vee={str(vee).lower()}",
             "-o",
             "history_days=3",
+            "-o",
+            f"writers={writers}",
         ],
         capture_output=True,
         text=True,
@@ -50,7 +52,7 @@ def test_bench_ingest_prints_json(backend: str, vee: bool) -> None:
     else:
         assert figures["values"] == slots and figures["blocks"] == channel_days
         assert figures["vee"] == "not included"
-    assert figures["values_per_s"] > 0
+    assert figures["writers"] == writers and figures["values_per_s"] > 0
     assert 0 < figures["bytes_per_value"] < 50  # tiny fleet: fixed page overheads dominate
 
 
