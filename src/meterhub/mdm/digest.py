@@ -396,7 +396,9 @@ def _save_rows(conn: sa.Connection, rows: Sequence[tuple[int, date, bytes]]) -> 
         return
     name = t.vee_digest.name
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (LIKE {name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+        conn.exec_driver_sql(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (LIKE {name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
         db.copy_rows(conn, _STAGING, ("channel_id", "as_of", "data"), ("int4", "date", "bytea"), rows)
         conn.exec_driver_sql(
             f"WITH staged AS (DELETE FROM {_STAGING} RETURNING *) INSERT INTO {name} (channel_id, as_of, data, seq) "

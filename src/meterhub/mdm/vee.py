@@ -272,9 +272,10 @@ def history(values: Int64Array, kept: BoolArray, layout: Layout, rules: VeeRules
         med = nanmedian_rows(rows)
         mad = nanmedian_rows(np.abs(window - nanmedian_rows(window)))
         peak[d] = np.nanmax(window)
-        # pool the spread over ±2 wall slots: a robust scale from few days needs neighbours
-        pad = np.pad(np.nan_to_num(mad, nan=0.0), 2, mode="edge")
-        pooled = np.max(np.stack([pad[k : k + width] for k in range(5)]), axis=0)
+        # pool the spread over ±2 wall slots: a robust scale from few days needs neighbours (edges repeated)
+        m = np.nan_to_num(mad, nan=0.0)
+        pad = np.concatenate((m[:1], m[:1], m, m[-1:], m[-1:]))
+        pooled = np.maximum.reduce([pad[k : k + width] for k in range(5)])
         median[d] = med
         spread[d] = 1.4826 * pooled
     return History(median, spread, peak, matrix)
@@ -345,9 +346,9 @@ def validate(
     # zero runs: stuck register (zeros where the channel always consumes) and plain long zero runs
     zeros = present & (values == 0)
     starts, ends = _runs(zeros)
-    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-        if not target[a:b].any():
-            continue
+    in_target = np.concatenate(([0], np.cumsum(target)))
+    touching = in_target[ends] > in_target[starts]  # runs with a target slot
+    for a, b in zip(starts[touching].tolist(), ends[touching].tolist(), strict=True):
         length = b - a
         exp = expected[a:b]
         known = np.isfinite(exp)
@@ -415,7 +416,7 @@ def validate(
 
     # sum check between consecutive register reads over fully kept stretches
     for (ka, ra), (kb, rb) in itertools.pairwise(reads):
-        if kb <= ka or not target[ka:kb].any():
+        if kb <= ka or in_target[kb] == in_target[ka]:  # no target slot between the reads
             continue
         seg = slice(ka, kb)
         if (rule[seg] != 0).any() or not present[seg].all():

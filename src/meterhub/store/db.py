@@ -67,6 +67,10 @@ _IN_CHUNK = 500  # ids per IN (...) list: well under SQLite's bound-parameter li
 _COUNT_ROWS: dict[str, Any] = {"preserve_rowcount": True}
 
 
+def _from_epoch(t: int) -> datetime:
+    return datetime.fromtimestamp(t, UTC)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -311,14 +315,15 @@ def register_reads_many(
     in one query per id chunk; channels without reads are absent."""
     r = t.register_read
     out: dict[int, list[RegisterRead]] = {}
+    at = sa.type_coerce(r.c.read_at, sa.BigInteger)  # epoch seconds, converted below without per-row processing
     for among in id_filters(conn, r.c.channel_id, channel_ids):
         q = (
-            sa.select(r)
+            sa.select(r.c.channel_id, at, r.c.kind, r.c.value, r.c.source)
             .where(among, r.c.read_at >= since, r.c.read_at < until)
             .order_by(r.c.channel_id, r.c.read_at, r.c.kind)
         )
-        for read in _rows(RegisterRead, conn.execute(q)):
-            out.setdefault(read.channel_id, []).append(read)
+        for cid, epoch, kind, value, source in conn.execute(q):
+            out.setdefault(cid, []).append(RegisterRead(cid, _from_epoch(epoch), kind, value, source))
     return out
 
 
