@@ -311,6 +311,7 @@ class _Plan:
     cache: digest.DigestCache
     channels: list[int]
     disagree: dict[int, list[int]] | None
+    reads_seen: int  # register reads stored in the window when planned
     window: tuple[int, int]
     result: IngestResult
 
@@ -399,10 +400,10 @@ class IngestService:
         if self.vee is None or not days:
             blocks = [nb for dr in days for nb in _to_blocks(dr, prepared.source)]
             cache.apply_blocks(blocks)
-            return _Plan(blocks, prepared.reads, prepared.groups, cache, channels, None, window, result)
+            return _Plan(blocks, prepared.reads, prepared.groups, cache, channels, None, 0, window, result)
         rules = self.vee.channel_rules(conn, channels)
         window = (day_bounds_epoch(min(dr.day for dr in days))[0], day_bounds_epoch(max(dr.day for dr in days))[1])
-        disagree = _disagreeing_reads(conn, prepared.groups, channels, *window)
+        disagree, seen = _disagreeing_reads(conn, prepared.groups, channels, *window)
         limit = to_epoch(until)
         blocks = []
         pending: dict[tuple[int, date], db.NewBlock] = {}
@@ -435,7 +436,7 @@ class IngestService:
             pending.update(((nb.channel_id, nb.local_day), nb) for nb in day_blocks)
             blocks += day_blocks
         result += IngestResult(versions_written=extra_versions, days_validated=validated, days_sent=sent_days)
-        return _Plan(blocks, prepared.reads, prepared.groups, cache, channels, disagree, window, result)
+        return _Plan(blocks, prepared.reads, prepared.groups, cache, channels, disagree, seen, window, result)
 
     def _unchanged(self, conn: sa.Connection, plan: _Plan) -> bool:
         """In the write transaction: whether what ``plan`` was planned from still holds (the channels' digest
@@ -445,7 +446,8 @@ class IngestService:
             return False
         if plan.disagree is None:
             return True
-        return _disagreeing_reads(conn, plan.groups, plan.channels, *plan.window) == plan.disagree
+        # register reads are only ever added (never changed or deleted in the window): same count, same reads
+        return db.count_register_reads(conn, plan.channels, plan.window[0], plan.window[1] + 1) == plan.reads_seen
 
     @staticmethod
     def _apply(conn: sa.Connection, plan: _Plan) -> IngestResult:
@@ -596,11 +598,12 @@ def _screen_rows(
 
 def _disagreeing_reads(
     conn: sa.Connection, groups: Sequence[_Readings], channels: Sequence[int], start: int, end: int
-) -> dict[int, list[int]]:
+) -> tuple[dict[int, list[int]], int]:
     """Instants of the register reads stored from ``start`` to ``end`` (inclusive) that are not one of the
     batch's own readings with the same value — and, for a group of readings that misses a midnight of the
     window, that midnight. A day holding such an instant is sent to the full validation (its ``SUM_CHECK``
-    could fire). Vectorised: the daily flow meets two stored reads per channel and day."""
+    could fire). Vectorised: the daily flow meets two stored reads per channel and day. Also returns the
+    number of stored reads looked at."""
     ids, ats, values = db.register_read_values(conn, channels, start, end + 1)
     out: dict[int, list[int]] = {}
     top = max(channels) + 1
@@ -623,7 +626,7 @@ def _disagreeing_reads(
         lacking = midnights[g.epochs[pos] != midnights].tolist()
         for cid in g.channels if lacking else ():
             out.setdefault(cid, []).extend(lacking)
-    return out
+    return out, int(ids.size)
 
 
 def _runs(mask: npt.NDArray[np.bool_], start: int, interval_s: int) -> list[tuple[int, int]]:

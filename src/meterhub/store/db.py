@@ -327,6 +327,16 @@ def register_reads_many(
     return out
 
 
+def count_register_reads(conn: sa.Connection, channel_ids: Sequence[int], since: int, until: int) -> int:
+    """How many register reads (any kind) the channels have with ``since ≤ read_at < until`` (epoch seconds)."""
+    r = t.register_read
+    at = sa.type_coerce(r.c.read_at, sa.BigInteger)
+    total = 0
+    for among in id_filters(conn, r.c.channel_id, channel_ids):
+        total += int(conn.execute(sa.select(sa.func.count()).where(among, at >= since, at < until)).scalar() or 0)
+    return total
+
+
 def newest_block_days(conn: sa.Connection, channel_ids: Sequence[int]) -> dict[int, date]:
     """``{channel_id: local day of its newest block}`` for the channels that have blocks."""
     b = t.interval_block
@@ -1082,6 +1092,7 @@ __all__ = [
     "channel_intervals",
     "check_channels",
     "copy_rows",
+    "count_register_reads",
     "current_blocks",
     "id_filters",
     "insert_blocks",
