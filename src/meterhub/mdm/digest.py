@@ -311,11 +311,17 @@ class DigestCache:
             d = t.vee_digest
             if lock:
                 lock_rows(conn, ids)
+            as_of = sa.type_coerce(d.c.as_of, sa.String)  # ISO text on SQLite, parsed once per distinct day
+            days: dict[object, date] = {}
             for among in db.id_filters(conn, d.c.channel_id, ids):
-                for row in conn.execute(sa.select(d.c.channel_id, d.c.as_of, d.c.data, d.c.seq).where(among)):
-                    day = row.as_of if isinstance(row.as_of, date) else date.fromisoformat(row.as_of)
-                    stored[int(row.channel_id)] = (day, bytes(row.data))
-                    self.seq[int(row.channel_id)] = int(row.seq)
+                for cid, raw, data, seq in conn.execute(
+                    sa.select(d.c.channel_id, as_of, d.c.data, d.c.seq).where(among)
+                ):
+                    day = days.get(raw)
+                    if day is None:
+                        day = days[raw] = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
+                    stored[cid] = (day, bytes(data))
+                    self.seq[cid] = seq
             for cid in ids:
                 self.seq.setdefault(cid, 0)
             have = [c for c in ids if c in stored]
@@ -349,6 +355,11 @@ class DigestCache:
     def save(self, conn: sa.Connection) -> None:
         """Upsert the digests changed since loading (SQLite: one executemany; PostgreSQL: binary COPY into a
         staging table, then one insert … on conflict update)."""
+        save_rows(conn, self.changed_rows())
+
+    def changed_rows(self) -> list[tuple[int, date, bytes]]:
+        """``(channel_id, as_of, packed digest)`` of the digests changed since loading, now counted as saved
+        (the ingest packs them before its write transaction and saves them with :func:`save_rows` in it)."""
         rows: list[tuple[int, date, bytes]] = []
         for d in self.by_interval.values():
             changed = np.flatnonzero(d.dirty & (d.as_of != _NO_DAY))
@@ -359,7 +370,7 @@ class DigestCache:
                 (d.ids[r], date.fromordinal(int(d.as_of[r])), b) for r, b in zip(changed.tolist(), blobs, strict=True)
             ]
             d.dirty[changed] = False
-        _save_rows(conn, rows)
+        return rows
 
 
 _STAGING = "mh_vee_digest_staging"
@@ -391,7 +402,8 @@ def _rebuild_into(conn: sa.Connection, digests: Digests, channel_ids: Sequence[i
     digests.dirty[digests.rows(newest)] = True
 
 
-def _save_rows(conn: sa.Connection, rows: Sequence[tuple[int, date, bytes]]) -> None:
+def save_rows(conn: sa.Connection, rows: Sequence[tuple[int, date, bytes]]) -> None:
+    """Upsert packed digests (see :meth:`DigestCache.save`); every row written bumps its ``seq``."""
     if not rows:
         return
     name = t.vee_digest.name
@@ -499,6 +511,7 @@ __all__ = [
     "load",
     "lock_rows",
     "rebuild",
+    "save_rows",
     "stored_seqs",
     "write_blocks",
 ]

@@ -314,6 +314,17 @@ class _Plan:
     reads_seen: int  # register reads stored in the window when planned
     window: tuple[int, int]
     result: IngestResult
+    packed: tuple[list[bytes], list[bytes]] = field(
+        default_factory=lambda: ([], [])
+    )  # the blocks' columns, packed before the write
+    digest_rows: list[tuple[int, date, bytes]] = field(default_factory=list)  # the digests to save, packed
+
+
+def _packed(plan: _Plan) -> _Plan:
+    """The plan with its blocks and digests packed (before the write transaction: less time under a lock)."""
+    plan.packed = db.pack_blocks(plan.blocks)
+    plan.digest_rows = plan.cache.changed_rows()
+    return plan
 
 
 class IngestService:
@@ -400,7 +411,7 @@ class IngestService:
         if self.vee is None or not days:
             blocks = [nb for dr in days for nb in _to_blocks(dr, prepared.source)]
             cache.apply_blocks(blocks)
-            return _Plan(blocks, prepared.reads, prepared.groups, cache, channels, None, 0, window, result)
+            return _packed(_Plan(blocks, prepared.reads, prepared.groups, cache, channels, None, 0, window, result))
         rules = self.vee.channel_rules(conn, channels)
         window = (day_bounds_epoch(min(dr.day for dr in days))[0], day_bounds_epoch(max(dr.day for dr in days))[1])
         disagree, seen = _disagreeing_reads(conn, prepared.groups, channels, *window)
@@ -436,7 +447,7 @@ class IngestService:
             pending.update(((nb.channel_id, nb.local_day), nb) for nb in day_blocks)
             blocks += day_blocks
         result += IngestResult(versions_written=extra_versions, days_validated=validated, days_sent=sent_days)
-        return _Plan(blocks, prepared.reads, prepared.groups, cache, channels, disagree, seen, window, result)
+        return _packed(_Plan(blocks, prepared.reads, prepared.groups, cache, channels, disagree, seen, window, result))
 
     def _unchanged(self, conn: sa.Connection, plan: _Plan) -> bool:
         """In the write transaction: whether what ``plan`` was planned from still holds (the channels' digest
@@ -452,9 +463,9 @@ class IngestService:
     @staticmethod
     def _apply(conn: sa.Connection, plan: _Plan) -> IngestResult:
         """Write a plan in the caller's write transaction."""
-        db.insert_blocks(conn, plan.blocks)
+        db.insert_blocks(conn, plan.blocks, packed=plan.packed)
         daily = db.add_register_read_rows(conn, plan.reads)
-        plan.cache.save(conn)
+        digest.save_rows(conn, plan.digest_rows)
         return plan.result + IngestResult(daily_reads=daily)
 
     @staticmethod

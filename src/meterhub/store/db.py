@@ -403,16 +403,28 @@ def check_channels(conn: sa.Connection, channel_ids: Iterable[int]) -> None:
         )
 
 
-def insert_blocks(conn: sa.Connection, blocks: Sequence[NewBlock], *, now: datetime | None = None) -> None:
-    """Append block versions (never updates: a clash on (channel, day, version) raises IntegrityError).
+def pack_blocks(blocks: Sequence[NewBlock]) -> tuple[list[bytes], list[bytes]]:
+    """The packed ``values`` and ``quality`` columns of block versions (a writer may pack them before its write
+    transaction and hand them to :func:`insert_blocks`)."""
+    return pack_values_many([nb.values for nb in blocks]), pack_quality_many([nb.quality for nb in blocks])
+
+
+def insert_blocks(
+    conn: sa.Connection,
+    blocks: Sequence[NewBlock],
+    *,
+    now: datetime | None = None,
+    packed: tuple[list[bytes], list[bytes]] | None = None,
+) -> None:
+    """Append block versions (never updates: a clash on (channel, day, version) raises IntegrityError);
+    ``packed``: their columns packed already (:func:`pack_blocks`).
 
     SQLite: one ``executemany`` INSERT. PostgreSQL: the months' partitions are made sure of, then one binary
     COPY (see :func:`copy_rows`)."""
     if not blocks:
         return
     created = now or _now()
-    packed = pack_values_many([nb.values for nb in blocks])
-    qualities = pack_quality_many([nb.quality for nb in blocks])
+    values_blobs, qualities = packed or pack_blocks(blocks)
     if conn.dialect.name == "postgresql":
         check_channels(conn, (nb.channel_id for nb in blocks))
         part.ensure(conn, t.interval_block.name, {part.month_of(nb.local_day) for nb in blocks})
@@ -425,7 +437,7 @@ def insert_blocks(conn: sa.Connection, blocks: Sequence[NewBlock], *, now: datet
             (
                 (nb.channel_id, nb.local_day, nb.version, int(nb.values.size), values, quality, epoch, nb.source,
                  nb.reason)
-                for nb, values, quality in zip(blocks, packed, qualities, strict=True)
+                for nb, values, quality in zip(blocks, values_blobs, qualities, strict=True)
             ),
         )  # fmt: skip
         return
@@ -438,7 +450,7 @@ def insert_blocks(conn: sa.Connection, blocks: Sequence[NewBlock], *, now: datet
         [
             (nb.channel_id, nb.local_day.isoformat(), nb.version, int(nb.values.size), values, quality, epoch,
              nb.source, nb.reason)
-            for nb, values, quality in zip(blocks, packed, qualities, strict=True)
+            for nb, values, quality in zip(blocks, values_blobs, qualities, strict=True)
         ],
     )  # fmt: skip
 
@@ -1098,6 +1110,7 @@ __all__ = [
     "insert_blocks",
     "insert_for",
     "newest_block_days",
+    "pack_blocks",
     "register_read_values",
     "register_reads_many",
 ]
