@@ -425,25 +425,37 @@ def save_rows(conn: sa.Connection, rows: Sequence[tuple[int, date, bytes]]) -> N
     )
 
 
-def lock_rows(conn: sa.Connection, channel_ids: Sequence[int]) -> None:
-    """PostgreSQL: lock the digest rows of the channels until the transaction ends (a placeholder row — empty
-    data, seq 0, read as "rebuild from the blocks" — is inserted first for a channel without one), so that two
-    writers of one channel's blocks take turns and neither overwrites the other's digest. SQLite's write
-    transaction is exclusive already: nothing to do."""
-    if conn.dialect.name != "postgresql" or not channel_ids:
-        return
+def lock_rows(conn: sa.Connection, channel_ids: Sequence[int], absent: Sequence[int] | None = None) -> dict[int, int]:
+    """Lock the digest rows of the channels until the transaction ends and return their ``seq`` (0: no row).
+
+    PostgreSQL: a placeholder row (empty data, seq 0, read as "rebuild from the blocks") is inserted first for
+    the channels without one (``absent``, if the caller knows them; else all are tried), then the rows are
+    selected ``FOR UPDATE``, so that two writers of one channel's blocks take turns and neither overwrites the
+    other's digest. SQLite's write transaction is exclusive already: the seqs are just read."""
+    if conn.dialect.name != "postgresql":
+        return stored_seqs(conn, channel_ids)
+    out = dict.fromkeys(channel_ids, 0)
+    if not channel_ids:
+        return out
     name = t.vee_digest.name
-    conn.execute(
+    todo = sorted(channel_ids if absent is None else absent)
+    if todo:
+        conn.execute(
+            sa.text(
+                f"INSERT INTO {name} (channel_id, as_of, data, seq) SELECT x, DATE '0001-01-01', '', 0 "
+                "FROM unnest(CAST(:ids AS integer[])) AS x ORDER BY x ON CONFLICT DO NOTHING"
+            ),
+            {"ids": todo},
+        )
+    rows = conn.execute(
         sa.text(
-            f"INSERT INTO {name} (channel_id, as_of, data, seq) SELECT x, DATE '0001-01-01', '', 0 "
-            "FROM unnest(CAST(:ids AS integer[])) AS x ORDER BY x ON CONFLICT DO NOTHING"
+            f"SELECT channel_id, seq FROM {name} WHERE channel_id = ANY(CAST(:ids AS integer[])) "
+            "ORDER BY channel_id FOR UPDATE"
         ),
         {"ids": sorted(channel_ids)},
     )
-    conn.execute(
-        sa.text(f"SELECT 1 FROM {name} WHERE channel_id = ANY(CAST(:ids AS integer[])) ORDER BY channel_id FOR UPDATE"),
-        {"ids": sorted(channel_ids)},
-    )
+    out.update((int(cid), int(seq)) for cid, seq in rows)
+    return out
 
 
 def stored_seqs(conn: sa.Connection, channel_ids: Sequence[int]) -> dict[int, int]:

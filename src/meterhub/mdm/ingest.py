@@ -452,8 +452,8 @@ class IngestService:
     def _unchanged(self, conn: sa.Connection, plan: _Plan) -> bool:
         """In the write transaction: whether what ``plan`` was planned from still holds (the channels' digest
         rows locked first on PostgreSQL)."""
-        digest.lock_rows(conn, plan.channels)
-        if digest.stored_seqs(conn, plan.channels) != {c: plan.cache.seq.get(c, 0) for c in plan.channels}:
+        planned = {c: plan.cache.seq.get(c, 0) for c in plan.channels}
+        if digest.lock_rows(conn, plan.channels, absent=[c for c, seq in planned.items() if seq == 0]) != planned:
             return False
         if plan.disagree is None:
             return True
