@@ -35,6 +35,7 @@ from meterhub.hes.headend import HeadEnd, MeterTarget, RunReport, load_targets
 from meterhub.hes.push import PushListener, PushSource
 from meterhub.hes.reader import ENERGY_REGISTERS
 from meterhub.mdm.ingest import IngestService, ReadingArrays
+from meterhub.mdm.vee_service import VeeService
 from meterhub.sim import consumption as c
 from meterhub.sim.fleet import DSOS, FleetPlan, PlannedMeter
 from meterhub.sim.meter import derive_keys
@@ -283,7 +284,8 @@ def _history_chunk(
     try:
         plan = FleetPlan(0, "", meters=meters)
         batches = [b for _, batch in history_batches(plan, targets, start, end) for b in batch]
-        return IngestService(store).ingest_many(list(batches), "sim-history").versions_written
+        vee = VeeService(store, temperature=c.temperature_c)  # each day validated (and estimated) as it is loaded
+        return IngestService(store, vee).ingest_many(list(batches), "sim-history").versions_written
     finally:
         store.close()
 
@@ -335,7 +337,7 @@ async def read_recent(
     progress: Callable[[int], None] | None = None,
 ) -> tuple[RunReport, RunReport]:
     """Read [start, end] from every meter over DLMS, then re-read what is missing."""
-    headend = HeadEnd(store, keys)
+    headend = HeadEnd(store, keys, vee=VeeService(store, temperature=c.temperature_c))
     try:
         report = await headend.read_window(targets, start + dt.timedelta(seconds=QUARTER_S), end, progress=progress)
         day_from = start.astimezone(LUX).date()

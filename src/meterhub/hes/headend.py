@@ -28,6 +28,7 @@ from meterhub.hes.adhoc import HES_SYSTEM_TITLE
 from meterhub.hes.reader import ENERGY_REGISTERS, MeterRead, read_meter
 from meterhub.hes.session import HesError, MeterSession, WrapperConnection
 from meterhub.mdm.ingest import IngestResult, IngestService, ReadingArrays
+from meterhub.mdm.vee_service import VeeService
 from meterhub.store.db import MeterEvent, RegisterRead, Store, add_register_reads
 
 log = logging.getLogger(__name__)
@@ -142,10 +143,13 @@ class HeadEnd:
         attempts: int = 3,
         backoff_s: float = 0.5,
         batch: int = 200,
+        vee: VeeService | None = None,
+        now: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.store = store
         self.keys = keys
-        self.ingest = IngestService(store)
+        self.ingest = IngestService(store, vee)  # with ``vee``: each complete day read is validated at ingest
+        self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.per_concentrator = per_concentrator
         self.per_direct_meter = per_direct_meter
         self.concurrency = concurrency
@@ -356,7 +360,7 @@ class HeadEnd:
                 )
             if server_counter:
                 rx[target.system_title] = server_counter
-        result: IngestResult = self.ingest.ingest_many(list(ingest), source) if ingest else IngestResult()
+        result = self.ingest.ingest_many(list(ingest), source, until=self.now()) if ingest else IngestResult()
         report.versions_written += result.versions_written
         if reads:
             with self.store.write() as conn:

@@ -10,8 +10,11 @@ does exactly the reads that are still missing — nothing twice, nothing forgott
   ``lookback_days`` back (the meter keeps 10 days of quarter hours);
 * hourly (every hour): the M-Bus profiles of meters whose sub-meters miss hours today;
 * monthly (from the 1st, 00:15 local): the billing registers (A+/A−/R+/R− and TOU) of every meter;
-* with a :class:`~meterhub.mdm.vee_service.VeeService`, each day the daily schedule read is validated and
-  its gaps estimated right away; estimated slots stay re-read candidates while the meter keeps its data;
+* with a :class:`~meterhub.mdm.vee_service.VeeService`, every local day a read completes (the daily read, the
+  last hours of the M-Bus profiles, a gap re-read) is validated and its gaps estimated in the ingest's own
+  transaction (VEE at ingest, :class:`~meterhub.mdm.ingest.IngestService`); estimated slots stay re-read
+  candidates while the meter keeps its data. Rules that need several days (a clock shift) are for the
+  multi-day ``meterhub vee run``;
 * every run ends with the gap re-read of :meth:`HeadEnd.reread_gaps` for what is still missing up to the end
   of yesterday.
 """
@@ -63,14 +66,14 @@ class Scheduler:
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         lookback_days: int = 7,
         vee: VeeService | None = None,
-        vee_chunk: int = 200,
     ) -> None:
         self.headend = headend
         self.store = headend.store
         self.now = now
         self.lookback_days = lookback_days
-        self.vee = vee  # validation and estimation of each day the daily schedule read
-        self.vee_chunk = vee_chunk
+        headend.now = now  # "has this day ended" is the schedule's clock
+        if vee is not None:
+            headend.ingest.vee = vee  # validation and estimation at ingest of every day read
 
     def _targets(self) -> list[MeterTarget]:
         return load_targets(self.store)
@@ -111,8 +114,6 @@ class Scheduler:
         for day, meters in sorted(self.daily_due(targets, now).items()):
             start, end = _day_window(day)
             report.runs[f"daily {day}"] = await self.headend.read_window(meters, start + QUARTER, end)
-            if self.vee is not None:
-                await self._validate(meters, day, now)
         mbus = self.mbus_due(targets, now)
         if mbus:
             today_start, _ = _day_window(now.astimezone(LUX).date())
@@ -139,13 +140,6 @@ class Scheduler:
         if reread.meters:
             report.runs["gap re-read"] = reread
         return report
-
-    async def _validate(self, meters: Sequence[MeterTarget], day: dt.date, now: dt.datetime) -> None:
-        """VEE of the channels just read, in chunks (each chunk is one write transaction)."""
-        assert self.vee is not None
-        channels = [c for t in meters for c in (*t.channels.values(), *(c for _, c in t.mbus_channels.values()))]
-        for i in range(0, len(channels), self.vee_chunk):
-            await asyncio.to_thread(self.vee.run, channels[i : i + self.vee_chunk], day, day, until=now)
 
     async def run_forever(self, period_s: float = 900.0) -> None:
         """Run a pass every ``period_s`` seconds (every quarter hour by default)."""
