@@ -269,3 +269,31 @@ def test_throughput_smoke(store: Store) -> None:
         f"(idempotent re-ingest {96_000 / elapsed_again:,.0f} values/s)"
     )
     assert elapsed < 30
+
+
+def test_a_batch_naming_channels_more_than_once_folds_them(store: Store) -> None:
+    """Channels named several times in one batch, in groups of different instants and in one group: each
+    day gets exactly the union of its readings (the later ones win per slot), as if ingested one by one."""
+    day = date(2026, 6, 10)
+    a, b, c, d = (new_channel(store) for _ in range(4))
+    full = {ch: whole_day(day, seed=ch) for ch in (a, b, c, d)}
+    first, second = (lambda r: r[:49]), (lambda r: r[48:])
+    batch = [
+        (a, first(full[a])),
+        (b, first(full[b])),
+        (c, first(full[c])),
+        (a, first(full[a])),  # the same readings twice, same instants: the same group
+        (d, full[d]),
+        (c, second(full[c])),  # the rest of c's day, other instants: another group
+        (b, second(full[b])),
+        (d, second(full[d])),  # a row after the dropped repeat of a: its index must not have moved
+    ]
+    result = IngestService(store).ingest_many(batch)
+    assert result.days_touched == 4 and result.versions_written == 4
+    blocks = {blk.channel_id: blk for blk in store.current_blocks([a, b, c, d], day, day)}
+    for ch in (a, b, c, d):
+        readings = full[ch] if ch != a else first(full[a])
+        values = np.diff([v for _, v in readings])
+        present = blocks[ch].quality != 0
+        assert int(present.sum()) == values.size, ch
+        assert np.array_equal(blocks[ch].values[present], values), ch

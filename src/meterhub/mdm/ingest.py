@@ -121,6 +121,13 @@ class _DayRows:
     quality: UInt8Array
     versions: list[int] = field(default_factory=list)
 
+    def keep_rows(self, rows: Sequence[int]) -> bool:
+        """Keep only the channels at ``rows`` (in order); False when none is left."""
+        if len(rows) < len(self.channels):
+            self.channels = [self.channels[k] for k in rows]
+            self.values, self.quality = self.values[list(rows)], self.quality[list(rows)]
+        return bool(rows)
+
 
 def _arrays(readings: Sequence[Reading] | ReadingArrays) -> tuple[Int64Array, Int64Array]:
     if isinstance(readings, ReadingArrays):
@@ -206,29 +213,23 @@ def _day_rows(g: _Readings) -> list[_DayRows]:
 
 def _fold(days: list[_DayRows]) -> list[_DayRows]:
     """One row per (channel, day): a channel the batch names more than once has its later readings win per
-    slot."""
+    slot (folded into the row of its first appearance; the later rows are dropped once all are folded)."""
     seen: dict[tuple[int, date], tuple[_DayRows, int]] = {}
-    out: list[_DayRows] = []
+    keep: list[list[int]] = []
     for dr in days:
-        dropped: list[int] = []
+        rows: list[int] = []
         for i, cid in enumerate(dr.channels):
             first = seen.get((cid, dr.day))
             if first is None:
                 seen[(cid, dr.day)] = (dr, i)
+                rows.append(i)
                 continue
             target, j = first
             present = dr.quality[i] != _MISSING
             target.values[j, present] = dr.values[i, present]
             target.quality[j, present] = dr.quality[i, present]
-            dropped.append(i)
-        if dropped:
-            keep = np.setdiff1d(np.arange(len(dr.channels)), dropped)
-            if keep.size == 0:
-                continue
-            dr.channels = [dr.channels[k] for k in keep.tolist()]
-            dr.values, dr.quality = dr.values[keep], dr.quality[keep]
-        out.append(dr)
-    return out
+        keep.append(rows)
+    return [dr for dr, rows in zip(days, keep, strict=True) if dr.keep_rows(rows)]
 
 
 def _merge(current: db.IntervalBlock, values: Int64Array, quality: UInt8Array) -> tuple[Int64Array, UInt8Array] | None:
@@ -491,12 +492,8 @@ class IngestService:
                     dr.values[i], dr.quality[i] = merged
                     keep.append(i)
                     dr.versions.append(cur.version + 1)
-            if len(keep) < len(dr.channels):
-                if not keep:
-                    continue
-                dr.channels = [dr.channels[k] for k in keep]
-                dr.values, dr.quality = dr.values[keep], dr.quality[keep]
-            out.append(dr)
+            if dr.keep_rows(keep):
+                out.append(dr)
         return out
 
     def incomplete(
