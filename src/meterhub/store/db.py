@@ -262,49 +262,41 @@ def _block(row: sa.Row[Any]) -> IntervalBlock:
     )
 
 
-def _blocks(rows: Sequence[sa.Row[Any]]) -> list[IntervalBlock]:
-    """:func:`_block` of many rows, the values and quality decoded in one batch each."""
-    slots = [int(row.slots) for row in rows]
-    values = unpack_values_many([row._mapping["values"] for row in rows], slots)
-    quality = unpack_quality_many([row.quality for row in rows], slots)
-    return [
-        IntervalBlock(
-            channel_id=row.channel_id,
-            local_day=row.local_day,
-            version=row.version,
-            slots=n,
-            values=v,
-            quality=qa,
-            created_at=row.created_at,
-            source=row.source,
-            reason=row.reason,
-        )
-        for row, n, v, qa in zip(rows, slots, values, quality, strict=True)
-    ]
-
-
 def current_blocks(
     conn: sa.Connection, channel_ids: Sequence[int], day_from: date, day_to: date
 ) -> list[IntervalBlock]:
     """The current (highest) version of every block of ``channel_ids`` from ``day_from`` to ``day_to``
     inclusive, ordered by (channel, day). Days without any block are simply absent."""
     b = t.interval_block
+    # the day as stored (ISO text on SQLite) and the creation epoch are converted here, once per distinct
+    # value, rather than by the column types row by row (a 3-year query has ~1100 rows of one channel)
+    day = sa.type_coerce(b.c.local_day, sa.String) if conn.dialect.name == "sqlite" else b.c.local_day
+    created = sa.type_coerce(b.c.created_at, sa.BigInteger)
+    cols = (b.c.channel_id, day, b.c.version, b.c.slots, b.c["values"], b.c.quality, created, b.c.source, b.c.reason)
     out: list[IntervalBlock] = []
+    days: dict[Any, date] = {}
+    instants: dict[int, datetime] = {}
     for among in id_filters(conn, b.c.channel_id, channel_ids):
         # All versions in key order, the last of each (channel, day) kept: on the primary key's order this
         # is one range scan, cheaper than a grouped sub-select joined back (versions are few per day).
         q = (
-            sa.select(b)
+            sa.select(*cols)
             .where(among, b.c.local_day >= day_from, b.c.local_day <= day_to)
             .order_by(b.c.channel_id, b.c.local_day, b.c.version)
         )
-        rows = conn.execute(q).all()
-        keep = [
-            row
-            for i, row in enumerate(rows)
-            if i + 1 == len(rows) or (rows[i + 1].channel_id, rows[i + 1].local_day) != (row.channel_id, row.local_day)
-        ]
-        out += _blocks(keep)
+        rows = [tuple(r) for r in conn.execute(q)]
+        keep = [r for r, nxt in zip(rows, [*rows[1:], None], strict=False) if nxt is None or nxt[:2] != r[:2]]
+        slots = [int(r[3]) for r in keep]
+        values = unpack_values_many([r[4] for r in keep], slots)
+        quality = unpack_quality_many([r[5] for r in keep], slots)
+        for r, n, v, qa in zip(keep, slots, values, quality, strict=True):
+            d = days.get(r[1])
+            if d is None:
+                d = days[r[1]] = r[1] if isinstance(r[1], date) else date.fromisoformat(r[1])
+            at = instants.get(r[6])
+            if at is None:
+                at = instants[r[6]] = _from_epoch(r[6])
+            out.append(IntervalBlock(r[0], d, r[2], n, v, qa, at, r[7], r[8]))
     return out
 
 
