@@ -271,3 +271,33 @@ def test_mqtt_broker_away_never_stops_the_reader(tmp_path: Path) -> None:
     services = ReaderServices(mqtt_url=f"mqtt://127.0.0.1:{closed_port}", mqtt_drain_s=0.3)
     stats = asyncio.run(serve(KEY, FileSource(path), services))
     assert stats.frames_ok == 2
+
+
+def test_state_file_keeps_refusing_replays_after_a_restart(tmp_path: Path) -> None:
+    """With --state the last frame counter outlives the reader: replaying the same recording to a restarted
+    reader is refused frame by frame; a corrupt state file is refused with a clear error."""
+    out, state = tmp_path / "p1.bin", tmp_path / "counters.json"
+    subprocess.run(
+        [*CLI, "sim", "p1", "--serial", "LU0002", "--key", KEY_HEX, "--count", "5", "--out", str(out),
+         "--start", START],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+
+    def read_stats() -> dict[str, Any]:
+        done = subprocess.run(
+            [*CLI, "p1", "read", "--source", str(out), "--key", KEY_HEX, "--state", str(state), "--json", "--quiet"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    first = read_stats()
+    assert first["frames_ok"] == 5 and first["replayed"] == 0
+    assert len(json.loads(state.read_text())) == 1  # one meter, its last counter
+    again = read_stats()
+    assert again["frames_ok"] == 0 and again["replayed"] == 5
+    state.write_text("not json")
+    bad = subprocess.run(
+        [*CLI, "p1", "read", "--source", str(out), "--key", KEY_HEX, "--state", str(state)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "--state" in bad.stderr and "not a frame counter file" in bad.stderr

@@ -7,12 +7,13 @@ import asyncio
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from meterhub.p1.reader import ReaderServices, serve
+from meterhub.p1.reader import CounterFile, ReaderServices, serve
 from meterhub.p1.receiver import FrameRejected, Reading
 from meterhub.p1.records import reading_record
 from meterhub.p1.sources import parse_source
@@ -78,6 +79,12 @@ def read(
         bool, typer.Option("--consent", help="I consent to my readings being sent to the --forward URL.")
     ] = False,
     forward_every: Annotated[float, typer.Option(help="Seconds between two forwarded batches.")] = 60.0,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep the last frame counter per meter in this file: a restarted reader still refuses replays."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines: started, reading, rejected, stats.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="Do not print readings (counters still at the end).")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every rejection and skipped byte run.")] = False,
@@ -98,6 +105,11 @@ def read(
         src = parse_source(source)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--source") from None
+    if state is not None:
+        try:
+            CounterFile(state)
+        except (ValueError, OSError) as exc:
+            raise typer.BadParameter(str(exc), param_hint="--state") from None
     services = ReaderServices(
         http_host=http_host,
         http_port=http_port,
@@ -106,6 +118,7 @@ def read(
         forward_url=forward,
         consent=consent,
         forward_every_s=forward_every,
+        state_path=state,
         extra_sinks=[_Printer(as_json, quiet)],
     )
 

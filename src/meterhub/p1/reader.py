@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final, Protocol
 
 from meterhub.p1.receiver import FrameRejected, GarbageSkipped, P1Receiver, Reading, ReceiverStats
 from meterhub.p1.sources import Source
 
-__all__ = ["P1Reader", "ReaderServices", "Sink", "serve"]
+__all__ = ["CounterFile", "P1Reader", "ReaderServices", "Sink", "serve"]
 
 log = logging.getLogger("meterhub.p1.reader")
 
@@ -41,8 +44,9 @@ class P1Reader:
         *,
         on_rejected: Callable[[FrameRejected], None] | None = None,
         on_stats: Sequence[Callable[[ReceiverStats], None]] = (),
+        last_counters: dict[bytes, int] | None = None,
     ) -> None:
-        self.receiver = P1Receiver(key)
+        self.receiver = P1Receiver(key, last_counters=last_counters)
         self.source = source
         self.sinks = list(sinks)
         self.on_rejected = on_rejected
@@ -97,6 +101,27 @@ class P1Reader:
         return self.receiver.stats
 
 
+class CounterFile:
+    """The last accepted frame counter per meter, kept in a small JSON file so that a restarted reader still
+    refuses a replayed frame (``{"system title hex": counter}``, replaced atomically after every reading)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.counters: dict[bytes, int] = {}
+        if path.exists():
+            try:
+                raw = json.loads(path.read_text())
+                self.counters = {bytes.fromhex(title): int(counter) for title, counter in raw.items()}
+            except (ValueError, AttributeError, TypeError) as exc:
+                raise ValueError(f"{path}: not a frame counter file ({exc})") from None
+
+    def publish(self, reading: Reading) -> None:
+        self.counters[reading.system_title] = reading.frame_counter
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps({title.hex(): counter for title, counter in self.counters.items()}))
+        os.replace(tmp, self.path)
+
+
 @dataclass
 class ReaderServices:
     """What runs around a reader; ``http_port`` is the live page's bound port once started."""
@@ -109,6 +134,7 @@ class ReaderServices:
     forward_url: str | None = None
     consent: bool = False
     forward_every_s: float = 60.0
+    state_path: Path | None = None  # keep the frame counters across restarts (CounterFile)
     extra_sinks: list[Sink] = field(default_factory=list)
     bound_http_port: int | None = None
     reader: P1Reader | None = None  # the running reader (its counters survive a Ctrl-C)
@@ -174,7 +200,17 @@ async def serve(
             started = on_started(services)
             if started is not None:
                 await started
-        reader = P1Reader(key, source, sinks, on_rejected=on_rejected, on_stats=stats_callbacks)
+        counters = None if services.state_path is None else CounterFile(services.state_path)
+        if counters is not None:
+            sinks.insert(0, counters)  # the counter is saved before any consumer sees the reading
+        reader = P1Reader(
+            key,
+            source,
+            sinks,
+            on_rejected=on_rejected,
+            on_stats=stats_callbacks,
+            last_counters=None if counters is None else dict(counters.counters),
+        )
         services.reader = reader
         if hub is not None:
             hub.update_stats(reader.stats)  # live counters from the first event on
