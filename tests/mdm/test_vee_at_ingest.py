@@ -214,3 +214,43 @@ def test_a_write_between_plan_and_commit_makes_the_ingest_plan_again(
         stored, rebuilt = load(conn, intervals).of_interval(Q), rebuild(conn, intervals).of_interval(Q)
     ids = sorted(intervals)
     assert _same(stored, stored.rows(ids), rebuilt, rebuilt.rows(ids))
+
+
+def test_another_ingest_of_the_same_channels_between_plan_and_commit(
+    one_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two writers of the same channels, different days: the second commits between the first one's plan and
+    its write. No block version clashes, but every digest's seq moved on, so the first writer's digests are not
+    written over the second's: it plans again under the lock, and the digests equal a rebuild from the blocks."""
+    store = one_store
+    readings = _readings()
+    channels = _provision(store)
+    ingest = IngestService(store, vee=VeeService(store))
+    days = day_range(FIRST, FIRST + timedelta(days=31))
+    for day in days[:-2]:
+        until = datetime.fromtimestamp(day_bounds_epoch(day)[1], UTC) + timedelta(minutes=20)
+        ingest.ingest_many(_days_batches(readings, channels, day), "hes", until=until)
+    late, last = days[-2], days[-1]
+    plans: list[bool] = []
+    original = IngestService._plan
+    other = IngestService(store, vee=VeeService(store))
+
+    def plan(self: IngestService, conn, prepared, intervals, until, *, lock: bool):  # type: ignore[no-untyped-def]
+        if self is ingest:
+            plans.append(lock)
+        out = original(self, conn, prepared, intervals, until, lock=lock)
+        if self is ingest and len(plans) == 1:  # the other writer reads the next day in the meantime
+            end = datetime.fromtimestamp(day_bounds_epoch(last)[1], UTC) + timedelta(minutes=20)
+            other.ingest_many(_days_batches(readings, channels, last), "hes", until=end)
+        return out
+
+    monkeypatch.setattr(IngestService, "_plan", plan)
+    until = datetime.fromtimestamp(day_bounds_epoch(late)[1], UTC) + timedelta(minutes=20)
+    ingest.ingest_many(_days_batches(readings, channels, late), "hes", until=until)
+    assert plans == [False, True]
+    assert len(store.current_blocks(list(channels.values()), late, last)) == 2 * len(channels)
+    intervals = {cid: Q for cid in channels.values()}
+    with store.read() as conn:
+        stored, rebuilt = load(conn, intervals).of_interval(Q), rebuild(conn, intervals).of_interval(Q)
+    ids = sorted(intervals)
+    assert _same(stored, stored.rows(ids), rebuilt, rebuilt.rows(ids))

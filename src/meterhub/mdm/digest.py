@@ -353,24 +353,36 @@ class DigestCache:
             )
 
     def save(self, conn: sa.Connection) -> None:
-        """Upsert the digests changed since loading (SQLite: one executemany; PostgreSQL: binary COPY into a
-        staging table, then one insert … on conflict update)."""
-        save_rows(conn, self.changed_rows())
+        """Upsert the digests changed since loading (see :func:`save_rows`); raises :class:`DigestConflict`
+        if another writer changed one of them in the meantime."""
+        rows = self.changed_rows()
+        if save_rows(conn, rows) != len(rows):
+            raise DigestConflict("a digest changed since it was loaded")
 
-    def changed_rows(self) -> list[tuple[int, date, bytes]]:
-        """``(channel_id, as_of, packed digest)`` of the digests changed since loading, now counted as saved
-        (the ingest packs them before its write transaction and saves them with :func:`save_rows` in it)."""
-        rows: list[tuple[int, date, bytes]] = []
+    def changed_rows(self) -> list[DigestRow]:
+        """The digests changed since loading, packed, each with the ``seq`` it is to get (one above the seq it
+        was loaded with), now counted as saved (the ingest packs them before its write transaction and saves
+        them with :func:`save_rows` in it)."""
+        rows: list[DigestRow] = []
         for d in self.by_interval.values():
             changed = np.flatnonzero(d.dirty & (d.as_of != _NO_DAY))
             if changed.size == 0:
                 continue
             blobs = d.blobs(changed)
-            rows += [
-                (d.ids[r], date.fromordinal(int(d.as_of[r])), b) for r, b in zip(changed.tolist(), blobs, strict=True)
-            ]
+            for r, blob in zip(changed.tolist(), blobs, strict=True):
+                cid = d.ids[r]
+                seq = self.seq[cid] = self.seq.get(cid, 0) + 1
+                rows.append((cid, date.fromordinal(int(d.as_of[r])), blob, seq))
             d.dirty[changed] = False
         return rows
+
+
+DigestRow = tuple[int, date, bytes, int]
+"""``(channel_id, as_of, packed digest, new seq)``: a digest to save."""
+
+
+class DigestConflict(RuntimeError):
+    """A digest was changed by another writer after this one loaded it: the writer plans again."""
 
 
 _STAGING = "mh_vee_digest_staging"
@@ -402,27 +414,32 @@ def _rebuild_into(conn: sa.Connection, digests: Digests, channel_ids: Sequence[i
     digests.dirty[digests.rows(newest)] = True
 
 
-def save_rows(conn: sa.Connection, rows: Sequence[tuple[int, date, bytes]]) -> None:
-    """Upsert packed digests (see :meth:`DigestCache.save`); every row written bumps its ``seq``."""
+def save_rows(conn: sa.Connection, rows: Sequence[DigestRow]) -> int:
+    """Upsert packed digests; returns how many were written. A row is written only if the stored one still
+    has the seq it was loaded with (one below the new seq; a channel without a row: 0) — optimistic
+    concurrency without locks: a writer that finds fewer rows written than it gave knows that another writer
+    got there first, and plans again. SQLite: one executemany; PostgreSQL: binary COPY into a staging table,
+    then one insert … on conflict update … where."""
     if not rows:
-        return
+        return 0
     name = t.vee_digest.name
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(
             f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (LIKE {name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
         )
-        db.copy_rows(conn, _STAGING, ("channel_id", "as_of", "data"), ("int4", "date", "bytea"), rows)
-        conn.exec_driver_sql(
+        db.copy_rows(conn, _STAGING, ("channel_id", "as_of", "data", "seq"), ("int4", "date", "bytea", "int4"), rows)
+        result = conn.exec_driver_sql(
             f"WITH staged AS (DELETE FROM {_STAGING} RETURNING *) INSERT INTO {name} (channel_id, as_of, data, seq) "
-            "SELECT channel_id, as_of, data, 1 FROM staged "
-            f"ON CONFLICT (channel_id) DO UPDATE SET as_of = EXCLUDED.as_of, data = EXCLUDED.data, seq = {name}.seq + 1"
+            "SELECT channel_id, as_of, data, seq FROM staged ON CONFLICT (channel_id) DO UPDATE "
+            f"SET as_of = EXCLUDED.as_of, data = EXCLUDED.data, seq = EXCLUDED.seq WHERE {name}.seq + 1 = EXCLUDED.seq"
         )
-        return
-    conn.exec_driver_sql(
-        f"INSERT INTO {name} (channel_id, as_of, data, seq) VALUES (?, ?, ?, 1) "
-        f"ON CONFLICT (channel_id) DO UPDATE SET as_of = excluded.as_of, data = excluded.data, seq = {name}.seq + 1",
-        [(cid, day.isoformat(), data) for cid, day, data in rows],
+        return int(result.rowcount)
+    result = conn.exec_driver_sql(
+        f"INSERT INTO {name} (channel_id, as_of, data, seq) VALUES (?, ?, ?, ?) ON CONFLICT (channel_id) DO UPDATE "
+        f"SET as_of = excluded.as_of, data = excluded.data, seq = excluded.seq WHERE {name}.seq + 1 = excluded.seq",
+        [(cid, day.isoformat(), data, seq) for cid, day, data, seq in rows],
     )
+    return int(result.rowcount)
 
 
 def lock_rows(conn: sa.Connection, channel_ids: Sequence[int], absent: Sequence[int] | None = None) -> dict[int, int]:
@@ -518,6 +535,8 @@ def load(conn: sa.Connection, intervals: Mapping[int, int]) -> DigestCache:
 __all__ = [
     "RING",
     "DigestCache",
+    "DigestConflict",
+    "DigestRow",
     "Digests",
     "Window",
     "load",

@@ -318,7 +318,7 @@ class _Plan:
     packed: tuple[list[bytes], list[bytes]] = field(
         default_factory=lambda: ([], [])
     )  # the blocks' columns, packed before the write
-    digest_rows: list[tuple[int, date, bytes]] = field(default_factory=list)  # the digests to save, packed
+    digest_rows: list[digest.DigestRow] = field(default_factory=list)  # the digests to save, packed
 
 
 def _packed(plan: _Plan) -> _Plan:
@@ -333,12 +333,14 @@ class IngestService:
     :class:`~meterhub.mdm.vee_service.VeeService` (``vee``), validates and estimates each complete day in the
     same transaction (see :meth:`ingest_in`).
 
-    :meth:`ingest_many` plans from a read snapshot and writes in a short write transaction that first checks,
-    with the digests' ``seq`` (every block writer bumps it) and the register reads, that nothing it planned
-    from has changed — and plans again inside the write transaction if it has. On SQLite, whose writers take
-    turns, the write lock is then held for the writes only, so several ingest processes (head-end workers)
-    overlap their work; on PostgreSQL the digest rows of the batch's channels are locked (``FOR UPDATE``) for
-    the check, so two writers of one channel take turns."""
+    :meth:`ingest_many` plans from a read snapshot (merge, screen, full VEE, packing) and writes in a short
+    write transaction, optimistically: the register reads are checked by count (they are only ever added), a
+    block version that another writer wrote first clashes on its key, and a digest is written only over the
+    ``seq`` it was planned from (every block writer bumps it) — on any of these the transaction is rolled back
+    and the ingest plans again inside a write transaction that holds the digests (SQLite: its exclusive lock;
+    PostgreSQL: the rows ``FOR UPDATE``). On SQLite, whose writers take turns, the lock is thus held for the
+    statements only and several ingest processes (head-end workers) overlap their work; PostgreSQL takes no row
+    lock in the common case."""
 
     def __init__(self, store: db.Store, vee: VeeService | None = None) -> None:
         self.store = store
@@ -372,10 +374,17 @@ class IngestService:
         with self.store.read() as conn:
             intervals = self._interval_map(conn, [cid for cid, _ in batches])
             plan = self._plan(conn, _prepare(batches, intervals, source), intervals, until, lock=False)
-        with self.store.write() as conn:
-            if not self._unchanged(conn, plan):
-                plan = self._plan(conn, _prepare(batches, intervals, source), intervals, until, lock=True)
-            return self._apply(conn, plan)
+        try:
+            with self.store.write() as conn:
+                if not self._unchanged(conn, plan):
+                    plan = self._plan(conn, _prepare(batches, intervals, source), intervals, until, lock=True)
+                return self._apply(conn, plan)
+        except (digest.DigestConflict, sa.exc.IntegrityError):
+            pass  # another writer of the same channels came first (a digest or a block version): plan again
+        with self.store.write() as conn:  # under the lock this time (PostgreSQL: the digest rows FOR UPDATE)
+            return self._apply(
+                conn, self._plan(conn, _prepare(batches, intervals, source), intervals, until, lock=True)
+            )
 
     def ingest_in(
         self,
@@ -450,12 +459,11 @@ class IngestService:
         result += IngestResult(versions_written=extra_versions, days_validated=validated, days_sent=sent_days)
         return _packed(_Plan(blocks, prepared.reads, prepared.groups, cache, channels, disagree, seen, window, result))
 
-    def _unchanged(self, conn: sa.Connection, plan: _Plan) -> bool:
-        """In the write transaction: whether what ``plan`` was planned from still holds (the channels' digest
-        rows locked first on PostgreSQL)."""
-        planned = {c: plan.cache.seq.get(c, 0) for c in plan.channels}
-        if digest.lock_rows(conn, plan.channels, absent=[c for c, seq in planned.items() if seq == 0]) != planned:
-            return False
+    @staticmethod
+    def _unchanged(conn: sa.Connection, plan: _Plan) -> bool:
+        """In the write transaction: whether the register reads ``plan`` was planned from still hold (the
+        digests and blocks are checked as they are written: :func:`digest.save_rows` writes a digest only over
+        the seq it was planned from, a block version clashes on its key)."""
         if plan.disagree is None:
             return True
         # register reads are only ever added (never changed or deleted in the window): same count, same reads
@@ -466,7 +474,8 @@ class IngestService:
         """Write a plan in the caller's write transaction."""
         db.insert_blocks(conn, plan.blocks, packed=plan.packed)
         daily = db.add_register_read_rows(conn, plan.reads)
-        digest.save_rows(conn, plan.digest_rows)
+        if digest.save_rows(conn, plan.digest_rows) != len(plan.digest_rows):
+            raise digest.DigestConflict("a digest changed after the ingest was planned")
         return plan.result + IngestResult(daily_reads=daily)
 
     @staticmethod
