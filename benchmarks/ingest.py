@@ -308,6 +308,7 @@ def _measure(
             "days_validated": total.days_validated,
             "days_sent_to_full_vee": total.days_sent,
             "sent_share": round(total.days_sent / channel_days, 4),
+            "replanned": total.replanned,  # write transactions planned again (writers of the same channels)
             "digest_bytes_per_channel": round(_stored_bytes(store, "vee_digest") / (meters * 4)),
         }
     return out_

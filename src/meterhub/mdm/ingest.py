@@ -67,7 +67,8 @@ class IngestResult:
     ``versions_written`` those among them whose block changed (plus, with VEE at ingest, the versions the
     full validation wrote); slot counts are of the batch itself. With VEE at ingest: ``days_validated`` complete
     days the screen cleared (written once, as validated) and ``days_sent`` those it sent to the full
-    validation and estimation."""
+    validation and estimation; ``replanned`` counts the calls that planned again under the lock (another writer
+    of the same channels came first: a measure of contention)."""
 
     days_touched: int = 0
     versions_written: int = 0
@@ -76,6 +77,7 @@ class IngestResult:
     daily_reads: int = 0
     days_validated: int = 0
     days_sent: int = 0
+    replanned: int = 0  # write transactions planned again because another writer changed what they read
 
     def __add__(self, other: IngestResult) -> IngestResult:
         return IngestResult(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
