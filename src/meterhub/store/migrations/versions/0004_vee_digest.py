@@ -7,10 +7,10 @@ Create Date: 2026-12-01
 Derived data (``meterhub.mdm.digest``): the MDM's block writer keeps it in step with ``interval_block``, and a
 channel without a row has its digest rebuilt from its blocks the first time it is needed — so the migration creates
 the empty table and backfills nothing. ``seq`` grows by one at every write of a row: a writer that planned from a
-snapshot writes a row only over the seq it read (optimistic concurrency). On PostgreSQL the rows are
-compressed inline and pages kept half empty (HOT updates: the row is rewritten daily). On SQLite a rowid table (the integer key is the
-rowid): a WITHOUT ROWID table keeps at most ~1 000 bytes of a row in its B-tree page and would spill every ~1.2 KB
-digest to an overflow page of its own. Frozen on purpose like 0001.
+snapshot writes a row only over the seq it read (optimistic concurrency). On PostgreSQL the rows are compressed
+inline and pages kept half empty (HOT updates: the row is rewritten daily). On SQLite a rowid table (the integer key
+is the rowid): a WITHOUT ROWID table keeps at most ~1 000 bytes of a row in its B-tree page and would spill every
+~1.2 KB digest to an overflow page of its own. Frozen on purpose like 0001.
 """
 
 from __future__ import annotations
