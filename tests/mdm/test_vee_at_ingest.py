@@ -246,8 +246,8 @@ def test_another_ingest_of_the_same_channels_between_plan_and_commit(
 
     monkeypatch.setattr(IngestService, "_plan", plan)
     until = datetime.fromtimestamp(day_bounds_epoch(late)[1], UTC) + timedelta(minutes=20)
-    ingest.ingest_many(_days_batches(readings, channels, late), "hes", until=until)
-    assert plans == [False, True]
+    result = ingest.ingest_many(_days_batches(readings, channels, late), "hes", until=until)
+    assert plans == [False, True] and result.replanned == 1
     assert len(store.current_blocks(list(channels.values()), late, last)) == 2 * len(channels)
     intervals = {cid: Q for cid in channels.values()}
     with store.read() as conn:

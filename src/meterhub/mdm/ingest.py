@@ -378,15 +378,15 @@ class IngestService:
             plan = self._plan(conn, _prepare(batches, intervals, source), intervals, until, lock=False)
         try:
             with self.store.write() as conn:
-                if not self._unchanged(conn, plan):
-                    plan = self._plan(conn, _prepare(batches, intervals, source), intervals, until, lock=True)
-                return self._apply(conn, plan)
+                if self._unchanged(conn, plan):
+                    return self._apply(conn, plan)
+                plan = self._plan(conn, _prepare(batches, intervals, source), intervals, until, lock=True)
+                return self._apply(conn, plan) + IngestResult(replanned=1)
         except (digest.DigestConflict, sa.exc.IntegrityError):
             pass  # another writer of the same channels came first (a digest or a block version): plan again
         with self.store.write() as conn:  # under the lock this time (PostgreSQL: the digest rows FOR UPDATE)
-            return self._apply(
-                conn, self._plan(conn, _prepare(batches, intervals, source), intervals, until, lock=True)
-            )
+            plan = self._plan(conn, _prepare(batches, intervals, source), intervals, until, lock=True)
+            return self._apply(conn, plan) + IngestResult(replanned=1)
 
     def ingest_in(
         self,
