@@ -289,10 +289,6 @@ class DigestCache:
     def __contains__(self, cid: int) -> bool:
         return cid in self._interval_of
 
-    def locate(self, cid: int) -> tuple[Digests, int]:
-        d = self.by_interval[self._interval_of[cid]]
-        return d, d.row[cid]
-
     def of_interval(self, interval_s: int) -> Digests:
         return self.by_interval[interval_s]
 
@@ -442,46 +438,28 @@ def save_rows(conn: sa.Connection, rows: Sequence[DigestRow]) -> int:
     return int(result.rowcount)
 
 
-def lock_rows(conn: sa.Connection, channel_ids: Sequence[int], absent: Sequence[int] | None = None) -> dict[int, int]:
-    """Lock the digest rows of the channels until the transaction ends and return their ``seq`` (0: no row).
+def lock_rows(conn: sa.Connection, channel_ids: Sequence[int]) -> None:
+    """Lock the digest rows of the channels until the transaction ends.
 
     PostgreSQL: a placeholder row (empty data, seq 0, read as "rebuild from the blocks") is inserted first for
-    the channels without one (``absent``, if the caller knows them; else all are tried), then the rows are
-    selected ``FOR UPDATE``, so that two writers of one channel's blocks take turns and neither overwrites the
-    other's digest. SQLite's write transaction is exclusive already: the seqs are just read."""
-    if conn.dialect.name != "postgresql":
-        return stored_seqs(conn, channel_ids)
-    out = dict.fromkeys(channel_ids, 0)
-    if not channel_ids:
-        return out
+    a channel without one, then the rows are selected ``FOR UPDATE``, so that two writers of one channel's
+    blocks take turns and neither overwrites the other's digest. SQLite's write transaction is exclusive
+    already: nothing to do."""
+    if conn.dialect.name != "postgresql" or not channel_ids:
+        return
     name = t.vee_digest.name
-    todo = sorted(channel_ids if absent is None else absent)
-    if todo:
-        conn.execute(
-            sa.text(
-                f"INSERT INTO {name} (channel_id, as_of, data, seq) SELECT x, DATE '0001-01-01', '', 0 "
-                "FROM unnest(CAST(:ids AS integer[])) AS x ORDER BY x ON CONFLICT DO NOTHING"
-            ),
-            {"ids": todo},
-        )
-    rows = conn.execute(
+    ids = {"ids": sorted(channel_ids)}
+    conn.execute(
         sa.text(
-            f"SELECT channel_id, seq FROM {name} WHERE channel_id = ANY(CAST(:ids AS integer[])) "
-            "ORDER BY channel_id FOR UPDATE"
+            f"INSERT INTO {name} (channel_id, as_of, data, seq) SELECT x, DATE '0001-01-01', '', 0 "
+            "FROM unnest(CAST(:ids AS integer[])) AS x ORDER BY x ON CONFLICT DO NOTHING"
         ),
-        {"ids": sorted(channel_ids)},
+        ids,
     )
-    out.update((int(cid), int(seq)) for cid, seq in rows)
-    return out
-
-
-def stored_seqs(conn: sa.Connection, channel_ids: Sequence[int]) -> dict[int, int]:
-    """``{channel_id: seq}`` of the stored digest rows (a channel without a row: 0)."""
-    d = t.vee_digest
-    out = dict.fromkeys(channel_ids, 0)
-    for among in db.id_filters(conn, d.c.channel_id, channel_ids):
-        out.update((int(cid), int(seq)) for cid, seq in conn.execute(sa.select(d.c.channel_id, d.c.seq).where(among)))
-    return out
+    conn.execute(
+        sa.text(f"SELECT 1 FROM {name} WHERE channel_id = ANY(CAST(:ids AS integer[])) ORDER BY channel_id FOR UPDATE"),
+        ids,
+    )
 
 
 def write_blocks(
@@ -543,6 +521,5 @@ __all__ = [
     "lock_rows",
     "rebuild",
     "save_rows",
-    "stored_seqs",
     "write_blocks",
 ]
