@@ -174,25 +174,10 @@ class VeeService:
     ) -> VeeReport:
         """Validate and estimate ``day_from..day_to`` (local days, inclusive) of the channels; one transaction."""
         with self.store.write() as conn:
-            return self.run_in(conn, channel_ids, day_from, day_to, until=until, source=source)
-
-    def run_in(
-        self,
-        conn: sa.Connection,
-        channel_ids: Sequence[int],
-        day_from: date,
-        day_to: date,
-        *,
-        until: datetime | None = None,
-        source: str = "vee",
-        digests: digest.DigestCache | None = None,
-    ) -> VeeReport:
-        """:meth:`run` inside the caller's write transaction ``conn``; ``digests`` already loaded for the
-        channels are kept in step in place."""
-        blocks, report = self.plan(conn, channel_ids, day_from, day_to, until=until, source=source)
-        intervals = {cid: s for cid, (s, _) in self.channel_rules(conn, channel_ids).items()}
-        digest.write_blocks(conn, blocks, digests=digests, intervals=intervals)
-        return report
+            blocks, report = self.plan(conn, channel_ids, day_from, day_to, until=until, source=source)
+            intervals = {cid: s for cid, (s, _) in self.channel_rules(conn, channel_ids).items()}
+            digest.write_blocks(conn, blocks, intervals=intervals)
+            return report
 
     def plan(
         self,
