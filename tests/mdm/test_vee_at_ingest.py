@@ -101,7 +101,7 @@ def test_vee_at_ingest_equals_ingest_then_vee(two_stores: tuple[Store, Store]) -
     ingest_b, vee_b = IngestService(store_b), VeeService(store_b)
     validated = sent = 0
     for day in day_range(FIRST, LAST):
-        until = datetime.fromtimestamp(day_bounds_epoch(day)[1], UTC) + timedelta(minutes=20)
+        until = _after(day)
         result = ingest_a.ingest_many(_days_batches(readings, chan_a, day), "hes", until=until)
         validated += result.days_validated
         sent += result.days_sent
@@ -127,11 +127,21 @@ def test_vee_at_ingest_equals_ingest_then_vee(two_stores: tuple[Store, Store]) -
     )
     assert estimated > 0 and suspect_or_estimated >= sent // 2
     # the digests kept in step are the digests rebuilt from the blocks
-    intervals = {cid: Q for cid in chan_a.values()}
-    with store_a.read() as conn:
+    assert _digests_as_rebuilt(store_a, chan_a)
+
+
+def _after(day: date) -> datetime:
+    """When the daily read of ``day`` runs: 20 minutes after its end."""
+    return datetime.fromtimestamp(day_bounds_epoch(day)[1], UTC) + timedelta(minutes=20)
+
+
+def _digests_as_rebuilt(store: Store, channels: dict[tuple[int, int], int]) -> bool:
+    """The digests kept in step by the writers equal the digests rebuilt from the blocks."""
+    intervals = {cid: Q for cid in channels.values()}
+    with store.read() as conn:
         stored, rebuilt = load(conn, intervals).of_interval(Q), rebuild(conn, intervals).of_interval(Q)
     ids = sorted(intervals)
-    assert _same(stored, stored.rows(ids), rebuilt, rebuilt.rows(ids))
+    return _same(stored, stored.rows(ids), rebuilt, rebuilt.rows(ids))
 
 
 def _same(a: Digests, ra: np.ndarray, b: Digests, rb: np.ndarray) -> bool:
@@ -186,8 +196,7 @@ def test_a_write_between_plan_and_commit_makes_the_ingest_plan_again(
     ingest = IngestService(store, vee=VeeService(store))
     days = day_range(FIRST, FIRST + timedelta(days=30))
     for day in days[:-1]:
-        until = datetime.fromtimestamp(day_bounds_epoch(day)[1], UTC) + timedelta(minutes=20)
-        ingest.ingest_many(_days_batches(readings, channels, day), "hes", until=until)
+        ingest.ingest_many(_days_batches(readings, channels, day), "hes", until=_after(day))
     day = days[-1]
     target = channels[(0, 0)]
     slot_start = datetime.fromtimestamp(day_bounds_epoch(day)[0], UTC) + timedelta(hours=12)
@@ -202,18 +211,14 @@ def test_a_write_between_plan_and_commit_makes_the_ingest_plan_again(
         return out
 
     monkeypatch.setattr(IngestService, "_plan", plan)
-    until = datetime.fromtimestamp(day_bounds_epoch(day)[1], UTC) + timedelta(minutes=20)
+    until = _after(day)
     ingest.ingest_many(_days_batches(readings, channels, day), "hes", until=until)
     assert plans == [False, True]
     block = store.current_blocks([target], day, day)[0]
     slot = (int(slot_start.timestamp()) - day_bounds_epoch(day)[0]) // Q
     assert block.values[slot] == 4321 and codes(block.quality)[slot] == Quality.EDITED
     assert block.version >= 2
-    intervals = {cid: Q for cid in channels.values()}
-    with store.read() as conn:
-        stored, rebuilt = load(conn, intervals).of_interval(Q), rebuild(conn, intervals).of_interval(Q)
-    ids = sorted(intervals)
-    assert _same(stored, stored.rows(ids), rebuilt, rebuilt.rows(ids))
+    assert _digests_as_rebuilt(store, channels)
 
 
 def test_another_ingest_of_the_same_channels_between_plan_and_commit(
@@ -228,8 +233,7 @@ def test_another_ingest_of_the_same_channels_between_plan_and_commit(
     ingest = IngestService(store, vee=VeeService(store))
     days = day_range(FIRST, FIRST + timedelta(days=31))
     for day in days[:-2]:
-        until = datetime.fromtimestamp(day_bounds_epoch(day)[1], UTC) + timedelta(minutes=20)
-        ingest.ingest_many(_days_batches(readings, channels, day), "hes", until=until)
+        ingest.ingest_many(_days_batches(readings, channels, day), "hes", until=_after(day))
     late, last = days[-2], days[-1]
     plans: list[bool] = []
     original = IngestService._plan
@@ -240,17 +244,12 @@ def test_another_ingest_of_the_same_channels_between_plan_and_commit(
             plans.append(lock)
         out = original(self, conn, prepared, intervals, until, lock=lock)
         if self is ingest and len(plans) == 1:  # the other writer reads the next day in the meantime
-            end = datetime.fromtimestamp(day_bounds_epoch(last)[1], UTC) + timedelta(minutes=20)
-            other.ingest_many(_days_batches(readings, channels, last), "hes", until=end)
+            other.ingest_many(_days_batches(readings, channels, last), "hes", until=_after(last))
         return out
 
     monkeypatch.setattr(IngestService, "_plan", plan)
-    until = datetime.fromtimestamp(day_bounds_epoch(late)[1], UTC) + timedelta(minutes=20)
+    until = _after(late)
     result = ingest.ingest_many(_days_batches(readings, channels, late), "hes", until=until)
     assert plans == [False, True] and result.replanned == 1
     assert len(store.current_blocks(list(channels.values()), late, last)) == 2 * len(channels)
-    intervals = {cid: Q for cid in channels.values()}
-    with store.read() as conn:
-        stored, rebuilt = load(conn, intervals).of_interval(Q), rebuild(conn, intervals).of_interval(Q)
-    ids = sorted(intervals)
-    assert _same(stored, stored.rows(ids), rebuilt, rebuilt.rows(ids))
+    assert _digests_as_rebuilt(store, channels)

@@ -86,9 +86,6 @@ class Digests:
         self.tail = np.zeros((n, RING), dtype=np.int16)
         self.dirty = np.zeros(n, dtype=bool)
 
-    def __len__(self) -> int:
-        return len(self.ids)
-
     def rows(self, channel_ids: Iterable[int]) -> npt.NDArray[np.intp]:
         return np.fromiter((self.row[c] for c in channel_ids), dtype=np.intp)
 

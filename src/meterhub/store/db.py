@@ -49,6 +49,7 @@ from meterhub.store.intervals import (
     LOCAL_TZ,
     Int64Array,
     UInt8Array,
+    from_epoch,
     pack_quality_many,
     pack_values_many,
     to_epoch,
@@ -65,10 +66,6 @@ _IN_CHUNK = 500  # ids per IN (...) list: well under SQLite's bound-parameter li
 # an executemany's rows affected, summed over SQLAlchemy's "insertmanyvalues" batches (PostgreSQL reports -1
 # without it; SQLite's cursor sums anyway)
 _COUNT_ROWS: dict[str, Any] = {"preserve_rowcount": True}
-
-
-def _from_epoch(t: int) -> datetime:
-    return datetime.fromtimestamp(t, UTC)
 
 
 def _now() -> datetime:
@@ -295,7 +292,7 @@ def current_blocks(
                 d = days[r[1]] = r[1] if isinstance(r[1], date) else date.fromisoformat(r[1])
             at = instants.get(r[6])
             if at is None:
-                at = instants[r[6]] = _from_epoch(r[6])
+                at = instants[r[6]] = from_epoch(r[6])
             out.append(IntervalBlock(r[0], d, r[2], n, v, qa, at, r[7], r[8]))
     return out
 
@@ -315,7 +312,7 @@ def register_reads_many(
             .order_by(r.c.channel_id, r.c.read_at, r.c.kind)
         )
         for cid, epoch, kind, value, source in conn.execute(q):
-            out.setdefault(cid, []).append(RegisterRead(cid, _from_epoch(epoch), kind, value, source))
+            out.setdefault(cid, []).append(RegisterRead(cid, from_epoch(epoch), kind, value, source))
     return out
 
 
@@ -798,12 +795,8 @@ class Store:
         r = t.register_read
         out: set[int] = set()
         with self.read() as conn:
-            for chunk in _chunks(sorted(set(channel_ids))):
-                q = (
-                    sa.select(r.c.channel_id)
-                    .where(r.c.channel_id.in_(chunk), r.c.kind == kind, r.c.read_at >= since)
-                    .distinct()
-                )
+            for among in id_filters(conn, r.c.channel_id, channel_ids):
+                q = sa.select(r.c.channel_id).where(among, r.c.kind == kind, r.c.read_at >= since).distinct()
                 out.update(int(row[0]) for row in conn.execute(q))
         return out
 
