@@ -1,4 +1,4 @@
-"""People's and machines' credentials for the platform (DESIGN §5): the pure cores the store, the API and the CLI build on.
+"""People's and machines' credentials (DESIGN §5): the pure cores that the store, the API and the CLI build on.
 
 :mod:`~meterhub.security.passwords` hashes passwords with argon2id and holds the password policy;
 :mod:`~meterhub.security.totp` is TOTP MFA with replay refusal and single-use recovery codes;
