@@ -23,11 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final, NamedTuple
 
-
-def _aware(name: str, value: datetime) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be a timezone-aware datetime (UTC), got a naive one")
-
+from meterhub.security.times import require_aware
 
 # --- login throttling ----------------------------------------------------------------------------------------------
 
@@ -133,7 +129,7 @@ def _window_over(record: ThrottleRecord, now: datetime, policy: ThrottlePolicy) 
 
 def check(record: ThrottleRecord, now: datetime, policy: ThrottlePolicy = ACCOUNT_POLICY) -> Decision:
     """May a login attempt be made now? See the module docstring."""
-    _aware("now", now)
+    require_aware("now", now)
     if record.locked_until is not None and _locked(record, now):
         return Locked(record.locked_until)
     if _window_over(record, now, policy) or record.last_failure_at is None:
@@ -145,7 +141,7 @@ def check(record: ThrottleRecord, now: datetime, policy: ThrottlePolicy = ACCOUN
 def record_failure(record: ThrottleRecord, now: datetime, policy: ThrottlePolicy = ACCOUNT_POLICY) -> ThrottleRecord:
     """The record after a failed login at ``now``. A failure while locked changes nothing (the caller should not
     have checked the password; a lock is not extended by knocking on it)."""
-    _aware("now", now)
+    require_aware("now", now)
     if _locked(record, now):
         return record
     if _window_over(record, now, policy):
@@ -161,7 +157,7 @@ def record_failure(record: ThrottleRecord, now: datetime, policy: ThrottlePolicy
 def record_success(record: ThrottleRecord, now: datetime, policy: ThrottlePolicy = ACCOUNT_POLICY) -> ThrottleRecord:
     """The record after a successful login at ``now``: a fresh one where the policy says so (accounts), else the
     same (addresses)."""
-    _aware("now", now)
+    require_aware("now", now)
     return ThrottleRecord() if policy.success_resets else record
 
 
@@ -172,7 +168,7 @@ def unlock(record: ThrottleRecord) -> ThrottleRecord:
 
 def can_forget(record: ThrottleRecord, now: datetime, policy: ThrottlePolicy = ACCOUNT_POLICY) -> bool:
     """True once the record no longer matters (no lock in force, window over): the store may delete its row."""
-    _aware("now", now)
+    require_aware("now", now)
     return not _locked(record, now) and _window_over(record, now, policy)
 
 
@@ -257,7 +253,7 @@ def take(state: BucketState | None, now: datetime, cost: float = 1.0, policy: Bu
     """Take ``cost`` tokens from the bucket at ``now`` (None: a new, full bucket). A refused request takes nothing.
     A clock that steps back (several workers) is taken as no time passing. Raises ValueError if ``cost`` is not
     positive or exceeds the capacity (such a request could never pass: the API must refuse it as too large)."""
-    _aware("now", now)
+    require_aware("now", now)
     if not cost > 0:
         raise ValueError("a request's cost must be positive")
     if cost > policy.capacity:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
+from meterhub.security.times import require_aware
+
 TOKEN_BYTES: Final = 32
 """Random bytes in every token: 256 bits."""
 
@@ -36,11 +38,6 @@ _CSRF_LABEL: Final = b"meterhub csrf v1"
 ACCESS_TOKEN_TTL: Final = timedelta(minutes=15)
 """Life of a bearer access token (OAuth2 client credentials grant): short, so a leaked token is soon worthless; a
 market party's system asks for a new one with its client secret (Eloverblik's data access tokens live 24 h)."""
-
-
-def _aware(name: str, value: datetime) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be a timezone-aware datetime (UTC), got a naive one")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +115,7 @@ class Session:
 
     def __post_init__(self) -> None:
         for name in ("created_at", "last_seen_at", "absolute_expires_at"):
-            _aware(name, getattr(self, name))
+            require_aware(name, getattr(self, name))
 
     @property
     def idle_expires_at(self) -> datetime:
@@ -131,7 +128,7 @@ class Session:
 
     def is_live(self, now: datetime) -> bool:
         """True while neither expiry has passed at ``now``."""
-        _aware("now", now)
+        require_aware("now", now)
         return now < self.expires_at
 
     def needs_touch(self, now: datetime, policy: SessionPolicy) -> bool:
@@ -140,7 +137,7 @@ class Session:
 
     def touched(self, now: datetime) -> Session:
         """The session seen again at ``now`` (the idle expiry moves; the absolute one does not)."""
-        _aware("now", now)
+        require_aware("now", now)
         return replace(self, last_seen_at=max(self.last_seen_at, now))
 
 
@@ -148,7 +145,7 @@ def start_session(user_id: str, now: datetime, policy: SessionPolicy) -> tuple[I
     """A new session for ``user_id`` at login: the token for the cookie (HttpOnly, SameSite=Lax, Secure under TLS)
     and the record for the store. Start a new one at every login (never reuse a token across a change of
     privilege), so a token planted before login is worthless after it."""
-    _aware("now", now)
+    require_aware("now", now)
     issued = new_token("session")
     session = Session(
         id_hash=issued.hash,
@@ -223,11 +220,11 @@ class AccessToken:
     expires_at: datetime
 
     def __post_init__(self) -> None:
-        _aware("issued_at", self.issued_at)
-        _aware("expires_at", self.expires_at)
+        require_aware("issued_at", self.issued_at)
+        require_aware("expires_at", self.expires_at)
 
     def is_live(self, now: datetime) -> bool:
-        _aware("now", now)
+        require_aware("now", now)
         return self.issued_at <= now < self.expires_at
 
     def expires_in(self, now: datetime) -> int:
@@ -240,7 +237,7 @@ def issue_access_token(
 ) -> tuple[IssuedToken, AccessToken]:
     """A new bearer token for ``client_id`` with ``scopes`` (already checked against what the client may have):
     the token for the response and the record for the store."""
-    _aware("now", now)
+    require_aware("now", now)
     issued = new_token("access_token")
     return issued, AccessToken(issued.hash, client_id, frozenset(scopes), issued_at=now, expires_at=now + ttl)
 

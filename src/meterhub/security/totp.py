@@ -24,6 +24,7 @@ from typing import Final, Literal
 import pyotp
 import segno
 
+from meterhub.security.times import require_aware
 from meterhub.security.tokens import token_hash
 
 ISSUER: Final = "meterhub"
@@ -43,11 +44,6 @@ RECOVERY_CODE_CHARS: Final = 16
 
 _CROCKFORD: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CROCKFORD_ALIASES: Final = str.maketrans({"O": "0", "I": "1", "L": "1"})
-
-
-def _aware(name: str, value: datetime) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be a timezone-aware datetime (UTC), got a naive one")
 
 
 def new_secret() -> str:
@@ -73,7 +69,7 @@ def qr_svg(uri: str, scale: int = 4) -> str:
 
 def time_step(now: datetime) -> int:
     """The RFC 6238 counter at ``now``: whole 30-second steps since 1970-01-01T00:00Z."""
-    _aware("now", now)
+    require_aware("now", now)
     return int(now.timestamp()) // STEP_S
 
 
