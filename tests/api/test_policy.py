@@ -12,6 +12,7 @@ from meterhub.api.policy import (
     Action,
     can_write,
     clip,
+    consent_problems,
     consent_spans,
     occupancy_spans,
     sees_inventory,
@@ -217,6 +218,28 @@ def test_consent_and_occupancy_helpers() -> None:
     assert occupancy_spans(point, "cust:anna") == [Span(d(2022, 3), d(2024, 5))]
     assert c1.ends_at() == d(2026, 1) and WORLD.consents[1].ends_at() == d(2025, 2)
     assert WORLD.consents[2].ends_at() is None and WORLD.consents[2].in_force(d(9000, 1))
+
+
+def test_consent_problems() -> None:
+    def consent(points: set[str], start: datetime, end: datetime | None = None, scopes: set[str] | None = None):
+        chosen = frozenset({"interval_data"} if scopes is None else scopes)
+        return Consent("new", "cust:ben", "esp:nergie", frozenset(points), chosen, start, end)  # type: ignore[arg-type]
+
+    assert consent_problems(consent({P1}, d(2024, 5), d(2026, 1)), WORLD, NOW) == []
+    assert consent_problems(consent({P1}, d(2023, 1)), WORLD, NOW) == [
+        "For metering point LU-P1 the history can reach back to your move-in on 2024-05-01 at most."
+    ]
+    assert consent_problems(consent({P2, "LU-NOPE"}, d(2024, 5)), WORLD, NOW) == [
+        "Metering point LU-NOPE is not yours.",
+        "Metering point LU-P2 is not yours.",
+    ]
+    assert consent_problems(consent({P1}, d(2024, 5), d(2025, 1)), WORLD, NOW) == [
+        "The end date must lie in the future and after the start."
+    ]
+    assert len(consent_problems(consent(set(), d(2024, 5), scopes=set()), WORLD, NOW)) == 2
+    assert consent_problems(consent({P1}, d(2024, 5), scopes=set()), WORLD, NOW) == [
+        "Choose what may be seen: interval data, billing reads or live P1 data."
+    ]
 
 
 def test_visible_points() -> None:

@@ -134,6 +134,33 @@ def consent_spans(consent: Consent, point: PointRights) -> list[Span]:
     return intersection(span(consent.valid_from, consent.valid_to), occupancy_spans(point, consent.grantor))
 
 
+def consent_problems(consent: Consent, rights: Rights, now: datetime) -> list[str]:
+    """Why ``consent`` cannot be granted as it stands, in plain words for the customer (empty: it can). Checked
+    when a consent is granted or a request accepted, so the customer is told, rather than the policy silently
+    cutting it: every point must be the grantor's own, the history may reach back to the grantor's own move-in at
+    most, and the end date must lie after ``now``. The policy still cuts the window to the grantor's occupancy
+    whatever is stored (a later move-out ends it)."""
+    require_aware("now", now)
+    problems: list[str] = []
+    if not consent.points:
+        problems.append("Choose at least one metering point.")
+    if not consent.scopes:
+        problems.append("Choose what may be seen: interval data, billing reads or live P1 data.")
+    for point_id in sorted(consent.points):
+        point = rights.points.get(point_id)
+        own = occupancy_spans(point, consent.grantor) if point is not None else []
+        if not own:
+            problems.append(f"Metering point {point_id} is not yours.")
+        elif consent.valid_from < own[0].start:
+            problems.append(
+                f"For metering point {point_id} the history can reach back to your move-in on "
+                f"{own[0].start.date().isoformat()} at most."
+            )
+    if consent.valid_to is not None and consent.valid_to <= max(now, consent.valid_from):
+        problems.append("The end date must lie in the future and after the start.")
+    return problems
+
+
 def _consent_candidates(
     principal: Principal, point: PointRights, scope: Scope, consents: Iterable[Consent], now: datetime
 ) -> list[tuple[str, list[Span]]]:
@@ -231,6 +258,7 @@ __all__ = [
     "Action",
     "can_write",
     "clip",
+    "consent_problems",
     "consent_spans",
     "occupancy_spans",
     "sees_inventory",
