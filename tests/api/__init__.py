@@ -1,0 +1,1 @@
+"""Tests of meterhub.api: the policy layer and its interval algebra."""

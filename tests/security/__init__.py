@@ -1,0 +1,1 @@
+"""Tests of meterhub.security: passwords, TOTP, throttling, tokens."""
