@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from meterhub.cli.common import console, fail, local_text, number, open_store, parse_day, progress_bar
+from meterhub.cli.common import console, dso_of, local_text, number, open_store, parse_day, progress_bar
 
 if TYPE_CHECKING:
     from meterhub.mdm.aggregates import Aggregate, Suppressed
@@ -107,10 +107,7 @@ def aggregate(
     try:
         dso_id = None
         if dso is not None:
-            party = store.party_by_code("dso", dso)
-            if party is None:
-                fail(f"unknown DSO {dso}", as_json=as_json)
-            dso_id = party.id
+            dso_id = dso_of(store, dso, as_json=as_json).id
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
         results: list[Aggregate | Suppressed] = []
         with progress_bar(len(days), "aggregating", enabled=not as_json and len(days) > 1) as advance:

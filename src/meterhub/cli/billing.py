@@ -19,6 +19,7 @@ from rich.table import Table
 from meterhub.cli.common import (
     console,
     default_user,
+    dso_of,
     fail,
     local_text,
     meter_of,
@@ -139,10 +140,7 @@ def run(
             meter_ids = [meter_of(store, s).id for s in meter]
         dso_id = None
         if dso is not None:
-            party = store.party_by_code("dso", dso)
-            if party is None:
-                fail(f"unknown DSO {dso}", as_json=as_json)
-            dso_id = party.id
+            dso_id = dso_of(store, dso, as_json=as_json).id
         channels = billable_channels(store, meter_ids=meter_ids, dso_id=dso_id, before=end)
         if not channels:
             fail(f"no billable channels for {month} in the selection", as_json=as_json)
