@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 
 console = Console()
 err_console = Console(stderr=True)
+#: What to do about a store that is not there.
+CREATE_HINT = (
+    "create it with 'meterhub store init' (or 'meterhub demo', 'meterhub import'), or give --data-dir / --store"
+)
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
@@ -85,8 +89,7 @@ def open_store(ctx: typer.Context, *, as_json: bool = False, create: bool = Fals
     try:
         return open_or_create(location) if create else open_existing(location)
     except StoreNotFound as exc:
-        fail(f"{exc}: create it with 'meterhub store init' (or 'meterhub demo', 'meterhub import'), or give "
-             "--data-dir / --store", as_json=as_json)  # fmt: skip
+        fail(f"{exc}: {CREATE_HINT}", as_json=as_json)
     except StoreError as exc:
         fail(str(exc), as_json=as_json)
 
@@ -185,6 +188,17 @@ def parse_as_of(text: str | None) -> datetime | None:
     return at
 
 
+def hex_key(text: str, option: str, what: str = "the key") -> bytes:
+    """A 16-octet key given as 32 hex digits on the command line; a usage error (exit 2) saying what is wrong
+    with it — never repeating it."""
+    from meterhub.hes.keyfile import KeyFileError, parse_key
+
+    try:
+        return parse_key(text, what)
+    except KeyFileError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+
+
 def parse_obis(text: str, option: str = "--obis") -> str:
     from meterhub.cosem.obis import Obis, ObisError
 
@@ -265,6 +279,7 @@ __all__ = [
     "dso_of",
     "err_console",
     "fail",
+    "hex_key",
     "key_provider",
     "local_text",
     "meter_of",

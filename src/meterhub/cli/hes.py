@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from meterhub.cli.common import console, err_console, fail, key_provider, open_store, settings, store_if_any
+from meterhub.cli.common import console, err_console, fail, hex_key, key_provider, open_store, settings, store_if_any
 
 if TYPE_CHECKING:
     from meterhub.dlms.security import CipherKeys
@@ -28,7 +28,6 @@ _LISTED = 5
 def _option_keys(ek: str, ak: str) -> CipherKeys | None:
     """The keys given as options (both or neither), checked; None when neither is given."""
     from meterhub.dlms.security import CipherKeys
-    from meterhub.hes.keyfile import KeyFileError, parse_key
 
     if not ek and not ak:
         return None
@@ -38,13 +37,7 @@ def _option_keys(ek: str, ak: str) -> CipherKeys | None:
             f"{given} needs {other} too: give both keys, or neither and --serial to take them from the key file",
             param_hint=other,
         )
-    parsed = []
-    for option, text, what in (("--ek", ek, "the encryption key"), ("--ak", ak, "the authentication key")):
-        try:
-            parsed.append(parse_key(text, what))
-        except KeyFileError as exc:
-            raise typer.BadParameter(str(exc), param_hint=option) from None
-    return CipherKeys(parsed[0], parsed[1])
+    return CipherKeys(hex_key(ek, "--ek", "the encryption key"), hex_key(ak, "--ak", "the authentication key"))
 
 
 def read(

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from meterhub.cli.common import console, fail, open_store, store_location
+from meterhub.cli.common import CREATE_HINT, console, fail, open_store, store_location
 
 app = typer.Typer(help="The store: create its schema, migrate it, show where it is.", no_args_is_help=True)
 
@@ -51,11 +51,13 @@ def upgrade(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False
 ) -> None:
     """Migrate an existing store to the newest schema (refuses a store that is not there: see store init)."""
-    from meterhub.store.locate import StoreError, check_exists, probe
+    from meterhub.store.locate import StoreError, StoreNotFound, check_exists, probe
 
     location = store_location(ctx, as_json=as_json)
     try:
         before = check_exists(location).revision
+    except StoreNotFound as exc:
+        fail(f"{exc}: {CREATE_HINT}", as_json=as_json)
     except StoreError as exc:
         fail(str(exc), as_json=as_json)
     open_store(ctx, as_json=as_json).close()
@@ -78,7 +80,7 @@ def status(
     location = store_location(ctx, as_json=as_json)
     found = probe(location)
     if found.problem is not None:
-        fail(found.problem, as_json=as_json)
+        fail(found.problem + (f": {CREATE_HINT}" if found.reachable else ""), as_json=as_json)
     head = head_revision()
     state = "up to date" if found.revision == head else f"behind (newest {head}: run 'meterhub store upgrade')"
     _print(
