@@ -26,24 +26,29 @@ def _print(figures: dict[str, object], as_json: bool, text: str) -> None:
         console.print(text, highlight=False)
 
 
+def _migrate(ctx: typer.Context, as_json: bool, *, create: bool) -> None:
+    from meterhub.store.locate import probe
+
+    location = store_location(ctx, as_json=as_json)
+    before = probe(location).revision
+    open_store(ctx, as_json=as_json, create=create).close()  # migrates; without create, refuses a missing store
+    after = probe(location).revision
+    state = "created" if before is None else ("up to date" if before == after else f"migrated from {before}")
+    _print(
+        {"store": location.display(), "backend": location.backend, "revision": after, "previous": before,
+         "created": before is None},
+        as_json,
+        f"store {location.display()} ({location.backend}): {state}, schema revision {after}",
+    )  # fmt: skip
+
+
 @app.command("init")
 def init(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False
 ) -> None:
     """Create the store (the SQLite file, or the schema in a PostgreSQL database) and migrate it to the newest
     schema; a store already there is only migrated."""
-    from meterhub.store.locate import probe
-
-    location = store_location(ctx, as_json=as_json)
-    before = probe(location).revision
-    open_store(ctx, as_json=as_json, create=True).close()
-    after = probe(location).revision
-    state = "created" if before is None else ("up to date" if before == after else f"migrated from {before}")
-    _print(
-        {"store": location.display(), "backend": location.backend, "revision": after, "created": before is None},
-        as_json,
-        f"store {location.display()} ({location.backend}): {state}, schema revision {after}",
-    )
+    _migrate(ctx, as_json, create=True)
 
 
 @app.command("upgrade")
@@ -51,23 +56,7 @@ def upgrade(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False
 ) -> None:
     """Migrate an existing store to the newest schema (refuses a store that is not there: see store init)."""
-    from meterhub.store.locate import StoreError, StoreNotFound, check_exists, probe
-
-    location = store_location(ctx, as_json=as_json)
-    try:
-        before = check_exists(location).revision
-    except StoreNotFound as exc:
-        fail(f"{exc}: {CREATE_HINT}", as_json=as_json)
-    except StoreError as exc:
-        fail(str(exc), as_json=as_json)
-    open_store(ctx, as_json=as_json).close()
-    after = probe(location).revision
-    state = "up to date" if before == after else f"migrated from {before}"
-    _print(
-        {"store": location.display(), "backend": location.backend, "revision": after, "previous": before},
-        as_json,
-        f"store {location.display()} ({location.backend}): {state}, schema revision {after}",
-    )
+    _migrate(ctx, as_json, create=False)
 
 
 @app.command("status")
