@@ -40,6 +40,31 @@ def _option_keys(ek: str, ak: str) -> CipherKeys | None:
     return CipherKeys(hex_key(ek, "--ek", "the encryption key"), hex_key(ak, "--ak", "the authentication key"))
 
 
+def _meter_at(
+    ctx: typer.Context, serial: str, address: tuple[str | None, int | None, int | None], *, need_serial: bool
+) -> tuple[str, tuple[str, int, int]]:
+    """The meter to read: the store completes the address of ``serial`` (what is not given) or, when the
+    serial is needed for its keys, says which meter is at the address; defaults where the store cannot."""
+    host, port, wport = address
+    if (serial and None in address) or (need_serial and not serial):
+        store = store_if_any(ctx)
+        if store is not None:
+            try:
+                if serial:
+                    meter = store.meter_by_serial(serial)
+                    if meter is not None and meter.host and meter.port:
+                        host, port, wport = host or meter.host, port or meter.port, wport or meter.wport
+                else:
+                    at = (host or DEFAULT_HOST, port or DEFAULT_PORT, wport or DEFAULT_WPORT)
+                    found = [
+                        m.serial for m in store.list_meters(medium="electricity") if (m.host, m.port, m.wport) == at
+                    ]
+                    serial = found[0] if len(found) == 1 else ""
+            finally:
+                store.close()
+    return serial, (host or DEFAULT_HOST, port or DEFAULT_PORT, wport or DEFAULT_WPORT)
+
+
 def read(
     ctx: typer.Context,
     obis: Annotated[list[str], typer.Argument(help="Objects: OBIS (1.0.1.8.0.255 or 1-0:1.8.0) or CLASS/OBIS/ATTR.")],
@@ -75,23 +100,7 @@ def read(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="OBIS") from None
     keys = _option_keys(ek, ak)
-    if (keys is None and not serial) or (serial and None in (host, port, wport)):
-        store = store_if_any(ctx)
-        if store is not None:
-            try:
-                meters = store.list_meters(medium="electricity")
-            finally:
-                store.close()
-            if serial:
-                meter = next((m for m in meters if m.serial == serial), None)
-                if meter is not None and meter.host and meter.port:
-                    host, port = host or meter.host, port or meter.port
-                    wport = wport or meter.wport
-            else:
-                at = (host or DEFAULT_HOST, port or DEFAULT_PORT, wport or DEFAULT_WPORT)
-                found = [m.serial for m in meters if (m.host, m.port, m.wport) == at]
-                serial = found[0] if len(found) == 1 else ""
-    host, port, wport = host or DEFAULT_HOST, port or DEFAULT_PORT, wport or DEFAULT_WPORT
+    serial, (host, port, wport) = _meter_at(ctx, serial, (host, port, wport), need_serial=keys is None)
     if keys is None:
         if not serial:
             raise typer.BadParameter(
@@ -99,11 +108,10 @@ def read(
                 "from the key file, or --ek and --ak (32 hex digits each)",
                 param_hint="--serial",
             )
-        provider = key_provider(ctx, as_json=as_json)
         try:
-            keys = provider.keys_for(serial)
+            keys = key_provider(ctx, as_json=as_json).keys_for(serial)
         except MissingMeterKeys as exc:
-            fail(f"{exc} (give --ek and --ak, or --key-file)".removeprefix("keys: "), as_json=as_json)
+            fail(f"{exc.detail} (give --ek and --ak, or --key-file)", as_json=as_json)
     try:
         results = asyncio.run(read_objects(host, port, keys, objects, wport, timeout))
     except HesError as exc:

@@ -32,7 +32,7 @@ def show(
     try:
         keys = provider.meter_keys(serial)
     except MissingMeterKeys as exc:
-        fail(str(exc).removeprefix("keys: "), as_json=as_json)
+        fail(exc.detail, as_json=as_json)
     err_console.print(
         f"[yellow]warning:[/yellow] the secret keys of meter {serial} follow — keep them out of tickets, chats and "
         f"logs ('meterhub read --serial {serial}' needs none of this)",

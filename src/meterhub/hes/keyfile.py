@@ -61,7 +61,8 @@ class MissingMeterKeys(HesError):
     """The key provider has no keys for a meter (a read of that meter fails; the others go on)."""
 
     def __init__(self, serial: str, where: str) -> None:
-        super().__init__("keys", f"no keys for meter {serial} in {where}")
+        self.detail = f"no keys for meter {serial} in {where}"
+        super().__init__("keys", self.detail)
         self.serial = serial
 
 
