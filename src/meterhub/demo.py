@@ -6,6 +6,11 @@ older history (days −30 … −3) from the simulator's models through the MDM 
 ``sim-history``); read the last two days from every meter through the head-end over real DLMS/TCP (source
 ``hes``), re-reading gaps; then serve the web app. Re-running on the same data dir provisions nothing twice
 and ingests idempotently.
+
+Keys: the simulated meters hold keys derived from the data dir's fleet master secret; the demo writes them
+to the deployment's key file (:func:`write_meter_keys`, mode 0600) and reads with a
+:class:`~meterhub.hes.keyfile.KeyFileProvider` over that file, as ``meterhub hes run`` and ``meterhub read``
+do later — nothing is derived at run time.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +36,8 @@ import numpy as np
 
 from meterhub.cosem import obis as o
 from meterhub.dlms.security import CipherKeys
-from meterhub.hes.headend import HeadEnd, MeterTarget, RunReport, load_targets
+from meterhub.hes.headend import HeadEnd, KeyProvider, MeterTarget, RunReport, load_targets
+from meterhub.hes.keyfile import MeterKeys, MissingMeterKeys, add_meter_keys
 from meterhub.hes.push import PushListener, PushSource
 from meterhub.hes.reader import ENERGY_REGISTERS
 from meterhub.mdm.ingest import IngestService, ReadingArrays
@@ -49,7 +55,8 @@ _UNITS: Final = {"gas": "l", "water": "l", "heat": "Wh"}
 
 
 class DerivedKeyProvider:
-    """Keys derived from the fleet master secret (the demo's stand-in for the key store)."""
+    """Keys derived from the fleet master secret: the keys the demo's simulated meters hold (the demo writes
+    them to the key file with :func:`write_meter_keys`; the platform reads them from there)."""
 
     def __init__(self, master_secret: bytes) -> None:
         self._master = master_secret
@@ -70,6 +77,12 @@ def master_secret(data_dir: Path) -> bytes:
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
     return bytes.fromhex(path.read_text().strip())
+
+
+def write_meter_keys(key_file: Path, master: bytes, serials: Iterable[str]) -> int:
+    """The demo's key provisioning: add the keys of the meters ``serials`` (derived from ``master``) to the
+    deployment's key file (created with mode 0600); returns the meters in the file."""
+    return add_meter_keys(key_file, {s: MeterKeys(*derive_keys(master, s)) for s in serials})
 
 
 @dataclass
@@ -330,7 +343,7 @@ def load_history(
 
 async def read_recent(
     store: Store,
-    keys: DerivedKeyProvider,
+    keys: KeyProvider,
     targets: list[MeterTarget],
     start: dt.datetime,
     end: dt.datetime,
@@ -349,9 +362,10 @@ async def read_recent(
 
 
 class StorePushSources:
-    """Push sources by system title, from the store's meters and the derived keys (refreshed on a miss)."""
+    """Push sources by system title, from the store's meters and the key provider (refreshed on a miss; a
+    meter without keys sends no push that could be checked, so it is left out)."""
 
-    def __init__(self, store: Store, keys: DerivedKeyProvider, refresh_s: float = 5.0) -> None:
+    def __init__(self, store: Store, keys: KeyProvider, refresh_s: float = 5.0) -> None:
         self.store = store
         self.keys = keys
         self.refresh_s = refresh_s
@@ -362,11 +376,15 @@ class StorePushSources:
         source = self._by_title.get(system_title)
         if source is None and time.monotonic() - self._loaded > self.refresh_s:
             self._loaded = time.monotonic()
-            self._by_title = {
-                bytes.fromhex(m.system_title): PushSource(m.id, m.serial, self.keys.keys_for(m.serial))
-                for m in self.store.list_meters(medium="electricity")
-                if m.system_title
-            }
+            by_title: dict[bytes, PushSource] = {}
+            for m in self.store.list_meters(medium="electricity"):
+                if not m.system_title:
+                    continue
+                try:
+                    by_title[bytes.fromhex(m.system_title)] = PushSource(m.id, m.serial, self.keys.keys_for(m.serial))
+                except MissingMeterKeys:
+                    continue
+            self._by_title = by_title
             source = self._by_title.get(system_title)
         return source
 
@@ -374,7 +392,7 @@ class StorePushSources:
 class PushListenerThread:
     """The head-end's alarm push listener on its own thread and event loop, for the demo's lifetime."""
 
-    def __init__(self, store: Store, keys: DerivedKeyProvider) -> None:
+    def __init__(self, store: Store, keys: KeyProvider) -> None:
         self.listener = PushListener(store, StorePushSources(store, keys))
         self.port = 0
         self._loop = asyncio.new_event_loop()
@@ -420,4 +438,5 @@ __all__ = [
     "provision",
     "read_recent",
     "start_fleet",
+    "write_meter_keys",
 ]

@@ -1,5 +1,9 @@
 """A small country in a real data dir for the operator commands: built once per session, copied per test.
 
+Beside it, real processes: :func:`cli` runs ``meterhub`` in its own process, :func:`build_demo` a small
+``meterhub demo`` (a few meters behind one concentrator on a known port) and :func:`live_fleet` its fleet
+again, for the head-end and ad-hoc read tests.
+
 DSO ``creos``: meters E0..E5 in grid area N1 on concentrator C1 (E0 also measures export A− and has a gas
 sub-meter G0 on M-Bus channel 1); DSO ``sudgaz``: E6 and E7 in grid area S1. Every electricity meter has all
 of June 2026 (quarter hours) except E7, which stops on 20 June; G0 has June hourly. Readings are cumulative,
@@ -8,8 +12,13 @@ so the store holds daily register reads at every local midnight.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -97,3 +106,81 @@ def country(_country_template: tuple[Path, dict], tmp_path: Path) -> Iterator[Co
     data_dir = tmp_path / "data"
     shutil.copytree(template, data_dir)
     yield Country(data_dir, readings)
+
+
+# ------------------------------------------------------------------------------------- real processes
+
+
+def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 180.0) -> subprocess.CompletedProcess[str]:
+    """``meterhub ARGS`` in its own process (80 columns, no inherited store or key settings)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MH_") or k in ("MH_PG_DSN", "MH_VECTORS")}
+    return subprocess.run(
+        [sys.executable, "-m", "meterhub.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**base, "COLUMNS": "80", **(env or {})},
+    )
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> CliResult:
+    """``meterhub ARGS`` in this process (80 columns): for the many error cases that need no subprocess each.
+    An uncaught exception (what would print a traceback) fails the test here."""
+    result = CliRunner().invoke(
+        app,
+        list(args),
+        env={"COLUMNS": "80", "MH_STORE_URL": None, "MH_KEY_FILE": None, "MH_DATA_DIR": None, **(env or {})},
+    )
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"meterhub {' '.join(args)} raised {result.exception!r}") from result.exception
+    return CliResult(result.exit_code, result.stdout, result.stderr, result.exception)
+
+
+@dataclass
+class SmallDemo:
+    """``meterhub demo --no-serve`` of a few meters behind one concentrator on a known port."""
+
+    data_dir: Path
+    meters: int
+    port_base: int
+    store: str | None = None  # the --store of the demo (None: the data dir's SQLite)
+
+    def args(self) -> list[str]:
+        return ["--data-dir", str(self.data_dir), *(["--store", self.store] if self.store else [])]
+
+    def serials(self) -> list[str]:
+        return [m["serial"] for m in json.loads((self.data_dir / "fleet.json").read_text())["meters"]]
+
+
+def build_demo(data_dir: Path, meters: int = 6, store: str | None = None) -> SmallDemo:
+    from tests.hes.conftest import free_port_base
+
+    demo = SmallDemo(data_dir, meters, free_port_base(1), store)
+    done = cli(*demo.args(), "demo", "--meters", str(meters), "--concentrators", "1", "--no-serve",
+               "--fleet-port-base", str(demo.port_base), timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return demo
+
+
+@contextmanager
+def live_fleet(demo: SmallDemo, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """The demo's fleet running again (same seed, size, ports and master secret) in its own process."""
+    from tests.hes.conftest import stop_process, wait_for_line
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "meterhub.cli.main", "sim", "fleet", "--meters", str(demo.meters), "--concentrators",
+         "1", "--seed", "1", "--port-base", str(demo.port_base), "--plc", "fast", "--manifest",
+         str(tmp_path / "fleet-again.json"), "--master-secret-file", str(demo.data_dir / "fleet.secret")],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        wait_for_line(process, "listening", 60)
+        yield process
+    finally:
+        stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory: pytest.TempPathFactory) -> SmallDemo:
+    """One small SQLite demo for the session (tests that change its store or key file work on a copy)."""
+    return build_demo(tmp_path_factory.mktemp("demo") / "data")

@@ -14,9 +14,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from meterhub.cli.common import console, fail, local_text, number, open_store, parse_day, progress_bar
+from meterhub.cli.common import console, dso_of, local_text, number, open_store, parse_day, progress_bar
+from meterhub.cli.tables import Column, Row, print_records
 
 if TYPE_CHECKING:
     from meterhub.mdm.aggregates import Aggregate, Suppressed
@@ -107,10 +107,7 @@ def aggregate(
     try:
         dso_id = None
         if dso is not None:
-            party = store.party_by_code("dso", dso)
-            if party is None:
-                fail(f"unknown DSO {dso}", as_json=as_json)
-            dso_id = party.id
+            dso_id = dso_of(store, dso, as_json=as_json).id
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
         results: list[Aggregate | Suppressed] = []
         with progress_bar(len(days), "aggregating", enabled=not as_json and len(days) > 1) as advance:
@@ -134,20 +131,24 @@ def aggregate(
         title += f" (groups under {MIN_METERS} meters suppressed)"
     hidden = any(r.suppressed for r in results)
     caption = f"suppressed: a group of fewer than {MIN_METERS} meters, outside the operator role" if hidden else None
-    table = Table(title=title, caption=caption)
-    for col in ("day", by.value, "medium", "meters", "energy", "peak", "peak at", "p10", "p50", "base", "load f.",
-                "missing"):  # fmt: skip
-        table.add_column(col, justify="left" if col in ("day", by.value, "medium", "peak at") else "right")
+    by_medium = by is GroupBy.medium  # the group is the medium: one column for it
+    names = ["day", by.value, *([] if by_medium else ["medium"]), "meters", "energy", "peak", "peak at", "p10", "p50",
+             "base", "load f.", "missing"]  # fmt: skip
+    left = {"day", by.value, "medium", "peak at"}
+    columns = [Column(n, "left" if n in left else "right", heading=n in ("day", by.value)) for n in names]
+    rows: list[Row] = []
     for r in results:
         group = "(none)" if r.group is None else str(r.group)
+        medium_cell = [] if by_medium else [r.medium]
         if not isinstance(r, Aggregate):
-            table.add_row(r.day.isoformat(), group, r.medium, "suppressed", style="dim")
+            rows.append(Row([r.day.isoformat(), group, *medium_cell, "suppressed"], style="dim"))
             continue
         f = load_figures(r)
-        per = f"{r.unit}/{r.interval_s // 60} min"
-        table.add_row(
-            r.day.isoformat(), group, r.medium, str(r.meters), f"{number(r.energy)} {r.unit}",
-            f"{number(r.peak)} {per}", local_text(r.peak_at), number(int(f["p10"])), number(int(f["p50"])),
-            number(int(f["base"])), f"{f['load_factor']:.2f}", number(r.missing_slots),
-        )  # fmt: skip
-    console.print(table)
+        per = f"{r.unit}/{r.interval_s // 60} min"  # p10, p50, base and the peak are slot totals
+        rows.append(Row([
+            r.day.isoformat(), group, *medium_cell, str(r.meters), f"{number(r.energy)} {r.unit}",
+            f"{number(r.peak)} {per}", local_text(r.peak_at), f"{number(int(f['p10']))} {per}",
+            f"{number(int(f['p50']))} {per}", f"{number(int(f['base']))} {per}", f"{f['load_factor']:.2f}",
+            number(r.missing_slots),
+        ]))  # fmt: skip
+    print_records(console, title, columns, rows, caption=caption)

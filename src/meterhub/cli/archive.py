@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from meterhub.cli.common import open_store, settings
+
 app = typer.Typer(help="Retention: archive old months to Parquet.", no_args_is_help=True)
 console = Console()
 
@@ -24,14 +26,12 @@ def run(
 ) -> None:
     """Archive every month older than KEEP_YEARS years (local Europe/Luxembourg calendar) and drop it."""
     from meterhub.store.archive import apply_retention
-    from meterhub.store.db import Store
     from meterhub.store.intervals import LOCAL_TZ
 
-    data_dir: Path = ctx.obj["data_dir"]
     if keep_years < 1:
         raise typer.BadParameter("--keep-years must be at least 1")
-    out_dir = out if out is not None else data_dir / "archive"
-    store = Store.open(data_dir)
+    out_dir = out if out is not None else settings(ctx).data_dir / "archive"
+    store = open_store(ctx, as_json=as_json)
     try:
         paths = apply_retention(store, datetime.now(LOCAL_TZ).date(), keep_years, out_dir)
     finally:

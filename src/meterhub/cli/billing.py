@@ -19,6 +19,7 @@ from rich.table import Table
 from meterhub.cli.common import (
     console,
     default_user,
+    dso_of,
     fail,
     local_text,
     meter_of,
@@ -31,6 +32,7 @@ from meterhub.cli.common import (
     period_text,
     progress_bar,
 )
+from meterhub.cli.tables import Column, Row, print_records
 
 if TYPE_CHECKING:
     from meterhub.mdm.billing_reads import StoredBillingRead
@@ -139,10 +141,7 @@ def run(
             meter_ids = [meter_of(store, s).id for s in meter]
         dso_id = None
         if dso is not None:
-            party = store.party_by_code("dso", dso)
-            if party is None:
-                fail(f"unknown DSO {dso}", as_json=as_json)
-            dso_id = party.id
+            dso_id = dso_of(store, dso, as_json=as_json).id
         channels = billable_channels(store, meter_ids=meter_ids, dso_id=dso_id, before=end)
         if not channels:
             fail(f"no billable channels for {month} in the selection", as_json=as_json)
@@ -286,17 +285,18 @@ def read(
             )
         )
         return
-    table = Table(title=f"billing read {meter}, {period_text(start, end)}")
-    for col in ("id", "obis", "start", "end", "consumption", "unit", "TOU", "gas energy", "version", "stored"):
-        table.add_column(col, justify="right" if col in ("consumption", "id", "version") else "left")
+    columns = [Column("id", "right", heading=True), Column("obis", heading=True), Column("start"), Column("end"),
+               Column("consumption", "right"), Column("unit"), Column("TOU"), Column("gas energy"),
+               Column("version", "right"), Column("stored")]  # fmt: skip
+    rows = []
     for s in saved:
         r = s.stored.read
-        table.add_row(
+        rows.append(Row([
             str(s.stored.id), obis_of[r.channel_id], f"{number(r.start_value)} ({r.start_source})",
             f"{number(r.end_value)} ({r.end_source})", number(r.consumption), r.unit, _tou_text(s.stored),
             _gas_text(s.stored), str(s.stored.version), s.status,
-        )  # fmt: skip
-    console.print(table)
+        ]))  # fmt: skip
+    print_records(console, f"billing read {meter}, {period_text(start, end)}", columns, rows)
 
 
 @app.command("list")
@@ -338,19 +338,20 @@ def list_(
     if not reads:
         console.print(f"no stored billing reads for {meter}")
         return
-    table = Table(title=f"billing reads of {meter}")
-    for col in ("id", "obis", "kind", "period", "ver", "consumption", "unit", "TOU", "gas energy", "computed", "sent"):
-        table.add_column(col, justify="right" if col in ("id", "ver", "consumption") else "left")
+    columns = [Column("id", "right", heading=True), Column("obis", heading=True), Column("kind"), Column("period"),
+               Column("ver", "right"), Column("consumption", "right"), Column("unit"), Column("TOU"),
+               Column("gas energy"), Column("computed"), Column("sent")]  # fmt: skip
+    rows = []
     for s in reads:
         r = s.read
         superseded = latest[r.key] != s.version
         sent = "" if s.sent_at is None else f"{s.sent_to} {local_text(s.sent_at)}"
-        table.add_row(
+        rows.append(Row([
             str(s.id), obis_of[r.channel_id], r.kind.replace("_", "-"), period_text(r.start, r.end),
             f"{s.version}{' (old)' if superseded else ''}", number(r.consumption), r.unit, _tou_text(s), _gas_text(s),
-            f"{local_text(s.computed_at)} {s.computed_by}", sent, style="dim" if superseded else None,
-        )  # fmt: skip
-    console.print(table)
+            f"{local_text(s.computed_at)} {s.computed_by}", sent,
+        ], style="dim" if superseded else None))  # fmt: skip
+    print_records(console, f"billing reads of {meter}", columns, rows)
 
 
 @app.command("mark-sent")

@@ -1,7 +1,11 @@
-"""What the operator commands share: opening the data dir's store, parsing days, months, instants and OBIS
-codes at the edge (Europe/Luxembourg in, UTC inside), looking meters and channels up by serial and OBIS, and
-one way to fail — a red message on stderr (and ``{"ok": false, "error": …}`` on stdout under ``--json``) with
-exit code 1 for input that names nothing known or cannot be done; typer's usage errors exit with 2.
+"""What the operator commands share: the deployment's settings (data dir, store, key file), opening the
+store, parsing days, months, instants and OBIS codes at the edge (Europe/Luxembourg in, UTC inside), looking
+meters, channels and DSOs up, and one way to fail — a red message on stderr (and ``{"ok": false, "error": …}``
+on stdout under ``--json``) with exit code 1 for input that names nothing known or cannot be done; typer's
+usage errors exit with 2.
+
+Nothing heavy is imported here at module level (the store, numpy, the cosem model): ``meterhub --help`` and
+every ``COMMAND --help`` start without them; a command imports what it uses when it runs.
 """
 
 from __future__ import annotations
@@ -11,21 +15,26 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from meterhub.cosem.obis import Obis, ObisError
-from meterhub.store.db import DB_FILE, Channel, Meter, Store
-from meterhub.store.intervals import LOCAL_TZ, day_start_epoch
+if TYPE_CHECKING:
+    from meterhub.hes.keyfile import KeyFileProvider
+    from meterhub.store.db import Channel, Meter, Party, Store
+    from meterhub.store.locate import StoreLocation
 
 console = Console()
 err_console = Console(stderr=True)
+#: What to do about a store that is not there.
+CREATE_HINT = (
+    "create it with 'meterhub store init' (or 'meterhub demo', 'meterhub import'), or give --data-dir / --store"
+)
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
@@ -37,12 +46,89 @@ def fail(message: str, *, as_json: bool = False, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def open_store(ctx: typer.Context, *, as_json: bool = False) -> Store:
-    """The store of the data dir; an error when there is none (these commands never create one)."""
-    data_dir: Path = ctx.obj["data_dir"]
-    if not (data_dir / DB_FILE).exists():
-        fail(f"no store in {data_dir} (run 'meterhub demo', import data, or pass --data-dir)", as_json=as_json)
-    return Store.open(data_dir)
+@dataclass(frozen=True)
+class Settings:
+    """The deployment as the global options give it: where the demo and the archive keep their files, the
+    store (``--store`` URL; the data dir's SQLite file by default) and the meter key file."""
+
+    data_dir: Path
+    store: str | None = None
+    key_file: Path | None = None
+
+    def key_file_path(self) -> Path:
+        """``--key-file`` / ``$MH_KEY_FILE``, else ``DATA_DIR/meter-keys.json``."""
+        from meterhub.hes.keyfile import DEFAULT_FILE
+
+        return self.key_file if self.key_file is not None else self.data_dir / DEFAULT_FILE
+
+
+def settings(ctx: typer.Context) -> Settings:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, Settings):  # a sub-app invoked on its own (tests): the defaults
+        obj = Settings(Path("meterhub-data"))
+    return obj
+
+
+def store_location(ctx: typer.Context, *, as_json: bool = False) -> StoreLocation:
+    """Where the store is: ``--store`` (or ``$MH_STORE_URL``), else the data dir; exit 2 for a bad URL."""
+    from meterhub.store.locate import StoreUrlError, locate
+
+    s = settings(ctx)
+    try:
+        return locate(s.store if s.store is not None else s.data_dir)
+    except StoreUrlError as exc:
+        fail(f"--store: {exc}", as_json=as_json, code=2)
+
+
+def open_store(ctx: typer.Context, *, as_json: bool = False, create: bool = False) -> Store:
+    """The deployment's store. A command that reads data never creates one: no store there is an error (exit
+    1) naming where it looked; ``create`` (demo, import, store init) makes it when it is not there yet."""
+    from meterhub.store.locate import StoreError, StoreNotFound, open_existing, open_or_create
+
+    location = store_location(ctx, as_json=as_json)
+    try:
+        return open_or_create(location) if create else open_existing(location)
+    except StoreNotFound as exc:
+        fail(f"{exc}: {CREATE_HINT}", as_json=as_json)
+    except StoreError as exc:
+        fail(str(exc), as_json=as_json)
+
+
+def store_if_any(ctx: typer.Context) -> Store | None:
+    """The deployment's store when there is one (commands that only look something up in it), else None."""
+    from meterhub.store.locate import StoreError, open_existing
+
+    try:
+        return open_existing(store_location(ctx))
+    except StoreError:
+        return None
+
+
+def key_provider(ctx: typer.Context, *, as_json: bool = False) -> KeyFileProvider:
+    """The deployment's meter keys: the key file, loaded and checked now (exit 1 when missing or malformed)."""
+    from meterhub.hes.keyfile import KeyFileError, KeyFileProvider
+
+    path = settings(ctx).key_file_path()
+    if not path.exists():
+        fail(
+            f"no key file {path}: give --key-file PATH (or $MH_KEY_FILE) with the meters' keys "
+            "('meterhub demo' writes one for its meters)",
+            as_json=as_json,
+        )
+    try:
+        return KeyFileProvider.open(path)
+    except KeyFileError as exc:
+        fail(str(exc), as_json=as_json)
+
+
+def dso_of(store: Store, code: str, *, as_json: bool = False) -> Party:
+    """The DSO of ``code``, in any letter case; an error listing the known codes otherwise."""
+    parties = store.list_parties("dso")
+    for party in parties:
+        if party.code.casefold() == code.strip().casefold():
+            return party
+    known = ", ".join(sorted(p.code for p in parties)) or "none in this store"
+    fail(f"unknown DSO {code} (known DSOs: {known})", as_json=as_json)
 
 
 def default_user() -> str:
@@ -68,6 +154,8 @@ def parse_month(text: str) -> tuple[int, int]:
 
 def day_start(day: date) -> datetime:
     """Local midnight starting ``day``, as UTC."""
+    from meterhub.store.intervals import day_start_epoch
+
     return datetime.fromtimestamp(day_start_epoch(day), UTC)
 
 
@@ -100,7 +188,20 @@ def parse_as_of(text: str | None) -> datetime | None:
     return at
 
 
+def hex_key(text: str, option: str, what: str = "the key") -> bytes:
+    """A 16-octet key given as 32 hex digits on the command line; a usage error (exit 2) saying what is wrong
+    with it — never repeating it."""
+    from meterhub.hes.keyfile import KeyFileError, parse_key
+
+    try:
+        return parse_key(text, what)
+    except KeyFileError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+
+
 def parse_obis(text: str, option: str = "--obis") -> str:
+    from meterhub.cosem.obis import Obis, ObisError
+
     try:
         return str(Obis.parse(text))
     except ObisError as exc:
@@ -125,6 +226,8 @@ def channel_of(store: Store, meter: Meter, obis: str, *, as_json: bool = False) 
 
 def local_text(at: datetime | None) -> str:
     """``YYYY-MM-DD HH:MM`` in Europe/Luxembourg (with the offset on the repeated autumn hour)."""
+    from meterhub.store.intervals import LOCAL_TZ
+
     if at is None:
         return ""
     local = at.astimezone(LOCAL_TZ)
@@ -139,6 +242,8 @@ def _ambiguous(local: datetime) -> bool:
 def period_text(start: datetime, end: datetime) -> str:
     """A period for people: ``2026-06-01 … 2026-06-30`` (local days, both included) when it runs from
     midnight to midnight, else its local start and end times."""
+    from meterhub.store.intervals import LOCAL_TZ
+
     a, b = start.astimezone(LOCAL_TZ), end.astimezone(LOCAL_TZ)
     if (a.hour, a.minute, b.hour, b.minute) == (0, 0, 0, 0):
         last = b.date() - timedelta(days=1)
@@ -149,6 +254,8 @@ def period_text(start: datetime, end: datetime) -> str:
 @contextmanager
 def progress_bar(total: int, what: str, *, enabled: bool) -> Iterator[Callable[[int], None]]:
     """A rich progress bar on stderr (none under ``--json``); yields ``advance(n)``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     if not enabled or total == 0:
         yield lambda _n: None
         return
@@ -164,12 +271,16 @@ def number(value: int | None) -> str:
 
 
 __all__ = [
+    "Settings",
     "channel_of",
     "console",
     "day_start",
     "default_user",
+    "dso_of",
     "err_console",
     "fail",
+    "hex_key",
+    "key_provider",
     "local_text",
     "meter_of",
     "number",
@@ -181,4 +292,7 @@ __all__ = [
     "parse_obis",
     "period_text",
     "progress_bar",
+    "settings",
+    "store_if_any",
+    "store_location",
 ]

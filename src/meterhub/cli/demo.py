@@ -1,4 +1,9 @@
-"""The ``meterhub demo`` command's console side: progress bars, the summary table, then the web server."""
+"""The ``meterhub demo`` command's console side: progress bars, the summary table, then the web server.
+
+The store is the deployment's (``--store``, the data dir's SQLite file by default), created if need be; the
+data dir keeps the demo's own files (fleet manifest and secret, summary, operator password). The simulated
+meters' keys are written to the key file and the demo reads with them from there.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from meterhub import demo as d
+from meterhub.hes.keyfile import KeyFileProvider
 from meterhub.store.db import Store
 
 
@@ -25,6 +31,9 @@ def _progress(console: Console) -> Progress:
 
 def run_demo(
     data_dir: Path,
+    store: Store,
+    store_text: str,
+    key_file: Path,
     meters: int,
     concentrators: int,
     seed: int,
@@ -39,14 +48,17 @@ def run_demo(
     started = time.perf_counter()
     now = dt.datetime.now(dt.UTC)
     history_start, hes_start, end = d.demo_windows(now)
-    console.print(f"[bold]meterhub demo[/bold] — data in {data_dir.resolve()}")
-    store = Store.open(data_dir)
-    keys = d.DerivedKeyProvider(d.master_secret(data_dir))
+    where = "" if store_text == str(data_dir) else f", store {store_text}"
+    console.print(f"[bold]meterhub demo[/bold] — data in {data_dir.resolve()}{where}")
+    keys = KeyFileProvider(key_file)  # loaded once the fleet's meter keys are in the file
     pushes = d.PushListenerThread(store, keys)
     push_port = pushes.start()
     with console.status(f"starting the simulated fleet: {meters} meters, {concentrators} concentrators…"):
         fleet = d.start_fleet(data_dir, meters, concentrators, seed, fleet_port_base, plc, push_port=push_port)
     try:
+        in_file = d.write_meter_keys(key_file, d.master_secret(data_dir), [m.serial for m in fleet.plan.meters])
+        keys.reload()
+        console.print(f"meter keys: {in_file} meters in {key_file} (mode 0600; 'meterhub keys show SERIAL')")
         added = d.provision(store, fleet.plan, history_start)
         targets = d.load_targets(store)
         targets = [tg for tg in targets if tg.serial in {m.serial for m in fleet.plan.meters}]

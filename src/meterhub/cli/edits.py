@@ -30,7 +30,6 @@ from meterhub.cli.common import (
     parse_day,
     parse_obis,
 )
-from meterhub.store.intervals import LOCAL_TZ, local_day_slots, slot_start_utc
 
 if TYPE_CHECKING:
     from meterhub.store.db import Channel, NewBlock, Store
@@ -50,6 +49,8 @@ class _Target:
 
 def _slot_start(text: str, day: date, interval_s: int) -> datetime:
     """The UTC start of the slot given by its index on the day (``40``) or its local start time (``10:00``)."""
+    from meterhub.store.intervals import LOCAL_TZ, local_day_slots, slot_start_utc
+
     text = text.strip()
     if text.isdigit():
         try:

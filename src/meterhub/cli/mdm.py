@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from meterhub.cli.common import fail, open_store
+
 import_app = typer.Typer(help="Import data from other systems.", no_args_is_help=True)
 export_app = typer.Typer(help="Export data for other systems.", no_args_is_help=True)
 console = Console()
@@ -39,14 +41,15 @@ def import_intervals(
     """Import cumulative register readings; a file with any bad row is refused whole (nothing written)."""
     from meterhub.mdm.csvio import CsvImportError
     from meterhub.mdm.csvio import import_intervals as run_import
-    from meterhub.store.db import Store
 
     if mbus_medium not in ("gas", "water", "heat"):
         raise typer.BadParameter("--mbus-medium must be gas, water or heat")
     if not file.is_file():
         raise typer.BadParameter(f"no such file: {file}")
-    store = Store.open(ctx.obj["data_dir"])
+    store = open_store(ctx, as_json=as_json, create=True)
     try:
+        if dso is not None:  # an existing DSO in any letter case; another code makes a new DSO
+            dso = next((p.code for p in store.list_parties("dso") if p.code.casefold() == dso.casefold()), dso)
         report = run_import(store, file, create_meters=create_meters, dso_code=dso, mbus_medium=mbus_medium)  # type: ignore[arg-type]
     except CsvImportError as exc:
         if as_json:
@@ -95,7 +98,6 @@ def export_csv(
 ) -> None:
     """Export one row per interval of the current versions (consumption, quality, rule, method, version)."""
     from meterhub.mdm.csvio import export_csv as run_export
-    from meterhub.store.db import Store
 
     day_from, day_to = _date(date_from, "--from"), _date(date_to, "--to")
     at: datetime | None = None
@@ -108,11 +110,10 @@ def export_csv(
             raise typer.BadParameter("--as-of needs a UTC offset (e.g. 2026-06-10T12:00:00+02:00)")
     if day_from and day_to and day_to < day_from:
         raise typer.BadParameter("--to is before --from")
-    store = Store.open(ctx.obj["data_dir"])
+    store = open_store(ctx, as_json=as_json)
     try:
         if meter is not None and store.meter_by_serial(meter) is None:
-            err_console.print(f"[red]unknown meter {meter}[/red]")
-            raise typer.Exit(1)
+            fail(f"unknown meter {meter}", as_json=as_json)
         n = run_export(store, out, meter_serial=meter, day_from=day_from, day_to=day_to, as_of=at)
     finally:
         store.close()

@@ -8,29 +8,19 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from meterhub.p1.reader import CounterFile, ReaderServices, serve
-from meterhub.p1.receiver import FrameRejected, Reading
-from meterhub.p1.records import reading_record
-from meterhub.p1.sources import parse_source
+from meterhub.cli.common import hex_key
+
+if TYPE_CHECKING:
+    from meterhub.p1.reader import ReaderServices
+    from meterhub.p1.receiver import FrameRejected, Reading
 
 app = typer.Typer(help="The P1 customer port: read the meter's encrypted telegrams at home.", no_args_is_help=True)
 console = Console(stderr=True)
-
-
-def p1_key(value: str) -> bytes:
-    """A P1 key from 32 hex digits (the message never repeats the value)."""
-    try:
-        key = bytes.fromhex(value.strip())
-    except ValueError:
-        raise typer.BadParameter("the P1 key must be 32 hex digits") from None
-    if len(key) != 16:
-        raise typer.BadParameter("the P1 key must be 16 bytes (32 hex digits)")
-    return key
 
 
 class _Printer:
@@ -44,6 +34,8 @@ class _Printer:
         if self.quiet:
             return
         if self.as_json:
+            from meterhub.p1.records import reading_record
+
             print(json.dumps({"type": "reading", **reading_record(reading)}), flush=True)
             return
         t = reading.telegram
@@ -91,10 +83,13 @@ def read(
 ) -> None:
     """Read P1 frames: find them in the byte stream (resynchronising after garbage), verify tag and CRC, refuse
     frame counters that do not increase, print the readings; a file is read to its end, devices and TCP forever."""
+    from meterhub.p1.reader import CounterFile, ReaderServices, serve
+    from meterhub.p1.sources import parse_source
+
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
-    secret = p1_key(key)
+    secret = hex_key(key, "--key", "the P1 key")
     if forward and not consent:
         raise typer.BadParameter(
             "forwarding needs the household's explicit consent: add --consent", param_hint="--forward"

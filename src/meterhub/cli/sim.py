@@ -9,17 +9,15 @@ import json
 import secrets
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from meterhub.dlms.security import CipherKeys
-from meterhub.sim.consumption import FaultScenario, model_truth
-from meterhub.sim.fleet import Fleet, plan_fleet, write_manifest
-from meterhub.sim.meter import SimulatedMeter, system_title_of
-from meterhub.sim.push import AlarmPusher
-from meterhub.sim.server import MeterEndpoint
+from meterhub.cli.common import hex_key
+
+if TYPE_CHECKING:
+    from meterhub.sim.consumption import FaultScenario
 
 app = typer.Typer(help="Simulated meters served over real DLMS/TCP.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -29,17 +27,9 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _hex_key(name: str, value: str) -> bytes:
-    try:
-        key = bytes.fromhex(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{name} must be hex") from exc
-    if len(key) != 16:
-        raise typer.BadParameter(f"{name} must be 16 bytes (32 hex digits)")
-    return key
-
-
 def _scenario(path: Path | None) -> FaultScenario | None:
+    from meterhub.sim.consumption import FaultScenario
+
     if path is None:
         return None
     try:
@@ -59,7 +49,11 @@ def meter(
     scenario: Annotated[Path | None, typer.Option(help="Fault scenario JSON file.")] = None,
 ) -> None:
     """Run one meter (wrapper, server logical device 1; clients: public SAP 16, management SAP 1)."""
-    keys = CipherKeys(_hex_key("--ek", ek), _hex_key("--ak", ak))
+    from meterhub.dlms.security import CipherKeys
+    from meterhub.sim.meter import SimulatedMeter, system_title_of
+    from meterhub.sim.server import MeterEndpoint
+
+    keys = CipherKeys(hex_key(ek, "--ek", "the encryption key"), hex_key(ak, "--ak", "the authentication key"))
     sim = SimulatedMeter(serial, seed, keys, _now, system_title_of(serial), _scenario(scenario))
 
     async def run() -> None:
@@ -92,6 +86,10 @@ def fleet(
     ] = None,
 ) -> None:
     """Run a whole fleet in one process and write its manifest; prints 'listening' when ready."""
+    from meterhub.sim.consumption import model_truth
+    from meterhub.sim.fleet import Fleet, plan_fleet, write_manifest
+    from meterhub.sim.push import AlarmPusher
+
     secret_path = master_secret_file or manifest.with_suffix(".secret")
     if not secret_path.exists():
         secret_path.write_text(secrets.token_hex(32))
@@ -163,7 +161,7 @@ def p1(
     """
     from meterhub.sim.p1 import LiveP1, P1Simulator
 
-    secret = _hex_key("--key", key)
+    secret = hex_key(key, "--key", "the P1 key")
     if start is None:
         t0 = _now()
     else:
