@@ -14,15 +14,12 @@ import hashlib
 
 import numpy as np
 
-from meterhub.sim.consumption import (
-    ElectricityModel,
-    EventModel,
-    FaultScenario,
-    HouseholdTraits,
-    model_truth,
-    sub_meter_models,
-    temperature_c,
-)
+from meterhub.sim.consumption.electricity import ElectricityModel
+from meterhub.sim.consumption.events import EventModel
+from meterhub.sim.consumption.scenarios import FaultScenario, model_truth
+from meterhub.sim.consumption.submeters import sub_meter_models
+from meterhub.sim.consumption.traits import HouseholdTraits
+from meterhub.sim.consumption.weather import temperature_c
 
 UTC = dt.UTC
 Q = dt.timedelta(minutes=15)
