@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import functools
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,11 +112,21 @@ def _parse_time(value: object, path: str) -> dt.datetime:
     return t.astimezone(UTC)
 
 
+#: The largest spike/negative magnitude a scenario may ask for: every integer up to it is exact in a float.
+_MAX_VALUE: Final = 2**53 - 1
+
+
 def _number(params: Mapping[str, Any], name: str, default: float, path: str) -> float:
     v = params.get(name, default)
     if isinstance(v, bool) or not isinstance(v, int | float):
         raise ScenarioError(f"{path}.{name}: expected a number, got {v!r}")
-    return float(v)
+    try:
+        number = float(v)
+    except OverflowError:  # an integer beyond any float (JSON integers have no size limit)
+        number = math.inf
+    if not math.isfinite(number):  # json.loads reads NaN, Infinity and -Infinity
+        raise ScenarioError(f"{path}.{name}: expected a finite number, got {v!r}")
+    return number
 
 
 def _parse_meters(value: object, path: str) -> tuple[frozenset[str] | None, float, int]:
@@ -161,11 +172,11 @@ def _parse_fault(raw: object, path: str) -> Fault:
     ppath = f"{path}.params"
     channels = params.get("channels", [1] if kind in ("spike", "negative", "stuck_register") else [1, 2, 3, 4])
     valid = set(_ELECTRICITY_CHANNELS) | {101, 102, 103, 104}
-    if not isinstance(channels, list) or not channels or not all(c in valid and type(c) is int for c in channels):
+    if not isinstance(channels, list) or not channels or not all(type(c) is int and c in valid for c in channels):
         raise ScenarioError(f"{ppath}.channels: expected a non-empty list of 1–4 (electricity) or 101–104 (M-Bus)")
     value = _number(params, "value", 100_000, ppath)
-    if value <= 0 or value != int(value):
-        raise ScenarioError(f"{ppath}.value: expected a positive integer, got {params.get('value')!r}")
+    if value <= 0 or value != int(value) or value > _MAX_VALUE:
+        raise ScenarioError(f"{ppath}.value: expected a positive integer up to 2**53 − 1, got {params.get('value')!r}")
     persistent = params.get("persistent", False)
     if not isinstance(persistent, bool):
         raise ScenarioError(f"{ppath}.persistent: expected true or false, got {persistent!r}")
@@ -212,6 +223,8 @@ class FaultScenario:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise ScenarioError(f"$: {path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        except ValueError as exc:  # valid JSON that Python refuses, e.g. an integer of more than 4 300 digits
+            raise ScenarioError(f"$: {path}: {exc}") from None
         return cls.from_dict(data)
 
     def _active(self, serial: str, kinds: Iterable[str]) -> list[Fault]:
