@@ -19,7 +19,7 @@ from meterhub.cosem.clock_status import decode_clock_status, encode_clock_status
 from meterhub.cosem.obis import Obis, ObisError
 from meterhub.cosem.units import PrecisionError, ScalerUnit, Unit
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 LONG = settings(max_examples=3_000, deadline=None)
 octet = st.integers(min_value=0, max_value=255)

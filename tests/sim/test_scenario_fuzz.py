@@ -84,6 +84,7 @@ def test_any_scenario_document_parses_or_names_its_bad_field(document: Any) -> N
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 @settings(max_examples=3_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_document)
 def test_any_scenario_document_parses_or_names_its_bad_field_long_run(document: Any) -> None:

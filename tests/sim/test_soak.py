@@ -38,6 +38,7 @@ FLEET = 2000
 WEEK = [dt.date(2026, 10, 21) + dt.timedelta(days=k) for k in range(7)]  # Wednesday to Tuesday; 25th: 100 slots
 
 
+@pytest.mark.timeout(1800)
 def test_a_week_of_2000_households_is_exact() -> None:
     start, end = d.local_midnight(WEEK[0]), d.local_midnight(WEEK[-1] + dt.timedelta(days=1))
     quarters, hours = int((end - start) / QUARTER), int((end - start) / HOUR)
