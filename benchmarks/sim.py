@@ -22,26 +22,20 @@ import numpy as np
 
 from meterhub.sim.consumption.base import MODEL_EPOCH, QUARTER
 from meterhub.sim.consumption.electricity import ElectricityModel
-from meterhub.sim.consumption.traits import HouseholdTraits
+from meterhub.sim.consumption.traits import HouseholdTraits, first_households
 
 GOAL_US_PER_REGISTER = 1000.0
 
 
 def households(seed: int = 7) -> dict[str, HouseholdTraits]:
     """A plain household (no PV, EV or electric heat) and a full one (PV, EV and electric heat or a heat pump)."""
-    wanted: dict[str, Callable[[HouseholdTraits], bool]] = {
-        "plain": lambda t: not (t.pv_kwp or t.ev_kw or t.heat_pump or t.electric_heating),
-        "full": lambda t: bool(t.pv_kwp and t.ev_kw and (t.heat_pump or t.electric_heating)),
-    }
-    found: dict[str, HouseholdTraits] = {}
-    for i in range(5000):
-        traits = HouseholdTraits.draw(seed, f"LU{i:08d}")
-        for kind, predicate in wanted.items():
-            if kind not in found and predicate(traits):
-                found[kind] = traits
-        if len(found) == len(wanted):
-            return found
-    raise RuntimeError("no plain or no full household among 5 000 draws")
+    return first_households(
+        seed,
+        {
+            "plain": lambda t: not (t.pv_kwp or t.ev_kw or t.heat_pump or t.electric_heating),
+            "full": lambda t: bool(t.pv_kwp and t.ev_kw and (t.heat_pump or t.electric_heating)),
+        },
+    )
 
 
 def _timed(traits: HouseholdTraits, work: Callable[[ElectricityModel], None], repeats: int) -> list[float]:

@@ -19,7 +19,7 @@ from meterhub.sim.consumption.events import ALARM_BITS, EVENT_CODES, EventModel,
 from meterhub.sim.consumption.rng import stable_key
 from meterhub.sim.consumption.scenarios import MISSING, FaultScenario, ScenarioError, model_truth
 from meterhub.sim.consumption.submeters import GasModel, HeatModel, HourlyModel, WaterModel, sub_meter_models
-from meterhub.sim.consumption.traits import HouseholdTraits
+from meterhub.sim.consumption.traits import HouseholdTraits, first_households
 from meterhub.sim.consumption.weather import heating_degree_days, temperature_c
 
 UTC = dt.UTC
@@ -28,18 +28,16 @@ Q = dt.timedelta(minutes=15)
 H = dt.timedelta(hours=1)
 
 
-def _find(predicate, seed: int = 7, limit: int = 5000) -> HouseholdTraits:
-    for i in range(limit):
-        traits = HouseholdTraits.draw(seed, f"LU{i:08d}")
-        if predicate(traits):
-            return traits
-    raise AssertionError("no household found")
-
-
-PLAIN = _find(lambda t: not (t.pv_kwp or t.ev_kw or t.heat_pump or t.electric_heating))
-FULL = _find(lambda t: bool(t.pv_kwp and t.ev_kw and (t.heat_pump or t.electric_heating)))
-PV = _find(lambda t: t.pv_kwp > 0)
-GAS = _find(lambda t: t.gas)
+_HOMES = first_households(
+    7,
+    {
+        "plain": lambda t: not (t.pv_kwp or t.ev_kw or t.heat_pump or t.electric_heating),
+        "full": lambda t: bool(t.pv_kwp and t.ev_kw and (t.heat_pump or t.electric_heating)),
+        "pv": lambda t: t.pv_kwp > 0,
+        "gas": lambda t: t.gas,
+    },
+)
+PLAIN, FULL, PV, GAS = _HOMES["plain"], _HOMES["full"], _HOMES["pv"], _HOMES["gas"]
 
 
 def _local_midnight(day: dt.date) -> dt.datetime:

@@ -18,7 +18,7 @@ from meterhub.sim.consumption.electricity import ElectricityModel
 from meterhub.sim.consumption.events import EventModel
 from meterhub.sim.consumption.scenarios import FaultScenario, model_truth
 from meterhub.sim.consumption.submeters import sub_meter_models
-from meterhub.sim.consumption.traits import HouseholdTraits
+from meterhub.sim.consumption.traits import HouseholdTraits, first_households
 from meterhub.sim.consumption.weather import temperature_c
 
 UTC = dt.UTC
@@ -42,16 +42,7 @@ def _households() -> list[HouseholdTraits]:
         "water": lambda t: t.water and not t.gas,
         "district": lambda t: t.district_heat,
     }
-    found: dict[str, HouseholdTraits] = {}
-    for i in range(5000):
-        traits = HouseholdTraits.draw(SEED, f"FP{i:06d}")
-        for kind, predicate in wanted.items():
-            if kind not in found and predicate(traits):
-                found[kind] = traits
-        if len(found) == len(wanted):
-            break
-    assert len(found) == len(wanted), sorted(set(wanted) - set(found))
-    return [found[k] for k in wanted]
+    return list(first_households(SEED, wanted, serial="FP{:06d}").values())
 
 
 def _scenario(serials: list[str]) -> FaultScenario:

@@ -14,8 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,7 +28,7 @@ from meterhub.sim.consumption.traits import HouseholdTraits
 from meterhub.sim.fleet import FleetPlan
 from meterhub.store.db import Store
 from meterhub.store.intervals import local_day_slots
-from tests.hes.conftest import SECRET, assert_day_complete, day_window, inproc_fleet, run
+from tests.hes.conftest import SECRET, assert_day_complete, day_window, inproc_fleet, run, store  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -67,15 +65,6 @@ def test_a_week_of_2000_households_is_exact() -> None:
     assert all(n > 50 for n in kinds.values()), kinds  # every kind of household was in the soak
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "store")
-    try:
-        yield s
-    finally:
-        s.close()
-
-
 class _Clock:
     """The meters' clock: the morning after the night's read day (moved on by the test)."""
 
@@ -87,7 +76,7 @@ class _Clock:
 
 
 @pytest.mark.timeout(3600)
-def test_a_2000_meter_fleet_read_every_night_for_a_week(store: Store) -> None:
+def test_a_2000_meter_fleet_read_every_night_for_a_week(store: Store) -> None:  # noqa: F811 (the fixture)
     clock = _Clock()
     keys = d.DerivedKeyProvider(SECRET)
 

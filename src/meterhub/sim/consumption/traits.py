@@ -6,13 +6,14 @@ and the meter's age at the model epoch.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from meterhub.sim.consumption.rng import stable_key
 
-__all__ = ["HouseholdTraits"]
+__all__ = ["HouseholdTraits", "first_households"]
 
 
 @dataclass(frozen=True)
@@ -84,3 +85,20 @@ class HouseholdTraits:
             heat_kwh_year=(6000.0 + 2200.0 * size) * (0.8 + 0.4 * u[15]),
             install_years=0.2 + 7.5 * u[16],
         )
+
+
+def first_households(
+    seed: int, kinds: Mapping[str, Callable[[HouseholdTraits], bool]], serial: str = "LU{:08d}", limit: int = 5000
+) -> dict[str, HouseholdTraits]:
+    """The first household of each kind among the meters ``serial.format(0)``, ``serial.format(1)`` … of fleet
+    ``seed`` — for tests and benchmarks that need, say, a plain home and one with PV, an EV and a heat pump.
+    ``LookupError`` names the kinds not found among the first ``limit`` meters."""
+    found: dict[str, HouseholdTraits] = {}
+    for i in range(limit):
+        traits = HouseholdTraits.draw(seed, serial.format(i))
+        for kind, predicate in kinds.items():
+            if kind not in found and predicate(traits):
+                found[kind] = traits
+        if len(found) == len(kinds):
+            return {kind: found[kind] for kind in kinds}
+    raise LookupError(f"no household of kind {sorted(set(kinds) - set(found))} among the first {limit} meters")
