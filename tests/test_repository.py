@@ -47,3 +47,15 @@ def test_bench_dlms_prints_json() -> None:
     figures = json.loads(out)
     assert figures["rows_per_round"] == 96
     assert figures["us_per_round"] > 0 and figures["rounds_per_s"] > 0
+
+
+def test_the_readme_slow_command_selects_the_soak_tests() -> None:
+    """The README's ``pytest -m slow`` runs something real (an empty selection exits 5 and proves nothing)."""
+    text = (ROOT / "README.md").read_text()
+    assert "pytest -m slow" in text
+    command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-o", "addopts=", "-m", "slow"]
+    out = subprocess.run([*command, "-p", "no:cacheprovider"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    selected = [line for line in out.stdout.splitlines() if line.startswith("tests/") and "::" in line]
+    assert {"tests/sim/test_soak.py", "tests/cosem/test_soak.py"} <= {s.split("::")[0] for s in selected}, selected
+    assert len(selected) >= 8, selected

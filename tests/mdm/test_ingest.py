@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import time
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -255,20 +254,11 @@ def test_throughput_smoke(store: Store) -> None:
     rng = np.random.default_rng(3)
     t = [day_start(day) + timedelta(seconds=i * Q) for i in range(97)]
     batches = [(c, list(zip(t, np.cumsum(rng.integers(0, 400, 97)).tolist(), strict=True))) for c in chans]
-    svc = IngestService(store)
-    t_start = time.perf_counter()
+    svc = IngestService(store)  # the values per second are `meterhub bench ingest`'s (benchmarks/ingest.py)
     res = svc.ingest_many(batches, "hes")
-    elapsed = time.perf_counter() - t_start
     assert res.versions_written == 1000 and res.measured_slots == 96_000
-    t_start = time.perf_counter()
     again = svc.ingest_many(batches, "hes")
-    elapsed_again = time.perf_counter() - t_start
     assert again.versions_written == 0
-    print(
-        f"\ningest_many 1000 channels x 96 slots: {elapsed:.2f} s, {96_000 / elapsed:,.0f} values/s "
-        f"(idempotent re-ingest {96_000 / elapsed_again:,.0f} values/s)"
-    )
-    assert elapsed < 30
 
 
 def test_a_batch_naming_channels_more_than_once_folds_them(store: Store) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -325,7 +324,7 @@ def test_daily_json_equals_the_ingested_sums(client: TestClient, store: Store, f
 # --------------------------------------------------------------------------------------------- speed
 
 
-def test_meters_page_with_2000_meters_renders_fast(store: Store, password_hash: str) -> None:
+def test_meters_page_with_2000_meters_shows_one_page(store: Store, password_hash: str) -> None:
     dso = store.add_dso("big", "Big DSO")
     n = 2000
     with store.write() as conn:
@@ -365,13 +364,10 @@ def test_meters_page_with_2000_meters_renders_fast(store: Store, password_hash: 
     client = TestClient(create_app(store, operator_password_hash=password_hash))
     login(client)
     client.get("/meters")  # warm-up (templates compiled, horizon cached)
-    for page in (1, n // PAGE_SIZE):
-        t0 = time.perf_counter()
+    for page in (1, n // PAGE_SIZE):  # how long a page takes is `meterhub bench portal`'s (benchmarks/portal.py)
         r = client.get("/meters", params={"page": page})
-        elapsed = time.perf_counter() - t0
         assert r.status_code == 200
         assert r.text.count('href="/meters/B') == PAGE_SIZE
-        assert elapsed < 1.0, f"/meters page {page} took {elapsed:.3f} s"
     r = client.get("/meters", params={"page": n // PAGE_SIZE})
     assert f"B{n - 1:06d}" in r.text
     assert f"page {n // PAGE_SIZE} of {n // PAGE_SIZE}" in r.text

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any, Final
 
 from meterhub.dlms.security import CipherKeys
-from meterhub.sim import consumption as c
+from meterhub.sim.consumption.scenarios import FaultScenario
+from meterhub.sim.consumption.submeters import sub_meter_models
+from meterhub.sim.consumption.traits import HouseholdTraits
 from meterhub.sim.meter import SimulatedMeter, derive_keys, system_title_of
 from meterhub.sim.server import MeterEndpoint, PlcChannel, plc_profile
 
@@ -117,10 +119,10 @@ def plan_fleet(
     for i in range(meters):
         serial = f"{seed % 100:02d}{i + 1:08d}"
         meter_seed = seed * 1_000_003 + i
-        traits = c.HouseholdTraits.draw(meter_seed, serial)
+        traits = HouseholdTraits.draw(meter_seed, serial)
         subs = tuple(
             PlannedSubMeter(ch, medium, f"{serial}-M{ch}")
-            for ch, (medium, _) in enumerate(c.sub_meter_models(traits), start=1)
+            for ch, (medium, _) in enumerate(sub_meter_models(traits), start=1)
         )
         if i < n_direct:
             dso = rng.choices(DSOS, weights)[0][0]
@@ -163,7 +165,7 @@ class Fleet:
         master_secret: bytes,
         now: Callable[[], dt.datetime],
         plc: str = "realistic",
-        scenario: c.FaultScenario | None = None,
+        scenario: FaultScenario | None = None,
         ephemeral: bool = False,
     ) -> None:
         self.plan = plan

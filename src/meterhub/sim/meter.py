@@ -43,7 +43,12 @@ from meterhub.dlms.axdr import (
 )
 from meterhub.dlms.errors import DlmsError
 from meterhub.dlms.security import CipherKeys, InvocationCounter, InvocationCounterGuard
-from meterhub.sim import consumption as c
+from meterhub.sim.consumption.base import MODEL_EPOCH
+from meterhub.sim.consumption.electricity import ElectricityModel
+from meterhub.sim.consumption.events import EventModel
+from meterhub.sim.consumption.scenarios import FaultScenario
+from meterhub.sim.consumption.submeters import HourlyModel, sub_meter_models
+from meterhub.sim.consumption.traits import HouseholdTraits
 
 LUX: Final = ZoneInfo("Europe/Luxembourg")
 #: Answers one attribute, given the selective access of the request (None for a plain get).
@@ -155,7 +160,7 @@ class SubMeter:
     channel: int
     medium: str  # gas | water | heat
     serial: str
-    model: c.HourlyModel
+    model: HourlyModel
 
 
 @dataclass
@@ -167,11 +172,11 @@ class SimulatedMeter:
     keys: CipherKeys
     now: Callable[[], dt.datetime]
     system_title: bytes = b""
-    scenario: c.FaultScenario | None = None
+    scenario: FaultScenario | None = None
     password: bytes = b""
-    traits: c.HouseholdTraits = field(init=False)
-    electricity: c.ElectricityModel = field(init=False)
-    events: c.EventModel = field(init=False)
+    traits: HouseholdTraits = field(init=False)
+    electricity: ElectricityModel = field(init=False)
+    events: EventModel = field(init=False)
     sub_meters: dict[int, SubMeter] = field(init=False)
     guard: InvocationCounterGuard = field(default_factory=InvocationCounterGuard)
     counter: InvocationCounter = field(default_factory=InvocationCounter)  # management key set, shared
@@ -185,11 +190,11 @@ class SimulatedMeter:
     def __post_init__(self) -> None:
         if not self.system_title:
             self.system_title = system_title_of(self.serial)
-        self.traits = c.HouseholdTraits.draw(self.seed, self.serial)
-        self.electricity = c.ElectricityModel(self.traits)
-        self.events = c.EventModel(self.traits)
+        self.traits = HouseholdTraits.draw(self.seed, self.serial)
+        self.electricity = ElectricityModel(self.traits)
+        self.events = EventModel(self.traits)
         self.sub_meters = {}
-        for channel, (medium, model) in enumerate(c.sub_meter_models(self.traits), start=1):
+        for channel, (medium, model) in enumerate(sub_meter_models(self.traits), start=1):
             self.sub_meters[channel] = SubMeter(channel, medium, f"{self.serial}-M{channel}", model)
             if medium == "gas":
                 self.valves[channel] = ControlState.CONNECTED
@@ -466,7 +471,7 @@ class SimulatedMeter:
             columns = (entry.from_selected_value, entry.to_selected_value)
         else:
             raise ValueError(f"access selector {access.selector} not supported")
-        epoch = c.MODEL_EPOCH
+        epoch = MODEL_EPOCH
         first = max(first, epoch + step)
         count = max(0, int((end - first) / step) + 1)
         return first, count, columns

@@ -8,7 +8,7 @@ export at once), the registers are the floor of the running sum (so they only in
 next quarter's value), and the instantaneous power is the mean power of the last 10 s — registers and power are
 one integral apart. Voltages come from the model's quarter-hour voltages with 10-s noise, currents and per-phase
 powers from the power split over the phases, power failures, long failures, their log and the per-phase
-sag/swell counters from the meter's :class:`~meterhub.sim.consumption.EventModel` (counted since the model
+sag/swell counters from the meter's :class:`~meterhub.sim.consumption.events.EventModel` (counted since the model
 epoch), and each M-Bus sub-meter's value is its register at the last full hour with that hour as capture time.
 
 The frame counter is the number of 10-s steps since the model epoch, so it increases across restarts and is
@@ -43,15 +43,11 @@ from meterhub.p1.telegram import (
     Telegram,
     encode_telegram,
 )
-from meterhub.sim.consumption import (
-    MODEL_EPOCH,
-    ElectricityModel,
-    EventModel,
-    HourlyModel,
-    HouseholdTraits,
-    SimEvent,
-    sub_meter_models,
-)
+from meterhub.sim.consumption.base import MODEL_EPOCH
+from meterhub.sim.consumption.electricity import ElectricityModel
+from meterhub.sim.consumption.events import EventModel, SimEvent
+from meterhub.sim.consumption.submeters import HourlyModel, sub_meter_models
+from meterhub.sim.consumption.traits import HouseholdTraits
 from meterhub.sim.meter import system_title_of
 
 __all__ = ["STEP", "LiveP1", "P1Simulator", "frame_counter_at"]
