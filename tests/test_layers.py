@@ -17,7 +17,9 @@ import pytest
 
 from tests.conftest import ROOT
 
-LAYERS = "meterhub layers: cli > demo > portal > hes | sim > p1 : transport > mdm > store > cosem > dlms"
+LAYERS = (
+    "meterhub layers: cli > demo > portal > api > hes | sim > p1 : transport > mdm > security > store > cosem > dlms"
+)
 SIM = "sim never imports the platform (mdm, store) nor the p1 reader's edges"
 PORTAL = "portal reads through mdm/store, never hes, sim or the transport"
 P1_CORE = "the p1 core is sans-io: only its own modules, no I/O, no clock, no asyncio, none of its own edges"
