@@ -625,7 +625,10 @@ def _disagreeing_reads(
     number of stored reads looked at."""
     ids, ats, values = db.register_read_values(conn, channels, start, end + 1)
     out: dict[int, list[int]] = {}
-    top = max(channels) + 1
+    # the lookup covers every channel of the groups, not only ``channels`` (those whose blocks change): a
+    # re-read in which some channels read the same again leaves them in their group (issue 12: an IndexError
+    # when an unchanged channel had a higher id than every changed one)
+    top = max(max(g.channels) for g in groups) + 1
     group_of = np.full(top, -1, dtype=np.int64)
     row_of = np.zeros(top, dtype=np.int64)
     for k, g in enumerate(groups):
