@@ -13,7 +13,8 @@ Building the store does not go through ingest (3 years × 10 000 meters = 10.96 
 plausible household days is packed once with :func:`pack_values_many` / :func:`pack_quality`, and each
 (channel, day) gets one of them, inserted in bulk with :func:`meterhub.store.blocks.insert_block_rows` (SQLite:
 ``executemany`` channel after channel; PostgreSQL: binary COPY day after day, as ingest fills the month
-partitions in operation, so a channel's rows are spread over the heap as they would be). The block sizes are those of real packed days (~100–150 bytes).
+partitions in operation, so a channel's rows are spread over the heap as they would be). The block sizes are
+those of real packed days (~100–150 bytes).
 
 The generated store is cached, keyed by (meters, years, format version): SQLite under
 ``$TMPDIR/meterhub-bench-query-m{meters}-y{years}-v1/``, PostgreSQL in the schema

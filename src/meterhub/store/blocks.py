@@ -231,6 +231,11 @@ class BlockOps(StoreEngine):
         with self.read() as conn:
             return block_versions(conn, channel_id, day)
 
+    def newest_day_of_obis(self, obis: str) -> date | None:
+        """See :func:`newest_day_of_obis`."""
+        with self.read() as conn:
+            return newest_day_of_obis(conn, obis)
+
 
 __all__ = [
     "BLOCK_COLUMNS",

@@ -191,7 +191,7 @@ def channel_places(
     return rows_as(ChannelPlace, conn.execute(q.order_by(c.c.id)))
 
 
-def grid_area_of_channel(conn: sa.Connection, channel_id: int) -> str | None:
+def installed_grid_area(conn: sa.Connection, channel_id: int) -> str | None:
     """The grid area of the metering point the channel's meter (or, for an M-Bus sub-meter without its own
     installation, its parent meter) is installed at — the latest installation; None when neither is
     installed. :class:`LookupError` for an unknown channel."""
@@ -244,8 +244,8 @@ __all__ = [
     "channel_places",
     "channels_with_dso",
     "get_channel",
-    "grid_area_of_channel",
     "installed_channels",
+    "installed_grid_area",
     "list_channels",
     "meter_channels",
 ]

@@ -48,7 +48,7 @@ def _row(row: sa.Row[object]) -> GasFactorRow:
     )
 
 
-def put_gas_factors(conn: sa.Connection, entry: GasFactorRow) -> GasFactorRow:
+def put_gas_factor_row(conn: sa.Connection, entry: GasFactorRow) -> GasFactorRow:
     """Store (or replace) the entry of its grid area and month; returns it as stored."""
     g = t.gas_factor
     values = {
@@ -73,7 +73,7 @@ def put_gas_factors(conn: sa.Connection, entry: GasFactorRow) -> GasFactorRow:
     return _row(stored)
 
 
-def list_gas_factors(
+def gas_factor_rows(
     conn: sa.Connection, *, grid_area: str | None = None, year: int | None = None
 ) -> list[GasFactorRow]:
     """Stored entries (of one grid area as stored and/or year if given), by area, year and month."""
@@ -86,7 +86,7 @@ def list_gas_factors(
     return [_row(row) for row in conn.execute(q)]
 
 
-def gas_factors_of_month(
+def gas_factor_rows_of_month(
     conn: sa.Connection, grid_areas: Sequence[str], year: int, month: int
 ) -> dict[str, GasFactorRow]:
     """``{grid area as stored: entry}`` of the month for those of ``grid_areas`` that have one."""
@@ -95,4 +95,4 @@ def gas_factors_of_month(
     return {str(r.grid_area): _row(r) for r in conn.execute(q)}
 
 
-__all__ = ["NATIONAL_AREA", "GasFactorRow", "gas_factors_of_month", "list_gas_factors", "put_gas_factors"]
+__all__ = ["NATIONAL_AREA", "GasFactorRow", "gas_factor_rows", "gas_factor_rows_of_month", "put_gas_factor_row"]
