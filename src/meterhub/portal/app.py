@@ -26,7 +26,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from meterhub.portal import login, meters
 from meterhub.portal.auth import Authenticator, SessionStore
 from meterhub.portal.deps import Horizon, LoginRequired, Portal
-from meterhub.portal.views import PAGE_SIZE, DailyValue, DisplayUnit, MeterRow, daily_values, display_unit, source_label
+from meterhub.portal.views import (
+    A_MINUS,
+    A_PLUS,
+    PAGE_SIZE,
+    DailyValue,
+    DisplayUnit,
+    MeterRow,
+    daily_values,
+    display_unit,
+    source_label,
+)
 from meterhub.store import Store
 
 HERE = Path(__file__).resolve().parent
@@ -92,6 +102,8 @@ def serve(app: FastAPI, host: str = "127.0.0.1", port: int = 8000) -> None:
 
 
 __all__ = [
+    "A_MINUS",
+    "A_PLUS",
     "PAGE_SIZE",
     "DailyValue",
     "DisplayUnit",
