@@ -11,9 +11,10 @@ are with Python's default garbage collection; ``…_gc_frozen`` time as many oth
 
 Building the store does not go through ingest (3 years × 10 000 meters = 10.96 M blocks): a pool of
 plausible household days is packed once with :func:`pack_values_many` / :func:`pack_quality`, and each
-(channel, day) gets one of them, inserted in bulk (SQLite: ``executemany`` channel after channel; PostgreSQL:
-binary COPY day after day, as ingest fills the month partitions in operation, so a channel's rows are
-spread over the heap as they would be). The block sizes are those of real packed days (~100–150 bytes).
+(channel, day) gets one of them, inserted in bulk with :func:`meterhub.store.blocks.insert_block_rows` (SQLite:
+``executemany`` channel after channel; PostgreSQL: binary COPY day after day, as ingest fills the month
+partitions in operation, so a channel's rows are spread over the heap as they would be). The block sizes are
+those of real packed days (~100–150 bytes).
 
 The generated store is cached, keyed by (meters, years, format version): SQLite under
 ``$TMPDIR/meterhub-bench-query-m{meters}-y{years}-v1/``, PostgreSQL in the schema
@@ -37,7 +38,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from meterhub.store import Store, schema
-from meterhub.store.db import _BLOCK_COLUMNS, _BLOCK_TYPES, copy_rows
+from meterhub.store.blocks import BlockRow, insert_block_rows
 from meterhub.store.intervals import local_day_slots, pack_quality, pack_values_many
 
 Q = 900
@@ -100,26 +101,23 @@ def _build(store: Store, meters: int, years: int, seed: int) -> int:
                 for d, n in zip(days[lo : lo + 31], slots[lo : lo + 31], strict=True):
                     blobs, quality = pool[n]
                     idx = pick.integers(0, POOL, len(channels)).tolist()
-                    copy_rows(
-                        conn, schema.interval_block.name, _BLOCK_COLUMNS, _BLOCK_TYPES,
-                        ((ch, d, 1, n, blobs[i], quality, created, "bench", None)
-                         for ch, i in zip(channels, idx, strict=True)),
+                    insert_block_rows(
+                        conn,
+                        [(ch, d, 1, n, blobs[i], quality, created, "bench", None)
+                         for ch, i in zip(channels, idx, strict=True)],
                     )  # fmt: skip
     else:
-        columns = ", ".join(f'"{c}"' for c in _BLOCK_COLUMNS)
-        sql = f"INSERT INTO {schema.interval_block.name} ({columns}) VALUES ({', '.join('?' * len(_BLOCK_COLUMNS))})"
-        iso = [d.isoformat() for d in days]
         step = max(1, 200_000 // len(days))
-        for lo in range(0, len(channels), step):
-            rows = []
+        for lo in range(0, len(channels), step):  # channel after channel: one executemany per ~200 000 blocks
+            rows: list[BlockRow] = []
             for ch in channels[lo : lo + step]:
                 idx = pick.integers(0, POOL, len(days)).tolist()
                 rows += [
                     (ch, day, 1, n, pool[n][0][i], pool[n][1], created, "bench", None)
-                    for day, n, i in zip(iso, slots, idx, strict=True)
+                    for day, n, i in zip(days, slots, idx, strict=True)
                 ]
             with store.write() as conn:
-                conn.exec_driver_sql(sql, rows)
+                insert_block_rows(conn, rows)
     with store.write() as conn:
         if store.engine.dialect.name == "postgresql":
             conn.exec_driver_sql("ANALYZE interval_block")

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, cast
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -45,8 +45,16 @@ from meterhub.mdm.vee_service import VeeService
 from meterhub.sim import consumption as c
 from meterhub.sim.fleet import DSOS, FleetPlan, PlannedMeter
 from meterhub.sim.meter import derive_keys
-from meterhub.store import schema as t
-from meterhub.store.db import Store, insert_id
+from meterhub.store import Medium
+from meterhub.store.channels import add_channels
+from meterhub.store.db import Store
+from meterhub.store.inventory import (
+    add_meter,
+    add_metering_point,
+    install,
+    set_concentrator_address,
+    set_meter_address,
+)
 
 LUX: Final = ZoneInfo("Europe/Luxembourg")
 QUARTER_S: Final = 900
@@ -169,11 +177,7 @@ def provision(store: Store, plan: FleetPlan, installed_at: dt.datetime) -> int:
             concentrators[code] = store.add_concentrator(dsos[dc["dso"]], code, plan.host, int(dc["port"]))
         else:
             with store.write() as conn:
-                conn.execute(
-                    t.concentrator.update()
-                    .where(t.concentrator.c.id == concentrators[code])
-                    .values(host=plan.host, port=int(dc["port"]))
-                )
+                set_concentrator_address(conn, concentrators[code], plan.host, int(dc["port"]))
     added = 0
     with store.write() as conn:
         for m in plan.meters:
@@ -181,33 +185,25 @@ def provision(store: Store, plan: FleetPlan, installed_at: dt.datetime) -> int:
             if known is not None:
                 if (known.host, known.port, known.wport) != (m.host, m.port, m.wport):
                     # the fleet listens on new (free) ports each run: keep the inventory's address current
-                    conn.execute(
-                        t.meter.update().where(t.meter.c.id == known.id).values(host=m.host, port=m.port, wport=m.wport)
-                    )
+                    set_meter_address(conn, known.id, m.host, m.port, m.wport)
                 continue
             dso_id = dsos[m.dso]
-            mp_id = insert_id(
-                conn, t.metering_point.insert().values(ean=m.ean, dso_id=dso_id, grid_area=m.dso, postcode=m.postcode)
-            )
-            meter_id = insert_id(
+            mp_id = add_metering_point(conn, m.ean, dso_id, grid_area=m.dso, postcode=m.postcode)
+            meter_id = add_meter(
                 conn,
-                t.meter.insert().values(
-                    serial=m.serial,
-                    dso_id=dso_id,
-                    model="LUX-SIM E3",
-                    firmware="1.0.0",
-                    medium="electricity",
-                    concentrator_id=concentrators.get(m.concentrator) if m.concentrator else None,
-                    host=m.host,
-                    port=m.port,
-                    wport=m.wport,
-                    system_title=m.system_title.lower(),
-                    installed_at=installed_at,
-                ),
+                m.serial,
+                dso_id,
+                model="LUX-SIM E3",
+                firmware="1.0.0",
+                medium="electricity",
+                concentrator_id=concentrators.get(m.concentrator) if m.concentrator else None,
+                host=m.host,
+                port=m.port,
+                wport=m.wport,
+                system_title=m.system_title.lower(),
+                installed_at=installed_at,
             )
-            conn.execute(
-                t.installation.insert().values(metering_point_id=mp_id, meter_id=meter_id, valid_from=installed_at)
-            )
+            install(conn, mp_id, meter_id, installed_at)
             channels = [
                 {
                     "meter_id": meter_id,
@@ -220,18 +216,16 @@ def provision(store: Store, plan: FleetPlan, installed_at: dt.datetime) -> int:
                 for i, ln in enumerate(ENERGY_REGISTERS)
             ]
             for sub in m.sub_meters:
-                sub_id = insert_id(
+                sub_id = add_meter(
                     conn,
-                    t.meter.insert().values(
-                        serial=sub.serial,
-                        dso_id=dso_id,
-                        model=f"MBUS-{sub.medium.upper()}",
-                        firmware="1.0",
-                        medium=sub.medium,
-                        parent_meter_id=meter_id,
-                        mbus_channel=sub.channel,
-                        installed_at=installed_at,
-                    ),
+                    sub.serial,
+                    dso_id,
+                    model=f"MBUS-{sub.medium.upper()}",
+                    firmware="1.0",
+                    medium=cast(Medium, sub.medium),
+                    parent_meter_id=meter_id,
+                    mbus_channel=sub.channel,
+                    installed_at=installed_at,
                 )
                 channels.append(
                     {
@@ -243,7 +237,7 @@ def provision(store: Store, plan: FleetPlan, installed_at: dt.datetime) -> int:
                         "interval_s": HOUR_S,
                     }
                 )
-            conn.execute(t.channel.insert(), channels)
+            add_channels(conn, channels)
             added += 1
     return added
 

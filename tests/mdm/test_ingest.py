@@ -287,3 +287,27 @@ def test_a_batch_naming_channels_more_than_once_folds_them(store: Store) -> None
         present = blocks[ch].quality != 0
         assert int(present.sum()) == values.size, ch
         assert np.array_equal(blocks[ch].values[present], values), ch
+
+
+def test_reread_where_only_a_lower_channel_changes_with_vee(store: Store) -> None:
+    """Issue 12 item 1: a re-read of a meter's window (the head-end's gap re-read) in which only some
+    channels change — here the one with the lower id, its gap filled — while the other reads the same again.
+    With VEE at ingest the check of the stored register reads once sized its lookup by the changed channels
+    and crashed (IndexError) on the unchanged one's higher id."""
+    from meterhub.mdm.vee_service import VeeService
+
+    low, high = new_channel(store), new_channel(store)
+    assert low < high
+    day = date(2026, 6, 10)
+    until = day_start(day + timedelta(days=1)) + timedelta(hours=1)
+    svc = IngestService(store, vee=VeeService(store))
+    readings = whole_day(day)
+    hole = slice(40, 52)
+    svc.ingest_many([(low, readings[: hole.start] + readings[hole.stop :]), (high, readings)], "hes", until=until)
+    res = svc.ingest_many([(low, readings), (high, readings)], "hes", until=until)
+    assert res.days_touched == 2 and res.versions_written >= 1
+    [block_low] = store.current_blocks([low], day, day)
+    [block_high] = store.current_blocks([high], day, day)
+    assert block_low.version >= 2 and block_high.version == 1
+    assert not (block_low.quality == Quality.MISSING).any()
+    assert int(block_low.values.sum()) == readings[-1][1] - readings[0][1]

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from meterhub.mdm import IngestService, day_totals
 from meterhub.portal import create_app, hash_password
-from meterhub.portal.app import A_MINUS, A_PLUS, PAGE_SIZE
 from meterhub.portal.auth import SESSION_COOKIE, Authenticator, SessionStore
+from meterhub.portal.views import A_MINUS, A_PLUS, PAGE_SIZE
 from meterhub.store import Store, local_day_slots, schema
 from meterhub.store.db import MeterEvent
 from meterhub.store.intervals import day_start_epoch

@@ -19,12 +19,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 import numpy as np
-import sqlalchemy as sa
 
 from meterhub.mdm.quality import Quality, codes
-from meterhub.store import db
-from meterhub.store import schema as t
+from meterhub.store import Connection, IntervalBlock, Store
+from meterhub.store.blocks import current_blocks
+from meterhub.store.channels import channel_places
 from meterhub.store.intervals import day_bounds_epoch, from_epoch
+from meterhub.store.inventory import grid_areas_installed
 
 GroupBy = Literal["dso", "grid_area", "concentrator", "medium"]
 GROUP_BYS: tuple[str, ...] = ("dso", "grid_area", "concentrator", "medium")
@@ -71,67 +72,37 @@ class _Chan:
     group: str | None
 
 
-def _channels(conn: sa.Connection, by: GroupBy, day: date, dso_id: int | None, medium: str | None) -> list[_Chan]:
-    m, c, p, k = t.meter, t.channel, t.party, t.concentrator
-    parent = m.alias("parent")
-    conc_id = sa.func.coalesce(m.c.concentrator_id, parent.c.concentrator_id)
-    q = (
-        sa.select(
-            c.c.id,
-            c.c.interval_s,
-            c.c.unit,
-            m.c.id.label("meter_id"),
-            m.c.parent_meter_id,
-            m.c.medium,
-            p.c.code.label("dso"),
-            k.c.code.label("concentrator"),
-        )
-        .select_from(c)
-        .join(m, m.c.id == c.c.meter_id)
-        .join(p, p.c.id == m.c.dso_id)
-        .outerjoin(parent, parent.c.id == m.c.parent_meter_id)
-        .outerjoin(k, k.c.id == conc_id)
-        .where(
-            sa.or_(
-                sa.and_(m.c.medium == "electricity", c.c.obis == ELECTRICITY_OBIS),
-                sa.and_(m.c.medium != "electricity", c.c.obis.like("0.%.24.2.1.255")),
-            )
-        )
+#: The channels the media other than electricity are aggregated over: the M-Bus values 0.b.24.2.1.255 (b = 1…4),
+#: as an SQL LIKE pattern.
+MBUS_VALUE_OBIS_LIKE = "0.%.24.2.1.255"
+
+
+def _channels(conn: Connection, by: GroupBy, day: date, dso_id: int | None, medium: str | None) -> list[_Chan]:
+    places = channel_places(
+        conn, electricity_obis=ELECTRICITY_OBIS, other_obis_like=MBUS_VALUE_OBIS_LIKE, dso_id=dso_id, medium=medium
     )
-    if dso_id is not None:
-        q = q.where(m.c.dso_id == dso_id)
-    if medium is not None:
-        q = q.where(m.c.medium == medium)
-    rows = conn.execute(q.order_by(c.c.id)).all()
     areas: dict[int, str | None] = {}
     if by == "grid_area":
         lo, hi = (from_epoch(e) for e in day_bounds_epoch(day))
-        i, mp = t.installation, t.metering_point
-        inst = conn.execute(
-            sa.select(i.c.meter_id, mp.c.grid_area)
-            .join(mp, mp.c.id == i.c.metering_point_id)
-            .where(i.c.valid_from < hi, sa.or_(i.c.valid_to.is_(None), i.c.valid_to > lo))
-            .order_by(i.c.valid_from)
-        ).all()
-        areas = {int(r.meter_id): r.grid_area for r in inst}  # the latest installation of the day wins
+        areas = grid_areas_installed(conn, lo, hi)  # the latest installation of the day wins
     out: list[_Chan] = []
-    for r in rows:
+    for r in places:
         if by == "dso":
-            group = r.dso
+            group: str | None = r.dso
         elif by == "concentrator":
             group = r.concentrator
         elif by == "medium":
             group = r.medium
         else:
-            group = areas.get(int(r.meter_id))
+            group = areas.get(r.meter_id)
             if group is None and r.parent_meter_id is not None:
-                group = areas.get(int(r.parent_meter_id))
-        out.append(_Chan(int(r.id), int(r.interval_s), str(r.unit), str(r.medium), group))
+                group = areas.get(r.parent_meter_id)
+        out.append(_Chan(r.channel_id, r.interval_s, r.unit, r.medium, group))
     return out
 
 
 def aggregate(
-    store: db.Store,
+    store: Store,
     day: date,
     by: GroupBy,
     *,
@@ -147,8 +118,8 @@ def aggregate(
         raise ValueError(f"cannot aggregate by {by!r} (one of {', '.join(GROUP_BYS)})")
     with store.read() as conn:
         chans = _channels(conn, by, day, dso_id, medium)
-        blocks = {b.channel_id: b for b in db.current_blocks(conn, [ch.channel_id for ch in chans], day, day)}
-    groups: dict[tuple[str, str | None, int, str], list[db.IntervalBlock]] = {}
+        blocks = {b.channel_id: b for b in current_blocks(conn, [ch.channel_id for ch in chans], day, day)}
+    groups: dict[tuple[str, str | None, int, str], list[IntervalBlock]] = {}
     for ch in chans:
         block = blocks.get(ch.channel_id)
         if block is None:
@@ -184,7 +155,7 @@ def aggregate(
 
 
 def aggregate_days(
-    store: db.Store,
+    store: Store,
     day_from: date,
     day_to: date,
     by: GroupBy,

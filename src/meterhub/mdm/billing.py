@@ -32,12 +32,11 @@ from functools import lru_cache
 import holidays
 import numpy as np
 import numpy.typing as npt
-import sqlalchemy as sa
 
 from meterhub.mdm.edits import blocks_as_of
 from meterhub.mdm.quality import Quality, codes
-from meterhub.store import db
-from meterhub.store import schema as t
+from meterhub.store import Connection, Store
+from meterhub.store.channels import channel_intervals, installed_grid_area
 from meterhub.store.intervals import (
     LOCAL_TZ,
     Int64Array,
@@ -46,6 +45,7 @@ from meterhub.store.intervals import (
     local_day_of_epoch,
     to_epoch,
 )
+from meterhub.store.reads import register_reads_near
 
 _KIND_PRIORITY = {"billing": 0, "daily": 1, "interval": 2}
 LOOKAROUND = timedelta(days=62)
@@ -82,15 +82,15 @@ class BillingRead:
 # --------------------------------------------------------------------------------------------- slot series
 
 
-def _interval_of(conn: sa.Connection, channel_id: int) -> int:
-    intervals = db.channel_intervals(conn, [channel_id])
+def _interval_of(conn: Connection, channel_id: int) -> int:
+    intervals = channel_intervals(conn, [channel_id])
     if channel_id not in intervals:
         raise BillingError(f"unknown channel {channel_id}")
     return intervals[channel_id]
 
 
 def slot_series(
-    store: db.Store, channel_id: int, start: datetime, end: datetime, *, as_of: datetime | None = None
+    store: Store, channel_id: int, start: datetime, end: datetime, *, as_of: datetime | None = None
 ) -> tuple[Int64Array, Int64Array, npt.NDArray[np.uint8]]:
     """``(slot start epochs, values, quality codes)`` of every slot of ``[start, end)`` from the current
     block versions (or those current ``as_of``); slots of days without a block are missing (code 0, value 0)."""
@@ -126,26 +126,11 @@ def slot_series(
 # --------------------------------------------------------------------------------------------- register values
 
 
-def _reads_near(conn: sa.Connection, channel_id: int, at: datetime) -> tuple[list[db.RegisterRead], ...]:
-    r = t.register_read
-    base = sa.select(r).where(r.c.channel_id == channel_id)
-    exact = conn.execute(base.where(r.c.read_at == at)).all()
-    before = conn.execute(
-        base.where(r.c.read_at < at, r.c.read_at >= at - LOOKAROUND).order_by(r.c.read_at.desc()).limit(3)
-    ).all()
-    after = conn.execute(
-        base.where(r.c.read_at > at, r.c.read_at <= at + LOOKAROUND).order_by(r.c.read_at).limit(3)
-    ).all()
-    return tuple([db.RegisterRead(**row._mapping) for row in rows] for rows in (exact, before, after))
-
-
-def register_at(
-    store: db.Store, channel_id: int, at: datetime, *, as_of: datetime | None = None
-) -> RegisterValue | None:
+def register_at(store: Store, channel_id: int, at: datetime, *, as_of: datetime | None = None) -> RegisterValue | None:
     """The register value of ``channel_id`` at the slot boundary ``at`` (see the module docstring), or None."""
     with store.read() as conn:
         interval_s = _interval_of(conn, channel_id)
-        exact, before, after = _reads_near(conn, channel_id, at)
+        exact, before, after = register_reads_near(conn, channel_id, at, LOOKAROUND)
     if to_epoch(at) % interval_s:
         raise BillingError(f"{at.isoformat()} is not on the {interval_s} s slot grid of channel {channel_id}")
     if exact:
@@ -165,7 +150,7 @@ def register_at(
 
 
 def billing_read(
-    store: db.Store, channel_id: int, start: datetime, end: datetime, *, as_of: datetime | None = None
+    store: Store, channel_id: int, start: datetime, end: datetime, *, as_of: datetime | None = None
 ) -> BillingRead:
     """The on-demand billing read of ``[start, end)``: register values at both ends and their exact delta."""
     if end <= start:
@@ -192,7 +177,7 @@ def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
 
 
 def monthly_billing_read(
-    store: db.Store, channel_id: int, year: int, month: int, *, as_of: datetime | None = None
+    store: Store, channel_id: int, year: int, month: int, *, as_of: datetime | None = None
 ) -> BillingRead:
     """The billing read of one local calendar month."""
     start, end = month_bounds(year, month)
@@ -288,7 +273,7 @@ def apportion(amount: int, weights: Mapping[str, int]) -> dict[str, int]:
 
 
 def tou_determinants(
-    store: db.Store,
+    store: Store,
     channel_id: int,
     start: datetime,
     end: datetime,
@@ -353,7 +338,7 @@ class NetworkDeterminants:
 
 
 def network_determinants(
-    store: db.Store,
+    store: Store,
     channel_id: int,
     start: datetime,
     end: datetime,
@@ -443,32 +428,18 @@ class GasEnergy:
     months: tuple[GasMonth, ...]
 
 
-def grid_area_of_channel(store: db.Store, channel_id: int) -> str | None:
+def grid_area_of_channel(store: Store, channel_id: int) -> str | None:
     """The grid area of the metering point the channel's meter (or, for an M-Bus sub-meter without its own
     installation, its parent meter) is installed at — the latest installation."""
-    c, m, i, mp = t.channel, t.meter, t.installation, t.metering_point
     with store.read() as conn:
-        q = sa.select(m.c.id, m.c.parent_meter_id).join(c, c.c.meter_id == m.c.id).where(c.c.id == channel_id)
-        row = conn.execute(q).first()
-        if row is None:
-            raise BillingError(f"unknown channel {channel_id}")
-        for meter_id in (row.id, row.parent_meter_id):
-            if meter_id is None:
-                continue
-            area = conn.execute(
-                sa.select(mp.c.grid_area)
-                .join(i, i.c.metering_point_id == mp.c.id)
-                .where(i.c.meter_id == meter_id)
-                .order_by(i.c.valid_from.desc())
-                .limit(1)
-            ).first()
-            if area is not None:
-                return None if area[0] is None else str(area[0])
-    return None
+        try:
+            return installed_grid_area(conn, channel_id)
+        except LookupError as exc:
+            raise BillingError(str(exc)) from None
 
 
 def gas_energy(
-    store: db.Store,
+    store: Store,
     channel_id: int,
     start: datetime,
     end: datetime,

@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import IO, Literal
 
 import numpy as np
-import sqlalchemy as sa
 
 from meterhub.cosem.obis import Obis, ObisError
 from meterhub.mdm.edits import blocks_as_of
@@ -50,9 +49,10 @@ from meterhub.mdm.quality import (
     Quality,
     SuspectRule,
 )
-from meterhub.store import db
-from meterhub.store import schema as t
+from meterhub.store import Connection, Medium, Store
+from meterhub.store.channels import add_channel, list_channels, meter_channels
 from meterhub.store.intervals import LOCAL_TZ, day_start_epoch, from_epoch, local_day_slots
+from meterhub.store.inventory import add_meter, add_party, list_parties, meters_by_serial, party_by_code
 
 IMPORT_COLUMNS = ("meter_serial", "obis", "timestamp", "value")
 EXPORT_COLUMNS = (
@@ -67,7 +67,6 @@ EXPORT_COLUMNS = (
     "version",
 )
 IMPORT_SOURCE = "import"
-_IN_CHUNK = 500
 MAX_PROBLEMS = 1000  # problems kept in a report (the count is always exact)
 
 _INT_RE = re.compile(r"[+-]?\d+")
@@ -84,7 +83,7 @@ class ChannelKind:
     obis: str
     interval_s: int
     unit: str
-    medium: str
+    medium: Medium
     mbus_channel: int | None
 
 
@@ -221,7 +220,7 @@ def parse_rows(
 
 
 def import_intervals(
-    store: db.Store,
+    store: Store,
     source: Path | str | IO[str],
     *,
     create_meters: bool = False,
@@ -250,25 +249,12 @@ def import_intervals(
     report = ImportReport(rows=nrows, channels=len(series))
     service = IngestService(store)
     with store.write() as conn:
-        serials = sorted({k[0] for k in series})
-        meters: dict[str, int] = {}
-        media: dict[str, str] = {}
-        for i in range(0, len(serials), _IN_CHUNK):
-            q = sa.select(t.meter.c.serial, t.meter.c.id, t.meter.c.medium).where(
-                t.meter.c.serial.in_(serials[i : i + _IN_CHUNK])
-            )
-            for row in conn.execute(q):
-                meters[row.serial] = int(row.id)
-                media[row.serial] = str(row.medium)
-        channels: dict[tuple[int, str], tuple[int, int]] = {}
-        meter_ids = sorted(meters.values())
-        for i in range(0, len(meter_ids), _IN_CHUNK):
-            c = t.channel
-            q = sa.select(c.c.meter_id, c.c.obis, c.c.id, c.c.interval_s).where(
-                c.c.meter_id.in_(meter_ids[i : i + _IN_CHUNK])
-            )
-            for crow in conn.execute(q):
-                channels[(crow.meter_id, crow.obis)] = (crow.id, crow.interval_s)
+        known_meters = meters_by_serial(conn, [k[0] for k in series])
+        meters: dict[str, int] = {serial: m.id for serial, m in known_meters.items()}
+        media: dict[str, str] = {serial: m.medium for serial, m in known_meters.items()}
+        channels: dict[tuple[int, str], tuple[int, int]] = {
+            (ch.meter_id, ch.obis): (ch.id, ch.interval_s) for ch in list_channels(conn, sorted(meters.values()))
+        }
         # one medium per meter: a stored meter's, else that of its first series in the file
         for (serial, _), s in sorted(series.items(), key=lambda kv: min(ln for _, ln in kv[1].readings.values())):
             media.setdefault(serial, s.kind.medium)
@@ -302,30 +288,20 @@ def import_intervals(
             if meter_id is None:
                 if dso_id is None:
                     dso_id = _import_dso(conn, dso_code)
-                meter_id = db.insert_id(
+                meter_id = add_meter(
                     conn,
-                    t.meter.insert().values(
-                        serial=serial,
-                        dso_id=dso_id,
-                        model="imported",
-                        firmware="unknown",
-                        medium=s.kind.medium,
-                        mbus_channel=s.kind.mbus_channel,
-                    ),
+                    serial,
+                    dso_id,
+                    model="imported",
+                    firmware="unknown",
+                    medium=s.kind.medium,
+                    mbus_channel=s.kind.mbus_channel,
                 )
                 meters[serial] = meter_id
                 report.meters_created.append(serial)
             if (meter_id, obis) not in channels:
-                cid = db.insert_id(
-                    conn,
-                    t.channel.insert().values(
-                        meter_id=meter_id,
-                        obis=obis,
-                        medium=s.kind.medium,
-                        unit=s.kind.unit,
-                        scaler=0,
-                        interval_s=s.kind.interval_s,
-                    ),
+                cid = add_channel(
+                    conn, meter_id, obis, unit=s.kind.unit, interval_s=s.kind.interval_s, medium=s.kind.medium
                 )
                 channels[(meter_id, obis)] = (cid, s.kind.interval_s)
                 report.channels_created += 1
@@ -345,18 +321,17 @@ def import_intervals(
     return report
 
 
-def _import_dso(conn: sa.Connection, code: str | None) -> int:
-    p = t.party
+def _import_dso(conn: Connection, code: str | None) -> int:
     if code is not None:
-        found = conn.execute(sa.select(p.c.id).where(p.c.kind == "dso", p.c.code == code)).scalar_one_or_none()
+        found = party_by_code(conn, "dso", code)
         if found is not None:
-            return int(found)
-        return db.insert_id(conn, p.insert().values(kind="dso", code=code, name=code))
-    ids = list(conn.execute(sa.select(p.c.id).where(p.c.kind == "dso").order_by(p.c.id)).scalars())
-    if len(ids) == 1:
-        return int(ids[0])
-    if not ids:
-        return db.insert_id(conn, p.insert().values(kind="dso", code="imported", name="Imported meters"))
+            return found.id
+        return add_party(conn, "dso", code, code)
+    dsos = list_parties(conn, "dso")
+    if len(dsos) == 1:
+        return dsos[0].id
+    if not dsos:
+        return add_party(conn, "dso", "imported", "Imported meters")
     raise CsvImportError([Problem(0, "the store has several DSOs: say which one new meters belong to (--dso)")])
 
 
@@ -378,7 +353,7 @@ def _method(detail: int) -> str:
 
 
 def export_rows(
-    store: db.Store,
+    store: Store,
     *,
     meter_serial: str | None = None,
     day_from: date | None = None,
@@ -387,18 +362,15 @@ def export_rows(
 ) -> Iterator[tuple[str, ...]]:
     """The export rows (without header) of the current block versions — or of the versions current at
     ``as_of`` — by meter serial, OBIS and time."""
-    m, c = t.meter, t.channel
-    q = sa.select(m.c.serial, c.c.obis, c.c.id, c.c.interval_s).join(c, c.c.meter_id == m.c.id)
-    if meter_serial is not None:
-        q = q.where(m.c.serial == meter_serial)
     with store.read() as conn:
-        chans = list(conn.execute(q.order_by(m.c.serial, c.c.obis)))
+        chans = meter_channels(conn, meter_serial)
     lo = day_from or date(1970, 1, 1)
     hi = day_to or date(9999, 12, 31)
-    for serial, obis, cid, interval_s in chans:
+    for serial, ch in chans:
+        cid, obis = ch.id, ch.obis
         blocks = store.current_blocks([cid], lo, hi) if as_of is None else blocks_as_of(store, [cid], lo, hi, as_of)
         for block in blocks:
-            times = _slot_times(block.local_day, interval_s)
+            times = _slot_times(block.local_day, ch.interval_s)
             version = str(block.version)
             for (a, b), v, q8 in zip(times, block.values.tolist(), block.quality.tolist(), strict=True):
                 code, rule, method = _quality_columns(q8)
@@ -427,7 +399,7 @@ def _quality_columns(q8: int) -> tuple[str, str, str]:
 
 
 def export_csv(
-    store: db.Store,
+    store: Store,
     out: Path | str | IO[str],
     *,
     meter_serial: str | None = None,

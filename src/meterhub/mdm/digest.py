@@ -33,10 +33,11 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
-import sqlalchemy as sa
 
-from meterhub.store import db
-from meterhub.store import schema as t
+from meterhub.store import Connection, IntervalBlock, NewBlock
+from meterhub.store.blocks import current_blocks, insert_blocks, newest_block_days
+from meterhub.store.channels import channel_intervals
+from meterhub.store.digests import DigestRow, load_digests, lock_digests, save_digests
 from meterhub.store.intervals import Int64Array, UInt8Array, local_day_slots, wall_slots
 
 RING = 32
@@ -289,9 +290,10 @@ class DigestCache:
     def of_interval(self, interval_s: int) -> Digests:
         return self.by_interval[interval_s]
 
-    def ensure(self, conn: sa.Connection, intervals: Mapping[int, int], *, lock: bool = False) -> None:
+    def ensure(self, conn: Connection, intervals: Mapping[int, int], *, lock: bool = False) -> None:
         """Load (or rebuild) the digests of the channels ``{channel_id: interval_s}`` not held yet; ``lock``
-        (a write transaction) locks their rows until it ends (PostgreSQL; see :func:`lock_rows`)."""
+        (a write transaction) locks their rows until it ends (PostgreSQL; see
+        :func:`~meterhub.store.digests.lock_digests`)."""
         wanted = {cid: s for cid, s in intervals.items() if cid not in self._interval_of}
         if not wanted:
             return
@@ -301,20 +303,11 @@ class DigestCache:
         for s, ids in by_s.items():
             fresh = Digests(s, ids)
             stored: dict[int, tuple[date, bytes]] = {}
-            d = t.vee_digest
             if lock:
-                lock_rows(conn, ids)
-            as_of = sa.type_coerce(d.c.as_of, sa.String)  # ISO text on SQLite, parsed once per distinct day
-            days: dict[object, date] = {}
-            for among in db.id_filters(conn, d.c.channel_id, ids):
-                for cid, raw, data, seq in conn.execute(
-                    sa.select(d.c.channel_id, as_of, d.c.data, d.c.seq).where(among)
-                ):
-                    day = days.get(raw)
-                    if day is None:
-                        day = days[raw] = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
-                    stored[cid] = (day, bytes(data))
-                    self.seq[cid] = seq
+                lock_digests(conn, ids)
+            for cid, day, data, seq in load_digests(conn, ids):
+                stored[cid] = (day, data)
+                self.seq[cid] = seq
             for cid in ids:
                 self.seq.setdefault(cid, 0)
             have = [c for c in ids if c in stored]
@@ -329,9 +322,9 @@ class DigestCache:
                 self.by_interval[s] = fresh
             self._interval_of.update(dict.fromkeys(ids, s))
 
-    def apply_blocks(self, blocks: Sequence[db.NewBlock]) -> None:
+    def apply_blocks(self, blocks: Sequence[NewBlock]) -> None:
         """Bring the digests in step with newly written blocks (in day order, batched per day and length)."""
-        groups: dict[tuple[date, int, int], list[db.NewBlock]] = {}
+        groups: dict[tuple[date, int, int], list[NewBlock]] = {}
         for nb in sorted(blocks, key=lambda b: (b.local_day, b.version)):
             groups.setdefault((nb.local_day, self._interval_of[nb.channel_id], nb.values.size), []).append(nb)
         for (day, s, _), members in sorted(groups.items(), key=lambda kv: kv[0][0]):
@@ -345,17 +338,18 @@ class DigestCache:
                 np.stack([nb.quality for nb in last.values()]),
             )
 
-    def save(self, conn: sa.Connection) -> None:
-        """Upsert the digests changed since loading (see :func:`save_rows`); raises :class:`DigestConflict`
+    def save(self, conn: Connection) -> None:
+        """Upsert the digests changed since loading (see :func:`~meterhub.store.digests.save_digests`); raises
+        :class:`DigestConflict`
         if another writer changed one of them in the meantime."""
         rows = self.changed_rows()
-        if save_rows(conn, rows) != len(rows):
+        if save_digests(conn, rows) != len(rows):
             raise DigestConflict("a digest changed since it was loaded")
 
     def changed_rows(self) -> list[DigestRow]:
         """The digests changed since loading, packed, each with the ``seq`` it is to get (one above the seq it
         was loaded with), now counted as saved (the ingest packs them before its write transaction and saves
-        them with :func:`save_rows` in it)."""
+        them with :func:`~meterhub.store.digests.save_digests` in it)."""
         rows: list[DigestRow] = []
         for d in self.by_interval.values():
             changed = np.flatnonzero(d.dirty & (d.as_of != _NO_DAY))
@@ -370,29 +364,22 @@ class DigestCache:
         return rows
 
 
-DigestRow = tuple[int, date, bytes, int]
-"""``(channel_id, as_of, packed digest, new seq)``: a digest to save."""
-
-
 class DigestConflict(RuntimeError):
     """A digest was changed by another writer after this one loaded it: the writer plans again."""
 
 
-_STAGING = "mh_vee_digest_staging"
-
-
-def _rebuild_into(conn: sa.Connection, digests: Digests, channel_ids: Sequence[int]) -> None:
+def _rebuild_into(conn: Connection, digests: Digests, channel_ids: Sequence[int]) -> None:
     """Fill the digests of ``channel_ids`` from the current blocks of each one's newest :data:`RING` days."""
-    newest = db.newest_block_days(conn, channel_ids)
+    newest = newest_block_days(conn, channel_ids)
     if not newest:
         return
     lo = min(newest.values()) - timedelta(days=RING - 1)
-    by_day: dict[date, list[db.IntervalBlock]] = {}
-    for b in db.current_blocks(conn, list(newest), lo, max(newest.values())):
+    by_day: dict[date, list[IntervalBlock]] = {}
+    for b in current_blocks(conn, list(newest), lo, max(newest.values())):
         if b.local_day > newest[b.channel_id] - timedelta(days=RING):
             by_day.setdefault(b.local_day, []).append(b)
     for day in sorted(by_day):
-        by_size: dict[int, list[db.IntervalBlock]] = {}
+        by_size: dict[int, list[IntervalBlock]] = {}
         for b in by_day[day]:
             by_size.setdefault(b.slots, []).append(b)
         for members in by_size.values():
@@ -407,67 +394,15 @@ def _rebuild_into(conn: sa.Connection, digests: Digests, channel_ids: Sequence[i
     digests.dirty[digests.rows(newest)] = True
 
 
-def save_rows(conn: sa.Connection, rows: Sequence[DigestRow]) -> int:
-    """Upsert packed digests; returns how many were written. A row is written only if the stored one still
-    has the seq it was loaded with (one below the new seq; a channel without a row: 0) — optimistic
-    concurrency without locks: a writer that finds fewer rows written than it gave knows that another writer
-    got there first, and plans again. SQLite: one executemany; PostgreSQL: binary COPY into a staging table,
-    then one insert … on conflict update … where."""
-    if not rows:
-        return 0
-    name = t.vee_digest.name
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(
-            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (LIKE {name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-        )
-        db.copy_rows(conn, _STAGING, ("channel_id", "as_of", "data", "seq"), ("int4", "date", "bytea", "int4"), rows)
-        result = conn.exec_driver_sql(
-            f"WITH staged AS (DELETE FROM {_STAGING} RETURNING *) INSERT INTO {name} (channel_id, as_of, data, seq) "
-            "SELECT channel_id, as_of, data, seq FROM staged ON CONFLICT (channel_id) DO UPDATE "
-            f"SET as_of = EXCLUDED.as_of, data = EXCLUDED.data, seq = EXCLUDED.seq WHERE {name}.seq + 1 = EXCLUDED.seq"
-        )
-        return int(result.rowcount)
-    result = conn.exec_driver_sql(
-        f"INSERT INTO {name} (channel_id, as_of, data, seq) VALUES (?, ?, ?, ?) ON CONFLICT (channel_id) DO UPDATE "
-        f"SET as_of = excluded.as_of, data = excluded.data, seq = excluded.seq WHERE {name}.seq + 1 = excluded.seq",
-        [(cid, day.isoformat(), data, seq) for cid, day, data, seq in rows],
-    )
-    return int(result.rowcount)
-
-
-def lock_rows(conn: sa.Connection, channel_ids: Sequence[int]) -> None:
-    """Lock the digest rows of the channels until the transaction ends.
-
-    PostgreSQL: a placeholder row (empty data, seq 0, read as "rebuild from the blocks") is inserted first for
-    a channel without one, then the rows are selected ``FOR UPDATE``, so that two writers of one channel's
-    blocks take turns and neither overwrites the other's digest. SQLite's write transaction is exclusive
-    already: nothing to do."""
-    if conn.dialect.name != "postgresql" or not channel_ids:
-        return
-    name = t.vee_digest.name
-    ids = {"ids": sorted(channel_ids)}
-    conn.execute(
-        sa.text(
-            f"INSERT INTO {name} (channel_id, as_of, data, seq) SELECT x, DATE '0001-01-01', '', 0 "
-            "FROM unnest(CAST(:ids AS integer[])) AS x ORDER BY x ON CONFLICT DO NOTHING"
-        ),
-        ids,
-    )
-    conn.execute(
-        sa.text(f"SELECT 1 FROM {name} WHERE channel_id = ANY(CAST(:ids AS integer[])) ORDER BY channel_id FOR UPDATE"),
-        ids,
-    )
-
-
 def write_blocks(
-    conn: sa.Connection,
-    blocks: Sequence[db.NewBlock],
+    conn: Connection,
+    blocks: Sequence[NewBlock],
     *,
     digests: DigestCache | None = None,
     intervals: Mapping[int, int] | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Append block versions (:func:`meterhub.store.db.insert_blocks`) and bring the channels' digests in step,
+    """Append block versions (:func:`meterhub.store.blocks.insert_blocks`) and bring the channels' digests in step,
     in the caller's transaction. A ``digests`` cache given is used, extended and updated in place (and saved);
     ``intervals`` (``{channel_id: interval_s}``) saves a look-up of the channels' interval lengths."""
     if not blocks:
@@ -477,14 +412,14 @@ def write_blocks(
     if wanted:
         known = {c: intervals[c] for c in wanted if intervals is not None and c in intervals}
         if wanted - known.keys():
-            known.update(db.channel_intervals(conn, sorted(wanted - known.keys())))
+            known.update(channel_intervals(conn, sorted(wanted - known.keys())))
         cache.ensure(conn, {c: known[c] for c in wanted if c in known}, lock=True)
-    db.insert_blocks(conn, blocks, now=now)
+    insert_blocks(conn, blocks, now=now)
     cache.apply_blocks(blocks)
     cache.save(conn)
 
 
-def rebuild(conn: sa.Connection, intervals: Mapping[int, int]) -> DigestCache:
+def rebuild(conn: Connection, intervals: Mapping[int, int]) -> DigestCache:
     """Digests of the channels built from their current blocks alone (ignoring stored ones): a check of the
     stored digests, and the way a channel without one gets its own."""
     cache = DigestCache()
@@ -499,7 +434,7 @@ def rebuild(conn: sa.Connection, intervals: Mapping[int, int]) -> DigestCache:
     return cache
 
 
-def load(conn: sa.Connection, intervals: Mapping[int, int]) -> DigestCache:
+def load(conn: Connection, intervals: Mapping[int, int]) -> DigestCache:
     """The digests of the channels ``{channel_id: interval_s}`` (stored ones; missing or unreadable ones
     rebuilt from the blocks)."""
     cache = DigestCache()
@@ -515,8 +450,6 @@ __all__ = [
     "Digests",
     "Window",
     "load",
-    "lock_rows",
     "rebuild",
-    "save_rows",
     "write_blocks",
 ]

@@ -17,25 +17,19 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import numpy as np
-import sqlalchemy as sa
 
 from meterhub.mdm import digest
 from meterhub.mdm.quality import Quality, quality_byte
-from meterhub.store import db
-from meterhub.store import schema as t
-from meterhub.store.intervals import (
-    local_day_slots,
-    slot_index,
-    unpack_quality,
-    unpack_values,
-)
+from meterhub.store import Connection, IntervalBlock, NewBlock, Store
+from meterhub.store.blocks import current_blocks
+from meterhub.store.channels import channel_intervals
+from meterhub.store.intervals import local_day_slots, slot_index
 
 EDIT_SOURCE = "edit"
 EDITED = quality_byte(Quality.EDITED)
-_IN_CHUNK = 500
 
 
 class EditError(ValueError):
@@ -80,14 +74,14 @@ class VersionInfo:
 
 
 def edit_intervals(
-    store: db.Store,
+    store: Store,
     channel_id: int,
     values: Mapping[datetime, int],
     *,
     user: str,
     reason: str,
     now: datetime | None = None,
-) -> list[db.NewBlock]:
+) -> list[NewBlock]:
     """Set the consumption of the slots starting at the given UTC-aware times to the given integers (quality
     ``edited``), as new block versions audited with ``user`` and ``reason``; one transaction. Returns the
     versions written (a day whose values and qualities would not change gets none)."""
@@ -96,14 +90,14 @@ def edit_intervals(
 
 
 def edit_intervals_in(
-    conn: sa.Connection,
+    conn: Connection,
     channel_id: int,
     values: Mapping[datetime, int],
     *,
     user: str,
     reason: str,
     now: datetime | None = None,
-) -> list[db.NewBlock]:
+) -> list[NewBlock]:
     """:func:`edit_intervals` inside the caller's write transaction (several channels' edits at once)."""
     if not user.strip():
         raise EditError("an edit needs the user who makes it")
@@ -111,7 +105,7 @@ def edit_intervals_in(
         raise EditError("an edit needs a reason")
     if not values:
         return []
-    intervals = db.channel_intervals(conn, [channel_id])
+    intervals = channel_intervals(conn, [channel_id])
     if channel_id not in intervals:
         raise EditError(f"unknown channel {channel_id}")
     interval_s = intervals[channel_id]
@@ -124,8 +118,8 @@ def edit_intervals_in(
         if isinstance(value, bool) or not isinstance(value, int | np.integer):
             raise EditError(f"edited value at {start.isoformat()} must be an integer, got {value!r}")
         by_day.setdefault(day, {})[index] = int(value)
-    current = {b.local_day: b for b in db.current_blocks(conn, [channel_id], min(by_day), max(by_day))}
-    blocks: list[db.NewBlock] = []
+    current = {b.local_day: b for b in current_blocks(conn, [channel_id], min(by_day), max(by_day))}
+    written: list[NewBlock] = []
     for day, slots in sorted(by_day.items()):
         cur = current.get(day)
         n = local_day_slots(day, interval_s)
@@ -138,63 +132,27 @@ def edit_intervals_in(
             continue
         record = EditRecord(user, reason, tuple(sorted(slots)))
         version = 1 if cur is None else cur.version + 1
-        blocks.append(db.NewBlock(channel_id, day, version, vals, qual, EDIT_SOURCE, record.to_json()))
-    digest.write_blocks(conn, blocks, intervals=intervals, now=now)
-    return blocks
-
-
-def _block(row: sa.Row[object]) -> db.IntervalBlock:
-    m = row._mapping
-    slots = int(m["slots"])
-    return db.IntervalBlock(
-        channel_id=m["channel_id"],
-        local_day=m["local_day"],
-        version=m["version"],
-        slots=slots,
-        values=unpack_values(m["values"], slots),
-        quality=unpack_quality(m["quality"], slots),
-        created_at=m["created_at"],
-        source=m["source"],
-        reason=m["reason"],
-    )
+        written.append(NewBlock(channel_id, day, version, vals, qual, EDIT_SOURCE, record.to_json()))
+    digest.write_blocks(conn, written, intervals=intervals, now=now)
+    return written
 
 
 def blocks_as_of(
-    store: db.Store, channel_ids: Sequence[int], day_from: date, day_to: date, at: datetime
-) -> list[db.IntervalBlock]:
+    store: Store, channel_ids: Sequence[int], day_from: date, day_to: date, at: datetime
+) -> list[IntervalBlock]:
     """The blocks of ``channel_ids`` and ``day_from..day_to`` (inclusive) as they were at ``at``: for each
     (channel, day) the highest version created at or before ``at`` (days without one then are absent);
     ordered by (channel, day)."""
     if at.tzinfo is None:
         raise EditError("'as of' needs a timezone-aware time")
-    b = t.interval_block
-    ids = sorted(set(channel_ids))
-    out: list[db.IntervalBlock] = []
-    with store.read() as conn:
-        for i in range(0, len(ids), _IN_CHUNK):
-            q = (
-                sa.select(b)
-                .where(
-                    b.c.channel_id.in_(ids[i : i + _IN_CHUNK]),
-                    b.c.local_day >= day_from,
-                    b.c.local_day <= day_to,
-                    b.c.created_at <= at.astimezone(UTC),
-                )
-                .order_by(b.c.channel_id, b.c.local_day, b.c.version)
-            )
-            rows = conn.execute(q).all()
-            for j, row in enumerate(rows):
-                nxt = rows[j + 1] if j + 1 < len(rows) else None
-                if nxt is None or (nxt.channel_id, nxt.local_day) != (row.channel_id, row.local_day):
-                    out.append(_block(row))
-    return out
+    return store.current_blocks(channel_ids, day_from, day_to, as_of=at)
 
 
-def history(store: db.Store, channel_id: int, day: date) -> list[VersionInfo]:
+def history(store: Store, channel_id: int, day: date) -> list[VersionInfo]:
     """Every version of one block, oldest first, with who/why of edits and the slots each version changed."""
     versions = store.block_versions(channel_id, day)
     out: list[VersionInfo] = []
-    prev: db.IntervalBlock | None = None
+    prev: IntervalBlock | None = None
     for v in versions:
         if prev is None or prev.slots != v.slots:
             changed = np.flatnonzero(v.quality != 0)

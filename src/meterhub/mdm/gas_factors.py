@@ -3,7 +3,7 @@
 Billing converts a gas register delta (a volume) into energy with the calorific value (kWh/m³, gross) and
 the volume-correction factor of the metering point's grid area in that local month (see
 :mod:`meterhub.mdm.billing`). The operator sets them here, per grid area and month, or once per month for the
-whole country (grid area ``None``, stored as :data:`~meterhub.store.schema.NATIONAL_AREA`): a grid area
+whole country (grid area ``None``, stored as :data:`~meterhub.store.gas_factors.NATIONAL_AREA`): a grid area
 without its own entry for a month takes the national one. A month with neither cannot be billed in energy —
 :func:`factors_for` returns None and the billing read is refused rather than converted with guessed figures.
 Setting a month again replaces its entry (who and when are kept with it); every stored billing read keeps
@@ -16,11 +16,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
-import sqlalchemy as sa
-
 from meterhub.mdm.billing import GasConversion, GasFactors
-from meterhub.store import db
-from meterhub.store import schema as t
+from meterhub.store import Connection, Store
+from meterhub.store.gas_factors import (
+    NATIONAL_AREA,
+    GasFactorRow,
+    gas_factor_rows,
+    gas_factor_rows_of_month,
+    put_gas_factor_row,
+)
 
 MAX_CALORIFIC = Decimal(20)
 """Upper bound of a plausible gross calorific value in kWh/m³ (natural gas: about 8–13)."""
@@ -70,28 +74,26 @@ def check_factors(factors: GasFactors) -> None:
 
 def _area_key(grid_area: str | None) -> str:
     if grid_area is None:
-        return t.NATIONAL_AREA
+        return NATIONAL_AREA
     area = grid_area.strip()
-    if not area or area == t.NATIONAL_AREA:
+    if not area or area == NATIONAL_AREA:
         raise GasFactorError(f"not a grid area: {grid_area!r} (leave it out for the national entry)")
     return area
 
 
-def _entry(row: sa.Row[object]) -> GasFactorEntry:
-    m = row._mapping
-    area = str(m["grid_area"])
+def _entry(row: GasFactorRow) -> GasFactorEntry:
     return GasFactorEntry(
-        None if area == t.NATIONAL_AREA else area,
-        int(m["year"]),
-        int(m["month"]),
-        GasFactors(Decimal(m["calorific"]), Decimal(m["correction"])),
-        m["set_at"],
-        str(m["set_by"]),
+        None if row.grid_area == NATIONAL_AREA else row.grid_area,
+        row.year,
+        row.month,
+        GasFactors(row.calorific, row.correction),
+        row.set_at,
+        row.set_by,
     )
 
 
 def set_gas_factors(
-    store: db.Store,
+    store: Store,
     grid_area: str | None,
     year: int,
     month: int,
@@ -106,58 +108,38 @@ def set_gas_factors(
     if not by.strip():
         raise GasFactorError("setting gas factors needs the user who sets them")
     check_factors(factors)
-    g = t.gas_factor
-    row = {
-        "grid_area": _area_key(grid_area),
-        "year": year,
-        "month": month,
-        "calorific": str(factors.calorific_kwh_per_m3),
-        "correction": str(factors.correction),
-        "set_at": now or datetime.now(UTC),
-        "set_by": by.strip(),
-    }
+    row = GasFactorRow(
+        _area_key(grid_area),
+        year,
+        month,
+        factors.calorific_kwh_per_m3,
+        factors.correction,
+        now or datetime.now(UTC),
+        by.strip(),
+    )
     with store.write() as conn:
-        stmt = db.insert_for(conn, g).values(**row)
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[g.c.grid_area, g.c.year, g.c.month],
-                set_={k: stmt.excluded[k] for k in ("calorific", "correction", "set_at", "set_by")},
-            )
-        )
-        stored = conn.execute(
-            sa.select(g).where(g.c.grid_area == row["grid_area"], g.c.year == year, g.c.month == month)
-        ).one()
-    return _entry(stored)
+        return _entry(put_gas_factor_row(conn, row))
 
 
-def list_gas_factors(store: db.Store, *, grid_area: str | None = None, year: int | None = None) -> list[GasFactorEntry]:
+def list_gas_factors(store: Store, *, grid_area: str | None = None, year: int | None = None) -> list[GasFactorEntry]:
     """Stored entries (of one grid area and/or year if given), by area (national first), year and month."""
-    g = t.gas_factor
-    q = sa.select(g).order_by(g.c.grid_area, g.c.year, g.c.month)
-    if grid_area is not None:
-        q = q.where(g.c.grid_area == _area_key(grid_area))
-    if year is not None:
-        q = q.where(g.c.year == year)
+    area = None if grid_area is None else _area_key(grid_area)
     with store.read() as conn:
-        return [_entry(row) for row in conn.execute(q)]
+        return [_entry(row) for row in gas_factor_rows(conn, grid_area=area, year=year)]
 
 
-def factors_for(conn: sa.Connection, grid_area: str | None, year: int, month: int) -> tuple[GasFactors, str] | None:
+def factors_for(conn: Connection, grid_area: str | None, year: int, month: int) -> tuple[GasFactors, str] | None:
     """The factors that apply to ``grid_area`` in the month and the area key they were stored under (the area
-    itself, or :data:`~meterhub.store.schema.NATIONAL_AREA`); None when neither has an entry."""
-    g = t.gas_factor
-    keys = [t.NATIONAL_AREA] if grid_area is None else [grid_area, t.NATIONAL_AREA]
-    rows = {
-        str(r.grid_area): r
-        for r in conn.execute(sa.select(g).where(g.c.grid_area.in_(keys), g.c.year == year, g.c.month == month))
-    }
+    itself, or :data:`~meterhub.store.gas_factors.NATIONAL_AREA`); None when neither has an entry."""
+    keys = [NATIONAL_AREA] if grid_area is None else [grid_area, NATIONAL_AREA]
+    rows = gas_factor_rows_of_month(conn, keys, year, month)
     for key in keys:
         if key in rows:
-            return GasFactors(Decimal(rows[key].calorific), Decimal(rows[key].correction)), key
+            return GasFactors(rows[key].calorific, rows[key].correction), key
     return None
 
 
-def conversion(store: db.Store) -> GasConversion:
+def conversion(store: Store) -> GasConversion:
     """Every stored entry as the billing module's :class:`~meterhub.mdm.billing.GasConversion` (national
     entries under area None); what the table lacks falls back to the conversion's default there."""
     conv = GasConversion()

@@ -1,64 +1,54 @@
 """The ingest interface the head-end writes through (DESIGN §6): load-profile readings → interval blocks.
 
-The head-end reads a channel's load profile as *cumulative* register values at interval ends (plus one row
-before the window, so the first slot's consumption is known) and hands them to :meth:`IngestService.ingest_profile`
-or, batched over many meters, :meth:`IngestService.ingest_many`. Ingest turns consecutive readings exactly
-``interval_s`` apart into slot consumptions (deltas) and merges them into the current version of each affected
-Europe/Luxembourg day:
+The head-end hands a channel's cumulative readings at interval ends to :meth:`IngestService.ingest_profile`
+or, batched over many meters, :meth:`IngestService.ingest_many`. The batch is turned into day rows
+(:mod:`meterhub.mdm.readings`: slot deltas per Europe/Luxembourg local day, measured or suspect) and merged
+into the current version of each affected day (:func:`~meterhub.mdm.readings.merge_into`):
 
-* a slot is ``measured`` when both its start and end readings are in the batch; a negative delta is stored but
-  marked ``suspect`` (rule ``NEGATIVE_DELTA``); slots without both ends are left as they were (``missing``
-  in a new block);
-* merge rule per slot, for a slot the batch measured: the new value is taken if the current one is
-  ``missing`` or ``estimated``, or if its value differs — unless the current one is ``edited`` (a manual edit
-  outlives re-reads). An equal value keeps the current quality (a ``validated`` or ``suspect`` verdict of VEE
-  is not undone by reading the same number again);
 * a day whose merged block differs from its current version gets a NEW version (append-only; versions are
   never updated); an unchanged day writes nothing, so re-ingesting the same readings is idempotent (the
   head-end's crash-and-restart relies on it);
-* readings at local midnight are also stored as ``register_read`` kind ``daily`` (duplicates ignored).
+* readings at local midnight are also stored as ``register_read`` kind ``daily`` (duplicates ignored);
+* with VEE at ingest, each complete day is validated and estimated in the same transaction (the screen of
+  :mod:`meterhub.mdm.vee_screen` against the history digest, the full :class:`VeeService` for the days it
+  sends on).
 
-Each call is one write transaction. :meth:`IngestService.gaps` lists the UTC windows the head-end should
-re-read.
+Each call is one write transaction. :meth:`IngestService.gaps` and :meth:`IngestService.incomplete` list what
+the head-end should re-read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, date, datetime
 
 import numpy as np
 import numpy.typing as npt
-import sqlalchemy as sa
 
 from meterhub.mdm import digest
-from meterhub.mdm.quality import MEASURED, SUSPECT_NEGATIVE, Quality, codes
+from meterhub.mdm.quality import Quality, codes
+from meterhub.mdm.readings import (
+    DayRows,
+    IngestError,
+    Prepared,
+    Reading,
+    ReadingArrays,
+    ReadingGroup,
+    local_midnights,
+    merge_into,
+    prepare,
+    to_blocks,
+)
 from meterhub.mdm.vee import VeeRules
 from meterhub.mdm.vee_screen import screen, validated_quality
 from meterhub.mdm.vee_service import VeeService
-from meterhub.store import db
-from meterhub.store.intervals import (
-    Int64Array,
-    UInt8Array,
-    day_bounds_epoch,
-    day_range,
-    from_epoch,
-    local_day_of_epoch,
-    to_epoch,
-)
-
-Reading = tuple[datetime, int]
-
-# plain ints for the hot paths: numpy probes an IntEnum operand for array protocols on every comparison
-_MISSING, _MEASURED, _ESTIMATED, _EDITED, _SUSPECT = (
-    int(q) for q in (Quality.MISSING, Quality.MEASURED, Quality.ESTIMATED, Quality.EDITED, Quality.SUSPECT)
-)
-
-
-class IngestError(ValueError):
-    """A batch the ingest refuses: unknown channel, naive or misaligned timestamps, contradictory readings."""
+from meterhub.store import Connection, IntegrityError, NewBlock, RegisterRead, Store
+from meterhub.store.blocks import current_blocks, insert_blocks, pack_blocks
+from meterhub.store.channels import channel_intervals
+from meterhub.store.digests import DigestRow, save_digests
+from meterhub.store.intervals import day_bounds_epoch, day_range, from_epoch, to_epoch
+from meterhub.store.reads import ReadRow, add_register_read_rows, count_register_reads, register_read_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,234 +73,14 @@ class IngestResult:
         return IngestResult(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
-@dataclass(frozen=True, slots=True)
-class ReadingArrays:
-    """Cumulative readings as two parallel arrays: UTC epoch seconds of interval ends, and values.
-
-    The bulk form of a readings sequence (history loads, imports): no per-reading Python objects.
-    """
-
-    epochs: Int64Array
-    values: Int64Array
-
-    def __post_init__(self) -> None:
-        if self.epochs.shape != self.values.shape or self.epochs.ndim != 1:
-            raise IngestError("reading arrays must be 1-D and of equal length")
-
-    def __len__(self) -> int:
-        return int(self.epochs.size)
-
-
-@dataclass(slots=True)
-class _Readings:
-    """Channels of one interval length read at the same instants: sorted unique epochs, a value row each."""
-
-    interval_s: int
-    channels: list[int]
-    epochs: Int64Array  # (E,)
-    values: Int64Array  # (R, E)
-
-
-@dataclass(slots=True)
-class _DayRows:
-    """One local day of some channels of one interval length: values and qualities ``(R, slots)`` (quality 0 =
-    missing where the batch has nothing); ``versions`` are the block versions to write (after the merge)."""
-
-    day: date
-    interval_s: int
-    channels: list[int]
-    values: Int64Array
-    quality: UInt8Array
-    versions: list[int] = field(default_factory=list)
-
-    def keep_rows(self, rows: Sequence[int]) -> bool:
-        """Keep only the channels at ``rows`` (in order); False when none is left."""
-        if len(rows) < len(self.channels):
-            self.channels = [self.channels[k] for k in rows]
-            self.values, self.quality = self.values[list(rows)], self.quality[list(rows)]
-        return bool(rows)
-
-
-def _arrays(readings: Sequence[Reading] | ReadingArrays) -> tuple[Int64Array, Int64Array]:
-    if isinstance(readings, ReadingArrays):
-        return np.asarray(readings.epochs, dtype=np.int64), np.asarray(readings.values, dtype=np.int64)
-    try:
-        ts = np.fromiter((to_epoch(t) for t, _ in readings), dtype=np.int64, count=len(readings))
-    except ValueError as exc:
-        raise IngestError(str(exc)) from None
-    return ts, np.fromiter((v for _, v in readings), dtype=np.int64, count=len(readings))
-
-
-def _group_readings(
-    batches: Sequence[tuple[int, Sequence[Reading] | ReadingArrays]], intervals: Mapping[int, int]
-) -> list[_Readings]:
-    """The batch's readings grouped by (interval length, instants): the head-end reads a whole batch of meters
-    over the same window, so each group is one matrix — sorted, de-duplicated, refused when naive, off the
-    interval grid or contradictory — whatever the number of channels."""
-    groups: dict[tuple[int, bytes], tuple[Int64Array, list[int], list[Int64Array]]] = {}
-    for channel_id, readings in batches:
-        if not len(readings):
-            continue
-        ts, vs = _arrays(readings)
-        key = (intervals[channel_id], ts.tobytes())
-        group = groups.get(key)
-        if group is None:
-            groups[key] = (ts, [channel_id], [vs])
-        else:
-            group[1].append(channel_id)
-            group[2].append(vs)
-    out: list[_Readings] = []
-    for (interval_s, _), (ts, channels, rows) in groups.items():
-        values = np.stack(rows)
-        if (ts % interval_s).any():
-            bad = int(ts[(ts % interval_s) != 0][0])
-            raise IngestError(f"reading at {from_epoch(bad).isoformat()} is not aligned to {interval_s} s")
-        if ts.size > 1 and (ts[1:] <= ts[:-1]).any():
-            order = np.argsort(ts, kind="stable")
-            ts, values = ts[order], values[:, order]
-            dup = ts[1:] == ts[:-1]
-            if dup.any():
-                if (values[:, 1:][:, dup] != values[:, :-1][:, dup]).any():
-                    raise IngestError("two different readings for the same instant in one batch")
-                keep = np.concatenate(([True], ~dup))
-                ts, values = ts[keep], values[:, keep]
-        out.append(_Readings(interval_s, channels, ts, values))
-    return out
-
-
-def _day_rows(g: _Readings) -> list[_DayRows]:
-    """Split a group's measured slots (consecutive readings one interval apart) into local days."""
-    ts, s = g.epochs, g.interval_s
-    if ts.size < 2:
-        return []
-    pair = (ts[1:] - ts[:-1]) == s
-    starts = ts[:-1][pair]
-    if starts.size == 0:
-        return []
-    deltas = (g.values[:, 1:] - g.values[:, :-1])[:, pair]
-    qual = np.where(deltas < 0, np.uint8(SUSPECT_NEGATIVE), np.uint8(MEASURED)).astype(np.uint8)
-    out: list[_DayRows] = []
-    day = local_day_of_epoch(int(starts[0]))
-    last = int(starts[-1])
-    rows = len(g.channels)
-    while True:
-        lo_t, hi_t = day_bounds_epoch(day)
-        lo, hi = np.searchsorted(starts, [lo_t, hi_t])
-        if hi > lo:
-            n = (hi_t - lo_t) // s
-            values = np.zeros((rows, n), np.int64)
-            quality = np.zeros((rows, n), np.uint8)
-            if hi - lo == n:  # the whole day
-                values[:] = deltas[:, lo:hi]
-                quality[:] = qual[:, lo:hi]
-            else:
-                idx = (starts[lo:hi] - lo_t) // s
-                values[:, idx] = deltas[:, lo:hi]
-                quality[:, idx] = qual[:, lo:hi]
-            out.append(_DayRows(day, s, list(g.channels), values, quality))
-        if hi_t > last:
-            return out
-        day += timedelta(days=1)
-
-
-def _fold(days: list[_DayRows]) -> list[_DayRows]:
-    """One row per (channel, day): a channel the batch names more than once has its later readings win per
-    slot (folded into the row of its first appearance; the later rows are dropped once all are folded)."""
-    seen: dict[tuple[int, date], tuple[_DayRows, int]] = {}
-    keep: list[list[int]] = []
-    for dr in days:
-        rows: list[int] = []
-        for i, cid in enumerate(dr.channels):
-            first = seen.get((cid, dr.day))
-            if first is None:
-                seen[(cid, dr.day)] = (dr, i)
-                rows.append(i)
-                continue
-            target, j = first
-            present = dr.quality[i] != _MISSING
-            target.values[j, present] = dr.values[i, present]
-            target.quality[j, present] = dr.quality[i, present]
-        keep.append(rows)
-    return [dr for dr, rows in zip(days, keep, strict=True) if dr.keep_rows(rows)]
-
-
-def _merge(current: db.IntervalBlock, values: Int64Array, quality: UInt8Array) -> tuple[Int64Array, UInt8Array] | None:
-    """A day read again merged into its current version (see the module docstring), or None if unchanged."""
-    if current.slots != values.size:
-        raise IngestError(
-            f"block {current.channel_id}/{current.local_day} has {current.slots} slots, expected {values.size}"
-        )
-    cur_code = codes(current.quality)
-    take = (
-        (quality != _MISSING)
-        & (cur_code != _EDITED)
-        & ((cur_code == _MISSING) | (cur_code == _ESTIMATED) | (current.values != values))
-    )
-    if not take.any():
-        return None
-    merged_v = current.values.copy()
-    merged_q = current.quality.copy()
-    merged_v[take] = values[take]
-    merged_q[take] = quality[take]
-    if np.array_equal(merged_v, current.values) and np.array_equal(merged_q, current.quality):
-        return None
-    return merged_v, merged_q
-
-
-def _midnight_rows(g: _Readings, source: str) -> list[tuple[int, int, str, int, str]]:
-    """The group's readings at local midnight, as daily register read rows (channel, epoch, kind, value, source)."""
-    midnights = _midnights(int(g.epochs[0]), int(g.epochs[-1]))
-    pos = np.minimum(np.searchsorted(g.epochs, midnights), g.epochs.size - 1)
-    rows: list[tuple[int, int, str, int, str]] = []
-    for col in pos[g.epochs[pos] == midnights].tolist():
-        at = int(g.epochs[col])
-        rows += [(cid, at, "daily", v, source) for cid, v in zip(g.channels, g.values[:, col].tolist(), strict=True)]
-    return rows
-
-
-def _to_blocks(dr: _DayRows, source: str) -> list[db.NewBlock]:
-    return [
-        db.NewBlock(cid, dr.day, version, dr.values[i], dr.quality[i], source)
-        for i, (cid, version) in enumerate(zip(dr.channels, dr.versions, strict=True))
-    ]
-
-
-@dataclass
-class _Prepared:
-    """A batch turned into day rows and register read rows: pure work, done before any transaction."""
-
-    groups: list[_Readings]
-    days: list[_DayRows]
-    reads: list[tuple[int, int, str, int, str]]
-    measured: int
-    suspect: int
-    touched: int
-    source: str
-
-
-def _prepare(
-    batches: Sequence[tuple[int, Sequence[Reading] | ReadingArrays]], intervals: Mapping[int, int], source: str
-) -> _Prepared:
-    groups = _group_readings(batches, intervals)
-    reads: list[tuple[int, int, str, int, str]] = []
-    days: list[_DayRows] = []
-    for g in groups:
-        reads += _midnight_rows(g, source)
-        days += _day_rows(g)
-    days = _fold(days)
-    measured = sum(int(np.count_nonzero((dr.quality & 0x07) == _MEASURED)) for dr in days)
-    suspect = sum(int(np.count_nonzero((dr.quality & 0x07) == _SUSPECT)) for dr in days)
-    return _Prepared(groups, days, reads, measured, suspect, sum(len(dr.channels) for dr in days), source)
-
-
 @dataclass
 class _Plan:
     """What one ingest writes: block versions in order, register read rows, the digests after them, and
     what it was planned from (the digests' ``seq``, the register reads that disagree with the batch)."""
 
-    blocks: list[db.NewBlock]
-    reads: list[tuple[int, int, str, int, str]]
-    groups: list[_Readings]
+    blocks: list[NewBlock]
+    reads: list[ReadRow]
+    groups: list[ReadingGroup]
     cache: digest.DigestCache
     channels: list[int]
     disagree: dict[int, list[int]] | None
@@ -320,12 +90,12 @@ class _Plan:
     packed: tuple[list[bytes], list[bytes]] = field(
         default_factory=lambda: ([], [])
     )  # the blocks' columns, packed before the write
-    digest_rows: list[digest.DigestRow] = field(default_factory=list)  # the digests to save, packed
+    digest_rows: list[DigestRow] = field(default_factory=list)  # the digests to save, packed
 
 
 def _packed(plan: _Plan) -> _Plan:
     """The plan with its blocks and digests packed (before the write transaction: less time under a lock)."""
-    plan.packed = db.pack_blocks(plan.blocks)
+    plan.packed = pack_blocks(plan.blocks)
     plan.digest_rows = plan.cache.changed_rows()
     return plan
 
@@ -344,15 +114,15 @@ class IngestService:
     statements only and several ingest processes (head-end workers) overlap their work; PostgreSQL takes no row
     lock in the common case."""
 
-    def __init__(self, store: db.Store, vee: VeeService | None = None) -> None:
+    def __init__(self, store: Store, vee: VeeService | None = None) -> None:
         self.store = store
         self.vee = vee
         self._intervals: dict[int, int] = {}
 
-    def _interval_map(self, conn: sa.Connection, channel_ids: Sequence[int]) -> dict[int, int]:
+    def _interval_map(self, conn: Connection, channel_ids: Sequence[int]) -> dict[int, int]:
         unknown = [c for c in set(channel_ids) if c not in self._intervals]
         if unknown:
-            self._intervals.update(db.channel_intervals(conn, unknown))
+            self._intervals.update(channel_intervals(conn, unknown))
             missing = [c for c in unknown if c not in self._intervals]
             if missing:
                 raise IngestError(f"unknown channel(s) {sorted(missing)[:10]}")
@@ -375,22 +145,22 @@ class IngestService:
         until = until or datetime.now(UTC)
         with self.store.read() as conn:
             intervals = self._interval_map(conn, [cid for cid, _ in batches])
-            plan = self._plan(conn, _prepare(batches, intervals, source), intervals, until, lock=False)
+            plan = self._plan(conn, prepare(batches, intervals, source), intervals, until, lock=False)
         try:
             with self.store.write() as conn:
                 if self._unchanged(conn, plan):
                     return self._apply(conn, plan)
-                plan = self._plan(conn, _prepare(batches, intervals, source), intervals, until, lock=True)
+                plan = self._plan(conn, prepare(batches, intervals, source), intervals, until, lock=True)
                 return self._apply(conn, plan) + IngestResult(replanned=1)
-        except (digest.DigestConflict, sa.exc.IntegrityError):
+        except (digest.DigestConflict, IntegrityError):
             pass  # another writer of the same channels came first (a digest or a block version): plan again
         with self.store.write() as conn:  # under the lock this time (PostgreSQL: the digest rows FOR UPDATE)
-            plan = self._plan(conn, _prepare(batches, intervals, source), intervals, until, lock=True)
+            plan = self._plan(conn, prepare(batches, intervals, source), intervals, until, lock=True)
             return self._apply(conn, plan) + IngestResult(replanned=1)
 
     def ingest_in(
         self,
-        conn: sa.Connection,
+        conn: Connection,
         batches: Sequence[tuple[int, Sequence[Reading] | ReadingArrays]],
         source: str,
         *,
@@ -405,11 +175,11 @@ class IngestService:
         to :meth:`VeeService.plan`, whose versions follow their measured version (so the raw reading stays in
         the version history, as when VEE runs later)."""
         intervals = self._interval_map(conn, [cid for cid, _ in batches])
-        prepared = _prepare(batches, intervals, source)
+        prepared = prepare(batches, intervals, source)
         return self._apply(conn, self._plan(conn, prepared, intervals, until or datetime.now(UTC), lock=True))
 
     def _plan(
-        self, conn: sa.Connection, prepared: _Prepared, intervals: Mapping[int, int], until: datetime, *, lock: bool
+        self, conn: Connection, prepared: Prepared, intervals: Mapping[int, int], until: datetime, *, lock: bool
     ) -> _Plan:
         """Everything the ingest of ``prepared`` writes, read through ``conn`` (nothing written)."""
         days = self._merged(conn, prepared.days)
@@ -421,7 +191,7 @@ class IngestService:
         )
         window = (0, 0)
         if self.vee is None or not days:
-            blocks = [nb for dr in days for nb in _to_blocks(dr, prepared.source)]
+            blocks = [nb for dr in days for nb in to_blocks(dr, prepared.source)]
             cache.apply_blocks(blocks)
             return _packed(_Plan(blocks, prepared.reads, prepared.groups, cache, channels, None, 0, window, result))
         rules = self.vee.channel_rules(conn, channels)
@@ -429,23 +199,23 @@ class IngestService:
         disagree, seen = _disagreeing_reads(conn, prepared.groups, channels, *window)
         limit = to_epoch(until)
         blocks = []
-        pending: dict[tuple[int, date], db.NewBlock] = {}
+        pending: dict[tuple[int, date], NewBlock] = {}
         validated = sent_days = extra_versions = 0
         for day in sorted({dr.day for dr in days}):
             start, end = day_bounds_epoch(day)
             send: list[int] = []
-            day_blocks: list[db.NewBlock] = []
+            day_blocks: list[NewBlock] = []
             for dr in (d for d in days if d.day == day):
                 if end <= limit:
                     sent, cleared = _screen_rows(dr, rules, cache, disagree, start, end)
                     send += sent
                     validated += cleared
-                day_blocks += _to_blocks(dr, prepared.source)
+                day_blocks += to_blocks(dr, prepared.source)
             if send:
                 pending.update(((nb.channel_id, nb.local_day), nb) for nb in day_blocks)
                 sending = set(send)
                 sent_reads = [
-                    db.RegisterRead(cid, from_epoch(at), kind, value, src)
+                    RegisterRead(cid, from_epoch(at), kind, value, src)
                     for cid, at, kind, value, src in prepared.reads
                     if cid in sending
                 ]
@@ -462,34 +232,34 @@ class IngestService:
         return _packed(_Plan(blocks, prepared.reads, prepared.groups, cache, channels, disagree, seen, window, result))
 
     @staticmethod
-    def _unchanged(conn: sa.Connection, plan: _Plan) -> bool:
+    def _unchanged(conn: Connection, plan: _Plan) -> bool:
         """In the write transaction: whether the register reads ``plan`` was planned from still hold (the
-        digests and blocks are checked as they are written: :func:`digest.save_rows` writes a digest only over
+        digests and blocks are checked as they are written: :func:`save_digests` writes a digest only over
         the seq it was planned from, a block version clashes on its key)."""
         if plan.disagree is None:
             return True
         # register reads are only ever added (never changed or deleted in the window): same count, same reads
-        return db.count_register_reads(conn, plan.channels, plan.window[0], plan.window[1] + 1) == plan.reads_seen
+        return count_register_reads(conn, plan.channels, plan.window[0], plan.window[1] + 1) == plan.reads_seen
 
     @staticmethod
-    def _apply(conn: sa.Connection, plan: _Plan) -> IngestResult:
+    def _apply(conn: Connection, plan: _Plan) -> IngestResult:
         """Write a plan in the caller's write transaction."""
-        db.insert_blocks(conn, plan.blocks, packed=plan.packed)
-        daily = db.add_register_read_rows(conn, plan.reads)
-        if digest.save_rows(conn, plan.digest_rows) != len(plan.digest_rows):
+        insert_blocks(conn, plan.blocks, packed=plan.packed)
+        daily = add_register_read_rows(conn, plan.reads)
+        if save_digests(conn, plan.digest_rows) != len(plan.digest_rows):
             raise digest.DigestConflict("a digest changed after the ingest was planned")
         return plan.result + IngestResult(daily_reads=daily)
 
     @staticmethod
-    def _merged(conn: sa.Connection, days: list[_DayRows]) -> list[_DayRows]:
+    def _merged(conn: Connection, days: list[DayRows]) -> list[DayRows]:
         """The day rows that change their block (merged into the current version where there is one), each
         with the version to write."""
         if not days:
             return []
         channels = sorted({cid for dr in days for cid in dr.channels})
         day_from, day_to = min(dr.day for dr in days), max(dr.day for dr in days)
-        current = {(b.channel_id, b.local_day): b for b in db.current_blocks(conn, channels, day_from, day_to)}
-        out: list[_DayRows] = []
+        current = {(b.channel_id, b.local_day): b for b in current_blocks(conn, channels, day_from, day_to)}
+        out: list[DayRows] = []
         for dr in days:
             keep: list[int] = []
             for i, cid in enumerate(dr.channels):
@@ -498,7 +268,7 @@ class IngestService:
                     keep.append(i)
                     dr.versions.append(1)
                     continue
-                merged = _merge(cur, dr.values[i], dr.quality[i])
+                merged = merge_into(cur, dr.values[i], dr.quality[i])
                 if merged is not None:
                     dr.values[i], dr.quality[i] = merged
                     keep.append(i)
@@ -522,7 +292,7 @@ class IngestService:
         unread = (Quality.MISSING, Quality.ESTIMATED) if include_estimated else (Quality.MISSING,)
         with self.store.read() as conn:
             intervals = self._interval_map(conn, channel_ids)
-            blocks = {(b.channel_id, b.local_day): b for b in db.current_blocks(conn, channel_ids, day_from, day_to)}
+            blocks = {(b.channel_id, b.local_day): b for b in current_blocks(conn, channel_ids, day_from, day_to)}
         limit = None if until is None else to_epoch(until)
         out: set[tuple[int, date]] = set()
         for day in day_range(day_from, day_to):
@@ -557,7 +327,7 @@ class IngestService:
         unread = (Quality.MISSING, Quality.ESTIMATED) if include_estimated else (Quality.MISSING,)
         with self.store.read() as conn:
             interval_s = self._interval_map(conn, [channel_id])[channel_id]
-            blocks = {b.local_day: b for b in db.current_blocks(conn, [channel_id], day_from, day_to)}
+            blocks = {b.local_day: b for b in current_blocks(conn, [channel_id], day_from, day_to)}
         limit = None if until is None else to_epoch(until) // interval_s * interval_s
         ranges: list[list[int]] = []
         for day in day_range(day_from, day_to):
@@ -581,7 +351,7 @@ class IngestService:
 
 
 def _screen_rows(
-    dr: _DayRows,
+    dr: DayRows,
     rules: Mapping[int, tuple[int, VeeRules]],
     cache: digest.DigestCache,
     disagree: Mapping[int, Sequence[int]],
@@ -616,16 +386,19 @@ def _screen_rows(
 
 
 def _disagreeing_reads(
-    conn: sa.Connection, groups: Sequence[_Readings], channels: Sequence[int], start: int, end: int
+    conn: Connection, groups: Sequence[ReadingGroup], channels: Sequence[int], start: int, end: int
 ) -> tuple[dict[int, list[int]], int]:
     """Instants of the register reads stored from ``start`` to ``end`` (inclusive) that are not one of the
     batch's own readings with the same value — and, for a group of readings that misses a midnight of the
     window, that midnight. A day holding such an instant is sent to the full validation (its ``SUM_CHECK``
     could fire). Vectorised: the daily flow meets two stored reads per channel and day. Also returns the
     number of stored reads looked at."""
-    ids, ats, values = db.register_read_values(conn, channels, start, end + 1)
+    ids, ats, values = register_read_values(conn, channels, start, end + 1)
     out: dict[int, list[int]] = {}
-    top = max(channels) + 1
+    # the lookup covers every channel of the groups, not only ``channels`` (those whose blocks change): a
+    # re-read in which some channels read the same again leaves them in their group (issue 12: an IndexError
+    # when an unchanged channel had a higher id than every changed one)
+    top = max(max(g.channels) for g in groups) + 1
     group_of = np.full(top, -1, dtype=np.int64)
     row_of = np.zeros(top, dtype=np.int64)
     for k, g in enumerate(groups):
@@ -633,7 +406,7 @@ def _disagreeing_reads(
         group_of[members] = k
         row_of[members] = np.arange(members.size)
     of_read = group_of[ids]
-    midnights = _midnights(start, end)
+    midnights = local_midnights(start, end)
     for k, g in enumerate(groups):
         sel = np.flatnonzero(of_read == k)
         if sel.size:
@@ -658,17 +431,7 @@ def _runs(mask: npt.NDArray[np.bool_], start: int, interval_s: int) -> list[tupl
     return [(start + int(b) * interval_s, start + int(e) * interval_s) for b, e in zip(begins, ends, strict=True)]
 
 
-@lru_cache(maxsize=1024)
-def _midnights(first: int, last: int) -> Int64Array:
-    """Epochs of the local midnights starting the days from ``first``'s to ``last``'s (read-only; cached, as
-    every channel of a batch usually covers the same window)."""
-    days = day_range(local_day_of_epoch(first), local_day_of_epoch(last))
-    out = np.fromiter((day_bounds_epoch(day)[0] for day in days), dtype=np.int64, count=len(days))
-    out.flags.writeable = False
-    return out
-
-
-def day_totals(store: db.Store, channel_id: int, day_from: date, day_to: date) -> dict[date, tuple[int, int]]:
+def day_totals(store: Store, channel_id: int, day_from: date, day_to: date) -> dict[date, tuple[int, int]]:
     """``{day: (sum of values, number of non-missing slots)}`` over the current blocks (a convenience for
     reports and tests)."""
     out: dict[date, tuple[int, int]] = {}
@@ -678,4 +441,4 @@ def day_totals(store: db.Store, channel_id: int, day_from: date, day_to: date) -
     return out
 
 
-__all__ = ["IngestError", "IngestResult", "IngestService", "Reading", "day_totals"]
+__all__ = ["IngestError", "IngestResult", "IngestService", "Reading", "ReadingArrays", "day_totals"]

@@ -28,15 +28,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-import sqlalchemy as sa
 
 from meterhub.mdm import digest
 from meterhub.mdm.estimation import estimate
 from meterhub.mdm.quality import Quality, SuspectRule, codes
 from meterhub.mdm.vee import Layout, RuleBook, VeeRules, check_slot_count, validate
-from meterhub.store import db
-from meterhub.store import schema as t
+from meterhub.store import Channel, Connection, IntervalBlock, NewBlock, RegisterRead, Store
+from meterhub.store.blocks import current_blocks
+from meterhub.store.channels import channels_with_dso
 from meterhub.store.intervals import day_range, day_start_epoch, to_epoch
+from meterhub.store.reads import register_reads_many
 
 DETAIL_SHIFT = 3
 RULES_TTL_S = 900.0
@@ -120,7 +121,7 @@ class VeeService:
 
     def __init__(
         self,
-        store: db.Store,
+        store: Store,
         rulebook: RuleBook | None = None,
         temperature: Callable[[date], float] | None = None,
     ) -> None:
@@ -130,11 +131,11 @@ class VeeService:
         self._rules: dict[tuple[str | None, str, str], VeeRules] = {}
         self._channel_rules: dict[int, tuple[int, VeeRules, float]] = {}
 
-    def rules_for(self, channel: db.Channel) -> VeeRules:
+    def rules_for(self, channel: Channel) -> VeeRules:
         with self.store.read() as conn:
             return self.channel_rules(conn, [channel.id])[channel.id][1]
 
-    def channel_rules(self, conn: sa.Connection, channel_ids: Sequence[int]) -> dict[int, tuple[int, VeeRules]]:
+    def channel_rules(self, conn: Connection, channel_ids: Sequence[int]) -> dict[int, tuple[int, VeeRules]]:
         """``{channel_id: (interval_s, rules)}`` of the channels that exist: the rules of the meter's DSO and the
         channel's medium and OBIS code, looked up in one query per id chunk and remembered for
         :data:`RULES_TTL_S` seconds (a meter moved to another DSO gets its new rules within that time)."""
@@ -149,18 +150,13 @@ class VeeService:
                 unknown.append(cid)
         if not unknown:
             return out
-        c, m, p = t.channel, t.meter, t.party
-        q = sa.select(c.c.id, c.c.obis, c.c.medium, c.c.interval_s, p.c.code).select_from(
-            c.join(m, m.c.id == c.c.meter_id).outerjoin(p, p.c.id == m.c.dso_id)
-        )
-        for among in db.id_filters(conn, c.c.id, unknown):
-            for row in conn.execute(q.where(among)):
-                key = (row.code, row.medium, row.obis)
-                rules = self._rules.get(key)
-                if rules is None:  # one object per distinct rule set: callers group channels by it
-                    rules = self._rules[key] = self.rulebook.rules_for(row.code, row.medium, row.obis)
-                out[int(row.id)] = (int(row.interval_s), rules)
-                self._channel_rules[int(row.id)] = (int(row.interval_s), rules, now)
+        for cid, (channel, dso) in channels_with_dso(conn, unknown).items():
+            key = (dso, channel.medium, channel.obis)
+            rules = self._rules.get(key)
+            if rules is None:  # one object per distinct rule set: callers group channels by it
+                rules = self._rules[key] = self.rulebook.rules_for(dso, channel.medium, channel.obis)
+            out[cid] = (channel.interval_s, rules)
+            self._channel_rules[cid] = (channel.interval_s, rules, now)
         return out
 
     def run(
@@ -181,16 +177,16 @@ class VeeService:
 
     def plan(
         self,
-        conn: sa.Connection,
+        conn: Connection,
         channel_ids: Sequence[int],
         day_from: date,
         day_to: date,
         *,
         until: datetime | None = None,
         source: str = "vee",
-        pending: Mapping[tuple[int, date], db.NewBlock] | None = None,
-        pending_reads: Sequence[db.RegisterRead] = (),
-    ) -> tuple[list[db.NewBlock], VeeReport]:
+        pending: Mapping[tuple[int, date], NewBlock] | None = None,
+        pending_reads: Sequence[RegisterRead] = (),
+    ) -> tuple[list[NewBlock], VeeReport]:
         """The block versions :meth:`run` would write, without writing them: the data are read through
         ``conn`` with ``pending`` — block versions not written yet, by (channel, day) — taking the place of the
         stored current versions, and ``pending_reads`` added after the stored register reads (a stored read
@@ -205,7 +201,7 @@ class VeeService:
         temps = None if self.temperature is None else [self.temperature(d) for d in days]
         target_days = set(day_range(day_from, day_to))
         target_index = [i for i, d in enumerate(days) if d in target_days]
-        reads = db.register_reads_many(
+        reads = register_reads_many(
             conn,
             list(info),
             datetime.fromtimestamp(day_start_epoch(lo), UTC),
@@ -214,14 +210,14 @@ class VeeService:
         for r in pending_reads:
             if r.channel_id in info:
                 reads.setdefault(r.channel_id, []).append(r)
-        blocks: dict[int, dict[date, db.IntervalBlock]] = {}
-        for b in db.current_blocks(conn, list(info), lo, hi):
+        blocks: dict[int, dict[date, IntervalBlock]] = {}
+        for b in current_blocks(conn, list(info), lo, hi):
             blocks.setdefault(b.channel_id, {})[b.local_day] = b
         for (cid, day), nb in (pending or {}).items():
             if cid in info and lo <= day <= hi:
                 blocks.setdefault(cid, {})[day] = _as_stored(nb)
         layouts: dict[int, Layout] = {}
-        new_blocks: list[db.NewBlock] = []
+        new_blocks: list[NewBlock] = []
         start0 = day_start_epoch(days[0])
         for cid, (interval_s, _) in info.items():
             layout = layouts.get(interval_s)
@@ -253,14 +249,14 @@ class VeeService:
                 reason = "vee" + (
                     ": " + ", ".join(f"{k}×{n}" for k, n in sorted(rule_counts.items())) if rule_counts else ""
                 )
-                new_blocks.append(db.NewBlock(cid, day, (version or 0) + 1, v.copy(), q.copy(), source, reason))
+                new_blocks.append(NewBlock(cid, day, (version or 0) + 1, v.copy(), q.copy(), source, reason))
         report.versions_written = len(new_blocks)
         return new_blocks, report
 
 
-def _as_stored(nb: db.NewBlock) -> db.IntervalBlock:
+def _as_stored(nb: NewBlock) -> IntervalBlock:
     """A pending block version as the store would return it."""
-    return db.IntervalBlock(
+    return IntervalBlock(
         nb.channel_id, nb.local_day, nb.version, int(nb.values.size), nb.values, nb.quality, _PENDING, nb.source,
         nb.reason,
     )  # fmt: skip
@@ -269,7 +265,7 @@ def _as_stored(nb: db.NewBlock) -> db.IntervalBlock:
 _PENDING = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def series_of(layout: Layout, blocks: dict[date, db.IntervalBlock], reads: Sequence[db.RegisterRead]) -> ChannelSeries:
+def series_of(layout: Layout, blocks: dict[date, IntervalBlock], reads: Sequence[RegisterRead]) -> ChannelSeries:
     """A channel's blocks and register reads laid out as one series (days without a block are missing; reads
     off the slot grid or outside the layout are dropped, the first of two for one instant kept)."""
     n = layout.size

@@ -1,29 +1,18 @@
 """Storage (DESIGN §2, §3): the schema as SQLAlchemy Core tables (:mod:`.schema`), its Alembic migrations
-(``migrations/``), the :class:`Store` with small typed data-access operations (:mod:`.db`) and the packed
-interval-block format with Europe/Luxembourg local-day slot arithmetic (:mod:`.intervals`).
+(``migrations/``), the :class:`Store` (:mod:`.db`, the map of the package) whose operations live in one module
+per concern — inventory, channels, blocks, reads, events, jobs, counters, digests, gas factors, billing reads —
+and the packed interval-block format with Europe/Luxembourg local-day slot arithmetic (:mod:`.intervals`).
 
-SQLite is the default backend; PostgreSQL comes later behind the same interface. This layer imports no upper
-layer of meterhub (import-linter contract "store imports no upper layer").
+SQL lives here and only here: the layers above call these operations, inside a transaction of
+:meth:`Store.read` / :meth:`Store.write` (a :data:`Connection`) when they compose several, and never import
+SQLAlchemy. SQLite is the default backend, PostgreSQL the other. This layer imports no upper layer of meterhub
+(import-linter contract "store imports no upper layer").
 """
 
-from meterhub.store.db import (
-    Channel,
-    Concentrator,
-    IntervalBlock,
-    Meter,
-    MeterEvent,
-    MeteringPoint,
-    NewBlock,
-    Party,
-    ReadJob,
-    RegisterRead,
-    Store,
-    add_register_reads,
-    block_versions,
-    channel_intervals,
-    current_blocks,
-    insert_blocks,
-)
+from meterhub.store.blocks import IntervalBlock, NewBlock, block_versions, current_blocks, insert_blocks
+from meterhub.store.channels import Channel, channel_intervals
+from meterhub.store.db import Store
+from meterhub.store.events import MeterEvent
 from meterhub.store.intervals import (
     LOCAL_TZ,
     PackError,
@@ -35,19 +24,31 @@ from meterhub.store.intervals import (
     unpack_quality,
     unpack_values,
 )
+from meterhub.store.inventory import Concentrator, Meter, MeteringPoint, Party
+from meterhub.store.jobs import ReadJob
+from meterhub.store.reads import RegisterRead, add_register_reads
+from meterhub.store.schema import JobKind, JobState, Medium, PartyKind, ReadKind
+from meterhub.store.sql import Connection, IntegrityError
 
 __all__ = [
     "LOCAL_TZ",
     "Channel",
     "Concentrator",
+    "Connection",
+    "IntegrityError",
     "IntervalBlock",
+    "JobKind",
+    "JobState",
+    "Medium",
     "Meter",
     "MeterEvent",
     "MeteringPoint",
     "NewBlock",
     "PackError",
     "Party",
+    "PartyKind",
     "ReadJob",
+    "ReadKind",
     "RegisterRead",
     "Store",
     "add_register_reads",

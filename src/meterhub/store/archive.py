@@ -49,16 +49,10 @@ import sqlalchemy as sa
 
 from meterhub.store import partitions as part
 from meterhub.store import schema as t
-from meterhub.store.db import (
-    _BLOCK_COLUMNS,
-    _BLOCK_TYPES,
-    RegisterRead,
-    Store,
-    add_register_reads,
-    check_channels,
-    copy_rows,
-)
+from meterhub.store.blocks import insert_block_rows
+from meterhub.store.db import Store
 from meterhub.store.intervals import day_start_epoch, local_day_of_epoch
+from meterhub.store.reads import RegisterRead, add_register_reads
 
 BLOCKS_FILE = "interval_block.parquet"
 READS_FILE = "register_read.parquet"
@@ -254,17 +248,7 @@ def restore_month(store: Store, path: Path) -> ArchiveReport:
         ).scalar_one()
         if present:
             raise ArchiveError(f"{month:%Y-%m} still holds {present} block(s): archive it first or restore elsewhere")
-        rows = [(*row[:6], int(row[6].timestamp()), *row[7:]) for row in blocks]
-        if rows and conn.dialect.name == "postgresql":
-            check_channels(conn, (row[0] for row in rows))
-            part.ensure(conn, b.name, [month])
-            copy_rows(conn, b.name, _BLOCK_COLUMNS, _BLOCK_TYPES, rows)
-        elif rows:
-            columns = ", ".join(f'"{c}"' for c in _BLOCK_COLUMNS)
-            conn.exec_driver_sql(
-                f"INSERT INTO {b.name} ({columns}) VALUES ({', '.join('?' * len(_BLOCK_COLUMNS))})",
-                [(r[0], r[1].isoformat(), *r[2:]) for r in rows],
-            )
+        insert_block_rows(conn, [(*row[:6], int(row[6].timestamp()), *row[7:]) for row in blocks])
         add_register_reads(conn, [RegisterRead(*row) for row in reads])
     return ArchiveReport(month, path, len(blocks), len(reads))
 

@@ -18,8 +18,8 @@ transaction-level advisory lock so two creators queue instead of racing on the c
 * **ahead** — :meth:`meterhub.store.Store.open` creates the months from last month to :data:`AHEAD_MONTHS`
   ahead in its own short transaction, and :meth:`meterhub.store.Store.ensure_partitions` does it for any
   range (a history load or an import of old months calls it first);
-* **on demand** — the write path (:func:`meterhub.store.db.insert_blocks`,
-  :func:`meterhub.store.db.add_register_reads`) looks up the months its rows need (one catalog query) and
+* **on demand** — the write path (:func:`meterhub.store.blocks.insert_blocks`,
+  :func:`meterhub.store.reads.add_register_reads`) looks up the months its rows need (one catalog query) and
   creates the missing ones inside the caller's transaction. Creating a partition takes an ACCESS EXCLUSIVE
   lock on the parent table until that transaction ends, which holds up other readers and writers of the
   table meanwhile (and two writers that both already read the table and both need the same new month can
