@@ -98,6 +98,8 @@ from meterhub.dlms.axdr import (
     encode_data,
     epoch_from_octets,
 )
+from meterhub.dlms.axdr import decode as axdr_decode
+from meterhub.dlms.axdr import types as axdr_types
 from meterhub.dlms.errors import DecodeError, DlmsError, SecurityError
 from meterhub.dlms.security import CipherKeys, decrypt, encrypt
 from tests.conftest import VECTORS, hx, load_vector
@@ -231,10 +233,10 @@ def _rand_scalar(rng: random.Random, tag: int | None = None) -> Any:
         return Date(rng.randint(0, 0xFFFF), rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255))
     if tag == axdr.TIME:
         return Time(*(rng.randint(0, 255) for _ in range(4)))
-    return _rand_int(rng, axdr._INT_CLASSES[tag])
+    return _rand_int(rng, axdr_types._INT_CLASSES[tag])
 
 
-_COMPACT_TAGS = sorted(axdr._SIMPLE_TAGS - {axdr.NULL_DATA})
+_COMPACT_TAGS = sorted(axdr_types._SIMPLE_TAGS - {axdr.NULL_DATA})
 
 
 def _rand_description(rng: random.Random, depth: int = 0) -> Any:
@@ -758,7 +760,7 @@ def has_zero_size_compact_description(data: bytes) -> bool:
     at = data.find(b"\x13")
     while at >= 0:
         try:
-            desc, _ = axdr._decode_type_description(data, at + 1, 0)
+            desc, _ = axdr_decode._decode_type_description(data, at + 1, 0)
         except DecodeError:
             pass
         else:
@@ -889,7 +891,7 @@ def _access_parsers(fz: Fuzzer, data: bytes, value: Any) -> None:
 
 def plain(value: Any) -> Any:
     """``value`` with every typed integer as a plain ``int`` (what ``plain_integers=True`` decoding gives)."""
-    if isinstance(value, axdr._TypedInt):
+    if isinstance(value, axdr_types._TypedInt):
         return int(value)
     if isinstance(value, list):
         return [plain(v) for v in value]
