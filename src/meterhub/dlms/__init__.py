@@ -5,6 +5,25 @@ Every error a peer can cause is raised as :class:`meterhub.dlms.errors.DlmsError
 driving the stack over asyncio need to catch exactly one exception family.
 """
 
-from meterhub.dlms.errors import DecodeError, DlmsError, EncodeError, ProtocolError, SecurityError
+from meterhub.dlms.errors import (
+    DecodeError,
+    DlmsError,
+    EncodeError,
+    LocalProtocolError,
+    ProtocolError,
+    RemoteProtocolError,
+    SecurityError,
+)
+from meterhub.dlms.sansio import NEED_DATA, NeedData
 
-__all__ = ["DecodeError", "DlmsError", "EncodeError", "ProtocolError", "SecurityError"]
+__all__ = [
+    "NEED_DATA",
+    "DecodeError",
+    "DlmsError",
+    "EncodeError",
+    "LocalProtocolError",
+    "NeedData",
+    "ProtocolError",
+    "RemoteProtocolError",
+    "SecurityError",
+]

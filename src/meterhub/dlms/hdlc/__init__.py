@@ -12,15 +12,26 @@ What is here, by module:
 * :mod:`.link` — :class:`HdlcClientLink`, :class:`HdlcServerLink`: the connection-mode procedures of clause
   6.4.4 (normal response mode, window 1) with the LLC header of clause 8 (IEC 62056-46 amendment 1 / Green
   Book: ``E6 E6 00`` client→server, ``E6 E7 00`` server→client) and segmentation of long APDUs (clause
-  6.4.4.3.4); what they report is in :mod:`.events`.
+  6.4.4.3.4); what they report and what they are asked is in :mod:`.events`, their transition tables in
+  :mod:`.state`.
 
-Sans-io: bytes in, events and bytes out. Nothing here opens a port, reads a clock or keeps global state;
-response timeouts and retransmission timers belong to the caller (who has the clock). Callers import this
-package, not the modules.
+Sans-io, in the stack's one shape (:mod:`meterhub.dlms.sansio`): bytes in, events and bytes out. Nothing
+here opens a port, reads a clock or keeps global state; response timeouts and retransmission timers belong to
+the caller (who has the clock). Callers import this package, not the modules.
 """
 
 from meterhub.dlms.hdlc.decoder import HdlcFrameDecoder
-from meterhub.dlms.hdlc.events import ApduReceived, Connected, Disconnected, HdlcEvent, LinkState
+from meterhub.dlms.hdlc.events import (
+    ApduReceived,
+    Connect,
+    Connected,
+    Disconnect,
+    Disconnected,
+    HdlcEvent,
+    LinkRequest,
+    Poll,
+    SendApdu,
+)
 from meterhub.dlms.hdlc.frame import (
     DEFAULT_MAX_INFO,
     DEFAULT_WINDOW,
@@ -40,6 +51,7 @@ from meterhub.dlms.hdlc.frame import (
 )
 from meterhub.dlms.hdlc.link import HdlcClientLink, HdlcServerLink
 from meterhub.dlms.hdlc.parameters import HdlcParameters, negotiate
+from meterhub.dlms.hdlc.state import LinkState
 
 __all__ = [
     "DEFAULT_MAX_INFO",
@@ -50,7 +62,9 @@ __all__ = [
     "MAX_FRAME_LENGTH",
     "MAX_INFO_LENGTH",
     "ApduReceived",
+    "Connect",
     "Connected",
+    "Disconnect",
     "Disconnected",
     "FrameKind",
     "HdlcAddress",
@@ -60,7 +74,10 @@ __all__ = [
     "HdlcFrameDecoder",
     "HdlcParameters",
     "HdlcServerLink",
+    "LinkRequest",
     "LinkState",
+    "Poll",
+    "SendApdu",
     "crc16_x25",
     "decode_address",
     "decode_frame",

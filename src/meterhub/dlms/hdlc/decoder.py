@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from meterhub.dlms.errors import DecodeError
+from meterhub.dlms.errors import DecodeError, LocalProtocolError
 from meterhub.dlms.hdlc.frame import (
     FLAG,
     FORMAT_TYPE_3,
@@ -14,6 +14,7 @@ from meterhub.dlms.hdlc.frame import (
     _header_length,
     crc16_x25,
 )
+from meterhub.dlms.sansio import NEED_DATA, NeedData
 
 
 class HdlcFrameDecoder:
@@ -27,37 +28,48 @@ class HdlcFrameDecoder:
     ``discarded_bytes`` (every dropped byte), ``rejected_frames`` (candidates that failed a check) and
     ``last_error``. The decoder then looks for the next ``7E``; the header is checked (HCS) as soon as it is
     in, so a false start is usually dropped after a handful of bytes instead of after its claimed length.
-    :meth:`feed` never raises.
+    :meth:`next_event` never raises.
 
-    Buffer cap: a frame is at most 2047 bytes between flags (11-bit length), and ``feed`` consumes every
-    complete candidate before returning, so what stays buffered is always less than one maximal frame plus its
-    flags (2049 bytes). A peer cannot make the decoder hold more, whatever it sends.
+    Shape: ``receive_data(bytes)``, then ``next_event()`` until :data:`NEED_DATA` (:mod:`meterhub.dlms.sansio`).
+
+    Buffer cap: a frame is at most 2047 bytes between flags (11-bit length), and ``next_event`` consumes every
+    complete candidate before it says NEED_DATA, so what stays buffered then is always less than one maximal
+    frame plus its flags (2049 bytes). A peer cannot make the decoder hold more, whatever it sends.
     """
 
     MAX_BUFFERED: Final = MAX_FRAME_LENGTH + 2
 
     def __init__(self) -> None:
         self._buffer = bytearray()
-        self._shared_flag = False  # the flag at buffer[0] closed the previous good frame
+        self._pos = 0  # where the next candidate is looked for; the buffer is compacted at NEED_DATA
+        self._ended = False
+        self._shared_flag = False  # the flag at _pos closed the previous good frame
         self.discarded_bytes = 0
         self.rejected_frames = 0
         self.last_error: DecodeError | None = None
 
     @property
     def buffered(self) -> int:
-        """Bytes held for an incomplete frame (always <= :attr:`MAX_BUFFERED`)."""
-        return len(self._buffer)
+        """Bytes held for an incomplete frame (<= :attr:`MAX_BUFFERED` once :meth:`next_event` said NEED_DATA)."""
+        return len(self._buffer) - self._pos
 
     def _reject(self, error: DecodeError) -> None:
         self.rejected_frames += 1
         self.last_error = error
 
-    def feed(self, data: bytes) -> list[HdlcFrame]:
-        """Add received bytes; return the frames they complete, in order."""
+    def receive_data(self, data: bytes) -> None:
+        """Add received bytes; ``b""`` says the stream ended (a frame it cut short is then discarded)."""
+        if self._ended:
+            raise LocalProtocolError("HDLC data after the end of the stream")
+        if data:
+            self._buffer += data
+        else:
+            self._ended = True
+
+    def next_event(self) -> HdlcFrame | NeedData:
+        """The next complete, valid frame, or :data:`NEED_DATA` (damaged input is dropped and counted)."""
         buf = self._buffer
-        buf += data
-        frames: list[HdlcFrame] = []
-        pos = 0
+        pos = self._pos
         while True:
             flag = buf.find(FLAG, pos)
             if flag < 0:
@@ -79,17 +91,20 @@ class HdlcFrameDecoder:
             if status is None:
                 break
             if isinstance(status, HdlcFrame):
-                frames.append(status)
-                pos += 1 + (int.from_bytes(buf[pos + 1 : pos + 3], "big") & MAX_FRAME_LENGTH)
+                self._pos = pos + 1 + (int.from_bytes(buf[pos + 1 : pos + 3], "big") & MAX_FRAME_LENGTH)
                 self._shared_flag = True  # the closing flag stays: it may open the next frame
-                continue
+                return status
             self._reject(status)
             if not self._shared_flag:
                 self.discarded_bytes += 1
             self._shared_flag = False
             pos += 1
         del buf[:pos]
-        return frames
+        self._pos = 0
+        if self._ended and buf:  # what the end of the stream cut short
+            self.discarded_bytes += len(buf) - (1 if self._shared_flag else 0)
+            buf.clear()
+        return NEED_DATA
 
     def _candidate(self, buf: bytearray, pos: int) -> HdlcFrame | DecodeError | None:
         """Check the frame whose flag is at ``pos``: the frame, the reason to reject it, or None = wait."""

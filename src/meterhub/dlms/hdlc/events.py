@@ -1,12 +1,28 @@
-"""What an HDLC link object reports (IEC 62056-46 clause 6.4.4): link up, an APDU received, link down."""
+"""What an HDLC link reports and what it is asked to do (IEC 62056-46 clause 6.4.4), as small immutable values.
+
+Events out of ``next_event()``: :class:`Connected` (link up), :class:`ApduReceived` (a whole APDU, segments
+reassembled), :class:`Disconnected` (link down). Requests into ``send()``: :class:`Connect` (SNRM),
+:class:`Disconnect` (DISC), :class:`Poll` (RR with the poll bit) and :class:`SendApdu` (I-frames, segmented).
+"""
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from typing import TypeAlias
 
 from meterhub.dlms.hdlc.parameters import HdlcParameters
+
+__all__ = [
+    "ApduReceived",
+    "Connect",
+    "Connected",
+    "Disconnect",
+    "Disconnected",
+    "HdlcEvent",
+    "LinkRequest",
+    "Poll",
+    "SendApdu",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +51,26 @@ class Disconnected:
 HdlcEvent: TypeAlias = Connected | ApduReceived | Disconnected
 
 
-class LinkState(enum.Enum):
-    """Connection state of a link object (IEC 62056-46 clause 6.4.4: NDM, NRM, and the two transitions)."""
+@dataclass(frozen=True, slots=True)
+class Connect:
+    """Client: open the link with SNRM carrying the proposal (clause 6.4.4.4.3.1)."""
 
-    DISCONNECTED = "disconnected"
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    DISCONNECTING = "disconnecting"
+
+@dataclass(frozen=True, slots=True)
+class Disconnect:
+    """Client: close the link with DISC (clause 6.4.4.4.3.3); queued segments are dropped."""
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """Client: RR with the poll bit, asking the server for data it has not sent yet (only when it is our turn)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SendApdu:
+    """Either end: send ``apdu`` in I-frames (LLC header prepended, cut into ``max_info_tx`` segments)."""
+
+    apdu: bytes
+
+
+LinkRequest: TypeAlias = Connect | Disconnect | Poll | SendApdu

@@ -1,22 +1,39 @@
-"""The connection-mode procedures of IEC 62056-46 clause 6.4.4 (normal response mode, window 1), sans-io."""
+"""The connection-mode procedures of IEC 62056-46 clause 6.4.4 (normal response mode, window 1), sans-io.
+
+:class:`HdlcClientLink` (primary station) and :class:`HdlcServerLink` (secondary station) have the stack's one
+shape (:mod:`meterhub.dlms.sansio`): ``receive_data(bytes)``, ``next_event()`` until
+:data:`~meterhub.dlms.sansio.NEED_DATA`, ``send(request) -> bytes`` for :class:`~.events.Connect`,
+:class:`~.events.Disconnect`, :class:`~.events.Poll` and :class:`~.events.SendApdu`, and ``data_to_send()`` for
+what the link answers on its own (RR between segments, UA, DM, queued segments). They change state only
+through the tables of :mod:`.state`. The LLC header of clause 8 (IEC 62056-46 amendment 1 / Green Book:
+``E6 E6 00`` client→server, ``E6 E7 00`` server→client) is added and removed here, and long APDUs are
+segmented (clause 6.4.4.3.4).
+"""
 
 from __future__ import annotations
 
 from collections import deque
 from typing import Final
 
-from meterhub.dlms.errors import DecodeError, EncodeError, ProtocolError
+from meterhub.dlms.errors import DecodeError, EncodeError, LocalProtocolError, RemoteProtocolError
 from meterhub.dlms.hdlc.decoder import HdlcFrameDecoder
-from meterhub.dlms.hdlc.events import ApduReceived, Connected, Disconnected, HdlcEvent, LinkState
-from meterhub.dlms.hdlc.frame import (
-    LLC_REQUEST,
-    LLC_RESPONSE,
-    FrameKind,
-    HdlcAddress,
-    HdlcFrame,
-    encode_frame,
+from meterhub.dlms.hdlc.events import (
+    ApduReceived,
+    Connect,
+    Connected,
+    Disconnect,
+    Disconnected,
+    HdlcEvent,
+    LinkRequest,
+    Poll,
+    SendApdu,
 )
+from meterhub.dlms.hdlc.frame import LLC_REQUEST, LLC_RESPONSE, FrameKind, HdlcAddress, HdlcFrame, encode_frame
 from meterhub.dlms.hdlc.parameters import HdlcParameters, negotiate
+from meterhub.dlms.hdlc.state import CLIENT_LINK, RESPONSES, SERVER_LINK, LinkInput, LinkState
+from meterhub.dlms.sansio import NEED_DATA, NeedData, TransitionTable
+
+__all__ = ["MAX_MESSAGE_DEFAULT", "HdlcClientLink", "HdlcServerLink"]
 
 MAX_MESSAGE_DEFAULT: Final = 0xFFFF + len(LLC_REQUEST)
 """Reassembly cap: a DLMS max-receive-pdu-size is a uint16, plus the three-byte LLC header."""
@@ -31,19 +48,22 @@ class _HdlcLink:
 
     Outgoing bytes: h11-style, everything this object wants sent — including automatic answers produced while
     handling received frames (RR between segments, UA, DM, queued segments) — goes into one buffer that
-    :meth:`data_to_send` drains. The action methods (``connect``, ``send_apdu``, ``disconnect``, ``poll``)
-    return ``data_to_send()`` for convenience; after :meth:`receive_data`, call :meth:`data_to_send`.
+    :meth:`data_to_send` drains; :meth:`send` returns ``data_to_send()`` for convenience.
 
     Sequence errors: an I-frame whose N(S) is not our V(R), or any I/RR/RNR whose N(R) does not acknowledge
-    all our I-frames (window 1, so N(R) must equal our V(S)), raises :class:`ProtocolError`; so do I/RR/RNR
-    frames without the P/F bit (a window larger than 1). We do not keep frames for retransmission and send no
-    REJ: the caller, who owns the clock and the response timeout, disconnects and reconnects. A frame is
-    checked before any state changes, so after a :class:`ProtocolError` the link is as it was; frames after
-    the offending one in the same :meth:`receive_data` call are dropped.
+    all our I-frames (window 1, so N(R) must equal our V(S)), raises :class:`RemoteProtocolError`; so do
+    I/RR/RNR frames without the P/F bit (a window larger than 1). We do not keep frames for retransmission and
+    send no REJ: the caller, who owns the clock and the response timeout, disconnects and reconnects. A frame
+    is checked before any state changes, so after such an error the link is as it was, and the next
+    :meth:`next_event` goes on with the frames after the offending one.
+
+    Buffers: the frame decoder holds less than one maximal frame (:attr:`HdlcFrameDecoder.MAX_BUFFERED`), the
+    reassembly at most ``max_message`` octets (beyond it: :attr:`LinkState.ERROR`).
     """
 
     _rx_llc: bytes
     _tx_llc: bytes
+    _table: TransitionTable[LinkState, FrameKind | LinkInput]
 
     def __init__(self, local: HdlcAddress, max_message: int) -> None:
         if max_message < len(LLC_REQUEST):
@@ -53,8 +73,10 @@ class _HdlcLink:
         self.state = LinkState.DISCONNECTED
         self.params = HdlcParameters()
         self.frames_ignored = 0
+        self.error: RemoteProtocolError | None = None  # what put the link in LinkState.ERROR
         self._peer: HdlcAddress | None = None
         self._decoder = HdlcFrameDecoder()
+        self._events: deque[HdlcEvent] = deque()
         self._out = bytearray()
         self._vs = 0
         self._vr = 0
@@ -84,29 +106,39 @@ class _HdlcLink:
         """
         return bool(self._tx) or self._tx_mid_message or bool(self._rx)
 
+    def receive_data(self, data: bytes) -> None:
+        """Received bytes, in any chunking; ``b""`` says the line closed. Read the events with :meth:`next_event`."""
+        self._decoder.receive_data(data)
+
+    def next_event(self) -> HdlcEvent | NeedData:
+        """The next event, or :data:`NEED_DATA`; then send :meth:`data_to_send`.
+
+        Raises :class:`DecodeError` or :class:`RemoteProtocolError` for peer frames we cannot accept (see
+        :mod:`.state`); damaged frames and frames for other stations are dropped and counted, not raised.
+        """
+        if self.state is LinkState.ERROR:
+            raise RemoteProtocolError(f"the link failed earlier: {self.error}")
+        events = self._events
+        while not events:
+            frame = self._decoder.next_event()
+            if frame is NEED_DATA:
+                return NEED_DATA
+            self._handle(frame)
+        return events.popleft()
+
     def data_to_send(self) -> bytes:
         """Drain and return everything queued for the peer."""
         out = bytes(self._out)
         self._out.clear()
         return out
 
-    def receive_data(self, data: bytes) -> list[HdlcEvent]:
-        """Feed received bytes; return the events they cause. Then send :meth:`data_to_send`.
-
-        Raises :class:`DecodeError` or :class:`ProtocolError` for peer frames we cannot accept (see class
-        doc); damaged frames and frames for other stations are dropped and counted, not raised.
-        """
-        events: list[HdlcEvent] = []
-        for frame in self._decoder.feed(data):
-            self._handle(frame, events)
-        return events
-
-    def send_apdu(self, apdu: bytes) -> bytes:
-        """Queue ``apdu`` (LLC header prepended, cut into ``params.max_info_tx`` segments) and return what can
-        be sent now. Later segments go out as the peer's RR arrive (via :meth:`data_to_send`)."""
-        if self.state is not LinkState.CONNECTED:
-            raise ProtocolError(f"send_apdu while {self.state.value}")
-        message = self._tx_llc + bytes(apdu)
+    def send(self, request: LinkRequest) -> bytes:
+        """Act on ``request`` and return what can be sent now (later segments go out as the peer's RR arrive,
+        via :meth:`data_to_send`). :class:`LocalProtocolError` when the link's state does not allow it."""
+        if not isinstance(request, SendApdu):
+            raise LocalProtocolError(f"an HDLC server link does not send {type(request).__name__}")
+        self._table.ours(self.state, LinkInput.SEND)
+        message = self._tx_llc + bytes(request.apdu)
         size = self.params.max_info_tx
         chunks = [message[i : i + size] for i in range(0, len(message), size)]
         for index, chunk in enumerate(chunks):
@@ -116,8 +148,16 @@ class _HdlcLink:
 
     # ---- internals
 
-    def _handle(self, frame: HdlcFrame, events: list[HdlcEvent]) -> None:
+    def _handle(self, frame: HdlcFrame) -> None:
         raise NotImplementedError
+
+    def _fail(self, what: FrameKind | LinkInput, error: RemoteProtocolError) -> RemoteProtocolError:
+        """Enter the error state through the table; the error to raise."""
+        self.state = self._table.theirs(self.state, what)
+        assert self.state is LinkState.ERROR
+        self.error = error
+        self._reset()
+        return error
 
     def _send(self, frame: HdlcFrame) -> None:
         self._out += encode_frame(frame)
@@ -162,22 +202,23 @@ class _HdlcLink:
 
     def _check_sequenced(self, frame: HdlcFrame) -> None:
         if not frame.poll_final:
-            raise ProtocolError(f"{frame.kind.value} without P/F bit: only window 1 is supported")
+            raise RemoteProtocolError(f"{frame.kind.value} without P/F bit: only window 1 is supported")
         if frame.recv_seq != self._vs:
-            raise ProtocolError(f"N(R)={frame.recv_seq} does not acknowledge our frames (V(S)={self._vs})")
+            raise RemoteProtocolError(f"N(R)={frame.recv_seq} does not acknowledge our frames (V(S)={self._vs})")
 
-    def _on_information(self, frame: HdlcFrame, events: list[HdlcEvent]) -> None:
+    def _on_information(self, frame: HdlcFrame) -> None:
         self._check_sequenced(frame)
         if frame.send_seq != self._vr:
-            raise ProtocolError(f"I-frame N(S)={frame.send_seq}, expected {self._vr}")
+            raise RemoteProtocolError(f"I-frame N(S)={frame.send_seq}, expected {self._vr}")
         if self._tx_mid_message:
-            raise ProtocolError("I-frame received while our segmented APDU is in transfer (expected RR)")
+            raise RemoteProtocolError("I-frame received while our segmented APDU is in transfer (expected RR)")
         if len(frame.info) > self.params.max_info_rx:
-            raise ProtocolError(
+            raise RemoteProtocolError(
                 f"information field of {len(frame.info)} bytes exceeds the negotiated {self.params.max_info_rx}"
             )
         if len(self._rx) + len(frame.info) > self.max_message:
-            raise ProtocolError(f"reassembled APDU exceeds {self.max_message} bytes")
+            error = RemoteProtocolError(f"reassembled APDU exceeds {self.max_message} bytes")
+            raise self._fail(LinkInput.OVERSIZED, error)
         message = b""
         if not frame.segmented:
             message = bytes(self._rx) + frame.info
@@ -192,7 +233,7 @@ class _HdlcLink:
             self._send(self._frame(FrameKind.RR, recv_seq=self._vr))
             return
         self._rx.clear()
-        events.append(ApduReceived(message[len(self._rx_llc) :]))
+        self._events.append(ApduReceived(message[len(self._rx_llc) :]))
         self._pump()
 
     def _on_supervisory(self, frame: HdlcFrame) -> bool:
@@ -209,21 +250,22 @@ class HdlcClientLink(_HdlcLink):
     """The client (primary station) end of an IEC 62056-46 HDLC link, sans-io, window 1.
 
     >>> link = HdlcClientLink(HdlcAddress.client(16), HdlcAddress.server(1, 17))
-    >>> link.connect().hex()
+    >>> link.send(Connect()).hex()
     '7ea00802232193bd647e'
 
-    ``connect()`` sends SNRM with ``proposal`` (parameters at their default are left out, so the default
-    proposal sends an SNRM without information field); the UA yields ``Connected(params)`` with our view of
-    the negotiated limits (:func:`negotiate` of the UA's parameters and our proposal). A DM instead yields
-    ``Disconnected("DM")``. ``send_apdu`` prepends ``E6 E6 00`` and segments; answers come as
-    ``ApduReceived``. ``disconnect()`` sends DISC; UA or DM yield ``Disconnected``. Frames whose destination
-    is not our address or whose source is not the server, and frames that mean nothing in the current state (a
-    stray UA, UI, a command), are ignored and counted in ``frames_ignored``; FRMR raises
-    :class:`ProtocolError`.
+    :class:`~.events.Connect` sends SNRM with ``proposal`` (parameters at their default are left out, so the
+    default proposal sends an SNRM without information field); the UA yields ``Connected(params)`` with our
+    view of the negotiated limits (:func:`negotiate` of the UA's parameters and our proposal). A DM instead
+    yields ``Disconnected("DM")``. :class:`~.events.SendApdu` prepends ``E6 E6 00`` and segments; answers come
+    as ``ApduReceived``. :class:`~.events.Disconnect` sends DISC; UA or DM yield ``Disconnected``. Frames whose
+    destination is not our address or whose source is not the server, and frames that mean nothing in the
+    current state (a stray UA, UI, a command), are ignored and counted in ``frames_ignored``; FRMR raises
+    :class:`RemoteProtocolError` and ends the link (:attr:`LinkState.ERROR`).
     """
 
     _rx_llc = LLC_RESPONSE
     _tx_llc = LLC_REQUEST
+    _table = CLIENT_LINK
 
     def __init__(
         self,
@@ -241,63 +283,54 @@ class HdlcClientLink(_HdlcLink):
         self.server_address: Final = server_address
         self._peer = server_address
 
-    def connect(self) -> bytes:
-        """Send SNRM (clause 6.4.4.4.3.1); returns the bytes to send."""
-        if self.state is not LinkState.DISCONNECTED:
-            raise ProtocolError(f"connect while {self.state.value}")
-        self._reset()
-        self.state = LinkState.CONNECTING
-        self._send(self._frame(FrameKind.SNRM, info=self.proposal.encode(omit_defaults=True)))
+    def send(self, request: LinkRequest) -> bytes:
+        if isinstance(request, SendApdu):
+            return super().send(request)
+        if isinstance(request, Poll):
+            # RR with the poll bit, allowed only when the turn is ours
+            self._table.ours(self.state, LinkInput.POLL)
+            if not self._may_send:
+                raise LocalProtocolError("poll needs a connected link whose turn it is")
+            self._send(self._frame(FrameKind.RR, recv_seq=self._vr))
+        elif isinstance(request, Connect):
+            self.state = self._table.ours(self.state, LinkInput.CONNECT)
+            self._reset()
+            self._send(self._frame(FrameKind.SNRM, info=self.proposal.encode(omit_defaults=True)))
+        elif isinstance(request, Disconnect):
+            self.state = self._table.ours(self.state, LinkInput.DISCONNECT)
+            self._reset()
+            self._send(self._frame(FrameKind.DISC))
+        else:
+            raise LocalProtocolError(f"an HDLC client link does not send {type(request).__name__}")
         return self.data_to_send()
 
-    def disconnect(self) -> bytes:
-        """Send DISC (clause 6.4.4.4.3.3); queued segments are dropped. Returns the bytes to send."""
-        if self.state not in (LinkState.CONNECTED, LinkState.CONNECTING):
-            raise ProtocolError(f"disconnect while {self.state.value}")
-        self._reset()
-        self.state = LinkState.DISCONNECTING
-        self._send(self._frame(FrameKind.DISC))
-        return self.data_to_send()
-
-    def poll(self) -> bytes:
-        """Send RR with the poll bit, asking the server for data it has not sent yet (e.g. after it answered a
-        request with RR only). Allowed only when the turn is ours."""
-        if self.state is not LinkState.CONNECTED or not self._may_send:
-            raise ProtocolError("poll needs a connected link whose turn it is")
-        self._send(self._frame(FrameKind.RR, recv_seq=self._vr))
-        return self.data_to_send()
-
-    def _handle(self, frame: HdlcFrame, events: list[HdlcEvent]) -> None:
+    def _handle(self, frame: HdlcFrame) -> None:
         ours = frame.destination.same_station(self.local)
         if not (ours and frame.source.same_station(self.server_address)):
             self.frames_ignored += 1
             return
         kind = frame.kind
-        if kind is FrameKind.FRMR and self.state is not LinkState.DISCONNECTED:
-            raise ProtocolError(f"server rejected our frame (FRMR {frame.info.hex()})")
-        if self.state is LinkState.CONNECTING and kind is FrameKind.UA:
+        after = self._table.get(self.state, kind)
+        if after is None:
+            self.frames_ignored += 1
+        elif after is LinkState.ERROR:
+            raise self._fail(kind, RemoteProtocolError(f"server rejected our frame (FRMR {frame.info.hex()})"))
+        elif kind is FrameKind.I:
+            self._on_information(frame)
+        elif kind is FrameKind.RR or kind is FrameKind.RNR:
+            self._on_supervisory(frame)
+        elif after is LinkState.CONNECTED:  # UA to our SNRM
             params = negotiate(HdlcParameters.decode(frame.info), self.proposal)
             self._reset()
             self.params = params
-            self.state = LinkState.CONNECTED
+            self.state = after
             self._may_send = True
-            events.append(Connected(params))
-        elif self.state in (LinkState.CONNECTING, LinkState.CONNECTED) and kind is FrameKind.DM:
-            self._end(events, "DM")
-        elif self.state is LinkState.DISCONNECTING and kind in (FrameKind.UA, FrameKind.DM):
-            self._end(events, kind.value)
-        elif self.state is LinkState.CONNECTED and kind is FrameKind.I:
-            self._on_information(frame, events)
-        elif self.state is LinkState.CONNECTED and kind in (FrameKind.RR, FrameKind.RNR):
-            self._on_supervisory(frame)
-        else:
-            self.frames_ignored += 1
-
-    def _end(self, events: list[HdlcEvent], reason: str) -> None:
-        self._reset()
-        self.state = LinkState.DISCONNECTED
-        self._may_send = False
-        events.append(Disconnected(reason))
+            self._events.append(Connected(params))
+        else:  # DM, or UA to our DISC
+            self._reset()
+            self.state = after
+            self._may_send = False
+            self._events.append(Disconnected(kind.value))
 
 
 class HdlcServerLink(_HdlcLink):
@@ -309,15 +342,17 @@ class HdlcServerLink(_HdlcLink):
     * DISC is answered with UA and yields ``Disconnected("DISC")`` when connected, with DM otherwise.
     * I, RR and RNR with the poll bit while disconnected are answered with DM (clause 6.4.4.4.3.3).
     * I-frames: segments are acknowledged with RR, the reassembled APDU (``E6 E6 00`` removed) yields
-      ``ApduReceived``; answer it with :meth:`send_apdu`, which prepends ``E6 E7 00`` and sends the first
-      segment, the rest following each RR of the client. A poll (RR) with nothing to send is answered with RR.
+      ``ApduReceived``; answer it with :class:`~.events.SendApdu`, which prepends ``E6 E7 00`` and sends the
+      first segment, the rest following each RR of the client. A poll (RR) with nothing to send is answered
+      with RR.
     * Frames for another server address, from another client while connected, and UI frames are ignored and
       counted in ``frames_ignored``; UA, DM and FRMR (responses, which a secondary never receives) raise
-      :class:`ProtocolError`.
+      :class:`RemoteProtocolError`, the link unchanged.
     """
 
     _rx_llc = LLC_REQUEST
     _tx_llc = LLC_RESPONSE
+    _table = SERVER_LINK
 
     def __init__(
         self,
@@ -337,7 +372,7 @@ class HdlcServerLink(_HdlcLink):
         """The client address of the current (or last) connection."""
         return self._peer
 
-    def _handle(self, frame: HdlcFrame, events: list[HdlcEvent]) -> None:
+    def _handle(self, frame: HdlcFrame) -> None:
         if not frame.destination.same_station(self.local):
             self.frames_ignored += 1
             return
@@ -347,36 +382,36 @@ class HdlcServerLink(_HdlcLink):
             self.frames_ignored += 1
             return
         kind = frame.kind
-        if kind is FrameKind.SNRM:
+        after = self._table.get(self.state, kind)
+        if after is None:
+            if kind in RESPONSES:
+                raise RemoteProtocolError(f"{kind.value} is a response; a server never receives one")
+            self.frames_ignored += 1  # UI
+        elif kind is FrameKind.SNRM:
             params = negotiate(HdlcParameters.decode(frame.info), self.limits)
             self._reset()
             self._peer = frame.source
             self.params = params
-            self.state = LinkState.CONNECTED
+            self.state = after
             self._send(self._frame(FrameKind.UA, info=b"" if params.is_default else params.encode()))
-            events.append(Connected(params))
+            self._events.append(Connected(params))
         elif kind is FrameKind.DISC:
             self._peer = frame.source
+            self.state = after
             if connected:
                 self._reset()
-                self.state = LinkState.DISCONNECTED
                 self._send(self._frame(FrameKind.UA))
-                events.append(Disconnected("DISC"))
+                self._events.append(Disconnected("DISC"))
             else:
                 self._send(self._frame(FrameKind.DM))
-        elif kind in (FrameKind.I, FrameKind.RR, FrameKind.RNR):
-            if not connected:
-                if frame.poll_final:
-                    self._peer = frame.source
-                    self._send(self._frame(FrameKind.DM))
-                else:
-                    self.frames_ignored += 1
-            elif kind is FrameKind.I:
-                self._on_information(frame, events)
-            elif self._on_supervisory(frame):
-                # a poll we have nothing for (or RNR): answer "receiver ready", handing the turn back
-                self._send(self._frame(FrameKind.RR, recv_seq=self._vr))
-        elif kind is FrameKind.UI:
-            self.frames_ignored += 1
-        else:
-            raise ProtocolError(f"{kind.value} is a response; a server never receives one")
+        elif not connected:  # I, RR, RNR while disconnected
+            if frame.poll_final:
+                self._peer = frame.source
+                self._send(self._frame(FrameKind.DM))
+            else:
+                self.frames_ignored += 1
+        elif kind is FrameKind.I:
+            self._on_information(frame)
+        elif self._on_supervisory(frame):
+            # a poll we have nothing for (or RNR): answer "receiver ready", handing the turn back
+            self._send(self._frame(FrameKind.RR, recv_seq=self._vr))
