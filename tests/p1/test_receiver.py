@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from meterhub.p1.crc import crc16_arc
+from meterhub.p1.errors import LocalProtocolError
 from meterhub.p1.frame import NEED_DATA, FrameFinder, FrameSpan, Garbage, Truncated, encrypt_frame
 from meterhub.p1.receiver import FrameRejected, P1Receiver, Reading
 from meterhub.p1.telegram import encode_telegram
@@ -155,3 +156,13 @@ def test_rejections_are_logged_without_the_key(caplog: pytest.LogCaptureFixture,
     text = caplog.text.lower()
     assert "rejected (auth" in text and "rejected (truncated" in text and "skipped 4 bytes" in text
     assert KEY.hex() not in text and OTHER_KEY.hex() not in text
+
+
+def test_data_after_the_end_of_the_stream_is_our_own_mistake() -> None:
+    r = P1Receiver(KEY)
+    r.receive_data(frame(0)[:30])
+    r.receive_data(b"")  # the end: the partial frame is reported
+    assert [type(e).__name__ for e in drain(r, NEED_DATA)] == ["FrameRejected"]
+    with pytest.raises(LocalProtocolError):
+        r.receive_data(frame(1))
+    assert r.next_event() is NEED_DATA

@@ -180,7 +180,7 @@ class ClientAssociation:
             try:
                 self._receive(self._incoming.popleft())
             except RemoteProtocolError as exc:
-                self.state, self.error = State.ERROR, exc
+                self.state, self.error = CLIENT.error, exc
                 self._incoming.clear()
                 raise
         return events.popleft()

@@ -173,7 +173,7 @@ class ServerAssociation:
             try:
                 self._receive(self._incoming.popleft())
             except RemoteProtocolError as exc:
-                self.state, self.error = State.ERROR, exc
+                self.state, self.error = SERVER.error, exc
                 self._incoming.clear()
                 raise
         return events.popleft()
