@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from meterhub import transport
+from meterhub.cosem import AttributeDescriptor
 from meterhub.dlms import apdu as A
 from meterhub.dlms.association import (
     Action,
@@ -42,6 +43,11 @@ from meterhub.dlms.sansio import NEED_DATA
 from meterhub.dlms.wrapper import WrapperFrame
 
 log = logging.getLogger(__name__)
+
+
+def attribute_ref(descriptor: AttributeDescriptor) -> A.AttributeRef:
+    """The Cosem-Attribute-Descriptor of a get or set for a COSEM attribute (class, OBIS, attribute from cosem)."""
+    return A.AttributeRef(descriptor.class_id, descriptor.obis.to_bytes(), descriptor.attribute_id)
 
 
 class HesError(Exception):
