@@ -24,9 +24,12 @@ driver, which has the clock; a core that comes to need it takes ``now`` as an ar
 State: each machine's states and the inputs each state accepts are one explicit :class:`TransitionTable` in a
 module of its own (:mod:`meterhub.dlms.association.state`, :mod:`meterhub.dlms.hdlc.state`), as h11 keeps its
 in ``_state.py``; the machines change state only through it. A request the table does not allow is our fault
-(:class:`~meterhub.dlms.errors.LocalProtocolError`, nothing changes); a received message it does not allow is
-the peer's (:class:`~meterhub.dlms.errors.RemoteProtocolError`) and the machine goes to its error state, which
-accepts nothing: the connection is over and a new machine is needed.
+(:class:`~meterhub.dlms.errors.LocalProtocolError`, nothing changes). A received message the table does not
+allow is the peer's (:class:`~meterhub.dlms.errors.RemoteProtocolError`) and the machine goes to its error
+state, which accepts nothing: the connection is over and a new machine is needed. (HDLC, whose procedures
+discard the frames a state does not expect, ignores and counts those instead; its error state is entered on a
+frame reject or a broken reassembly cap.) What is refused as a whole before it reaches the table — bytes that
+do not decode, a tag that does not verify, an HDLC sequence error — leaves the machine as it was.
 """
 
 from __future__ import annotations
@@ -83,16 +86,14 @@ class TransitionTable(Generic[S, I]):
 
     def ours(self, state: S, what: I) -> S:
         """The next state after our request ``what``; :class:`LocalProtocolError` where it is not allowed."""
-        row = self._rows.get(state)
-        nxt = None if row is None else row.get(what)
+        nxt = self.get(state, what)
         if nxt is None:
             raise LocalProtocolError(f"{self.machine}: cannot {what.value} while {state.value}")
         return nxt
 
     def theirs(self, state: S, what: I) -> S:
         """The next state after the peer's ``what``; :class:`RemoteProtocolError` where it is not allowed."""
-        row = self._rows.get(state)
-        nxt = None if row is None else row.get(what)
+        nxt = self.get(state, what)
         if nxt is None:
             raise RemoteProtocolError(f"{self.machine}: the peer sent {what.value} while {state.value}")
         return nxt

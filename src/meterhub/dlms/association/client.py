@@ -17,7 +17,6 @@ context every answer must be ciphered (INTEROP.md) and authentic: a tampered, re
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
@@ -42,7 +41,7 @@ from meterhub.dlms.association.common import (
     BLOCK_OVERHEAD,
     DEFAULT_CLIENT_CONFORMANCE,
     HLS_METHOD,
-    MAX_QUEUED_APDUS,
+    AssociationMachine,
     Protection,
     is_ciphered,
 )
@@ -53,7 +52,6 @@ from meterhub.dlms.association.events import (
     Associated,
     AssociationRejected,
     ClientRequest,
-    Event,
     ExceptionReceived,
     Get,
     GetCompleted,
@@ -65,10 +63,9 @@ from meterhub.dlms.association.events import (
     Set,
     SetCompleted,
 )
-from meterhub.dlms.association.state import CLIENT, ClientInput, State
+from meterhub.dlms.association.state import CLIENT, ClientInput
 from meterhub.dlms.axdr import decode_data_exact, encode_data
 from meterhub.dlms.errors import LocalProtocolError, RemoteProtocolError, SecurityError
-from meterhub.dlms.sansio import NEED_DATA, NeedData
 from meterhub.dlms.security import CipherKeys, InvocationCounterGuard, hls_gmac_response, verify_hls_gmac_response
 
 __all__ = ["MAX_LONG_GET", "ClientAssociation", "ClientSettings"]
@@ -100,17 +97,16 @@ class ClientSettings:
         return self.keys is not None
 
 
-class ClientAssociation:
+class ClientAssociation(AssociationMachine):
     """Sans-io DLMS client: one association with one server logical device."""
 
+    _table = CLIENT
+
     def __init__(self, settings: ClientSettings, random: Callable[[int], bytes] = os.urandom) -> None:
+        super().__init__()
         self.settings = settings
-        self.state = State.IDLE
         self._random = random
         self._invoke_id = 1
-        self._incoming: deque[bytes] = deque()
-        self._events: deque[Event] = deque()
-        self._outgoing: list[bytes] = []
         self._protection: Protection | None = None
         if settings.ciphered:
             if settings.keys is None or settings.system_title is None:
@@ -121,7 +117,6 @@ class ClientAssociation:
         self.conformance = 0
         self.server_max_pdu = 0xFFFF
         self.server_system_title: bytes | None = None
-        self.error: RemoteProtocolError | None = None  # what put the association in State.ERROR
         self._ctos = b""
         self._pending: dict[int, str] = {}  # invoke id -> kind of the outstanding request
         self._block: bytearray | None = None
@@ -157,38 +152,6 @@ class ClientAssociation:
             self.state = CLIENT.ours(self.state, ClientInput.RELEASE)
             return Rlrq(0).encode()
         raise LocalProtocolError(f"a client association does not send {type(request).__name__}")
-
-    def receive_data(self, apdu: bytes) -> None:
-        """One APDU from the server (read the events with :meth:`next_event`)."""
-        if len(self._incoming) >= MAX_QUEUED_APDUS:
-            raise LocalProtocolError(f"{MAX_QUEUED_APDUS} APDUs received and not read: call next_event()")
-        self._incoming.append(apdu)
-
-    def next_event(self) -> Event | NeedData:
-        """The next event, or :data:`NEED_DATA`.
-
-        Raises what the server's APDU cannot be accepted for: :class:`DecodeError` or :class:`SecurityError`
-        (the APDU is dropped, the state unchanged), :class:`RemoteProtocolError` (the association goes to
-        :attr:`State.ERROR`, and every later call raises again).
-        """
-        if self.state is State.ERROR:
-            raise RemoteProtocolError(f"the association failed earlier: {self.error}")
-        events = self._events
-        while not events:
-            if not self._incoming:
-                return NEED_DATA
-            try:
-                self._receive(self._incoming.popleft())
-            except RemoteProtocolError as exc:
-                self.state, self.error = CLIENT.error, exc
-                self._incoming.clear()
-                raise
-        return events.popleft()
-
-    def data_to_send(self) -> list[bytes]:
-        """APDUs the association queued on its own (HLS reply, get-request-next …): send them in order."""
-        out, self._outgoing = self._outgoing, []
-        return out
 
     # ------------------------------------------------------------------------------ requests
     def _associate(self) -> bytes:

@@ -13,10 +13,14 @@ so a forgery can never advance it.
 
 from __future__ import annotations
 
-from typing import Final
+from collections import deque
+from typing import Any, Final
 
 from meterhub.dlms import apdu as A
-from meterhub.dlms.errors import SecurityError
+from meterhub.dlms.association.events import Event
+from meterhub.dlms.association.state import State
+from meterhub.dlms.errors import LocalProtocolError, RemoteProtocolError, SecurityError
+from meterhub.dlms.sansio import NEED_DATA, NeedData, TransitionTable
 from meterhub.dlms.security import (
     SC_AUTH_ENC,
     CipherKeys,
@@ -35,6 +39,7 @@ __all__ = [
     "HLS_METHOD",
     "MAX_QUEUED_APDUS",
     "REPLY_TO_HLS_AUTHENTICATION",
+    "AssociationMachine",
     "Carrier",
     "Protection",
     "is_ciphered",
@@ -127,3 +132,56 @@ class Protection:
 def is_ciphered(apdu: A.XdlmsApdu) -> bool:
     """Whether ``apdu`` is a ciphered carrier of any kind (glo, ded, general)."""
     return isinstance(apdu, A.ServiceSpecificCiphered | A.GeneralGloCiphering | A.GeneralDedCiphering)
+
+
+class AssociationMachine:
+    """The sans-io shape both association sides share (:mod:`meterhub.dlms.sansio`), around ``_receive``.
+
+    ``receive_data`` queues whole APDUs, ``next_event`` processes them one at a time with the role's
+    ``_receive`` (which appends events and outgoing APDUs) and hands out the events; a
+    :class:`RemoteProtocolError` on the way puts the machine in its table's error state for good.
+    """
+
+    _table: TransitionTable[State, Any]
+
+    def __init__(self) -> None:
+        self.state = State.IDLE
+        self.error: RemoteProtocolError | None = None  # what put the association in State.ERROR
+        self._incoming: deque[bytes] = deque()
+        self._events: deque[Event] = deque()
+        self._outgoing: list[bytes] = []
+
+    def receive_data(self, apdu: bytes) -> None:
+        """One APDU from the peer (read what it causes with :meth:`next_event`)."""
+        if len(self._incoming) >= MAX_QUEUED_APDUS:
+            raise LocalProtocolError(f"{MAX_QUEUED_APDUS} APDUs received and not read: call next_event()")
+        self._incoming.append(apdu)
+
+    def next_event(self) -> Event | NeedData:
+        """The next event, or :data:`NEED_DATA`.
+
+        Raises what the peer's APDU cannot be accepted for: :class:`DecodeError` or :class:`SecurityError` (the
+        APDU is dropped, the state unchanged), :class:`RemoteProtocolError` (the association goes to
+        :attr:`State.ERROR`, and every later call raises again).
+        """
+        if self.state is State.ERROR:
+            raise RemoteProtocolError(f"the association failed earlier: {self.error}")
+        events = self._events
+        while not events:
+            if not self._incoming:
+                return NEED_DATA
+            try:
+                self._receive(self._incoming.popleft())
+            except RemoteProtocolError as exc:
+                self.state, self.error = self._table.error, exc
+                self._incoming.clear()
+                raise
+        return events.popleft()
+
+    def data_to_send(self) -> list[bytes]:
+        """APDUs the association sends on its own (HLS passes, next blocks, AARE, RLRE, refusals), in order."""
+        out, self._outgoing = self._outgoing, []
+        return out
+
+    def _receive(self, apdu: bytes) -> None:
+        raise NotImplementedError

@@ -16,7 +16,6 @@ expected counter, or deciphering-error), counted in ``rejected_apdus``, and the 
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -41,7 +40,7 @@ from meterhub.dlms.association.common import (
     BLOCK_OVERHEAD,
     DEFAULT_SERVER_CONFORMANCE,
     HLS_METHOD,
-    MAX_QUEUED_APDUS,
+    AssociationMachine,
     Protection,
     is_ciphered,
 )
@@ -49,7 +48,6 @@ from meterhub.dlms.association.events import (
     ActionReply,
     ActionRequested,
     Associated,
-    Event,
     GetListRequested,
     GetReply,
     GetRequested,
@@ -60,10 +58,9 @@ from meterhub.dlms.association.events import (
     SetReply,
     SetRequested,
 )
-from meterhub.dlms.association.state import SERVER, ServerInput, State
+from meterhub.dlms.association.state import SERVER, ServerInput
 from meterhub.dlms.axdr import decode_data_exact, encode_data
 from meterhub.dlms.errors import DecodeError, LocalProtocolError, RemoteProtocolError, ReplayError, SecurityError
-from meterhub.dlms.sansio import NEED_DATA, NeedData
 from meterhub.dlms.security import (
     CipherKeys,
     InvocationCounter,
@@ -101,23 +98,21 @@ class ServerPolicy:
     guard: InvocationCounterGuard = field(default_factory=InvocationCounterGuard)
 
 
-class ServerAssociation:
+class ServerAssociation(AssociationMachine):
     """Sans-io DLMS server side of one association (one client SAP on one logical device)."""
 
+    _table = SERVER
+
     def __init__(self, policy: ServerPolicy, random: Callable[[int], bytes] = os.urandom) -> None:
+        super().__init__()
         self.policy = policy
-        self.state = State.IDLE
         self._random = random
-        self._incoming: deque[bytes] = deque()
-        self._events: deque[Event] = deque()
-        self._outgoing: list[bytes] = []
         self._protection: Protection | None = None
         if policy.keys is not None:
             self._protection = Protection(policy.keys, policy.system_title, policy.invocation_counter, policy.guard)
         self.conformance = 0
         self.client_max_pdu = 0xFFFF
         self.client_system_title: bytes | None = None
-        self.error: RemoteProtocolError | None = None  # what put the association in State.ERROR
         self._stoc = b""
         self._ctos = b""
         self._general = False  # answer form: general-glo-ciphering when the request used it
@@ -150,38 +145,6 @@ class ServerAssociation:
         if isinstance(reply, Notify):
             return self._wrap(A.DataNotification(reply.long_invoke_id, reply.body, reply.date_time).encode())
         raise LocalProtocolError(f"a server association does not send {type(reply).__name__}")
-
-    def receive_data(self, apdu: bytes) -> None:
-        """One APDU from the client (read the requests with :meth:`next_event`)."""
-        if len(self._incoming) >= MAX_QUEUED_APDUS:
-            raise LocalProtocolError(f"{MAX_QUEUED_APDUS} APDUs received and not read: call next_event()")
-        self._incoming.append(apdu)
-
-    def next_event(self) -> Event | NeedData:
-        """The next request to answer (or association event), or :data:`NEED_DATA`.
-
-        Raises :class:`DecodeError` for an APDU that does not decode (dropped, state unchanged) and
-        :class:`RemoteProtocolError` for one a server never accepts (the association goes to
-        :attr:`State.ERROR`, and every later call raises again).
-        """
-        if self.state is State.ERROR:
-            raise RemoteProtocolError(f"the association failed earlier: {self.error}")
-        events = self._events
-        while not events:
-            if not self._incoming:
-                return NEED_DATA
-            try:
-                self._receive(self._incoming.popleft())
-            except RemoteProtocolError as exc:
-                self.state, self.error = SERVER.error, exc
-                self._incoming.clear()
-                raise
-        return events.popleft()
-
-    def data_to_send(self) -> list[bytes]:
-        """APDUs the association answered on its own: send them in order."""
-        out, self._outgoing = self._outgoing, []
-        return out
 
     # ------------------------------------------------------------------------------ replies
     def _wrap(self, plain: bytes) -> bytes:
