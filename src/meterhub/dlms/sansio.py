@@ -40,7 +40,18 @@ from typing import Final, Generic, TypeVar
 
 from meterhub.dlms.errors import LocalProtocolError, RemoteProtocolError
 
-__all__ = ["NEED_DATA", "NeedData", "TransitionTable"]
+__all__ = ["NEED_DATA", "MachineEnum", "NeedData", "TransitionTable"]
+
+
+class MachineEnum(enum.Enum):
+    """Base of the states and inputs of the machines: members hash by identity.
+
+    :class:`enum.Enum` hashes a member with a Python-level ``__hash__`` (the hash of its name); members are
+    singletons that compare by identity, so the identity hash agrees with equality, and a table lookup keyed by
+    them stays one C-level dictionary lookup — it happens for every APDU and frame.
+    """
+
+    __hash__ = object.__hash__
 
 
 class NeedData(enum.Enum):
@@ -59,12 +70,14 @@ S = TypeVar("S", bound=enum.Enum)
 I = TypeVar("I", bound=enum.Enum)  # noqa: E741 - the input alphabet, as in automata
 
 
+
 class TransitionTable(Generic[S, I]):
     """A state machine's explicit transitions: for each state, the inputs it accepts and the state they lead to.
 
-    ``transitions[state][input]`` is the next state; an input missing from a state's row is not allowed there.
-    ``error`` is the terminal state, whose row must be empty. :meth:`ours` checks one of our requests,
-    :meth:`theirs` something the peer sent; both are one dictionary lookup.
+    ``transitions[state][input]`` is the next state; an input missing from a state's row is not allowed there
+    (a state missing altogether accepts nothing). ``error`` is the terminal state, whose row must be empty.
+    :meth:`ours` checks one of our requests, :meth:`theirs` something the peer sent; each is two dictionary
+    lookups, keyed by :class:`MachineEnum` members (identity hash).
     """
 
     def __init__(self, machine: str, transitions: Mapping[S, Mapping[I, S]], error: S) -> None:
@@ -72,28 +85,27 @@ class TransitionTable(Generic[S, I]):
             raise ValueError(f"{machine}: the error state {error.value} must accept nothing")
         self.machine: Final = machine
         self.error: Final = error
-        self._rows: Final = {state: dict(row) for state, row in transitions.items()}
+        # every state of the enum gets a row (empty: accepts nothing), so that a lookup is rows[state].get(input)
+        self._rows: Final[dict[S, dict[I, S]]] = {state: dict(transitions.get(state, {})) for state in type(error)}
 
     def allows(self, state: S, what: I) -> bool:
         """Whether ``what`` is allowed in ``state``."""
-        row = self._rows.get(state)
-        return row is not None and what in row
+        return what in self._rows[state]
 
     def get(self, state: S, what: I) -> S | None:
         """The state ``what`` leads to from ``state``, or None where it is not allowed."""
-        row = self._rows.get(state)
-        return None if row is None else row.get(what)
+        return self._rows[state].get(what)
 
     def ours(self, state: S, what: I) -> S:
         """The next state after our request ``what``; :class:`LocalProtocolError` where it is not allowed."""
-        nxt = self.get(state, what)
+        nxt = self._rows[state].get(what)
         if nxt is None:
             raise LocalProtocolError(f"{self.machine}: cannot {what.value} while {state.value}")
         return nxt
 
     def theirs(self, state: S, what: I) -> S:
         """The next state after the peer's ``what``; :class:`RemoteProtocolError` where it is not allowed."""
-        nxt = self.get(state, what)
+        nxt = self._rows[state].get(what)
         if nxt is None:
             raise RemoteProtocolError(f"{self.machine}: the peer sent {what.value} while {state.value}")
         return nxt

@@ -73,6 +73,9 @@ __all__ = ["MAX_LONG_GET", "ClientAssociation", "ClientSettings"]
 #: A long get is reassembled in memory up to this many octets. A load profile of 3 years × 96 rows is ~5 MB;
 #: 16 MiB bounds what a looping or hostile server can make us hold (as h11 bounds an incomplete header).
 MAX_LONG_GET: Final = 16 * 1024 * 1024
+# The inputs of every request and answer, looked up once: an enum member's attribute access costs ~0.1 µs.
+_REQUEST: Final = ClientInput.REQUEST
+_RESPONSE: Final = ClientInput.RESPONSE
 
 
 @dataclass
@@ -132,18 +135,18 @@ class ClientAssociation(AssociationMachine):
     def send(self, request: ClientRequest) -> bytes:
         """The APDU for ``request``; :class:`LocalProtocolError` when the state does not allow it."""
         if isinstance(request, Get):
-            CLIENT.ours(self.state, ClientInput.REQUEST)
+            CLIENT.ours(self.state, _REQUEST)
             iid = self._next_invoke_id()
             return self._request(A.GetRequestNormal(iid, request.attribute, request.access), "get", iid)
         if isinstance(request, GetWithList):
-            CLIENT.ours(self.state, ClientInput.REQUEST)
+            CLIENT.ours(self.state, _REQUEST)
             iid = self._next_invoke_id()
             return self._request(A.GetRequestWithList(iid, tuple(request.items)), "get-list", iid)
         if isinstance(request, Set):
-            CLIENT.ours(self.state, ClientInput.REQUEST)
+            CLIENT.ours(self.state, _REQUEST)
             return self._set(request)
         if isinstance(request, Action):
-            CLIENT.ours(self.state, ClientInput.REQUEST)
+            CLIENT.ours(self.state, _REQUEST)
             iid = self._next_invoke_id()
             return self._request(A.ActionRequestNormal(iid, request.method, request.parameters), "action", iid)
         if isinstance(request, Associate):
@@ -290,18 +293,18 @@ class ClientAssociation(AssociationMachine):
     def _receive_plain(self, apdu: A.XdlmsApdu) -> None:
         events = self._events
         if isinstance(apdu, A.GetResponseNormal):
-            self._enter(ClientInput.RESPONSE)
+            self._enter(_RESPONSE)
             self._take_pending(apdu.invoke_id)
             events.append(GetCompleted(apdu.invoke_id, apdu.result))
         elif isinstance(apdu, A.GetResponseWithDatablock):
-            self._enter(ClientInput.RESPONSE)
+            self._enter(_RESPONSE)
             self._on_datablock(apdu)
         elif isinstance(apdu, A.GetResponseWithList):
-            self._enter(ClientInput.RESPONSE)
+            self._enter(_RESPONSE)
             self._take_pending(apdu.invoke_id)
             events.append(GetListCompleted(apdu.invoke_id, apdu.results))
         elif isinstance(apdu, A.SetResponseDatablock):
-            self._enter(ClientInput.RESPONSE)
+            self._enter(_RESPONSE)
             if not self._long_set:
                 raise RemoteProtocolError("set-response-datablock without a long set in progress")
             if apdu.block_number >= 0xFFFFFFFF:
@@ -310,18 +313,18 @@ class ClientAssociation(AssociationMachine):
             nxt = A.SetRequestWithDatablock(apdu.invoke_id, not self._long_set, apdu.block_number + 1, block)
             self._outgoing.append(self._wrap(nxt.encode()))
         elif isinstance(apdu, A.SetResponseNormal | A.SetResponseLastDatablock):
-            self._enter(ClientInput.RESPONSE)
+            self._enter(_RESPONSE)
             self._take_pending(apdu.invoke_id)
             events.append(SetCompleted(apdu.invoke_id, apdu.result))
         elif isinstance(apdu, A.SetResponseWithList):
-            self._enter(ClientInput.RESPONSE)
+            self._enter(_RESPONSE)
             self._take_pending(apdu.invoke_id)
             events.append(SetCompleted(apdu.invoke_id, apdu.results))
         elif isinstance(apdu, A.ActionResponseNormal):
             if self._pending.get(apdu.invoke_id & 0x0F) == "hls":
                 self._on_hls_response(apdu)
             else:
-                self._enter(ClientInput.RESPONSE)
+                self._enter(_RESPONSE)
                 self._take_pending(apdu.invoke_id)
                 events.append(ActionCompleted(apdu.invoke_id, apdu.result, apdu.return_data))
         elif isinstance(apdu, A.ExceptionResponse | A.ConfirmedServiceError):

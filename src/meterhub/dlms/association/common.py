@@ -164,7 +164,7 @@ class AssociationMachine:
         APDU is dropped, the state unchanged), :class:`RemoteProtocolError` (the association goes to
         :attr:`State.ERROR`, and every later call raises again).
         """
-        if self.state is State.ERROR:
+        if self.error is not None:  # in State.ERROR
             raise RemoteProtocolError(f"the association failed earlier: {self.error}")
         events = self._events
         while not events:

@@ -23,15 +23,14 @@ ASSOCIATED state, not as states of its own.
 
 from __future__ import annotations
 
-import enum
 from typing import Final
 
-from meterhub.dlms.sansio import TransitionTable
+from meterhub.dlms.sansio import MachineEnum, TransitionTable
 
 __all__ = ["CLIENT", "SERVER", "ClientInput", "ServerInput", "State"]
 
 
-class State(enum.Enum):
+class State(MachineEnum):
     """Association states (Green Book §9.4.4, simplified to what a confirmed-service client/server needs)."""
 
     IDLE = "idle"
@@ -43,7 +42,7 @@ class State(enum.Enum):
     ERROR = "error"  # the peer broke the protocol: terminal
 
 
-class ClientInput(enum.Enum):
+class ClientInput(MachineEnum):
     """What moves a client association: its own requests, then what the server sends."""
 
     # ours
@@ -99,7 +98,7 @@ CLIENT: Final = TransitionTable[State, ClientInput](
 )
 
 
-class ServerInput(enum.Enum):
+class ServerInput(MachineEnum):
     """What moves a server association: what the client sends, then the server's own replies."""
 
     # the client's

@@ -14,11 +14,11 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from typing import Final
 
 from meterhub.dlms.errors import DecodeError, EncodeError
+from meterhub.dlms.sansio import MachineEnum
 
 FLAG: Final = 0x7E
 """Opening/closing flag (IEC 62056-46 clause 6.4.1)."""
@@ -191,7 +191,7 @@ def decode_address(data: bytes | bytearray, offset: int = 0) -> tuple[HdlcAddres
     return HdlcAddress((groups[0] << 7) | groups[1], (groups[2] << 7) | groups[3], 4), 4
 
 
-class FrameKind(enum.Enum):
+class FrameKind(MachineEnum):
     """Control field commands and responses of IEC 62056-46 clause 6.4.3."""
 
     I = "I"  # noqa: E741 - the standard's name for an information frame

@@ -116,7 +116,7 @@ class _HdlcLink:
         Raises :class:`DecodeError` or :class:`RemoteProtocolError` for peer frames we cannot accept (see
         :mod:`.state`); damaged frames and frames for other stations are dropped and counted, not raised.
         """
-        if self.state is LinkState.ERROR:
+        if self.error is not None:  # in LinkState.ERROR
             raise RemoteProtocolError(f"the link failed earlier: {self.error}")
         events = self._events
         while not events:

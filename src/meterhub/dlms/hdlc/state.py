@@ -23,16 +23,15 @@ frame is checked before anything changes, and the caller's response timeout reco
 
 from __future__ import annotations
 
-import enum
 from typing import Final
 
 from meterhub.dlms.hdlc.frame import FrameKind
-from meterhub.dlms.sansio import TransitionTable
+from meterhub.dlms.sansio import MachineEnum, TransitionTable
 
 __all__ = ["CLIENT_LINK", "RESPONSES", "SERVER_LINK", "LinkInput", "LinkState"]
 
 
-class LinkState(enum.Enum):
+class LinkState(MachineEnum):
     """Connection state of a link object (IEC 62056-46 clause 6.4.4: NDM, NRM, and the two transitions)."""
 
     DISCONNECTED = "disconnected"
@@ -42,7 +41,7 @@ class LinkState(enum.Enum):
     ERROR = "error"  # frame reject, or the reassembly cap broken: terminal
 
 
-class LinkInput(enum.Enum):
+class LinkInput(MachineEnum):
     """What moves a link besides the peer's frames: our requests, and an over-long reassembled APDU."""
 
     CONNECT = "connect (SNRM)"
