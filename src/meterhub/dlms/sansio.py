@@ -70,7 +70,6 @@ S = TypeVar("S", bound=enum.Enum)
 I = TypeVar("I", bound=enum.Enum)  # noqa: E741 - the input alphabet, as in automata
 
 
-
 class TransitionTable(Generic[S, I]):
     """A state machine's explicit transitions: for each state, the inputs it accepts and the state they lead to.
 
