@@ -12,10 +12,12 @@ once fixed, so the marker is removed together with the bug.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import math
 import struct
+from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
@@ -72,6 +74,9 @@ from meterhub.dlms.axdr import (
     encode_data,
     encode_length,
 )
+from meterhub.dlms.axdr import decode as axdr_decode
+from meterhub.dlms.axdr import encode as axdr_encode
+from meterhub.dlms.axdr import rows as axdr_rows
 from meterhub.dlms.errors import DecodeError, DlmsError, EncodeError
 
 INT_CLASSES: tuple[type[int], ...] = (
@@ -101,6 +106,16 @@ TAG_OF_INT_CLASS: dict[type[int], int] = {
 
 #: Disables the compiled row layouts: every array goes through the generic element-by-element coder.
 NO_FAST_PATH = 10**9
+
+
+@contextlib.contextmanager
+def no_fast_path() -> Iterator[None]:
+    """Switch the compiled-row path off in the encoder and the decoder (the generic coder does everything)."""
+    with (
+        mock.patch.object(axdr_encode, "_FAST_ARRAY_MIN", NO_FAST_PATH),
+        mock.patch.object(axdr_decode, "_FAST_ARRAY_MIN", NO_FAST_PATH),
+    ):
+        yield
 
 
 # ------------------------------------------------------------------------------------------ comparison
@@ -482,7 +497,7 @@ def test_bool_true_is_any_nonzero_octet() -> None:
 def test_fast_path_and_generic_path_agree(value: Any) -> None:
     fast_bytes = encode_data(value)
     fast_value = decode_data_exact(fast_bytes)
-    with mock.patch.object(axdr, "_FAST_ARRAY_MIN", NO_FAST_PATH):
+    with no_fast_path():
         generic_bytes = encode_data(value)
         generic_value = decode_data_exact(generic_bytes)
         assert_same(decode_data_exact(fast_bytes), fast_value)
@@ -517,7 +532,7 @@ def test_fast_path_and_generic_path_agree_on_damaged_bytes(rows: list[Any], data
     else:
         del raw[i:]
     fast = _outcome(bytes(raw))
-    with mock.patch.object(axdr, "_FAST_ARRAY_MIN", NO_FAST_PATH):
+    with no_fast_path():
         generic = _outcome(bytes(raw))
     assert fast[0] == generic[0]
     if fast[0] == "ok":
@@ -531,21 +546,21 @@ def test_fast_path_is_really_taken() -> None:
         (DateTime(2026, 1, 1, 4, h, 0, 0, 0, -60, 0).to_bytes(), Unsigned(0), DoubleLongUnsigned(h)) for h in range(24)
     ]
     taken = []
-    real = axdr._decode_uniform_rows
+    real = axdr_decode._decode_uniform_rows
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         result = real(*args, **kwargs)
         taken.append(result is not None)
         return result
 
-    with mock.patch.object(axdr, "_decode_uniform_rows", spy):
+    with mock.patch.object(axdr_decode, "_decode_uniform_rows", spy):
         assert decode_data_exact(encode_data(rows)) == rows
         broken = [*rows[:5], (rows[5][0], LongUnsigned(0), rows[5][2]), *rows[6:]]
         assert_same(decode_data_exact(encode_data(broken)), broken)
     assert taken == [True, False]
     encoded = bytearray()
-    assert axdr._encode_uniform_rows(encoded, rows)
-    assert not axdr._encode_uniform_rows(bytearray(), broken)
+    assert axdr_rows._encode_uniform_rows(encoded, rows)
+    assert not axdr_rows._encode_uniform_rows(bytearray(), broken)
 
 
 @pytest.mark.parametrize("n", [7, 8, 20])
@@ -560,7 +575,7 @@ def test_uniform_rows_of_empty_structures(n: int) -> None:
 def test_fast_path_threshold(n: int) -> None:
     rows = [(Long64(-i), Float32(i / 4), b"ab") for i in range(n)]
     _round_trip(rows)
-    with mock.patch.object(axdr, "_FAST_ARRAY_MIN", NO_FAST_PATH):
+    with no_fast_path():
         _round_trip(rows)
 
 

@@ -13,14 +13,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meterhub.dlms.errors import DecodeError, EncodeError, ProtocolError
+from meterhub.dlms.errors import DecodeError, EncodeError, LocalProtocolError, RemoteProtocolError
 from meterhub.dlms.hdlc import (
     LLC_REQUEST,
     LLC_RESPONSE,
     MAX_FRAME_LENGTH,
     MAX_INFO_LENGTH,
     ApduReceived,
+    Connect,
     Connected,
+    Disconnect,
     Disconnected,
     FrameKind,
     HdlcAddress,
@@ -31,6 +33,8 @@ from meterhub.dlms.hdlc import (
     HdlcParameters,
     HdlcServerLink,
     LinkState,
+    Poll,
+    SendApdu,
     crc16_x25,
     decode_address,
     decode_frame,
@@ -39,6 +43,7 @@ from meterhub.dlms.hdlc import (
     negotiate,
 )
 from tests.conftest import hx, load_vector
+from tests.sansio import feed
 
 CLIENT = HdlcAddress.client(16)
 SERVER = HdlcAddress.server(1, 17)
@@ -182,13 +187,13 @@ def test_snrm_ua_vector_through_links() -> None:
     proposal = HdlcParameters(max_info_tx=512, max_info_rx=512)
     client = HdlcClientLink(CLIENT, SERVER, proposal)
     server = HdlcServerLink(SERVER, HdlcParameters(max_info_tx=256, max_info_rx=1024))
-    snrm = client.connect()
+    snrm = client.send(Connect())
     assert snrm == hx(vector["expected"]["snrm_frame"])
-    assert server.receive_data(snrm) == [Connected(HdlcParameters(256, 512, 1, 1))]
+    assert feed(server, snrm) == [Connected(HdlcParameters(256, 512, 1, 1))]
     ua = server.data_to_send()
     assert ua == hx(vector["expected"]["ua_frame_example"])
     decoded = vector["decoded"]["negotiated_client_view"]
-    [event] = client.receive_data(ua)
+    [event] = feed(client, ua)
     assert isinstance(event, Connected)
     assert event.params.max_info_tx == decoded["max_info_tx"] == 512
     assert event.params.max_info_rx == decoded["max_info_rx"] == 256
@@ -250,50 +255,50 @@ def test_public_session_through_links() -> None:
     assert client.params.max_info_tx == max_info
 
     # SNRM / UA without parameters
-    assert client.connect() == steps[0][2]
-    assert server.receive_data(steps[0][2]) == [Connected(HdlcParameters())]
+    assert client.send(Connect()) == steps[0][2]
+    assert feed(server, steps[0][2]) == [Connected(HdlcParameters())]
     assert server.data_to_send() == steps[1][2]
-    assert client.receive_data(steps[1][2]) == [Connected(HdlcParameters())]
+    assert feed(client, steps[1][2]) == [Connected(HdlcParameters())]
     assert client.data_to_send() == b""
 
     # AARQ / AARE, get-request / get-response: one frame each way
     for request_step, response_step in ((2, 3), (4, 5)):
         request = decode_frame(steps[request_step][2]).info[3:]
         response = decode_frame(steps[response_step][2]).info[3:]
-        assert client.send_apdu(request) == steps[request_step][2]
-        assert server.receive_data(steps[request_step][2]) == [ApduReceived(request)]
+        assert client.send(SendApdu(request)) == steps[request_step][2]
+        assert feed(server, steps[request_step][2]) == [ApduReceived(request)]
         assert server.data_to_send() == b""
-        assert server.send_apdu(response) == steps[response_step][2]
-        assert client.receive_data(steps[response_step][2]) == [ApduReceived(response)]
+        assert server.send(SendApdu(response)) == steps[response_step][2]
+        assert feed(client, steps[response_step][2]) == [ApduReceived(response)]
         assert client.data_to_send() == b""
 
     # the request the vector leaves out
-    request_wire = client.send_apdu(LONG_REQUEST)
+    request_wire = client.send(SendApdu(LONG_REQUEST))
     request_frame = decode_frame(request_wire)
     assert (request_frame.send_seq, request_frame.recv_seq, request_frame.control) == (2, 2, 0x54)
-    assert server.receive_data(request_wire) == [ApduReceived(LONG_REQUEST)]
+    assert feed(server, request_wire) == [ApduReceived(LONG_REQUEST)]
 
     # the long answer in three segments, RR in between
     long_value = hx(vector["inputs"]["long_value"])
     long_apdu = bytes.fromhex("C401C1000982012C") + long_value
-    assert server.send_apdu(long_apdu) == wire["I N(S)=2 N(R)=3 segmented"]
+    assert server.send(SendApdu(long_apdu)) == wire["I N(S)=2 N(R)=3 segmented"]
     assert server.busy
-    assert client.receive_data(wire["I N(S)=2 N(R)=3 segmented"]) == []
+    assert feed(client, wire["I N(S)=2 N(R)=3 segmented"]) == []
     assert client.data_to_send() == wire["RR N(R)=3"]
-    assert server.receive_data(wire["RR N(R)=3"]) == []
+    assert feed(server, wire["RR N(R)=3"]) == []
     assert server.data_to_send() == wire["I N(S)=3 N(R)=3 segmented"]
-    assert client.receive_data(wire["I N(S)=3 N(R)=3 segmented"]) == []
+    assert feed(client, wire["I N(S)=3 N(R)=3 segmented"]) == []
     assert client.data_to_send() == wire["RR N(R)=4"]
-    assert server.receive_data(wire["RR N(R)=4"]) == []
+    assert feed(server, wire["RR N(R)=4"]) == []
     assert server.data_to_send() == wire["I N(S)=4 N(R)=3 last"]
-    assert client.receive_data(wire["I N(S)=4 N(R)=3 last"]) == [ApduReceived(long_apdu)]
+    assert feed(client, wire["I N(S)=4 N(R)=3 last"]) == [ApduReceived(long_apdu)]
     assert client.data_to_send() == b""
 
     # DISC / UA
-    assert client.disconnect() == wire["DISC"]
-    assert server.receive_data(wire["DISC"]) == [Disconnected("DISC")]
+    assert client.send(Disconnect()) == wire["DISC"]
+    assert feed(server, wire["DISC"]) == [Disconnected("DISC")]
     assert server.data_to_send() == steps[-1][2]
-    assert client.receive_data(steps[-1][2]) == [Disconnected("UA")]
+    assert feed(client, steps[-1][2]) == [Disconnected("UA")]
     assert client.state is LinkState.DISCONNECTED and server.state is LinkState.DISCONNECTED
     assert client.frames_ignored == server.frames_ignored == 0
     assert client.discarded_bytes == server.discarded_bytes == 0
@@ -303,16 +308,16 @@ def test_public_session_stream_in_one_piece_and_bytewise() -> None:
     steps = session_steps()
     stream = b"".join(w for _, _, w in steps)
     expected = [decode_frame(w) for _, _, w in steps]
-    assert HdlcFrameDecoder().feed(stream) == expected
+    assert feed(HdlcFrameDecoder(), stream) == expected
     decoder = HdlcFrameDecoder()
     got: list[HdlcFrame] = []
     for i in range(len(stream)):
-        got += decoder.feed(stream[i : i + 1])
+        got += feed(decoder, stream[i : i + 1])
     assert got == expected
     assert decoder.discarded_bytes == 0 and decoder.rejected_frames == 0
     # shared flags: closing flag of one frame opens the next
     shared = b"\x7e" + b"\x7e".join(w[1:-1] for _, _, w in steps) + b"\x7e"
-    assert HdlcFrameDecoder().feed(shared) == expected
+    assert feed(HdlcFrameDecoder(), shared) == expected
 
 
 kinds_with_info = [FrameKind.I, FrameKind.UI, FrameKind.SNRM, FrameKind.UA, FrameKind.DM, FrameKind.FRMR]
@@ -340,7 +345,7 @@ def test_frame_round_trip(frame: HdlcFrame) -> None:
     assert wire[0] == wire[-1] == 0x7E
     assert int.from_bytes(wire[1:3], "big") & MAX_FRAME_LENGTH == len(wire) - 2
     assert decode_frame(wire) == frame
-    assert HdlcFrameDecoder().feed(wire) == [frame]
+    assert feed(HdlcFrameDecoder(), wire) == [frame]
 
 
 @settings(max_examples=60)
@@ -351,7 +356,7 @@ def test_stream_any_chunking(frame_list: list[HdlcFrame], cuts: list[int]) -> No
     decoder = HdlcFrameDecoder()
     got: list[HdlcFrame] = []
     for a, b in itertools.pairwise(points):
-        got += decoder.feed(stream[a:b])
+        got += feed(decoder, stream[a:b])
     assert got == frame_list
     assert decoder.discarded_bytes == 0 and decoder.rejected_frames == 0
 
@@ -368,7 +373,7 @@ def test_resync_after_garbage(parts: list[tuple[bytes, HdlcFrame]], chunk: int) 
     decoder = HdlcFrameDecoder()
     got: list[HdlcFrame] = []
     for i in range(0, len(stream), chunk):
-        got += decoder.feed(stream[i : i + chunk])
+        got += feed(decoder, stream[i : i + chunk])
     assert got == [f for _, f in parts]
     assert decoder.discarded_bytes == garbage
 
@@ -394,7 +399,7 @@ def test_resync_after_damaged_frames() -> None:
         + good[5]
     )
     decoder = HdlcFrameDecoder()
-    got = decoder.feed(stream)
+    got = feed(decoder, stream)
     assert got == [decode_frame(good[i]) for i in (0, 1, 4, 5)]
     assert decoder.rejected_frames >= 4
     assert decoder.discarded_bytes >= len(bad_fcs) + len(bad_hcs) + len(truncated) + len(b"garbage")
@@ -406,12 +411,12 @@ def test_decoder_buffer_is_capped() -> None:
     # a header claiming the maximal length (with a valid HCS) then endless bytes without a closing flag
     header = bytes.fromhex("A7FF02232110")
     head = b"\x7e" + header + crc16_x25(header).to_bytes(2, "little")
-    decoder.feed(head)
+    feed(decoder, head)
     for _ in range(20):
-        decoder.feed(b"\x01" * 1000)
+        feed(decoder, b"\x01" * 1000)
         assert decoder.buffered <= HdlcFrameDecoder.MAX_BUFFERED
     assert decoder.rejected_frames == 1
-    assert decoder.feed(session_steps()[0][2]) == [decode_frame(session_steps()[0][2])]
+    assert feed(decoder, session_steps()[0][2]) == [decode_frame(session_steps()[0][2])]
 
 
 @pytest.mark.parametrize(
@@ -544,9 +549,9 @@ def _shuttle(client: HdlcClientLink, server: HdlcServerLink, first: bytes) -> li
     events: list[tuple[str, HdlcEvent]] = []
     to_server = first
     for _ in range(10_000):
-        events += [("server", e) for e in server.receive_data(to_server)]
+        events += [("server", e) for e in feed(server, to_server)]
         to_client = server.data_to_send()
-        events += [("client", e) for e in client.receive_data(to_client)]
+        events += [("client", e) for e in feed(client, to_client)]
         to_server = client.data_to_send()
         if not to_server and not to_client:
             return events
@@ -558,7 +563,7 @@ def connected_pair(
 ) -> tuple[HdlcClientLink, HdlcServerLink]:
     client = HdlcClientLink(CLIENT, SERVER, proposal)
     server = HdlcServerLink(SERVER, limits)
-    events = _shuttle(client, server, client.connect())
+    events = _shuttle(client, server, client.send(Connect()))
     assert [type(e) for _, e in events] == [Connected, Connected]
     return client, server
 
@@ -575,9 +580,9 @@ def test_links_exchange_any_sizes(client_rx: int, server_tx: int, exchanges: lis
     )
     assert client.params.max_info_rx == server.params.max_info_tx == min(client_rx, server_tx)
     for request, response in exchanges:
-        events = _shuttle(client, server, client.send_apdu(request))
+        events = _shuttle(client, server, client.send(SendApdu(request)))
         assert events == [("server", ApduReceived(request))]
-        events = [("client", e) for e in client.receive_data(server.send_apdu(response))]
+        events = [("client", e) for e in feed(client, server.send(SendApdu(response)))]
         events += _shuttle(client, server, client.data_to_send())
         assert events == [("client", ApduReceived(response))]
         assert not client.busy and not server.busy
@@ -586,14 +591,14 @@ def test_links_exchange_any_sizes(client_rx: int, server_tx: int, exchanges: lis
 def test_client_request_segmentation_with_rr() -> None:
     client, server = connected_pair()
     request = bytes(range(256)) * 2
-    first = client.send_apdu(request)
+    first = client.send(SendApdu(request))
     frame = decode_frame(first)
     assert frame.segmented and len(frame.info) == 128 and frame.info[:3] == LLC_REQUEST
-    assert server.receive_data(first) == []
+    assert feed(server, first) == []
     rr_wire = server.data_to_send()
     rr = decode_frame(rr_wire)
     assert (rr.kind, rr.recv_seq, rr.poll_final) == (FrameKind.RR, 1, True)
-    assert client.receive_data(rr_wire) == []
+    assert feed(client, rr_wire) == []
     second = client.data_to_send()
     assert decode_frame(second).send_seq == 1
     events = _shuttle(client, server, second)
@@ -603,121 +608,121 @@ def test_client_request_segmentation_with_rr() -> None:
 def test_server_answers_dm_when_disconnected() -> None:
     server = HdlcServerLink(SERVER)
     disc = HdlcFrame(SERVER, CLIENT, FrameKind.DISC)
-    assert server.receive_data(encode_frame(disc)) == []
+    assert feed(server, encode_frame(disc)) == []
     dm = decode_frame(server.data_to_send())
     assert dm.kind is FrameKind.DM and dm.destination == CLIENT and dm.source == SERVER
     i_frame = HdlcFrame(SERVER, CLIENT, FrameKind.I, info=LLC_REQUEST + b"\x60")
-    assert server.receive_data(encode_frame(i_frame)) == []
+    assert feed(server, encode_frame(i_frame)) == []
     assert decode_frame(server.data_to_send()).kind is FrameKind.DM
-    with pytest.raises(ProtocolError):
-        server.send_apdu(b"\x61")
+    with pytest.raises(LocalProtocolError):
+        server.send(SendApdu(b"\x61"))
 
 
 def test_frames_for_others_are_ignored_and_counted() -> None:
     client, server = connected_pair()
     other_server = HdlcFrame(HdlcAddress.server(1, 18), CLIENT, FrameKind.SNRM)
     other_client = HdlcFrame(SERVER, HdlcAddress.client(1), FrameKind.I, info=LLC_REQUEST + b"\x60")
-    assert server.receive_data(encode_frame(other_server) + encode_frame(other_client)) == []
+    assert feed(server, encode_frame(other_server) + encode_frame(other_client)) == []
     assert server.data_to_send() == b"" and server.frames_ignored == 2
     stray = HdlcFrame(HdlcAddress.client(1), SERVER, FrameKind.I, info=LLC_RESPONSE + b"\x61")
-    assert client.receive_data(encode_frame(stray)) == []
+    assert feed(client, encode_frame(stray)) == []
     assert client.frames_ignored == 1
     # the link still works
-    assert _shuttle(client, server, client.send_apdu(b"\xc0")) == [("server", ApduReceived(b"\xc0"))]
+    assert _shuttle(client, server, client.send(SendApdu(b"\xc0"))) == [("server", ApduReceived(b"\xc0"))]
 
 
 def test_wrong_sequence_numbers_raise_protocol_error() -> None:
     client, server = connected_pair()
     wrong_ns = HdlcFrame(SERVER, CLIENT, FrameKind.I, send_seq=1, info=LLC_REQUEST + b"\xc0")
-    with pytest.raises(ProtocolError, match="N\\(S\\)"):
-        server.receive_data(encode_frame(wrong_ns))
+    with pytest.raises(RemoteProtocolError, match="N\\(S\\)"):
+        feed(server, encode_frame(wrong_ns))
     wrong_nr = HdlcFrame(SERVER, CLIENT, FrameKind.I, recv_seq=3, info=LLC_REQUEST + b"\xc0")
-    with pytest.raises(ProtocolError, match="N\\(R\\)"):
-        server.receive_data(encode_frame(wrong_nr))
+    with pytest.raises(RemoteProtocolError, match="N\\(R\\)"):
+        feed(server, encode_frame(wrong_nr))
     no_poll = HdlcFrame(SERVER, CLIENT, FrameKind.I, poll_final=False, info=LLC_REQUEST + b"\xc0")
-    with pytest.raises(ProtocolError, match="window 1"):
-        server.receive_data(encode_frame(no_poll))
+    with pytest.raises(RemoteProtocolError, match="window 1"):
+        feed(server, encode_frame(no_poll))
     # nothing changed: the correct frame is still accepted
-    assert _shuttle(client, server, client.send_apdu(b"\xc0")) == [("server", ApduReceived(b"\xc0"))]
-    response = server.send_apdu(b"\xc4")
-    replay = client.receive_data(response)
+    assert _shuttle(client, server, client.send(SendApdu(b"\xc0"))) == [("server", ApduReceived(b"\xc0"))]
+    response = server.send(SendApdu(b"\xc4"))
+    replay = feed(client, response)
     assert replay == [ApduReceived(b"\xc4")]
-    with pytest.raises(ProtocolError):
-        client.receive_data(response)  # the same N(S) again
+    with pytest.raises(RemoteProtocolError):
+        feed(client, response)  # the same N(S) again
 
 
 def test_protocol_limits() -> None:
     client, server = connected_pair()
     too_long = HdlcFrame(SERVER, CLIENT, FrameKind.I, info=LLC_REQUEST + bytes(200))
-    with pytest.raises(ProtocolError, match="negotiated"):
-        server.receive_data(encode_frame(too_long))
+    with pytest.raises(RemoteProtocolError, match="negotiated"):
+        feed(server, encode_frame(too_long))
     wrong_llc = HdlcFrame(SERVER, CLIENT, FrameKind.I, info=LLC_RESPONSE + b"\xc0")
     with pytest.raises(DecodeError, match="LLC"):
-        server.receive_data(encode_frame(wrong_llc))
+        feed(server, encode_frame(wrong_llc))
     for kind in (FrameKind.UA, FrameKind.DM, FrameKind.FRMR):
-        with pytest.raises(ProtocolError):
-            server.receive_data(encode_frame(HdlcFrame(SERVER, CLIENT, kind)))
-    with pytest.raises(ProtocolError):
-        client.receive_data(encode_frame(HdlcFrame(CLIENT, SERVER, FrameKind.FRMR, info=b"\x00\x00\x00")))
-    with pytest.raises(ProtocolError):
-        client.connect()
+        with pytest.raises(RemoteProtocolError):
+            feed(server, encode_frame(HdlcFrame(SERVER, CLIENT, kind)))
+    with pytest.raises(RemoteProtocolError):
+        feed(client, encode_frame(HdlcFrame(CLIENT, SERVER, FrameKind.FRMR, info=b"\x00\x00\x00")))
+    with pytest.raises(LocalProtocolError):
+        client.send(Connect())
 
 
 def test_reassembly_cap() -> None:
     client = HdlcClientLink(CLIENT, SERVER)
     server = HdlcServerLink(SERVER, max_message=300)
-    _shuttle(client, server, client.connect())
-    wire = client.send_apdu(bytes(400))
-    with pytest.raises(ProtocolError, match="exceeds 300"):
+    _shuttle(client, server, client.send(Connect()))
+    wire = client.send(SendApdu(bytes(400)))
+    with pytest.raises(RemoteProtocolError, match="exceeds 300"):
         for _ in range(4):
-            server.receive_data(wire)
-            client.receive_data(server.data_to_send())
+            feed(server, wire)
+            feed(client, server.data_to_send())
             wire = client.data_to_send()
 
 
 def test_server_answers_poll_with_rr_and_queued_answer_on_poll() -> None:
     # a server that acknowledges a request with RR (answer not ready): the client may poll for the answer
     client, server = connected_pair()
-    assert server.receive_data(client.send_apdu(b"\xc0")) == [ApduReceived(b"\xc0")]
-    with pytest.raises(ProtocolError):
-        client.poll()  # not our turn yet
+    assert feed(server, client.send(SendApdu(b"\xc0"))) == [ApduReceived(b"\xc0")]
+    with pytest.raises(LocalProtocolError):
+        client.send(Poll())  # not our turn yet
     rr = HdlcFrame(CLIENT, SERVER, FrameKind.RR, recv_seq=1)
-    assert client.receive_data(encode_frame(rr)) == []
-    assert decode_frame(client.poll()) == HdlcFrame(SERVER, CLIENT, FrameKind.RR, recv_seq=0)
+    assert feed(client, encode_frame(rr)) == []
+    assert decode_frame(client.send(Poll())) == HdlcFrame(SERVER, CLIENT, FrameKind.RR, recv_seq=0)
     # idle server: a poll with nothing to send is answered with RR
     server3 = HdlcServerLink(SERVER)
     client3 = HdlcClientLink(CLIENT, SERVER)
-    _shuttle(client3, server3, client3.connect())
-    assert server3.receive_data(client3.poll()) == []
+    _shuttle(client3, server3, client3.send(Connect()))
+    assert feed(server3, client3.send(Poll())) == []
     answer = decode_frame(server3.data_to_send())
     assert (answer.kind, answer.recv_seq) == (FrameKind.RR, 0)
-    assert client3.receive_data(encode_frame(answer)) == []
+    assert feed(client3, encode_frame(answer)) == []
     # an answer queued while the client holds the turn goes out on its next poll
-    assert server3.send_apdu(b"\xc4") == b""
-    assert server3.receive_data(client3.poll()) == []
-    assert client3.receive_data(server3.data_to_send()) == [ApduReceived(b"\xc4")]
+    assert server3.send(SendApdu(b"\xc4")) == b""
+    assert feed(server3, client3.send(Poll())) == []
+    assert feed(client3, server3.data_to_send()) == [ApduReceived(b"\xc4")]
 
 
 def test_client_connect_refused_and_dm_while_connected() -> None:
     client = HdlcClientLink(CLIENT, SERVER)
-    client.connect()
-    assert client.receive_data(encode_frame(HdlcFrame(CLIENT, SERVER, FrameKind.DM))) == [Disconnected("DM")]
+    client.send(Connect())
+    assert feed(client, encode_frame(HdlcFrame(CLIENT, SERVER, FrameKind.DM))) == [Disconnected("DM")]
     assert client.state is LinkState.DISCONNECTED
     client2, _ = connected_pair()
-    assert client2.receive_data(encode_frame(HdlcFrame(CLIENT, SERVER, FrameKind.DM))) == [Disconnected("DM")]
-    with pytest.raises(ProtocolError):
-        client2.send_apdu(b"\xc0")
-    with pytest.raises(ProtocolError):
-        client2.disconnect()
+    assert feed(client2, encode_frame(HdlcFrame(CLIENT, SERVER, FrameKind.DM))) == [Disconnected("DM")]
+    with pytest.raises(LocalProtocolError):
+        client2.send(SendApdu(b"\xc0"))
+    with pytest.raises(LocalProtocolError):
+        client2.send(Disconnect())
 
 
 def test_snrm_resets_a_connected_server() -> None:
     client, server = connected_pair()
-    _shuttle(client, server, client.send_apdu(b"\xc0"))
+    _shuttle(client, server, client.send(SendApdu(b"\xc0")))
     client2 = HdlcClientLink(CLIENT, SERVER)
-    events = _shuttle(client2, server, client2.connect())
+    events = _shuttle(client2, server, client2.send(Connect()))
     assert [e for _, e in events] == [Connected(HdlcParameters()), Connected(HdlcParameters())]
-    assert _shuttle(client2, server, client2.send_apdu(b"\xc0")) == [("server", ApduReceived(b"\xc0"))]
+    assert _shuttle(client2, server, client2.send(SendApdu(b"\xc0"))) == [("server", ApduReceived(b"\xc0"))]
 
 
 def test_window_one_only() -> None:
@@ -728,7 +733,7 @@ def test_window_one_only() -> None:
     # a client proposing window 7 gets window 1 from our server
     server = HdlcServerLink(SERVER)
     snrm = HdlcFrame(SERVER, CLIENT, FrameKind.SNRM, info=HdlcParameters(window_tx=7, window_rx=7).encode())
-    [event] = server.receive_data(encode_frame(snrm))
+    [event] = feed(server, encode_frame(snrm))
     assert isinstance(event, Connected) and event.params == HdlcParameters()
     assert decode_frame(server.data_to_send()).info == b""
 

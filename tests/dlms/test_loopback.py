@@ -1,7 +1,7 @@
 """Sans-io loopback: our client and server complete an HLS-GMAC association over the TCP wrapper, read a load
 profile by range, and refuse a replayed, a tampered and a wrongly keyed APDU.
 
-Bytes travel through :class:`~meterhub.dlms.wrapper.WrapperDecoder` in small chunks, as they would over TCP.
+Bytes travel through :class:`~meterhub.dlms.wrapper.WrapperStream` in small chunks, as they would over TCP.
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ import pytest
 from meterhub.dlms import apdu as A
 from meterhub.dlms.acse import Mechanism
 from meterhub.dlms.association import (
+    Associate,
     Associated,
     AssociationRejected,
     ClientAssociation,
     ClientSettings,
     Event,
     ExceptionReceived,
+    Get,
     GetCompleted,
+    GetReply,
     GetRequested,
     ServerAssociation,
     ServerPolicy,
@@ -28,7 +31,8 @@ from meterhub.dlms.association import (
 from meterhub.dlms.axdr import DateTime, DoubleLongUnsigned, Unsigned
 from meterhub.dlms.errors import SecurityError
 from meterhub.dlms.security import CipherKeys, InvocationCounterGuard
-from meterhub.dlms.wrapper import WrapperDecoder, encode_wrapper
+from meterhub.dlms.wrapper import WrapperStream, encode_wrapper
+from tests.sansio import feed, receive
 
 EK = bytes.fromhex("000102030405060708090A0B0C0D0E0F")
 AK = bytes.fromhex("D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF")
@@ -67,22 +71,22 @@ class Link:
 
     def __init__(self, client: ClientAssociation, server: ServerAssociation) -> None:
         self.client, self.server = client, server
-        self.to_server = WrapperDecoder()
-        self.to_client = WrapperDecoder()
+        self.to_server = WrapperStream()
+        self.to_client = WrapperStream()
 
     def _chunks(self, data: bytes) -> list[bytes]:
         return [data[i : i + 7] for i in range(0, len(data), 7)]
 
     def server_handle(self, apdu: bytes) -> list[bytes]:
         out = []
-        for ev in self.server.receive(apdu):
+        for ev in receive(self.server, apdu):
             if isinstance(ev, GetRequested):
                 assert ev.attribute == PROFILE and ev.access is not None
                 rng = A.RangeDescriptor.from_access_selection(ev.access)
                 frm = DateTime.from_bytes(rng.from_value).to_datetime()
                 to = DateTime.from_bytes(rng.to_value).to_datetime()
-                out.append(self.server.reply_get(ev.invoke_id, profile_rows(frm, to)))
-        return self.server.take_outgoing() + out
+                out.append(self.server.send(GetReply(ev.invoke_id, profile_rows(frm, to))))
+        return self.server.data_to_send() + out
 
     def send(self, apdu: bytes) -> list[Event]:
         """Send one client APDU, run the exchange until the client has nothing more to send."""
@@ -92,13 +96,13 @@ class Link:
             frame = encode_wrapper(1, 1, pending.pop(0))
             answers = []
             for chunk in self._chunks(frame):
-                for f in self.to_server.feed(chunk):
+                for f in feed(self.to_server, chunk):
                     answers += self.server_handle(f.apdu)
             for answer in answers:
                 for chunk in self._chunks(encode_wrapper(1, 1, answer)):
-                    for f in self.to_client.feed(chunk):
-                        events += self.client.receive(f.apdu)
-                pending += self.client.take_outgoing()
+                    for f in feed(self.to_client, chunk):
+                        events += receive(self.client, f.apdu)
+                pending += self.client.data_to_send()
         return events
 
 
@@ -130,13 +134,13 @@ def range_request(client: ClientAssociation, frm: dt.datetime, to: dt.datetime) 
         return DateTime.from_datetime(t.astimezone(dt.UTC), clock_status=0).to_bytes()
 
     rng = A.RangeDescriptor((8, CLOCK_LN, 2, 0), utc(frm), utc(to))
-    return client.get(PROFILE, rng.to_access_selection())
+    return client.send(Get(PROFILE, rng.to_access_selection()))
 
 
 def test_hls_association_and_profile_by_range() -> None:
     client, server = make_pair()
     link = Link(client, server)
-    (ev,) = link.send(client.associate())
+    (ev,) = link.send(client.send(Associate()))
     assert isinstance(ev, Associated) and ev.peer_system_title == METER_TITLE
     frm = START
     to = START + dt.timedelta(hours=24)
@@ -152,7 +156,7 @@ def test_hls_association_and_profile_by_range() -> None:
 def test_replayed_apdu_is_refused() -> None:
     client, server = make_pair()
     link = Link(client, server)
-    link.send(client.associate())
+    link.send(client.send(Associate()))
     request = range_request(client, START, START + dt.timedelta(hours=1))
     (done,) = link.send(request)
     assert isinstance(done, GetCompleted)
@@ -171,7 +175,7 @@ def test_replay_across_associations_with_persisted_guard() -> None:
     guard = InvocationCounterGuard()
     client, server = make_pair(guard=guard)
     link = Link(client, server)
-    link.send(client.associate())
+    link.send(client.send(Associate()))
     request = range_request(client, START, START + dt.timedelta(hours=1))
     link.send(request)
     # a new association on the same meter (same guard): the old APDU is still a replay
@@ -179,10 +183,10 @@ def test_replay_across_associations_with_persisted_guard() -> None:
     client2.settings.invocation_counter = client.invocation_counter
     client2._protection.counter = client.invocation_counter  # type: ignore[union-attr]
     link2 = Link(client2, server2)
-    (ev,) = link2.send(client2.associate())
+    (ev,) = link2.send(client2.send(Associate()))
     assert isinstance(ev, Associated)
-    assert server2.receive(request) == []
-    (refusal,) = server2.take_outgoing()
+    assert receive(server2, request) == []
+    (refusal,) = server2.data_to_send()
     assert refusal[:3] == bytes.fromhex("D80106")
 
 
@@ -190,13 +194,13 @@ def test_replay_across_associations_with_persisted_guard() -> None:
 def test_tampered_apdu_is_refused(position: int) -> None:
     client, server = make_pair()
     link = Link(client, server)
-    link.send(client.associate())
+    link.send(client.send(Associate()))
     request = bytearray(range_request(client, START, START + dt.timedelta(hours=1)))
     index = position if position >= 0 else len(request) + position
     index = max(index, 7)  # flip inside the ciphered content (after tag, length, SC and counter)
     request[index] ^= 0x01
-    assert server.receive(bytes(request)) == []
-    (refusal,) = server.take_outgoing()
+    assert receive(server, bytes(request)) == []
+    (refusal,) = server.data_to_send()
     assert refusal[0] == A.Tag.EXCEPTION_RESPONSE
     assert server.rejected_apdus == 1
     # and the genuine next request still works: the forged APDU did not advance the counter
@@ -208,7 +212,7 @@ def test_wrong_key_cannot_associate() -> None:
     wrong = CipherKeys(bytes(16), AK)
     client, server = make_pair(client_keys=wrong)
     link = Link(client, server)
-    (ev,) = link.send(client.associate())
+    (ev,) = link.send(client.send(Associate()))
     assert isinstance(ev, AssociationRejected)
     assert server.rejected_apdus == 1
 
@@ -216,7 +220,7 @@ def test_wrong_key_cannot_associate() -> None:
 def test_wrong_key_apdu_inside_association_is_refused() -> None:
     client, server = make_pair()
     link = Link(client, server)
-    link.send(client.associate())
+    link.send(client.send(Associate()))
     # an attacker who knows the titles but not the key ciphers a request with the next counter
     rogue = ClientAssociation(
         ClientSettings(
@@ -229,8 +233,8 @@ def test_wrong_key_apdu_inside_association_is_refused() -> None:
     rogue.state = client.state
     rogue.conformance = client.conformance
     forged = range_request(rogue, START, START + dt.timedelta(hours=1))
-    assert server.receive(forged) == []
-    (refusal,) = server.take_outgoing()
+    assert receive(server, forged) == []
+    (refusal,) = server.data_to_send()
     assert A.decode_xdlms(refusal) == A.ExceptionResponse(
         A.StateError.SERVICE_NOT_ALLOWED, A.ServiceError.DECIPHERING_ERROR
     )
@@ -239,12 +243,12 @@ def test_wrong_key_apdu_inside_association_is_refused() -> None:
 def test_client_refuses_tampered_answer() -> None:
     client, server = make_pair()
     link = Link(client, server)
-    link.send(client.associate())
+    link.send(client.send(Associate()))
     request = range_request(client, START, START + dt.timedelta(hours=1))
     answers = link.server_handle(request)
     tampered = bytearray(answers[-1])
     tampered[-1] ^= 0x80
     with pytest.raises(SecurityError):
-        client.receive(bytes(tampered))
+        receive(client, bytes(tampered))
     with pytest.raises(SecurityError):  # a clear answer inside a ciphered association is refused too
-        client.receive(A.GetResponseNormal(0xC1, Unsigned(1)).encode())
+        receive(client, A.GetResponseNormal(0xC1, Unsigned(1)).encode())

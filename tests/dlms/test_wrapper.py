@@ -8,16 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meterhub.dlms.errors import DecodeError, EncodeError
+from meterhub.dlms.errors import DecodeError, EncodeError, LocalProtocolError
 from meterhub.dlms.wrapper import (
     MAX_WRAPPER_APDU,
     WRAPPER_HEADER_LENGTH,
-    WrapperDecoder,
     WrapperFrame,
+    WrapperStream,
     decode_wrapper,
     encode_wrapper,
 )
 from tests.conftest import hx, load_vector
+from tests.sansio import drain, feed
 
 VECTOR_NAMES = [
     "get_clock_public",
@@ -51,8 +52,8 @@ def test_vector_frames_round_trip(name: str, wire: bytes) -> None:
     assert len(frame.apdu) == int.from_bytes(wire[6:8], "big")
     assert encode_wrapper(frame.source, frame.destination, frame.apdu) == wire
     assert frame.encode() == wire
-    decoder = WrapperDecoder()
-    assert decoder.feed(wire) == [frame]
+    decoder = WrapperStream()
+    assert feed(decoder, wire) == [frame]
     assert decoder.buffered == 0
 
 
@@ -70,10 +71,10 @@ def test_encode_header_layout() -> None:
 
 def test_whole_stream_byte_by_byte() -> None:
     stream = b"".join(wire for _, wire in VECTOR_FRAMES)
-    decoder = WrapperDecoder()
+    decoder = WrapperStream()
     frames: list[WrapperFrame] = []
     for i in range(len(stream)):
-        frames += decoder.feed(stream[i : i + 1])
+        frames += feed(decoder, stream[i : i + 1])
     assert [f.encode() for f in frames] == [wire for _, wire in VECTOR_FRAMES]
     assert decoder.buffered == 0
 
@@ -90,10 +91,10 @@ def test_whole_stream_byte_by_byte() -> None:
 def test_round_trip_any_chunking(frames: list[WrapperFrame], cuts: list[int]) -> None:
     stream = b"".join(f.encode() for f in frames)
     points = sorted({c for c in cuts if c < len(stream)} | {0, len(stream)})
-    decoder = WrapperDecoder()
+    decoder = WrapperStream()
     got: list[WrapperFrame] = []
     for a, b in itertools.pairwise(points):
-        got += decoder.feed(stream[a:b])
+        got += feed(decoder, stream[a:b])
     assert got == frames
     assert decoder.buffered == 0
 
@@ -105,47 +106,47 @@ def test_decode_wrapper_round_trip(source: int, destination: int, apdu: bytes) -
 
 def test_partial_header_and_body_wait() -> None:
     wire = encode_wrapper(16, 1, b"\xc0\x01\xc1")
-    decoder = WrapperDecoder()
-    assert decoder.feed(wire[:5]) == []
+    decoder = WrapperStream()
+    assert feed(decoder, wire[:5]) == []
     assert decoder.buffered == 5
-    assert decoder.feed(wire[5:9]) == []
-    assert decoder.feed(wire[9:]) == [WrapperFrame(16, 1, b"\xc0\x01\xc1")]
+    assert feed(decoder, wire[5:9]) == []
+    assert feed(decoder, wire[9:]) == [WrapperFrame(16, 1, b"\xc0\x01\xc1")]
 
 
 def test_wrong_version_raises_and_poisons() -> None:
-    decoder = WrapperDecoder()
+    decoder = WrapperStream()
     with pytest.raises(DecodeError, match="version"):
-        decoder.feed(bytes.fromhex("0002001000010001c0"))
+        feed(decoder, bytes.fromhex("0002001000010001c0"))
     assert decoder.failed
     with pytest.raises(DecodeError, match="already failed"):
-        decoder.feed(encode_wrapper(16, 1, b"\x00"))
+        feed(decoder, encode_wrapper(16, 1, b"\x00"))
 
 
 def test_version_checked_before_body_arrives() -> None:
-    decoder = WrapperDecoder()
+    decoder = WrapperStream()
     with pytest.raises(DecodeError):
-        decoder.feed(bytes.fromhex("0000001000010400"))
+        feed(decoder, bytes.fromhex("0000001000010400"))
 
 
 def test_max_apdu_rejected_before_buffering() -> None:
-    decoder = WrapperDecoder(max_apdu=100)
-    assert decoder.feed(encode_wrapper(16, 1, bytes(100))) == [WrapperFrame(16, 1, bytes(100))]
+    decoder = WrapperStream(max_apdu=100)
+    assert feed(decoder, encode_wrapper(16, 1, bytes(100))) == [WrapperFrame(16, 1, bytes(100))]
     with pytest.raises(DecodeError, match="exceeds"):
-        decoder.feed(encode_wrapper(16, 1, bytes(101))[:WRAPPER_HEADER_LENGTH])
+        feed(decoder, encode_wrapper(16, 1, bytes(101))[:WRAPPER_HEADER_LENGTH])
     assert decoder.buffered == 0
 
 
 def test_buffer_never_exceeds_cap() -> None:
-    decoder = WrapperDecoder()
+    decoder = WrapperStream()
     wire = encode_wrapper(1, 16, bytes(MAX_WRAPPER_APDU))
-    assert decoder.feed(wire[:-1]) == []
+    assert feed(decoder, wire[:-1]) == []
     assert decoder.buffered <= WRAPPER_HEADER_LENGTH + MAX_WRAPPER_APDU
-    assert decoder.feed(wire[-1:]) == [WrapperFrame(1, 16, bytes(MAX_WRAPPER_APDU))]
+    assert feed(decoder, wire[-1:]) == [WrapperFrame(1, 16, bytes(MAX_WRAPPER_APDU))]
 
 
 def test_zero_length_rejected() -> None:
     with pytest.raises(DecodeError):
-        WrapperDecoder().feed(bytes.fromhex("0001001000010000"))
+        feed(WrapperStream(), bytes.fromhex("0001001000010000"))
     with pytest.raises(EncodeError):
         encode_wrapper(16, 1, b"")
 
@@ -168,4 +169,31 @@ def test_encode_limits(source: int, destination: int, size: int) -> None:
 @pytest.mark.parametrize("max_apdu", [0, MAX_WRAPPER_APDU + 1])
 def test_bad_max_apdu(max_apdu: int) -> None:
     with pytest.raises(EncodeError):
-        WrapperDecoder(max_apdu)
+        WrapperStream(max_apdu)
+
+
+def test_frames_before_a_bad_header_are_delivered() -> None:
+    stream = WrapperStream()
+    stream.receive_data(encode_wrapper(16, 1, b"\xc0") + bytes.fromhex("0002001000010001c0"))
+    assert stream.next_event() == WrapperFrame(16, 1, b"\xc0")
+    with pytest.raises(DecodeError, match="version"):
+        stream.next_event()
+    assert stream.failed and stream.buffered == 0
+    stream.receive_data(encode_wrapper(16, 1, b"\xc0"))  # a failed stream reads nothing more
+    assert stream.buffered == 0
+
+
+def test_end_of_stream() -> None:
+    stream = WrapperStream()
+    wire = encode_wrapper(16, 1, b"\xc0\x01")
+    assert feed(stream, wire + wire[:5]) == [WrapperFrame(16, 1, b"\xc0\x01")]
+    stream.receive_data(b"")
+    assert drain(stream) == []  # the cut frame is dropped
+    assert stream.ended
+    with pytest.raises(LocalProtocolError):
+        stream.receive_data(wire)
+
+
+def test_send_is_the_frame_on_the_wire() -> None:
+    frame = WrapperFrame(1, 16, b"\xc4\x01")
+    assert WrapperStream().send(frame) == encode_wrapper(1, 16, b"\xc4\x01") == frame.encode()

@@ -21,13 +21,15 @@ Every input goes to every decoder family:
   states also get each input as the *plaintext* of a correctly ciphered APDU, so that mutated APDUs reach the
   code behind the decryption.
 
-What decodes must re-encode, and decoding that again gives the same value (a fixpoint). Each call must end
-within :data:`TIME_LIMIT` (wall clock, ``time.perf_counter``); a CPU-time alarm (``ITIMER_VIRTUAL``) turns an
-endless loop into a reported failure instead of a hung test run.
+What decodes must re-encode, and decoding that again gives the same value (a fixpoint). No call may hang: a
+CPU-time alarm (``ITIMER_VIRTUAL``) of :data:`CPU_LIMIT` — a generous hang guard, not a speed claim (speed is
+measured in ``benchmarks/dlms.py``) — turns an endless loop into a reported failure instead of a hung test run;
+the slowest call is printed with each family's summary, for information.
 
-Known bugs of ``src`` (each pinned by an ``xfail(strict=True)`` test at the end of this file) are recognised
-by :data:`KNOWN_BUGS` and reported in the test output instead of failing the run; set ``MH_FUZZ_STRICT=1`` to
-fail on them too.
+Every bug this fuzzer has found is fixed, each with a regression test at the end of this file, so
+:data:`KNOWN_BUGS` is empty. A bug found and not fixed at once would be recognised there (and reported in the
+test output instead of failing the run) only together with an ``xfail(strict=True)`` test pinning it; set
+``MH_FUZZ_STRICT=1`` to fail on such known bugs too.
 """
 
 from __future__ import annotations
@@ -65,10 +67,17 @@ from meterhub.dlms.acse import (
     decode_acse,
 )
 from meterhub.dlms.association import (
+    Action,
+    Associate,
     ClientAssociation,
     ClientSettings,
+    Get,
+    GetReply,
+    GetWithList,
+    Release,
     ServerAssociation,
     ServerPolicy,
+    Set,
     State,
 )
 from meterhub.dlms.axdr import (
@@ -98,15 +107,16 @@ from meterhub.dlms.axdr import (
     encode_data,
     epoch_from_octets,
 )
-from meterhub.dlms.errors import DecodeError, DlmsError, SecurityError
+from meterhub.dlms.axdr import decode as axdr_decode
+from meterhub.dlms.axdr import types as axdr_types
+from meterhub.dlms.errors import DecodeError, DlmsError, RemoteProtocolError, SecurityError
 from meterhub.dlms.security import CipherKeys, decrypt, encrypt
 from tests.conftest import VECTORS, hx, load_vector
 from tests.dlms.test_axdr_properties import mismatch
+from tests.sansio import receive
 
 SEED = 0x0D1A_5F22
-#: Every decoder call must finish within this (wall clock) …
-TIME_LIMIT = 1.0
-#: … and a CPU-time alarm this long stops a call that would never return.
+#: A CPU-time alarm this long stops a call that would never return (calls take micro- to milliseconds).
 CPU_LIMIT = 1.0
 #: For inputs holding a compact-array description of zero-size elements (known endless loop): short alarm.
 KNOWN_HANG_CPU_LIMIT = 0.02
@@ -231,10 +241,10 @@ def _rand_scalar(rng: random.Random, tag: int | None = None) -> Any:
         return Date(rng.randint(0, 0xFFFF), rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255))
     if tag == axdr.TIME:
         return Time(*(rng.randint(0, 255) for _ in range(4)))
-    return _rand_int(rng, axdr._INT_CLASSES[tag])
+    return _rand_int(rng, axdr_types._INT_CLASSES[tag])
 
 
-_COMPACT_TAGS = sorted(axdr._SIMPLE_TAGS - {axdr.NULL_DATA})
+_COMPACT_TAGS = sorted(axdr_types._SIMPLE_TAGS - {axdr.NULL_DATA})
 
 
 def _rand_description(rng: random.Random, depth: int = 0) -> Any:
@@ -484,14 +494,14 @@ def _pair(hls: bool, client_kw: dict[str, Any] | None = None, server_kw: dict[st
 
 def _open(client: ClientAssociation, server: ServerAssociation, log: list[bytes]) -> None:
     """Run the association (and HLS passes 3/4), recording every APDU in ``log``."""
-    pending = [client.associate()]
+    pending = [client.send(Associate())]
     to_server = True
     while pending:
         log.extend(pending)
         nxt: list[bytes] = []
         for apdu in pending:
-            (server if to_server else client).receive(apdu)
-            nxt += (server if to_server else client).take_outgoing()
+            receive(server if to_server else client, apdu)
+            nxt += (server if to_server else client).data_to_send()
         pending, to_server = nxt, not to_server
     assert client.state == State.ASSOCIATED and server.state == State.ASSOCIATED
 
@@ -514,72 +524,76 @@ def build_sessions() -> Sessions:
 
     c, s = _pair(False)
     servers["server-fresh-public"], clients["client-fresh"] = fresh(s), fresh(c)
-    log.append(c.associate())
+    log.append(c.send(Associate()))
     clients["client-awaiting-aare-public"] = fresh(c)
     lls = ServerAssociation(ServerPolicy(system_title=PUBLIC_TITLE, authentication=Mechanism.LOW, password=PASSWORD))
     servers["server-fresh-lls"] = lls
-    log.append(ClientAssociation(ClientSettings(authentication=Mechanism.LOW, password=PASSWORD)).associate())
+    log.append(ClientAssociation(ClientSettings(authentication=Mechanism.LOW, password=PASSWORD)).send(Associate()))
 
     # public association; the client has a get, a set and an action outstanding
     c, s = _pair(False, client_kw={"max_receive_pdu_size": 256}, server_kw={"max_receive_pdu_size": 256})
     _open(c, s, log)
     servers["server-associated-public"] = fresh(s)
-    for request in (c.get(CLOCK), c.set(CLOCK, _rand_date_time(random.Random(1)).to_bytes()), c.action(HLS_METHOD)):
+    for request in (
+        c.send(Get(CLOCK)),
+        c.send(Set(CLOCK, _rand_date_time(random.Random(1)).to_bytes())),
+        c.send(Action(HLS_METHOD)),
+    ):
         log.append(request)
-        s.receive(request)
+        receive(s, request)
     clients["client-associated-public"] = fresh(c)
     clients["client-associated-public-plain"] = bulk = fresh(c)
     bulk.settings.plain_integers = True  # a bulk reader: get results with plain ints
-    log.append(s.reply_get(0xC1, Unsigned(7)))
+    log.append(s.send(GetReply(0xC1, Unsigned(7))))
     # long get in progress on both sides
-    request = c.get(PROFILE)
+    request = c.send(Get(PROFILE))
     log.append(request)
-    s.receive(request)
+    receive(s, request)
     rows = [
         (DateTime(2026, 1, 1 + h // 24, 0xFF, h % 24, 0, 0, 0, -60, 0).to_bytes(), Unsigned(0), DoubleLongUnsigned(h))
         for h in range(40)
     ]
-    first = s.reply_get(request[2], rows)
+    first = s.send(GetReply(request[2], rows))
     log.append(first)
     servers["server-long-get"] = fresh(s)
-    c.receive(first)
-    (nxt,) = c.take_outgoing()
+    receive(c, first)
+    (nxt,) = c.data_to_send()
     log.append(nxt)
     clients["client-long-get"] = fresh(c)
     # long set in progress on both sides
     c2, s2 = _pair(False, server_kw={"max_receive_pdu_size": 128})
     _open(c2, s2, log)
-    request = c2.set(PROFILE, rows)
+    request = c2.send(Set(PROFILE, rows))
     log.append(request)
     clients["client-long-set"] = fresh(c2)
-    s2.receive(request)
-    log.extend(s2.take_outgoing())
+    receive(s2, request)
+    log.extend(s2.data_to_send())
     servers["server-long-set"] = fresh(s2)
 
     # HLS-GMAC, ciphered
     c, s = _pair(True)
     servers["server-fresh-hls"] = fresh(s)
-    aarq = c.associate()
+    aarq = c.send(Associate())
     log.append(aarq)
     clients["client-awaiting-aare-hls"] = fresh(c)
-    s.receive(aarq)
+    receive(s, aarq)
     servers["server-awaiting-hls"] = fresh(s)
-    (aare,) = s.take_outgoing()
+    (aare,) = s.data_to_send()
     log.append(aare)
-    c.receive(aare)
+    receive(c, aare)
     clients["client-awaiting-hls"] = fresh(c)
-    (reply,) = c.take_outgoing()
+    (reply,) = c.data_to_send()
     log.append(reply)
-    s.receive(reply)
-    (answer,) = s.take_outgoing()
+    receive(s, reply)
+    (answer,) = s.data_to_send()
     log.append(answer)
-    c.receive(answer)
+    receive(c, answer)
     servers["server-associated-hls"] = fresh(s)
-    for request in (c.get(CLOCK), c.get_with_list([(CLOCK, None), (PROFILE, None)])):
+    for request in (c.send(Get(CLOCK)), c.send(GetWithList(((CLOCK, None), (PROFILE, None))))):
         log.append(request)
     clients["client-associated-hls"] = fresh(c)
-    log.append(s.reply_get(0xC1, CLOCK.instance))
-    log.append(c.release())
+    log.append(s.send(GetReply(0xC1, CLOCK.instance)))
+    log.append(c.send(Release()))
     ciphered = {
         "server-awaiting-hls": CLIENT_TITLE,
         "server-associated-hls": CLIENT_TITLE,
@@ -758,7 +772,7 @@ def has_zero_size_compact_description(data: bytes) -> bool:
     at = data.find(b"\x13")
     while at >= 0:
         try:
-            desc, _ = axdr._decode_type_description(data, at + 1, 0)
+            desc, _ = axdr_decode._decode_type_description(data, at + 1, 0)
         except DecodeError:
             pass
         else:
@@ -794,7 +808,7 @@ KNOWN_BUGS: list[tuple[str, Callable[[str, bytes, str, BaseException | None], bo
 
 @dataclasses.dataclass
 class Fuzzer:
-    """Runs decoders on inputs: counts inputs per family, records every escape, hang and slow call."""
+    """Runs decoders on inputs: counts inputs per family, records every escape and hang, notes the slowest call."""
 
     family: str
     inputs: set[bytes] = dataclasses.field(default_factory=set)
@@ -826,11 +840,9 @@ class Fuzzer:
         elapsed = time.perf_counter() - start
         if elapsed > self.slowest[0]:
             self.slowest = (elapsed, f"{name} on {data[:40].hex()}")
-        if kind == "ok" and elapsed >= TIME_LIMIT:
-            kind = "slow"
         self.outcomes[kind] += 1
         self.ok = kind == "ok"
-        if kind in ("hang", "escape", "slow"):
+        if kind in ("hang", "escape"):
             self._fail(name, shown if shown is not None else data, kind, exc, elapsed)
             return None
         return result
@@ -889,7 +901,7 @@ def _access_parsers(fz: Fuzzer, data: bytes, value: Any) -> None:
 
 def plain(value: Any) -> Any:
     """``value`` with every typed integer as a plain ``int`` (what ``plain_integers=True`` decoding gives)."""
-    if isinstance(value, axdr._TypedInt):
+    if isinstance(value, axdr_types._TypedInt):
         return int(value)
     if isinstance(value, list):
         return [plain(v) for v in value]
@@ -971,13 +983,13 @@ def fuzz_decrypt(fz: Fuzzer, data: bytes) -> None:
 
 
 def _receive(template: Any) -> Callable[[bytes], Any]:
-    def receive(data: bytes) -> Any:
+    def run(data: bytes) -> Any:
         association = fresh(template)
-        events = association.receive(data)
-        association.take_outgoing()
+        events = receive(association, data)
+        association.data_to_send()
         return events
 
-    return receive
+    return run
 
 
 # ============================================================================ the tests
@@ -1122,13 +1134,13 @@ def test_hostile_shapes(kind: str) -> None:
                 decode_data(payload)
 
 
-def test_large_valid_inputs_are_fast() -> None:
+def test_large_valid_inputs_decode() -> None:
+    """20 000 profile rows (a large but real answer) decode to the rows, well within the hang guard."""
     row = (DateTime(2026, 1, 1, 4, 0, 0, 0, 0, -60, 0).to_bytes(), Unsigned(0), *(DoubleLongUnsigned(7),) * 4)
     rows = [row] * 20_000
     raw = encode_data(rows)
-    start = time.perf_counter()
-    assert decode_data_exact(raw) == rows
-    assert time.perf_counter() - start < TIME_LIMIT
+    with guarded(CPU_LIMIT):
+        assert decode_data_exact(raw) == rows
 
 
 # ============================================================================ known bugs, pinned
@@ -1163,20 +1175,23 @@ def _public_associated(server_pdu: int = 1024) -> tuple[ClientAssociation, Serve
 
 
 def test_server_get_request_next_last_block_number() -> None:
+    """get-request-next for block 2³² − 1 with no long get in progress is answered, not raised: a last
+    get-response-with-datablock carrying no-long-get-in-progress (the block number encodes as it came)."""
     _, server = _public_associated()
-    try:
-        server.receive(A.GetRequestNext(0xC1, 0xFFFFFFFF).encode())
-    except DlmsError:
-        return
-    (answer,) = server.take_outgoing()
-    assert isinstance(A.decode_xdlms(answer), A.GetResponseWithDatablock)
+    assert receive(server, A.GetRequestNext(0xC1, 0xFFFFFFFF).encode()) == []
+    (answer,) = server.data_to_send()
+    assert A.decode_xdlms(answer) == A.GetResponseWithDatablock(
+        0xC1, True, 0xFFFFFFFF, A.DataAccessResult.NO_LONG_GET_IN_PROGRESS
+    )
+    assert server.state is State.ASSOCIATED
 
 
 def test_client_set_response_datablock_last_block_number() -> None:
     client, _ = _public_associated(server_pdu=128)
-    client.set(PROFILE, bytes(1000))
-    with pytest.raises(DlmsError):
-        client.receive(A.SetResponseDatablock(0xC1, 0xFFFFFFFF).encode())
+    client.send(Set(PROFILE, bytes(1000)))
+    with pytest.raises(RemoteProtocolError, match="block number out of range"):
+        receive(client, A.SetResponseDatablock(0xC1, 0xFFFFFFFF).encode())
+    assert client.state is State.ERROR
 
 
 @pytest.mark.parametrize("selector", [1, 2])
@@ -1197,7 +1212,7 @@ def test_client_refuses_general_ded_ciphering(state: str) -> None:
     client = fresh(fuzz_inputs().sessions.clients[state])
     apdu = A.GeneralDedCiphering(SERVER_TITLE, encrypt(KEYS, SERVER_TITLE, 0x10000, b"\xc4\x01\xc1\x00\x11\x01"))
     with pytest.raises(SecurityError):
-        client.receive(apdu.encode())
+        receive(client, apdu.encode())
 
 
 def test_client_refuses_general_ded_ciphered_initiate_response() -> None:
@@ -1208,7 +1223,7 @@ def test_client_refuses_general_ded_ciphered_initiate_response() -> None:
         ApplicationContext.LN_CIPHERED, AssociationResult.ACCEPTED, 0, 1, SERVER_TITLE, None, None, carrier.encode()
     )
     with pytest.raises(SecurityError):
-        client.receive(aare.encode())
+        receive(client, aare.encode())
 
 
 @pytest.mark.parametrize(

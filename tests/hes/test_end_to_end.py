@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 from meterhub import demo as d
 from meterhub.dlms.security import CipherKeys
-from meterhub.dlms.wrapper import WrapperDecoder, encode_wrapper
+from meterhub.dlms.wrapper import WrapperStream, encode_wrapper
 from meterhub.hes.headend import COUNTERS_PER_SESSION, KEY_KIND, HeadEnd, MeterTarget, RunReport, load_targets
 from meterhub.hes.reader import ENERGY_KEYS
 from meterhub.mdm.ingest import IngestService, day_totals
@@ -41,6 +41,7 @@ from meterhub.sim.meter import SimulatedMeter, derive_keys, system_title_of
 from meterhub.sim.server import MeterEndpoint
 from meterhub.store import schema as t
 from meterhub.store.db import Store
+from tests.sansio import feed
 
 from .conftest import (
     HOUR,
@@ -547,7 +548,7 @@ class FakeMeter:
         self.writers: list[asyncio.StreamWriter] = []
         self.stopping = False
         self.upstream_port = 0  # the tampering proxy's real meter, and its connection to it
-        self.upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter, WrapperDecoder] | None = None
+        self.upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter, WrapperStream] | None = None
 
     async def start(self) -> None:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -556,14 +557,14 @@ class FakeMeter:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.opened += 1
         self.writers.append(writer)
-        decoder = WrapperDecoder()
+        decoder = WrapperStream()
         try:
             while True:
                 data = await reader.read(65536)
                 if not data:
                     self.closed_by_peer += not self.stopping
                     break
-                for frame in decoder.feed(data):
+                for frame in feed(decoder, data):
                     self.frames += 1
                     await self.answer(self, encode_wrapper(frame.source, frame.destination, frame.apdu), writer)
                     if writer.is_closing():
@@ -616,7 +617,7 @@ async def _tampering_proxy(m: FakeMeter, frame: bytes, writer: asyncio.StreamWri
     """Forward to a real simulated meter; flip one bit of the last octet (the GMAC tag) of every ciphered answer."""
     if m.upstream is None:
         reader, up = await asyncio.open_connection("127.0.0.1", m.upstream_port)
-        m.upstream = (reader, up, WrapperDecoder())
+        m.upstream = (reader, up, WrapperStream())
     reader, up, decoder = m.upstream
     up.write(frame)
     await up.drain()
@@ -628,7 +629,7 @@ async def _tampering_proxy(m: FakeMeter, frame: bytes, writer: asyncio.StreamWri
         if not data:
             writer.close()
             return
-        frames = decoder.feed(data)
+        frames = feed(decoder, data)
         for f in frames:
             apdu = f.apdu
             if apdu[:1] != b"\x61":  # everything after the AARE is ciphered (glo/general-glo)

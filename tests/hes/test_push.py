@@ -9,7 +9,9 @@ import asyncio
 import datetime as dt
 from pathlib import Path
 
-from meterhub.dlms.security import CipherKeys
+from meterhub.dlms import apdu as A
+from meterhub.dlms.axdr import DoubleLongUnsigned
+from meterhub.dlms.security import CipherKeys, encrypt
 from meterhub.dlms.wrapper import encode_wrapper
 from meterhub.hes.push import PushListener, PushSource
 from meterhub.sim.consumption import ALARM_BITS
@@ -133,3 +135,29 @@ def test_replay_wrong_key_unknown_meter_and_garbage_are_refused(tmp_path: Path) 
     assert (event.log, event.code, event.severity) == ("alarm", 13, "high")
     # the counter survives a restart of the listener: the old APDU is still a replay
     assert PushListener(store, sources.get).handle(good) == 0
+
+
+def _notification(meter: SimulatedMeter, alarm: int, date_time: bytes | None) -> bytes:
+    """A pushed data-notification like the simulator's, with any (or no) date-time."""
+    counter = meter.counter.take()
+    body = (("LUX" + meter.serial).encode()[:16], DoubleLongUnsigned(alarm))
+    plain = A.DataNotification(counter, body, date_time).encode()
+    return A.GeneralGloCiphering(meter.system_title, encrypt(meter.keys, meter.system_title, counter, plain)).encode()
+
+
+def test_an_alarm_without_a_readable_meter_clock_is_stored_at_the_injected_arrival_time(tmp_path: Path) -> None:
+    meter_time = dt.datetime(2026, 11, 24, 10, tzinfo=dt.UTC)
+    arrival = dt.datetime(2026, 11, 24, 10, 0, 7, tzinfo=dt.UTC)
+    (meter,) = _meters(1, meter_time)
+    store, sources = _store_with(tmp_path, [meter])
+    listener = PushListener(store, sources.get, now=lambda: arrival)
+    assert listener.handle(_notification(meter, 1 << 2, None)) == 1  # no date-time: the arrival time
+    assert listener.handle(_notification(meter, 1 << 13, b"\xff" * 12)) == 1  # an unreadable one: likewise
+    assert listener.handle(notification_apdu(meter, 1 << 16, meter_time)) == 1  # the meter's clock when it has one
+    assert sorted((e.code, e.occurred_at) for e in store.list_events()) == [
+        (2, arrival),
+        (13, arrival),
+        (16, meter_time),
+    ]
+    # the counters go through the shared anti-replay guard
+    assert listener.guard.last(meter.system_title) == meter.counter.value - 1

@@ -22,6 +22,7 @@ from meterhub.p1.telegram import (
     parse_timestamp,
 )
 from tests.p1.conftest import KEY, OTHER_KEY, frame, telegram
+from tests.sansio import drain
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FRAMES = [frame(i) for i in range(12)]
@@ -177,11 +178,11 @@ def test_receiver_reads_every_intact_frame_whatever_surrounds_it(
     r = P1Receiver(KEY)
     got: list[int] = []
     for k in range(0, len(stream), chunk):
-        r.feed(stream[k : k + chunk])
-        got += [e.frame_counter for e in r.events() if isinstance(e, Reading)]
+        r.receive_data(stream[k : k + chunk])
+        got += [e.frame_counter for e in drain(r, NEED_DATA) if isinstance(e, Reading)]
         assert r._finder.buffered < MAX_FRAME_BYTES
-    r.close()
-    got += [e.frame_counter for e in r.events() if isinstance(e, Reading)]
+    r.receive_data(b"")
+    got += [e.frame_counter for e in drain(r, NEED_DATA) if isinstance(e, Reading)]
     assert got == intact
     assert r.stats.frames_ok == len(intact)
 
@@ -191,11 +192,11 @@ def test_receiver_reads_every_intact_frame_whatever_surrounds_it(
 def test_finder_random_stream_is_bounded_and_never_raises(data: bytes, chunk: int) -> None:
     f = FrameFinder()
     for k in range(0, len(data), chunk):
-        f.feed(data[k : k + chunk])
+        f.receive_data(data[k : k + chunk])
         while f.next_event() is not NEED_DATA:
             pass
         assert f.buffered < MAX_FRAME_BYTES
-    f.close()
+    f.receive_data(b"")
     while f.next_event() is not NEED_DATA:
         pass
     assert f.buffered == 0

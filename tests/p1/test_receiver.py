@@ -8,10 +8,12 @@ import logging
 import pytest
 
 from meterhub.p1.crc import crc16_arc
+from meterhub.p1.errors import LocalProtocolError
 from meterhub.p1.frame import NEED_DATA, FrameFinder, FrameSpan, Garbage, Truncated, encrypt_frame
 from meterhub.p1.receiver import FrameRejected, P1Receiver, Reading
 from meterhub.p1.telegram import encode_telegram
 from tests.p1.conftest import KEY, OTHER_KEY, TITLE, frame, telegram
+from tests.sansio import drain
 
 
 def _run(data: bytes, chunk: int = 0) -> tuple[P1Receiver, list[object]]:
@@ -19,10 +21,10 @@ def _run(data: bytes, chunk: int = 0) -> tuple[P1Receiver, list[object]]:
     events: list[object] = []
     step = chunk or len(data) or 1
     for i in range(0, len(data), step):
-        r.feed(data[i : i + step])
-        events += r.events()
-    r.close()
-    events += r.events()
+        r.receive_data(data[i : i + step])
+        events += drain(r, NEED_DATA)
+    r.receive_data(b"")
+    events += drain(r, NEED_DATA)
     return r, events
 
 
@@ -79,20 +81,20 @@ def test_a_spurious_header_in_noise_does_not_swallow_the_frames_behind_it() -> N
 
 def test_a_known_meter_header_cuts_a_pending_frame_at_once() -> None:
     r = P1Receiver(KEY)
-    r.feed(frame(0))
+    r.receive_data(frame(0))
     assert isinstance(r.next_event(), Reading)
-    r.feed(frame(1)[:100] + frame(2)[:20])  # the next header starts: frame 1 is known to be cut
+    r.receive_data(frame(1)[:100] + frame(2)[:20])  # the next header starts: frame 1 is known to be cut
     event = r.next_event()
     assert isinstance(event, FrameRejected) and event.reason == "truncated"
-    r.feed(frame(2)[20:])
+    r.receive_data(frame(2)[20:])
     event = r.next_event()
     assert isinstance(event, Reading) and event.frame_counter == 1002
 
 
 def test_counters_are_kept_per_system_title_and_can_be_restored() -> None:
     r = P1Receiver(KEY, last_counters={TITLE: 1003})
-    r.feed(frame(2) + frame(4))
-    assert [type(e).__name__ for e in r.events()] == ["FrameRejected", "Reading"]
+    r.receive_data(frame(2) + frame(4))
+    assert [type(e).__name__ for e in drain(r, NEED_DATA)] == ["FrameRejected", "Reading"]
     assert r.last_counter[TITLE] == 1004
 
 
@@ -112,17 +114,17 @@ def _drain(f: FrameFinder) -> list[object]:
 
 def test_finder_events_and_buffer_bound() -> None:
     f = FrameFinder()
-    f.feed(b"xx" + frame(0))
+    f.receive_data(b"xx" + frame(0))
     events = _drain(f)
     assert [type(e) for e in events] == [Garbage, FrameSpan]
     # a header announcing a frame larger than the cap is garbage at once, not a reason to wait for 64 KiB
-    f.feed(b"\xdb\x08" + TITLE + b"\x82\xff\xff" + b"\x30")
+    f.receive_data(b"\xdb\x08" + TITLE + b"\x82\xff\xff" + b"\x30")
     assert all(isinstance(e, Garbage) for e in _drain(f))
     assert f.buffered == 0
     # a pending frame never holds more than the frame it announces
-    f.feed(frame(1)[:50])
+    f.receive_data(frame(1)[:50])
     assert _drain(f) == [] and f.buffered == 50
-    f.close()
+    f.receive_data(b"")
     assert [type(e) for e in _drain(f)] == [Truncated]
     assert f.buffered == 0
 
@@ -154,3 +156,13 @@ def test_rejections_are_logged_without_the_key(caplog: pytest.LogCaptureFixture,
     text = caplog.text.lower()
     assert "rejected (auth" in text and "rejected (truncated" in text and "skipped 4 bytes" in text
     assert KEY.hex() not in text and OTHER_KEY.hex() not in text
+
+
+def test_data_after_the_end_of_the_stream_is_our_own_mistake() -> None:
+    r = P1Receiver(KEY)
+    r.receive_data(frame(0)[:30])
+    r.receive_data(b"")  # the end: the partial frame is reported
+    assert [type(e).__name__ for e in drain(r, NEED_DATA)] == ["FrameRejected"]
+    with pytest.raises(LocalProtocolError):
+        r.receive_data(frame(1))
+    assert r.next_event() is NEED_DATA

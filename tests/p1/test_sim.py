@@ -8,10 +8,11 @@ import itertools
 
 import pytest
 
-from meterhub.p1.receiver import P1Receiver, Reading
+from meterhub.p1.receiver import NEED_DATA, P1Receiver, Reading
 from meterhub.sim.consumption import MODEL_EPOCH
 from meterhub.sim.p1 import P1Simulator, frame_counter_at, tariff_at
 from tests.p1.conftest import KEY
+from tests.sansio import drain
 
 START = dt.datetime(2026, 6, 15, 9, 0, tzinfo=dt.UTC)  # a summer morning: PV households import and export
 
@@ -29,8 +30,8 @@ def run() -> tuple[P1Simulator, list[Reading]]:
     sim = _pv_household()
     r = P1Receiver(KEY)
     for _, wire in sim.frames(START, 400):  # 1 h 06 min 40 s
-        r.feed(wire)
-    readings = [e for e in r.events() if isinstance(e, Reading)]
+        r.receive_data(wire)
+    readings = [e for e in drain(r, NEED_DATA) if isinstance(e, Reading)]
     assert r.stats.frames_ok == 400
     return sim, readings
 

@@ -1,9 +1,15 @@
 """The DLMS stack's exceptions: one family, so a caller catches :class:`DlmsError` and nothing else.
 
-Modelled on h11's single ``ProtocolError``: whatever a peer sends that we cannot accept — a truncated A-XDR
-value, a bad HDLC check sequence, a GCM tag that does not verify, a replayed invocation counter — surfaces as a
-subclass of :class:`DlmsError`. Decoders must never leak ``IndexError``, ``struct.error`` or ``ValueError``;
-the fuzz tests in ``tests/fuzz`` hold them to that.
+Whatever a peer sends that we cannot accept — a truncated A-XDR value, a bad HDLC check sequence, a GCM tag that
+does not verify, a replayed invocation counter — surfaces as a subclass of :class:`DlmsError`. Decoders must
+never leak ``IndexError``, ``struct.error`` or ``ValueError``; the fuzz tests in ``tests/fuzz`` hold them to that.
+
+As in h11, a protocol error says whose fault it is: :class:`LocalProtocolError` when *we* asked a machine for
+something its state does not allow (a get before the association is open, a release while not associated,
+data after the end of the stream) — the machine refuses and stays as it was; :class:`RemoteProtocolError`
+when the *peer* did (an RLRE nobody asked for, an answer to no request, a frame reject) — the machine goes to
+its terminal error state (see :mod:`meterhub.dlms.sansio`). Both are :class:`ProtocolError`, so a caller that
+does not care whose fault it was catches that.
 """
 
 from __future__ import annotations
@@ -25,7 +31,22 @@ class EncodeError(DlmsError):
 
 
 class ProtocolError(DlmsError):
-    """A well-formed message arrived in a state where it is not allowed, or a negotiated limit was broken."""
+    """A well-formed message or request in a state where it is not allowed, or a negotiated limit broken."""
+
+
+class LocalProtocolError(ProtocolError):
+    """We used a machine wrongly: a request its state does not allow (h11's ``LocalProtocolError``).
+
+    The request is refused before anything changed: the machine is in the state it was in before the call.
+    """
+
+
+class RemoteProtocolError(ProtocolError):
+    """The peer broke the protocol: a message its state does not allow, or a limit it went past.
+
+    Raised while processing received data. A machine whose conversation cannot continue after it goes to its
+    terminal error state; one that only refuses the offending frame (an HDLC sequence error) stays as it was.
+    """
 
 
 class SecurityError(DlmsError):

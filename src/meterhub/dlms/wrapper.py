@@ -11,11 +11,12 @@ length                number of APDU bytes that follow the header
 ====================  =========================================================================
 
 The wrapper has no flag and no check sequence: on a TCP stream the length is the only delimiter, so one bad
-header means the stream cannot be resynchronised. :class:`WrapperDecoder` therefore raises
-:class:`DecodeError` and stays failed (every later :meth:`WrapperDecoder.feed` raises again) — the caller must
-close the connection, as IEC 62056-47 clause 5.3 expects of a receiver that gets an invalid WPDU.
+header means the stream cannot be resynchronised. :class:`WrapperStream` therefore raises
+:class:`DecodeError` and stays failed (every later :meth:`WrapperStream.next_event` raises again) — the caller
+must close the connection, as IEC 62056-47 clause 5.3 expects of a receiver that gets an invalid WPDU.
 
-Sans-io: bytes in, :class:`WrapperFrame` out; no sockets, no clock, no globals.
+Sans-io, in the stack's one shape (:mod:`meterhub.dlms.sansio`): bytes in, :class:`WrapperFrame` out; no
+sockets, no clock, no globals.
 """
 
 from __future__ import annotations
@@ -23,14 +24,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from meterhub.dlms.errors import DecodeError, EncodeError
+from meterhub.dlms.errors import DecodeError, EncodeError, LocalProtocolError
+from meterhub.dlms.sansio import NEED_DATA, NeedData
 
 __all__ = [
     "MAX_WRAPPER_APDU",
     "WRAPPER_HEADER_LENGTH",
     "WRAPPER_VERSION",
-    "WrapperDecoder",
     "WrapperFrame",
+    "WrapperStream",
     "decode_wrapper",
     "encode_wrapper",
 ]
@@ -113,22 +115,25 @@ def decode_wrapper(data: bytes, *, max_apdu: int = MAX_WRAPPER_APDU) -> WrapperF
     return WrapperFrame(source, destination, bytes(data[WRAPPER_HEADER_LENGTH:]))
 
 
-class WrapperDecoder:
-    """Incremental decoder of a wrapper byte stream (IEC 62056-47 clause 5 over TCP), for any chunking.
+class WrapperStream:
+    """One TCP stream of wrapper PDUs (IEC 62056-47 clause 5 over TCP), sans-io, for any chunking.
 
-    :meth:`feed` takes whatever the transport delivered and returns every WPDU completed by it, in order.
+    The stack's one shape (:mod:`meterhub.dlms.sansio`): ``receive_data(bytes)`` takes whatever the transport
+    delivered (``b""``: the stream ended), ``next_event()`` returns the next complete :class:`WrapperFrame` or
+    :data:`~meterhub.dlms.sansio.NEED_DATA`, and ``send(frame)`` returns a frame's bytes. The wrapper answers
+    nothing on its own, so there is no ``data_to_send()``.
 
     Buffer cap: a header is checked as soon as its eight bytes are in, and a length above ``max_apdu`` is
-    rejected *before* any of the APDU is buffered, so the decoder never holds more than
-    ``WRAPPER_HEADER_LENGTH + max_apdu`` bytes (at most 65 543 with the default) — a peer cannot make us
-    buffer without bound, in the same way h11 caps an incomplete header block. ``max_apdu`` defaults to 65
-    535, the most the uint16 length field can express; set it to the negotiated max-receive-pdu-size (plus
-    ciphering overhead) to tighten it.
+    rejected *before* any of the APDU is collected, so once ``next_event`` has said NEED_DATA the stream holds
+    at most ``WRAPPER_HEADER_LENGTH + max_apdu`` bytes (65 543 with the default) — a peer cannot make us buffer
+    without bound, in the same way h11 caps an incomplete header block (``max_incomplete_event_size``).
+    ``max_apdu`` defaults to 65 535, the most the uint16 length field can express; set it to the negotiated
+    max-receive-pdu-size (plus ciphering overhead) to tighten it.
 
     Errors: a wrong version, a zero length or a length over ``max_apdu`` raise :class:`DecodeError`. The
-    wrapper has no flag to resynchronise on, so the decoder then stays failed: every later :meth:`feed` raises
-    again. WPDUs completed earlier in the same ``feed`` call as the bad header are dropped with it (the
-    connection is going to be closed anyway).
+    wrapper has no flag to resynchronise on, so the stream then stays failed — its error state: later data is
+    dropped and every later :meth:`next_event` raises again; the caller closes the connection (IEC 62056-47
+    clause 5.3 has a receiver abandon a connection that delivers an invalid WPDU).
     """
 
     def __init__(self, max_apdu: int = MAX_WRAPPER_APDU) -> None:
@@ -136,44 +141,61 @@ class WrapperDecoder:
             raise EncodeError(f"max_apdu must be 1..{MAX_WRAPPER_APDU}, got {max_apdu}")
         self.max_apdu: Final = max_apdu
         self._buffer = bytearray()
+        self._pos = 0  # start of the unread bytes; the buffer is compacted when NEED_DATA is returned
         # (source, destination, length) of the frame whose APDU is being collected (header already checked)
         self._header: tuple[int, int, int] | None = None
         self._error: DecodeError | None = None
+        self._ended = False
 
     @property
     def buffered(self) -> int:
-        """Bytes held for an incomplete WPDU (never more than ``WRAPPER_HEADER_LENGTH + max_apdu``)."""
-        return len(self._buffer)
+        """Bytes held for an incomplete WPDU (at most ``WRAPPER_HEADER_LENGTH + max_apdu`` after NEED_DATA)."""
+        return len(self._buffer) - self._pos
 
     @property
     def failed(self) -> bool:
-        """True once a bad header was seen; the stream is then unusable."""
+        """True once a bad header was seen (the error state); the stream is then unusable."""
         return self._error is not None
 
-    def feed(self, data: bytes) -> list[WrapperFrame]:
-        """Add received bytes; return the WPDUs they complete. Raises :class:`DecodeError` (see class doc)."""
+    @property
+    def ended(self) -> bool:
+        """True once ``receive_data(b"")`` said the stream ended."""
+        return self._ended
+
+    def receive_data(self, data: bytes) -> None:
+        """Add received bytes; ``b""`` says the stream ended (a WPDU it cut short is dropped)."""
+        if self._ended:
+            raise LocalProtocolError("wrapper data after the end of the stream")
+        if not data:
+            self._ended = True
+        elif self._error is None:  # a failed stream reads nothing more
+            self._buffer += data
+
+    def next_event(self) -> WrapperFrame | NeedData:
+        """The next complete WPDU, or :data:`NEED_DATA`. Raises :class:`DecodeError` (see class doc)."""
         if self._error is not None:
             raise DecodeError(f"wrapper stream already failed: {self._error}")
-        self._buffer += data
-        frames: list[WrapperFrame] = []
         buffer = self._buffer
-        pos = 0
+        pos = self._pos
         try:
-            while True:
-                if self._header is None:
-                    if len(buffer) - pos < WRAPPER_HEADER_LENGTH:
-                        break
-                    self._header = _parse_header(buffer[pos : pos + WRAPPER_HEADER_LENGTH], self.max_apdu)
-                    pos += WRAPPER_HEADER_LENGTH
-                source, destination, length = self._header
-                if len(buffer) - pos < length:
-                    break
-                frames.append(WrapperFrame(source, destination, bytes(buffer[pos : pos + length])))
-                pos += length
-                self._header = None
+            if self._header is None and len(buffer) - pos >= WRAPPER_HEADER_LENGTH:
+                self._header = _parse_header(buffer[pos : pos + WRAPPER_HEADER_LENGTH], self.max_apdu)
+                pos = self._pos = pos + WRAPPER_HEADER_LENGTH
         except DecodeError as exc:
             self._error = exc
             self._buffer.clear()
+            self._pos = 0
             raise
+        header = self._header
+        if header is not None and len(buffer) - pos >= header[2]:
+            source, destination, length = header
+            self._header = None
+            self._pos = pos + length
+            return WrapperFrame(source, destination, bytes(buffer[pos : pos + length]))
         del buffer[:pos]
-        return frames
+        self._pos = 0
+        return NEED_DATA
+
+    def send(self, frame: WrapperFrame) -> bytes:
+        """``frame`` on the wire (see :func:`encode_wrapper`)."""
+        return encode_wrapper(frame.source, frame.destination, frame.apdu)

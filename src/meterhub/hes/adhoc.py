@@ -9,20 +9,25 @@ interface class comes from the national profile, or is given explicitly as ``CLA
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
-from meterhub.cosem import Obis, ScalerUnit, Unit, profile_object
+from meterhub.cosem import ClassId, Obis, ScalerUnit, Unit, attribute, profile_object
 from meterhub.cosem import obis as o
+from meterhub.cosem.classes import DataAttribute, RegisterAttribute
 from meterhub.dlms import apdu as A
 from meterhub.dlms.acse import Mechanism
 from meterhub.dlms.association import ClientAssociation, ClientSettings
 from meterhub.dlms.axdr import datetime_from_octets
 from meterhub.dlms.errors import DlmsError
 from meterhub.dlms.security import CipherKeys
-from meterhub.hes.session import HesError, MeterSession, WrapperConnection
+from meterhub.hes.session import HesError, MeterSession, WrapperConnection, attribute_ref
 
 #: The head-end's own system title ("MHB" + 5 octets): the client side of every ciphered association.
 HES_SYSTEM_TITLE = b"MHB\x00\x00\x00\x00\x01"
+#: 0.0.43.1.0.255 value (class 1 Data): the management key set's invocation counter, public to read.
+INVOCATION_COUNTER_VALUE: Final = attribute_ref(attribute(o.INVOCATION_COUNTER, DataAttribute.VALUE))
+#: Classes whose value comes with a scaler_unit (attribute 3): Register and Extended register.
+_SCALED: Final = frozenset({ClassId.REGISTER, ClassId.EXTENDED_REGISTER})
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,7 @@ class ObjectRef:
 
     class_id: int
     obis: Obis
-    attribute: int = 2
+    attribute: int = RegisterAttribute.VALUE  # 2, the value attribute of Data, Register and their kin
 
     @classmethod
     def parse(cls, text: str) -> ObjectRef:
@@ -76,7 +81,7 @@ async def read_counter(host: str, port: int, wport: int = 1, timeout: float = 10
     try:
         session = MeterSession(connection, ClientAssociation(ClientSettings()), 16, wport, timeout)
         await session.associate()
-        value = await session.get(A.AttributeRef(1, o.INVOCATION_COUNTER.to_bytes(), 2))
+        value = await session.get(INVOCATION_COUNTER_VALUE)
         await session.release()
         return int(value)
     finally:
@@ -111,8 +116,8 @@ async def read_objects(
                 try:
                     value = await session.get(obj.ref())
                     scaler_unit = None
-                    if obj.class_id in (3, 4) and obj.attribute == 2:
-                        raw = await session.get(obj.ref(3))
+                    if obj.class_id in _SCALED and obj.attribute == RegisterAttribute.VALUE:
+                        raw = await session.get(obj.ref(RegisterAttribute.SCALER_UNIT))
                         scaler_unit = ScalerUnit(int(raw[0]), Unit.from_code(int(raw[1])))
                     out.append((obj, describe(value, scaler_unit)))
                 except HesError as exc:

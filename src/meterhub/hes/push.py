@@ -1,11 +1,13 @@
 """The head-end's push listener: meters call in with alarm notifications (data-notification over the wrapper).
 
-Each TCP connection carries wrapper frames; each frame a general-glo-ciphering APDU whose system title
-names the meter. The listener finds the meter's keys, refuses a counter not above the last one accepted from
-that meter (the store keeps it across restarts), verifies and deciphers, decodes the data-notification
-(body: logical device name, alarm register 0.0.97.98.0.255) and stores one ``alarm`` event per raised bit.
-Anything it cannot accept — unknown system title, bad tag, replay, malformed APDU — is counted and logged,
-the connection dropped; the listener goes on.
+Each TCP connection (read loop, framing and idle timeout: :mod:`meterhub.transport`) carries wrapper frames; each
+frame a general-glo-ciphering APDU whose system title names the meter. The listener finds the meter's keys,
+refuses a counter not above the last one accepted from that meter (the shared
+:class:`~meterhub.dlms.security.InvocationCounterGuard`, started from the store, which keeps the counter across
+restarts), verifies and deciphers, decodes the data-notification (body: logical device name, alarm register
+0.0.97.98.0.255) and stores one ``alarm`` event per raised bit, at the meter's clock or, when it cannot be read,
+at the arrival time from the injected ``now``. Anything it cannot accept — unknown system title, bad tag,
+replay, malformed APDU — is counted and logged, the connection dropped; the listener goes on.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from typing import Final
 
 from meterhub.dlms import apdu as A
 from meterhub.dlms.axdr import datetime_from_octets
-from meterhub.dlms.errors import DlmsError, SecurityError
-from meterhub.dlms.security import CipherKeys, decrypt
-from meterhub.dlms.wrapper import WrapperDecoder
+from meterhub.dlms.errors import DlmsError, ReplayError, SecurityError
+from meterhub.dlms.security import CipherKeys, InvocationCounterGuard, decrypt
+from meterhub.dlms.wrapper import WrapperFrame
 from meterhub.store.db import MeterEvent, Store
+from meterhub.transport import WrapperConnection, serve_wrapper
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,8 @@ ALARM_NAMES: Final = {
     31: "M-Bus channel 4 fraud or battery",
 }
 KEY_KIND: Final = "guek"
+#: A pushing meter sends one notification and closes; a connection silent this long is dropped.
+IDLE_TIMEOUT_S: Final = 30.0
 
 
 @dataclass(frozen=True)
@@ -68,16 +73,23 @@ class PushStats:
 class PushListener:
     """Accepts alarm pushes and stores them as meter events."""
 
-    def __init__(self, store: Store, sources: Callable[[bytes], PushSource | None]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        sources: Callable[[bytes], PushSource | None],
+        *,
+        now: Callable[[], dt.datetime] | None = None,
+    ) -> None:
         self.store = store
         self.sources = sources
+        self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.stats = PushStats()
-        self._last: dict[bytes, int] = {}
+        self.guard = InvocationCounterGuard()  # per meter title, started from the store on first sight
         self.server: asyncio.Server | None = None
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen; returns the port (a free one if ``port`` is 0)."""
-        self.server = await asyncio.start_server(self._serve, host, port)
+        self.server = await serve_wrapper(self._serve, host, port, idle_timeout=IDLE_TIMEOUT_S)
         return int(self.server.sockets[0].getsockname()[1])
 
     async def close(self) -> None:
@@ -85,23 +97,15 @@ class PushListener:
             self.server.close()
             await self.server.wait_closed()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve(self, connection: WrapperConnection) -> None:
         self.stats.connections += 1
-        decoder = WrapperDecoder()
-        try:
-            while True:
-                data = await asyncio.wait_for(reader.read(65536), 30)
-                if not data:
-                    break
-                for frame in decoder.feed(data):
-                    await asyncio.to_thread(self.handle, frame.apdu)
-        except DlmsError as exc:
+        await connection.run(self._on_frame)
+        if connection.error is not None:
             self.stats.refuse("bad frame")
-            log.info("push: bad wrapper stream dropped: %s", exc)
-        except (TimeoutError, ConnectionError, OSError):
-            pass
-        finally:
-            writer.close()
+            log.info("push: bad wrapper stream dropped: %s", connection.error)
+
+    async def _on_frame(self, frame: WrapperFrame) -> None:
+        await asyncio.to_thread(self.handle, frame.apdu)
 
     def handle(self, apdu: bytes) -> int:
         """Accept one pushed APDU; returns the number of events stored (0 when refused)."""
@@ -123,12 +127,13 @@ class PushListener:
             self.stats.refuse("malformed")
             return 0
         counter = int.from_bytes(content[1:5], "big")
-        last = self._last.get(title)
-        if last is None:
-            last = self.store.get_counter(title, KEY_KIND, "rx") or 0
-        if counter <= last:
+        if self.guard.last(title) is None:  # first push from this meter since start: the persisted counter
+            self.guard.accept(title, self.store.get_counter(title, KEY_KIND, "rx") or 0)
+        try:
+            self.guard.check(title, counter)
+        except ReplayError as exc:
             self.stats.refuse("replay")
-            log.warning("push from %s refused: counter %d not above %d", source.serial, counter, last)
+            log.warning("push from %s refused: %s", source.serial, exc)
             return 0
         try:
             plain = decrypt(source.keys, title, content)
@@ -142,7 +147,7 @@ class PushListener:
         if not isinstance(notification, A.DataNotification):
             self.stats.refuse("not a notification")
             return 0
-        self._last[title] = counter
+        self.guard.accept(title, counter)
         self.store.raise_counters({title: counter}, KEY_KIND, "rx")
         self.stats.notifications += 1
         return self._store_alarms(source, notification)
@@ -152,7 +157,7 @@ class PushListener:
         if not (isinstance(body, tuple) and len(body) >= 2 and isinstance(body[1], int)):
             self.stats.refuse("unexpected body")
             return 0
-        when = dt.datetime.now(dt.UTC)
+        when = self.now()
         if notification.date_time:
             with contextlib.suppress(DlmsError):  # a meter clock we cannot read: the arrival time stands
                 when = datetime_from_octets(notification.date_time).astimezone(dt.UTC)

@@ -17,18 +17,19 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from meterhub.cosem import CaptureObject, attribute
 from meterhub.cosem import obis as o
+from meterhub.cosem.classes import ClockAttribute, ProfileGenericAttribute, RegisterAttribute
 from meterhub.dlms import apdu as A
 from meterhub.dlms import axdr
 from meterhub.dlms.acse import Conformance
 from meterhub.dlms.axdr import DateTime, datetime_from_octets, epoch_from_octets
 from meterhub.dlms.errors import DecodeError, DlmsError
-from meterhub.hes.session import HesError, MeterSession
+from meterhub.hes.session import HesError, MeterSession, attribute_ref
 from meterhub.mdm.ingest import ReadingArrays
 
 QUARTER: Final = dt.timedelta(minutes=15)
 HOUR: Final = dt.timedelta(hours=1)
-CLOCK_LN: Final = o.CLOCK.to_bytes()
 
 #: Load profile columns 3..6 and the channel (register) each one belongs to.
 ENERGY_REGISTERS: Final = (
@@ -53,6 +54,25 @@ EVENT_LOGS: Final = {
     "mbus": o.MBUS_EVENT_LOG,
     "power_failure": o.POWER_FAILURE_LOG,
 }
+
+# What read_meter asks for, from cosem's descriptors (interface class fixed by the attribute enum).
+#: 1.0.99.1.0.255 buffer (class 7 Profile generic, attribute 2).
+LOAD_PROFILE_BUFFER: Final = attribute_ref(attribute(o.LOAD_PROFILE_15MIN, ProfileGenericAttribute.BUFFER))
+#: 0.b.24.3.0.255 buffer, the hourly profile of M-Bus channel b.
+MBUS_PROFILE_BUFFERS: Final = {
+    channel: attribute_ref(attribute(o.mbus_profile(channel), ProfileGenericAttribute.BUFFER))
+    for channel in range(1, 5)
+}
+#: value (class 3 Register, attribute 2) of each billing register.
+REGISTER_VALUES: Final = {ln: attribute_ref(attribute(ln, RegisterAttribute.VALUE)) for ln in BILLING_REGISTERS}
+#: 0.0.1.0.0.255 time (class 8 Clock, attribute 2).
+CLOCK_TIME: Final = attribute_ref(attribute(o.CLOCK, ClockAttribute.TIME))
+#: buffer of each event log.
+EVENT_LOG_BUFFERS: Final = {
+    name: attribute_ref(attribute(ln, ProfileGenericAttribute.BUFFER)) for name, ln in EVENT_LOGS.items()
+}
+#: The column a range is selected on: the clock's time, as a capture object (8, 0.0.1.0.0.255, 2, 0).
+CLOCK_COLUMN: Final = CaptureObject.of(o.CLOCK, ClockAttribute.TIME).to_structure()
 
 
 @dataclass
@@ -83,9 +103,14 @@ def _utc_octets(t: dt.datetime) -> bytes:
     return DateTime(u.year, u.month, u.day, 0xFF, u.hour, u.minute, u.second, 0, 0, 0).to_bytes()
 
 
+def mbus_profile_buffer(channel: int) -> A.AttributeRef:
+    """0.b.24.3.0.255 buffer (class 7 Profile generic, attribute 2): the hourly profile of M-Bus channel b."""
+    return attribute_ref(attribute(o.mbus_profile(channel), ProfileGenericAttribute.BUFFER))
+
+
 def range_access(frm: dt.datetime, to: dt.datetime) -> A.AccessSelection:
     """Selective access by range on the clock column, all columns, both ends inclusive."""
-    return A.RangeDescriptor((8, CLOCK_LN, 2, 0), _utc_octets(frm), _utc_octets(to)).to_access_selection()
+    return A.RangeDescriptor(CLOCK_COLUMN, _utc_octets(frm), _utc_octets(to)).to_access_selection()
 
 
 def _rows(value: Any, read: MeterRead) -> list[tuple[dt.datetime, tuple[Any, ...]]]:
@@ -254,26 +279,21 @@ async def read_meter(
     await session.associate()
     try:
         if with_profile:
-            profile = await session.get(
-                A.AttributeRef(7, o.LOAD_PROFILE_15MIN.to_bytes(), 2), range_access(window_from - QUARTER, window_to)
-            )
+            profile = await session.get(LOAD_PROFILE_BUFFER, range_access(window_from - QUARTER, window_to))
             epochs, data = profile_columns(profile, 6, read)
             read.profile = {key: ReadingArrays(epochs, column) for key, column in zip(ENERGY_KEYS, data, strict=True)}
         # Everything else in one get-with-list when the meter negotiated multiple references (one round trip
         # instead of up to six), else attribute by attribute.
         items: list[tuple[str, A.AttributeRef, A.AccessSelection | None]] = []
         for channel in mbus_channels:
-            ref = A.AttributeRef(7, o.mbus_profile(channel).to_bytes(), 2)
-            items.append((f"mbus:{channel}", ref, range_access(window_from - HOUR, window_to)))
+            items.append((f"mbus:{channel}", mbus_profile_buffer(channel), range_access(window_from - HOUR, window_to)))
         if with_registers:
-            items += [(f"register:{ln}", A.AttributeRef(3, ln.to_bytes(), 2), None) for ln in BILLING_REGISTERS]
-            items.append(("clock", A.AttributeRef(8, CLOCK_LN, 2), None))
+            items += [(f"register:{ln}", ref, None) for ln, ref in REGISTER_VALUES.items()]
+            items.append(("clock", CLOCK_TIME, None))
         if with_events:
             # events of the whole window: from the first interval's start (window_from is its end)
             access = range_access(window_from - QUARTER, window_to)
-            items += [
-                (f"events:{name}", A.AttributeRef(7, ln.to_bytes(), 2), access) for name, ln in EVENT_LOGS.items()
-            ]
+            items += [(f"events:{name}", ref, access) for name, ref in EVENT_LOG_BUFFERS.items()]
         results = await _get_many(session, [(ref, access) for _, ref, access in items])
         for (what, _, _), value in zip(items, results, strict=True):
             _store_result(read, what, value)

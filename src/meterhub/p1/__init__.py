@@ -13,6 +13,7 @@ from meterhub.p1.errors import (
     ChecksumError,
     EncodeError,
     FrameError,
+    LocalProtocolError,
     P1Error,
     TelegramError,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "FrameError",
     "FrameRejected",
     "GarbageSkipped",
+    "LocalProtocolError",
     "MBusReading",
     "P1Error",
     "P1Receiver",

@@ -30,5 +30,9 @@ class TelegramError(P1Error):
     """The decrypted plaintext is not a DSMR-5-style telegram (no header, a line that does not parse …)."""
 
 
+class LocalProtocolError(P1Error):
+    """The caller used the sans-io core wrongly (data after the end of the stream): our fault, not the line's."""
+
+
 class EncodeError(P1Error):
     """A value given to an encoder cannot be represented (out of range, wrong length)."""

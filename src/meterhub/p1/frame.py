@@ -16,6 +16,7 @@ authenticates and deciphers one span. Nothing here reads a clock or touches I/O.
 
 from __future__ import annotations
 
+import enum
 import struct
 from dataclasses import dataclass
 from typing import Final
@@ -24,7 +25,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from meterhub.p1.errors import AuthenticationError, EncodeError, FrameError
+from meterhub.p1.errors import AuthenticationError, EncodeError, FrameError, LocalProtocolError
 
 __all__ = [
     "AK",
@@ -37,6 +38,7 @@ __all__ = [
     "FrameFinder",
     "FrameSpan",
     "Garbage",
+    "NeedData",
     "Truncated",
     "decrypt_frame",
     "encrypt_frame",
@@ -63,14 +65,18 @@ MAX_FRAME_BYTES: Final = 8192
 MAX_BODY: Final = MAX_FRAME_BYTES - HEADER_LEN
 
 
-class _NeedData:
-    """Sentinel: the finder needs more bytes before it can produce another event."""
+class NeedData(enum.Enum):
+    """The type of :data:`NEED_DATA` (an enum member, so that ``event is NEED_DATA`` narrows for mypy)."""
+
+    NEED_DATA = "NEED_DATA"
 
     def __repr__(self) -> str:
         return "NEED_DATA"
 
 
-NEED_DATA: Final = _NeedData()
+NEED_DATA: Final = NeedData.NEED_DATA
+"""What ``next_event()`` returns when the bytes so far complete no event (h11's ``NEED_DATA``; the DLMS stack has
+its own, :data:`meterhub.dlms.sansio.NEED_DATA`, as the P1 core imports nothing of meterhub)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +188,7 @@ Event = FrameSpan | Garbage | Truncated
 
 
 class FrameFinder:
-    """Finds frames in a byte stream: ``feed(bytes)``, then ``next_event()`` until it returns :data:`NEED_DATA`.
+    """Finds frames in a byte stream: ``receive_data(bytes)``, then ``next_event()`` until :data:`NEED_DATA`.
 
     Resynchronisation: bytes that cannot start a frame (anything but ``DB 08 <title> 82 LL LL`` with a length
     in 17…:data:`MAX_BODY`) are skipped and reported as :class:`Garbage`. A frame is cut short — reported as
@@ -190,8 +196,8 @@ class FrameFinder:
     :attr:`known_title`) starts inside it: a meter that lost part of a frame starts the next one afresh, and
     ten fixed bytes (``DB 08`` + title) turn up by chance in ciphertext with a probability of ~2⁻⁸⁰ per
     position. A frame that fails authentication can be handed back with :meth:`rescan`, so that a spurious
-    header in line noise never swallows the real frames behind it. :meth:`close` reports a partial frame left at
-    the end of the stream.
+    header in line noise never swallows the real frames behind it. ``receive_data(b"")`` ends the stream: a
+    partial frame still held is then reported.
     """
 
     def __init__(self) -> None:
@@ -203,16 +209,18 @@ class FrameFinder:
 
     @property
     def buffered(self) -> int:
-        """Bytes held (never more than what the last feed added plus :data:`MAX_FRAME_BYTES`)."""
+        """Bytes held (never more than what the last receive_data added plus :data:`MAX_FRAME_BYTES`)."""
         return len(self._buf)
 
-    def feed(self, data: bytes) -> None:
-        """Add received bytes."""
-        self._buf += data
-
-    def close(self) -> None:
-        """The stream ended: whatever is held becomes a :class:`Truncated` frame or :class:`Garbage`."""
-        self._closed = True
+    def receive_data(self, data: bytes) -> None:
+        """Add received bytes; ``b""`` says the stream ended: whatever is held becomes a :class:`Truncated` frame
+        or :class:`Garbage`. Data after the end raises :class:`LocalProtocolError`."""
+        if self._closed:
+            raise LocalProtocolError("P1 data after the end of the stream")
+        if data:
+            self._buf += data
+        else:
+            self._closed = True
 
     def rescan(self, raw: bytes) -> None:
         """Put back a rejected frame's bytes after its first one, to look for frames inside it."""
@@ -246,7 +254,7 @@ class FrameFinder:
         self._scanned = max(self._scanned, end - (2 + TITLE_LEN) + 1)
         return best
 
-    def next_event(self) -> Event | _NeedData:
+    def next_event(self) -> Event | NeedData:
         """The next event, or :data:`NEED_DATA`."""
         buf = self._buf
         while True:

@@ -1,5 +1,9 @@
 """The home reader (asyncio edge): a byte source → :class:`~meterhub.p1.receiver.P1Receiver` → sinks.
 
+The read loop is :func:`meterhub.transport.drive`, the same that drives the DLMS cores: chunks from the source
+into the receiver, each event to :meth:`P1Reader.handle`, and the end of the source reported to the receiver
+(a frame cut by it counts as truncated).
+
 Sinks are the MQTT publisher, the live page's hub, the opt-in forwarder and whatever the caller adds (the CLI
 prints); each takes a reading without blocking, so one slow consumer never delays another or the reader.
 Everything the receiver rejects is counted and logged with its reason — never the key — and the reader goes on;
@@ -19,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Protocol
 
-from meterhub.p1.receiver import FrameRejected, GarbageSkipped, P1Receiver, Reading, ReceiverStats
+from meterhub.p1.receiver import NEED_DATA, Event, FrameRejected, GarbageSkipped, P1Receiver, Reading, ReceiverStats
 from meterhub.p1.sources import Source
+from meterhub.transport import drive
 
 __all__ = ["CounterFile", "P1Reader", "ReaderServices", "Sink", "serve"]
 
@@ -65,38 +70,34 @@ class P1Reader:
             except Exception:
                 log.exception("a stats consumer failed")
 
-    def _drain(self) -> None:
-        for event in self.receiver.events():
-            if isinstance(event, Reading):
-                self._since_stats += 1
-                if self._since_stats >= STATS_EVERY:
-                    self._tell_stats()
-                for sink in self.sinks:
-                    try:
-                        sink.publish(event)
-                    except Exception:  # one broken consumer must not stop the reader
-                        log.exception("sink %r failed on frame %d", type(sink).__name__, event.frame_counter)
-            elif isinstance(event, FrameRejected):
-                log.warning(
-                    "frame rejected (%s, %d bytes%s): %s",
-                    event.reason,
-                    event.frame_bytes,
-                    "" if event.frame_counter is None else f", counter {event.frame_counter}",
-                    event.detail,
-                )
-                if self.on_rejected is not None:
-                    self.on_rejected(event)
+    def handle(self, event: Event) -> None:
+        """One event of the receiver: a reading to the sinks, a rejection logged and counted."""
+        if isinstance(event, Reading):
+            self._since_stats += 1
+            if self._since_stats >= STATS_EVERY:
                 self._tell_stats()
-            elif isinstance(event, GarbageSkipped):
-                log.info("skipped %d bytes that do not start a frame", event.nbytes)
+            for sink in self.sinks:
+                try:
+                    sink.publish(event)
+                except Exception:  # one broken consumer must not stop the reader
+                    log.exception("sink %r failed on frame %d", type(sink).__name__, event.frame_counter)
+        elif isinstance(event, FrameRejected):
+            log.warning(
+                "frame rejected (%s, %d bytes%s): %s",
+                event.reason,
+                event.frame_bytes,
+                "" if event.frame_counter is None else f", counter {event.frame_counter}",
+                event.detail,
+            )
+            if self.on_rejected is not None:
+                self.on_rejected(event)
+            self._tell_stats()
+        elif isinstance(event, GarbageSkipped):
+            log.info("skipped %d bytes that do not start a frame", event.nbytes)
 
     async def run(self) -> ReceiverStats:
         """Read until the source ends; the counters at the end."""
-        async for chunk in self.source.chunks():
-            self.receiver.feed(chunk)
-            self._drain()
-        self.receiver.close()
-        self._drain()
+        await drive(self.source.chunks(), self.receiver, self.handle, NEED_DATA)
         self._tell_stats()
         return self.receiver.stats
 

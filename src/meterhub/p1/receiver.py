@@ -5,7 +5,12 @@ frame authentication and deciphering (AES-128-GCM, :func:`~meterhub.p1.frame.dec
 (the frame counter must increase, as the Green Book's invocation counter, §9.2.7.4 of DLMS UA 1000-2), the
 telegram's CRC-16/ARC and its parser. Every problem becomes a :class:`FrameRejected` event and a counter in
 :class:`ReceiverStats`; nothing the line delivers can stop it. Like h11's ``Connection``, it never reads a
-clock and never does I/O: the asyncio edges (:mod:`meterhub.p1.reader`) feed it and log what it says.
+clock and never does I/O, and it has the shape of every protocol core of meterhub (see
+:mod:`meterhub.dlms.sansio`): ``receive_data(bytes)`` (``b""`` when the line closed), then ``next_event()``
+until :data:`NEED_DATA`. It only receives, so it has no ``send``. The asyncio driver
+(:func:`meterhub.transport.drive`, used by :mod:`meterhub.p1.reader`) feeds it and the reader logs what it
+says. Buffer cap: the frame finder holds at most one frame of :data:`~meterhub.p1.frame.MAX_FRAME_BYTES`
+beyond the last chunk received (the reasoning is with that constant).
 """
 
 from __future__ import annotations
@@ -14,10 +19,20 @@ from dataclasses import dataclass, fields
 from typing import Final, Literal
 
 from meterhub.p1.errors import AuthenticationError, ChecksumError, FrameError, P1Error
-from meterhub.p1.frame import NEED_DATA, FrameFinder, FrameSpan, Garbage, Truncated, _NeedData, decrypt_frame
+from meterhub.p1.frame import NEED_DATA, FrameFinder, FrameSpan, Garbage, NeedData, Truncated, decrypt_frame
 from meterhub.p1.telegram import Telegram, parse_telegram
 
-__all__ = ["NEED_DATA", "FrameRejected", "GarbageSkipped", "P1Receiver", "Reading", "ReceiverStats", "RejectReason"]
+__all__ = [
+    "NEED_DATA",
+    "Event",
+    "FrameRejected",
+    "GarbageSkipped",
+    "NeedData",
+    "P1Receiver",
+    "Reading",
+    "ReceiverStats",
+    "RejectReason",
+]
 
 RejectReason = Literal["truncated", "auth", "crc", "replay", "malformed"]
 
@@ -79,7 +94,8 @@ _COUNTER_OF: Final[dict[RejectReason, str]] = {
 
 
 class P1Receiver:
-    """``feed(bytes)`` then ``next_event()`` until :data:`NEED_DATA`; ``close()`` at the end of the stream.
+    """``receive_data(bytes)`` then ``next_event()`` until :data:`NEED_DATA`; ``receive_data(b"")`` at the end of the
+    stream.
 
     ``key`` is the meter's 16-byte P1 key. The last accepted frame counter is kept per system title
     (:attr:`last_counter`); a caller that persists it across restarts can pass it back as ``last_counters``.
@@ -96,13 +112,9 @@ class P1Receiver:
     def __repr__(self) -> str:  # never show the key
         return f"P1Receiver(stats={self.stats.as_dict()})"
 
-    def feed(self, data: bytes) -> None:
-        """Add received bytes."""
-        self._finder.feed(data)
-
-    def close(self) -> None:
-        """The stream ended: a partial frame still held is reported as truncated."""
-        self._finder.close()
+    def receive_data(self, data: bytes) -> None:
+        """Add received bytes; ``b""`` says the stream ended (a partial frame still held is reported as truncated)."""
+        self._finder.receive_data(data)
 
     def _reject(self, reason: RejectReason, detail: str, size: int, counter: int | None = None) -> FrameRejected:
         name = _COUNTER_OF[reason]
@@ -137,10 +149,10 @@ class P1Receiver:
         self.stats.frames_ok += 1
         return Reading(clear.system_title, clear.frame_counter, telegram, size)
 
-    def next_event(self) -> Event | _NeedData:
+    def next_event(self) -> Event | NeedData:
         """The next reading or rejection, or :data:`NEED_DATA`."""
         event = self._finder.next_event()
-        if isinstance(event, _NeedData):
+        if event is NEED_DATA:
             return event
         if isinstance(event, Garbage):
             self.stats.garbage_bytes += event.nbytes
@@ -148,10 +160,3 @@ class P1Receiver:
         if isinstance(event, Truncated):
             return self._reject("truncated", f"frame cut after {len(event.raw)} bytes", len(event.raw))
         return self._frame(event)
-
-    def events(self) -> list[Event]:
-        """Every event available now (``next_event`` until :data:`NEED_DATA`)."""
-        out: list[Event] = []
-        while not isinstance(event := self.next_event(), _NeedData):
-            out.append(event)
-        return out

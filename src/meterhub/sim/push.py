@@ -21,9 +21,9 @@ from typing import Final
 from meterhub.dlms import apdu as A
 from meterhub.dlms.axdr import DoubleLongUnsigned
 from meterhub.dlms.security import encrypt
-from meterhub.dlms.wrapper import encode_wrapper
 from meterhub.sim.consumption import ALARM_BITS
 from meterhub.sim.meter import SimulatedMeter, local_octets
+from meterhub.transport import WrapperConnection
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +86,12 @@ class AlarmPusher:
     async def _push(self, meter: SimulatedMeter, at: dt.datetime) -> None:
         if meter.unreachable():
             return
-        frame = encode_wrapper(1, PUSH_CLIENT_WPORT, notification_apdu(meter, meter.alarm_register, at))
+        apdu = notification_apdu(meter, meter.alarm_register, at)
         try:
-            _, writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), 5)
-            writer.write(frame)
-            await writer.drain()
-            writer.close()
+            connection = await WrapperConnection.open(self.host, self.port, timeout=5)
+            connection.send(1, PUSH_CLIENT_WPORT, apdu)
+            await connection.drain()
+            await connection.close()
             self.sent += 1
         except (OSError, TimeoutError) as exc:
             self.failed += 1

@@ -1,5 +1,8 @@
 """The simulator's DLMS server over TCP (IEC 62056-47 wrapper), driving the sans-io associations with asyncio.
 
+The connections (read loop, framing) are :mod:`meterhub.transport`'s; this module is what a meter or a
+concentrator does with each frame.
+
 One listening port is either a directly connected meter (server wPort 1) or a data concentrator that
 forwards to the meters behind it by wPort (a transparent gateway, the way concentrators expose PLC meters to a
 head-end). Each (client wPort, server wPort) pair on a connection is one association. A concentrator's
@@ -12,18 +15,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 from meterhub.dlms.association import (
+    ActionReply,
     ActionRequested,
+    Event,
     GetListRequested,
+    GetReply,
     GetRequested,
+    GetWithListReply,
     ServerAssociation,
+    SetReply,
     SetRequested,
 )
 from meterhub.dlms.errors import DlmsError
-from meterhub.dlms.wrapper import WrapperDecoder, encode_wrapper
+from meterhub.dlms.sansio import NEED_DATA
+from meterhub.dlms.wrapper import WrapperFrame
 from meterhub.sim.meter import PUBLIC_SAP, SimulatedMeter
+from meterhub.transport import WrapperConnection, serve_wrapper
 
 log = logging.getLogger(__name__)
 
@@ -94,39 +105,28 @@ class MeterEndpoint:
         self.server: asyncio.Server | None = None
 
     async def start(self, host: str, port: int) -> asyncio.Server:
-        self.server = await asyncio.start_server(self._serve, host, port, backlog=1024)
+        self.server = await serve_wrapper(self._serve, host, port, backlog=1024)
         return self.server
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve(self, connection: WrapperConnection) -> None:
         self.stats.connections += 1
-        decoder = WrapperDecoder()
         associations: dict[tuple[int, int], ServerAssociation] = {}
-        try:
-            while True:
-                data = await reader.read(65536)
-                if not data:
-                    break
-                try:
-                    frames = decoder.feed(data)
-                except DlmsError as exc:
-                    self.stats.bad_frames += 1
-                    log.warning("bad wrapper stream, closing connection: %s", exc)
-                    break
-                for frame in frames:
-                    await self._handle(frame.source, frame.destination, frame.apdu, associations, writer)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
+
+        def on_frame(frame: WrapperFrame) -> Awaitable[None]:
+            return self._handle(frame, associations, connection)
+
+        await connection.run(on_frame)
+        if connection.error is not None:
+            self.stats.bad_frames += 1
+            log.warning("bad wrapper stream, closing connection: %s", connection.error)
 
     async def _handle(
         self,
-        client: int,
-        wport: int,
-        apdu: bytes,
+        frame: WrapperFrame,
         associations: dict[tuple[int, int], ServerAssociation],
-        writer: asyncio.StreamWriter,
+        connection: WrapperConnection,
     ) -> None:
+        client, wport, apdu = frame.source, frame.destination, frame.apdu
         meter = self.meters.get(wport)
         if meter is None or meter.unreachable():
             self.stats.dropped += 1
@@ -144,22 +144,25 @@ class MeterEndpoint:
             association = associations[key] = ServerAssociation(policy)
             self.stats.associations += 1
         self.stats.requests += 1
-        replies: list[bytes] = []
         try:
-            events = association.receive(apdu)
-            replies += association.take_outgoing()
+            association.receive_data(apdu)
+            events: list[Event] = []
+            while (event := association.next_event()) is not NEED_DATA:
+                events.append(event)
+            replies = association.data_to_send()  # what the association answered on its own goes first
             public = client == PUBLIC_SAP
+            send = association.send
             for ev in events:
                 if isinstance(ev, GetRequested):
-                    replies.append(association.reply_get(ev.invoke_id, meter.get(ev.attribute, ev.access, public)))
+                    replies.append(send(GetReply(ev.invoke_id, meter.get(ev.attribute, ev.access, public))))
                 elif isinstance(ev, GetListRequested):
-                    results = [meter.get(attr, access, public) for attr, access in ev.items]
-                    replies.append(association.reply_get_list(ev.invoke_id, results))
+                    results = tuple(meter.get(attr, access, public) for attr, access in ev.items)
+                    replies.append(send(GetWithListReply(ev.invoke_id, results)))
                 elif isinstance(ev, SetRequested):
-                    replies.append(association.reply_set(ev.invoke_id, meter.set(ev.attribute, ev.value)))
+                    replies.append(send(SetReply(ev.invoke_id, meter.set(ev.attribute, ev.value))))
                 elif isinstance(ev, ActionRequested):
                     result, data = meter.action(ev.method, ev.parameters)
-                    replies.append(association.reply_action(ev.invoke_id, result, data))
+                    replies.append(send(ActionReply(ev.invoke_id, result, data)))
         except DlmsError as exc:
             self.stats.bad_frames += 1
             log.info("meter %s: bad APDU from client %d dropped the association: %s", meter.serial, client, exc)
@@ -169,5 +172,5 @@ class MeterEndpoint:
             if self.plc is not None and not await self.plc.transmit(len(reply) + 8):
                 self.stats.dropped += 1
                 continue
-            writer.write(encode_wrapper(wport, client, reply))
-        await writer.drain()
+            connection.send(wport, client, reply)
+        await connection.drain()
