@@ -8,6 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# Hypothesis' default 200 ms deadline per example is a wall-clock assertion: it fails on a loaded 2-core machine.
+# Speed belongs in benchmarks/, so no property test has a deadline; pytest-timeout remains the hang guard.
+settings.register_profile("meterhub", deadline=None)
+settings.load_profile("meterhub")
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = Path(os.environ.get("MH_VECTORS", ROOT.parent / "shared" / "vectors"))
