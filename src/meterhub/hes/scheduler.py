@@ -27,15 +27,15 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
-from zoneinfo import ZoneInfo
 
+from meterhub.country import LOCAL_TZ
 from meterhub.hes.headend import HeadEnd, MeterTarget, ReadParts, RunReport, load_targets
 from meterhub.mdm.vee_service import VeeService
 from meterhub.store.intervals import day_bounds_epoch, from_epoch
 
 log = logging.getLogger(__name__)
 
-LUX: Final = ZoneInfo("Europe/Luxembourg")
+LUX: Final = LOCAL_TZ
 QUARTER: Final = dt.timedelta(minutes=15)
 HOUR: Final = dt.timedelta(hours=1)
 

@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, Final, TypeVar
-from zoneinfo import ZoneInfo
 
+from meterhub.country import LOCAL_TZ
 from meterhub.p1.crc import crc16_arc
 from meterhub.p1.errors import ChecksumError, EncodeError, TelegramError
 
@@ -34,7 +34,7 @@ __all__ = [
     "parse_timestamp",
 ]
 
-LUX: Final = ZoneInfo("Europe/Luxembourg")
+LUX: Final = LOCAL_TZ
 UTC: Final = dt.UTC
 _SUMMER: Final = dt.timezone(dt.timedelta(hours=2))
 _WINTER: Final = dt.timezone(dt.timedelta(hours=1))

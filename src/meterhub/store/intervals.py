@@ -26,13 +26,11 @@ import zlib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 
-LOCAL_TZ = ZoneInfo("Europe/Luxembourg")
-"""The calendar of daily blocks and billing days (DESIGN §7)."""
+from meterhub.country import LOCAL_TZ as LOCAL_TZ  # the calendar of daily blocks and billing days (DESIGN §7)
 
 Int64Array = npt.NDArray[np.int64]
 UInt8Array = npt.NDArray[np.uint8]

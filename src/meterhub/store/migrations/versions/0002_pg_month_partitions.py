@@ -21,17 +21,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from alembic import op
+
+from meterhub.country import LOCAL_TZ
 
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_LUX = ZoneInfo("Europe/Luxembourg")
+_LUX = LOCAL_TZ
 _FK = {"interval_block": "fk_interval_block_channel_id_channel", "register_read": "fk_register_read_channel_id_channel"}
 
 
