@@ -14,7 +14,7 @@ rule               fires when
 =================  =====================================================================================
 ``GAP``            no value (quality ``missing``)
 ``NEGATIVE_DELTA`` value < 0; also the rebound that gives the missing energy back after it
-``HIGH_LIMIT``     value above the connection capacity (``capacity_w`` over the interval)
+``HIGH_LIMIT``     value above the connection capacity (``capacity_per_hour`` over the interval)
 ``LOW_LIMIT``      value below ``low_limit`` (off by default)
 ``SPIKE``          robust z-score against the median/MAD of the same wall slot and day type over the last
                    ``history_days`` days above ``spike_z`` *and* above ``spike_factor`` × the channel's
@@ -62,11 +62,13 @@ WORKDAY, SATURDAY, SUNDAY = 0, 1, 2
 class VeeRules:
     """Thresholds of the validation rules and the estimation for one (DSO, medium) — see the module docstring.
 
-    Energies are in the channel's base unit per interval (Wh, varh, litre).
+    Energies are in the channel's base unit per interval (Wh, varh, litre). ``capacity_per_hour`` is the largest
+    plausible flow through the connection in base units per hour: W (Wh per hour) for electricity and heat,
+    litres per hour for gas and water.
     """
 
     medium: str = "electricity"
-    capacity_w: float = 27_600.0  # 3 × 40 A × 230 V, a common Luxembourg household connection
+    capacity_per_hour: float = 27_600.0  # Wh/h = W: 3 × 40 A × 230 V, a common Luxembourg household connection
     low_limit: int | None = None
     spike_z: float = 12.0
     spike_factor: float = 1.5
@@ -90,17 +92,17 @@ class VeeRules:
 
     def capacity(self, interval_s: int) -> float:
         """The largest plausible value of one interval (base units)."""
-        return self.capacity_w * interval_s / 3600.0
+        return self.capacity_per_hour * interval_s / 3600.0
 
 
-#: Defaults per medium. Gas in litres (dm³) per hour: 40 m³/h is a large G25 meter; water in litres per hour;
-#: heat in Wh per hour.
+#: Defaults per medium (``capacity_per_hour`` in the medium's base unit per hour: gas and water in litres, i.e. dm³,
+#: per hour; electricity and heat in Wh per hour).
 DEFAULT_RULES: Mapping[str, VeeRules] = {
     "electricity": VeeRules(),
     "gas": VeeRules(
         medium="gas",
         plateau_min=0.0,
-        capacity_w=40_000.0,
+        capacity_per_hour=40_000.0,  # L/h: 40 m³/h, a large G25 meter
         spike_min=500,
         stuck_min_slots=6,
         stuck_min_expected=300.0,
@@ -109,7 +111,7 @@ DEFAULT_RULES: Mapping[str, VeeRules] = {
     "water": VeeRules(
         medium="water",
         plateau_min=0.0,
-        capacity_w=2_500.0,
+        capacity_per_hour=2_500.0,  # L/h
         spike_min=300,
         stuck_min_slots=6,
         stuck_min_expected=200.0,
@@ -117,7 +119,7 @@ DEFAULT_RULES: Mapping[str, VeeRules] = {
     ),
     "heat": VeeRules(
         medium="heat",
-        capacity_w=30_000.0,
+        capacity_per_hour=30_000.0,  # Wh/h = W: a 30 kW heat connection
         spike_min=1000,
         stuck_min_slots=6,
         stuck_min_expected=500.0,
