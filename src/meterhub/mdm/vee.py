@@ -89,6 +89,7 @@ class VeeRules:
     plateau_min: float = 600.0  # a block load of ≥ 2.4 kW per 1/4 h (EV, boiler); 0 disables
     plateau_ratio: float = 6.0
     plateau_excess: float = 2.5
+    quantile_shape: bool = True  # a gap alone in its register segment: quantile-matched (estimation_quantile)
 
     def capacity(self, interval_s: int) -> float:
         """The largest plausible value of one interval (base units)."""
