@@ -9,7 +9,7 @@ DST switch, ≈ 3 % of the intervals):
 * ``gap`` — readings missing: 30 min … several days;
 * ``spike`` — a reading too high by many intervals' worth for a while (the slot up, the slot it ends down);
 * ``negative`` — the register reads lower for a while (the slot goes negative, the slot it ends rebounds);
-* ``stuck`` — the register frozen for 1–4 h, then the catch-up;
+* ``stuck`` — the register frozen for 1–4 h (2–4 h on an hourly meter), then the catch-up;
 * ``clock_shift`` — the meter's clock an hour off for 1–6 days (from the spring switch when it missed it):
   readings labelled an hour early or late, so an hour of labels is read twice (a conflicting duplicate for each)
   at one end and an hour never at the other;
@@ -96,11 +96,12 @@ def inject(
             reported[j + 1 : j + m + 1] -= int(truth[j] + mean * rng.uniform(2, 30))
             label[[j, j + m]] = _CODE["negative"]
     if rng.random() < 0.5:
-        m = int(rng.integers(per_hour, 4 * per_hour + 1))
+        m = int(rng.integers(max(2, per_hour), 4 * per_hour + 1))  # 1–4 h (an hourly meter: 2–4 h)
         j = place(m + 1)
-        if j is not None and truth[j : j + m].sum() > 0:
+        if j is not None:
             reported[j + 1 : j + m + 1] = reported[j]
-            label[j : j + m + 1] = _CODE["stuck"]
+            wrong = np.flatnonzero(np.diff(reported[j : j + m + 2]) != truth[j : j + m + 1]) + j
+            label[wrong] = _CODE["stuck"]  # a frozen slot whose true value was 0 anyway is not wrong
     for _ in range(int(rng.integers(0, 3))):
         j = place(2)
         if j is not None:

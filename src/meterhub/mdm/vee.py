@@ -102,6 +102,7 @@ DEFAULT_RULES: Mapping[str, VeeRules] = {
     "electricity": VeeRules(),
     "gas": VeeRules(
         medium="gas",
+        short_gap_slots=1,  # hourly: interpolate a single missing hour only
         plateau_min=0.0,
         capacity_per_hour=40_000.0,  # L/h: 40 m³/h, a large G25 meter
         spike_min=500,
@@ -111,6 +112,7 @@ DEFAULT_RULES: Mapping[str, VeeRules] = {
     ),
     "water": VeeRules(
         medium="water",
+        short_gap_slots=1,  # hourly: interpolate a single missing hour only
         plateau_min=0.0,
         capacity_per_hour=2_500.0,  # L/h
         spike_min=300,
@@ -120,6 +122,7 @@ DEFAULT_RULES: Mapping[str, VeeRules] = {
     ),
     "heat": VeeRules(
         medium="heat",
+        short_gap_slots=1,  # hourly: interpolate a single missing hour only
         capacity_per_hour=30_000.0,  # Wh/h = W: a 30 kW heat connection
         spike_min=1000,
         stuck_min_slots=6,
