@@ -22,14 +22,17 @@ rule               fires when
                    fall-back after it
 ``STUCK_REGISTER`` a run of ≥ ``stuck_min_slots`` exact zeros where the history says the channel always
                    consumes (median > 0 on most of the run, ≥ ``stuck_min_expected`` in total), and the
-                   catch-up slot right after it
+                   catch-up slot right after it; a shorter run (≥ ``stuck_catch_up_slots``) when that
+                   catch-up follows it
 ``ZERO_RUN``       a run of ≥ ``zero_run_slots`` zeros (0 disables; off for export channels)
 ``SUM_CHECK``      between two register reads, all slots kept but their sum ≠ the register delta
-``CLOCK_SHIFT``    on ≥ 3 consecutive days the profile fits the history clearly better (``clock_shift_gain``)
-                   shifted by one hour (a clock that missed a DST switch)
+``CLOCK_SHIFT``    a run of ≥ 2 consecutive target days whose hourly profile fits the channel's other days
+                   clearly better shifted by one hour (a clock that missed a DST switch; see
+                   :mod:`meterhub.mdm.vee_clock`)
 ``DST_SLOTS``      a day whose slot count is not the local day's (see :func:`check_slot_count`)
 ``DUPLICATE``,     readings, before they become slots (see :func:`check_readings`): two for one instant,
-``TIMESTAMP``      or off the interval grid / out of order
+``TIMESTAMP``      or off the interval grid / out of order; a slot the import stored ``suspect`` with one of
+                   these rules (the two slots around an instant read twice with different values) keeps it
 =================  =====================================================================================
 
 Rules are configured per DSO and medium by a :class:`RuleBook` (defaults per medium in
@@ -48,7 +51,8 @@ import holidays
 import numpy as np
 import numpy.typing as npt
 
-from meterhub.mdm.quality import Quality, SuspectRule, codes
+from meterhub.mdm.quality import Quality, SuspectRule, codes, quality_byte
+from meterhub.mdm.vee_clock import shifted_days
 from meterhub.store.intervals import Int64Array, UInt8Array, day_bounds_epoch, wall_slots
 
 F64 = npt.NDArray[np.float64]
@@ -76,11 +80,10 @@ class VeeRules:
     history_days: int = 28
     min_history_days: int = 2
     stuck_min_slots: int = 4
+    stuck_catch_up_slots: int = 0  # shorter runs (≥ this, 0 = none) are stuck when the catch-up follows them
     stuck_min_expected: float = 40.0
     stuck_expected_share: float = 0.9
     zero_run_slots: int = 48
-    clock_shift_gain: float = 0.35
-    clock_shift_min_energy: float = 2000.0
     substitute_suspect: bool = True
     short_gap_slots: int = 4  # interpolation up to 1 h of 1/4 h slots
     proxy_days: int = 6
@@ -107,6 +110,7 @@ DEFAULT_RULES: Mapping[str, VeeRules] = {
         capacity_per_hour=40_000.0,  # L/h: 40 m³/h, a large G25 meter
         spike_min=500,
         stuck_min_slots=6,
+        stuck_catch_up_slots=2,
         stuck_min_expected=300.0,
         zero_run_slots=0,
     ),
@@ -130,6 +134,9 @@ DEFAULT_RULES: Mapping[str, VeeRules] = {
         zero_run_slots=0,
     ),
 }
+
+_DUPLICATE = quality_byte(Quality.SUSPECT, SuspectRule.DUPLICATE)
+_TIMESTAMP = quality_byte(Quality.SUSPECT, SuspectRule.TIMESTAMP)
 
 #: OBIS codes of channels that are legitimately zero for long stretches (export, reactive export).
 _MOSTLY_ZERO_OBIS = ("1.0.2.8.0", "1.0.4.8.0")
@@ -332,6 +339,10 @@ def validate(
         substitute[new] = subst and rules.substitute_suspect
 
     rule[target & ~present] = SuspectRule.GAP
+    # the readings' rules, judged at import (two different readings for an instant, a reading off the grid),
+    # cannot be judged again from the slots: their verdicts stay (suspect, the value kept) until an edit
+    for r, byte in ((SuspectRule.DUPLICATE, _DUPLICATE), (SuspectRule.TIMESTAMP, _TIMESTAMP)):
+        flag(np.asarray(quality == byte), r, subst=False)
     v = values.astype(np.float64)
 
     # limits and sign
@@ -351,6 +362,7 @@ def validate(
 
     # zero runs: stuck register (zeros where the channel always consumes) and plain long zero runs
     zeros = present & (values == 0)
+    stuck_short = rules.stuck_catch_up_slots
     starts, ends = _runs(zeros)
     in_target = np.concatenate(([0], np.cumsum(target)))
     touching = in_target[ends] > in_target[starts]  # runs with a target slot
@@ -358,8 +370,10 @@ def validate(
         length = b - a
         exp = expected[a:b]
         known = np.isfinite(exp)
+        # the catch-up: the register jumps by the frozen energy on the first slot after the run
+        caught_up = b < n and present[b] and v[b] - np.nan_to_num(expected[b]) >= 0.5 * float(np.nansum(exp))
         stuck = (
-            length >= rules.stuck_min_slots
+            (length >= rules.stuck_min_slots or (0 < stuck_short <= length and caught_up))
             and known.mean() >= rules.stuck_expected_share
             and (np.nan_to_num(exp) > 0).mean() >= rules.stuck_expected_share
             and float(np.nansum(exp)) >= rules.stuck_min_expected
@@ -367,9 +381,7 @@ def validate(
         if stuck:
             mask = np.zeros(n, dtype=bool)
             mask[a:b] = True
-            # the catch-up: the register jumps by the frozen energy on the first slot after the run
-            if b < n and present[b] and v[b] - np.nan_to_num(expected[b]) >= 0.5 * float(np.nansum(exp)):
-                mask[b] = True
+            mask[b : b + 1] = caught_up
             flag(mask, SuspectRule.STUCK_REGISTER)
         elif rules.zero_run_slots and length >= rules.zero_run_slots:
             mask = np.zeros(n, dtype=bool)
@@ -401,21 +413,11 @@ def validate(
 
     rebound((SuspectRule.SPIKE,))
 
-    # clock shift: days whose shape fits the history clearly better one hour earlier or later (a meter clock
-    # that missed a DST switch, or was set in the wrong offset), on three consecutive days at least
-    lags: dict[int, int] = {}
-    hour = 3600 // layout.interval_s
-    for d in target_days:
-        sl = layout.day_slice(d)
-        day_v, day_e = v[sl], expected[sl]
-        ok = checkable[sl] & np.isfinite(day_e) & (rule[sl] == 0)
-        if ok.mean() < 0.9 or day_v[ok].sum() < rules.clock_shift_min_energy:
-            continue
-        shifted = _best_shift(np.where(ok, day_v, np.nan), day_e, (-hour, hour))
-        if shifted is not None and shifted[1] < (1.0 - rules.clock_shift_gain) * shifted[2]:
-            lags[d] = shifted[0]
-    for d, lag in lags.items():
-        if any(all(lags.get(d + k + j) == lag for j in range(3)) for k in (-2, -1, 0)):
+    # clock shift: runs of days whose profile sits an hour early or late against the channel's other days
+    if len(target_days) >= 2:
+        usable = (checkable | kept_hist) & (rule == 0)
+        hourly = _hourly(np.where(usable, v, np.nan), layout)
+        for d in shifted_days(hourly, layout.day_types, target_days):
             mask = np.zeros(n, dtype=bool)
             mask[layout.day_slice(d)] = True
             flag(mask, SuspectRule.CLOCK_SHIFT, subst=False)
@@ -434,22 +436,13 @@ def validate(
     return Validation(rule, substitute, expected)
 
 
-def _best_shift(day: F64, expected: F64, lags: Sequence[int]) -> tuple[int, float, float] | None:
-    """(lag, cost at lag, cost at 0) of the best of ``lags`` by mean |day − expected shifted| (None: 0 wins)."""
-
-    def cost(lag: int) -> float:
-        if lag >= 0:
-            a, b = day[lag:], expected[: expected.size - lag]
-        else:
-            a, b = day[:lag], expected[-lag:]
-        ok = np.isfinite(a) & np.isfinite(b)
-        return float(np.abs(a[ok] - b[ok]).mean()) if ok.sum() >= 0.75 * day.size else float("inf")
-
-    zero = cost(0)
-    best = min(lags, key=cost)
-    if not np.isfinite(zero) or cost(best) >= zero:
-        return None
-    return best, cost(best), zero
+def _hourly(values: F64, layout: Layout) -> F64:
+    """(days, 24) energy per wall-clock hour (NaN where a slot of the hour is not usable; the spring day has no
+    02:00 hour)."""
+    per_hour = 3600 // layout.interval_s
+    matrix = np.full((len(layout.days), layout.walls_per_day), np.nan)
+    matrix[layout.day_index, layout.wall] = values
+    return np.asarray(matrix.reshape(len(layout.days), 24, per_hour).sum(axis=2), dtype=np.float64)
 
 
 __all__ = [
