@@ -22,9 +22,9 @@ F64 = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 #: Per-day cost of taking a shift (score is the share of the hourly mismatch the shift removes).
-DAY_PENALTY = 0.08
+DAY_PENALTY = 0.15
 #: The run's score, less the penalties, needed to call it shifted.
-MIN_RUN_SCORE = 0.45
+MIN_RUN_SCORE = 1.0
 #: Days of the same type needed for a reference profile (else all other days).
 MIN_REFERENCE_DAYS = 3
 
