@@ -29,6 +29,11 @@ chose to substitute) in three steps:
    (:func:`_conditioned`). Near an edge the estimate follows the edge; deep inside a long run it is the
    profile; the run's total is unchanged.
 
+   A register segment holding one run (no interpolation) is shaped by *quantile matching* instead of steps 1–2
+   (:mod:`meterhub.mdm.estimation_quantile`, rule ``quantile_shape``): every slot at one quantile level of its
+   own history, the level set so that the slots add up to the segment's energy — the L1-best split — with
+   degree-day scaled samples for a heating channel; its edges are then carried in as in step 3.
+
 4. **Delta constraint**: between two cumulative register reads, the filled slots share exactly the register
    delta minus the kept values, apportioned in proportion to their shape by rounding the running sum (so the
    integers add up exactly and none is negative); those values get method ``REGISTER_PRORATED`` (interpolated
