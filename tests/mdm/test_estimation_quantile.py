@@ -82,30 +82,28 @@ def test_plain_profile_takes_both_sides_of_an_early_day() -> None:
     assert len(set(base[sl].tolist())) > 2  # a profile, not a flat spread
 
 
-def test_the_imports_duplicate_verdict_stays() -> None:
+def gas_series(seed: int) -> tuple[Layout, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Three weeks of an hourly gas channel at ≈ 300 L/h, the last three days the target, and a slot in them."""
     start = date(2026, 3, 2)
     layout = Layout.of(day_range(start, start + timedelta(days=20)), 3600)
-    rng = np.random.default_rng(2)
+    rng = np.random.default_rng(seed)
     values = np.rint(300 * rng.uniform(0.9, 1.1, layout.size)).astype(np.int64)
     quality = np.full(layout.size, MEASURED, dtype=np.uint8)
-    i = layout.size - 30
+    return layout, values, quality, layout.day_index >= len(layout.days) - 3, layout.size - 30
+
+
+def test_the_imports_duplicate_verdict_stays() -> None:
+    layout, values, quality, target, i = gas_series(2)
     quality[i : i + 2] = quality_byte(Quality.SUSPECT, SuspectRule.DUPLICATE)
-    target = layout.day_index >= len(layout.days) - 3
     val = validate(values, quality, layout, RuleBook().rules_for(None, "gas"), target)
     assert val.rule[i : i + 2].tolist() == [SuspectRule.DUPLICATE] * 2 and not val.substitute[i : i + 2].any()
     assert np.count_nonzero(val.rule) == 2
 
 
 def test_a_short_stuck_gas_register_with_its_catch_up() -> None:
-    start = date(2026, 3, 2)
-    layout = Layout.of(day_range(start, start + timedelta(days=20)), 3600)
-    rng = np.random.default_rng(4)
-    values = np.rint(300 * rng.uniform(0.9, 1.1, layout.size)).astype(np.int64)
-    quality = np.full(layout.size, MEASURED, dtype=np.uint8)
-    i = layout.size - 30
+    layout, values, quality, target, i = gas_series(4)
     frozen = int(values[i : i + 2].sum())
     values[i : i + 2] = 0
     values[i + 2] += frozen
-    target = layout.day_index >= len(layout.days) - 3
     rule = validate(values, quality, layout, RuleBook().rules_for(None, "gas"), target).rule
     assert rule[i : i + 3].tolist() == [SuspectRule.STUCK_REGISTER] * 3 and np.count_nonzero(rule) == 3
