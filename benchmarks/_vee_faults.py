@@ -10,7 +10,8 @@ DST switch; ≈ 4 % of the intervals here):
 * ``spike`` — a reading too high by many intervals' worth for a while (the slot up, the slot it ends down);
 * ``negative`` — the register reads lower for a while (the slot goes negative, the slot it ends rebounds);
 * ``stuck`` — the register frozen for 1–4 h (2–4 h on an hourly meter), then the catch-up;
-* ``clock_shift`` — the meter's clock an hour off for 1–6 days (from the spring switch when it missed it):
+* ``clock_shift`` — the meter's clock an hour off for 1–4 days on a quarter of the channels (half of them from
+  the spring switch, as when it missed it):
   readings labelled an hour early or late, so an hour of labels is read twice (a conflicting duplicate for each)
   at one end and an hour never at the other;
 * ``duplicate`` — a second, different reading for one instant (either may be the one the import keeps).
@@ -110,7 +111,7 @@ def inject(
             conflicts[b] = (int(cum[b]), other) if rng.random() < 0.5 else (other, int(cum[b]))
             reported[b] = conflicts[b][0]
             label[[b - 1, b]] = _CODE["duplicate"]
-    if rng.random() < 0.15:
+    if rng.random() < 0.25:
         _clock_shift(truth, cum, reported, present, label, busy, conflicts, rng, per_hour, dst_slot, margin)
     return Injected(reported, present, label, [(b, kept, other) for b, (kept, other) in sorted(conflicts.items())])
 
@@ -132,7 +133,7 @@ def _clock_shift(
     n = truth.size
     missed_switch = rng.random() < 0.5
     s = -per_hour if missed_switch else int(rng.choice([-per_hour, per_hour]))
-    length = int(rng.uniform(1, 6) * 24 * per_hour)
+    length = int(rng.uniform(1, 4) * 24 * per_hour)
     t0 = dst_slot if missed_switch else int(rng.integers(margin + per_hour, max(margin + per_hour + 1, n - length)))
     t1 = min(t0 + length, n - margin - per_hour)
     first, end = min(t0, t0 + s), max(t1, t1 + s)  # the labels [first, end) are affected

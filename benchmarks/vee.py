@@ -26,8 +26,10 @@ Figures per source and medium (``flagged`` = any quality but measured/validated 
 * ``recall_by_kind`` — per fault kind the share of its intervals flagged (goal ≥ 0.98 each); ``duplicate`` on
   the channels whose import marks a conflicting pair (the two slots around the instant stored ``suspect`` with
   the duplicate rule: the interface the import gets), ``duplicate_unmarked`` on the others (today's path: one
-  of the two readings kept, nothing said);
-* ``false_flag_rate`` — clean intervals flagged (goal ≤ 0.01);
+  of the two readings kept, nothing said); ``clock_shift`` / ``clock_shift_unmarked`` likewise (a clock an
+  hour off leaves an hour read twice at one end);
+* ``false_flag_rate`` — clean intervals flagged (goal ≤ 0.01); ``false_flags_by_rule`` their count per rule
+  (``estimated``: substituted);
 * ``totals_equal_register_delta`` — share of channels whose 28-day total equals the reported register delta.
 
 Deterministic (fixed seeds; ``seconds`` excepted). ``replicas`` and ``meters`` set the size.
@@ -144,9 +146,11 @@ class _Score:
     def __init__(self) -> None:
         self.err = self.err_plain = self.truth = 0.0
         self.by_gap = {name: np.zeros(3) for name, _ in GAP_CLASSES}
-        self.hit = dict.fromkeys((*KINDS, "duplicate_unmarked"), 0)
-        self.count = dict.fromkeys((*KINDS, "duplicate_unmarked"), 0)
+        kinds = (*KINDS, "clock_shift_unmarked", "duplicate_unmarked")
+        self.hit = dict.fromkeys(kinds, 0)
+        self.count = dict.fromkeys(kinds, 0)
         self.false = self.clean = self.equal = self.channels = self.intervals = self.faulty = 0
+        self.false_by: dict[str, int] = {}
 
     def add(self, t: corpora.Truth, inj: Injected, pre: ChannelSeries, post: ChannelSeries, marked: bool) -> None:
         layout = pre.layout
@@ -154,11 +158,14 @@ class _Score:
         flagged = ~np.isin(codes(post.quality), [Quality.VALIDATED, Quality.MEASURED])
         for kind in KINDS:
             mask = inj.kind(kind) & known
-            name = "duplicate_unmarked" if kind == "duplicate" and not marked else kind
+            name = kind if marked or kind not in ("duplicate", "clock_shift") else f"{kind}_unmarked"
             self.hit[name] += int((flagged & mask).sum())
             self.count[name] += int(mask.sum())
         clean = (inj.label == 0) & known
         self.false += int((flagged & clean).sum())
+        for q in post.quality[flagged & clean].tolist():
+            why = SuspectRule(q >> 3).name.lower() if q & 0x07 == Quality.SUSPECT else Quality(q & 0x07).name.lower()
+            self.false_by[why] = self.false_by.get(why, 0) + 1
         self.clean += int(clean.sum())
         self.channels += 1
         self.intervals += int(known.sum())
@@ -198,6 +205,7 @@ class _Score:
             "recall_by_kind": {k: ratio(self.hit[k], self.count[k]) for k in self.hit if self.count[k]},
             "intervals_by_kind": {k: n for k, n in self.count.items() if n},
             "false_flag_rate": round(self.false / self.clean, 5) if self.clean else 0.0,
+            "false_flags_by_rule": dict(sorted(self.false_by.items())),
             "totals_equal_register_delta": ratio(self.equal, self.channels),
         }
 
@@ -235,7 +243,7 @@ def _run_source(
     return {medium: s.figures() for medium, s in sorted(scores.items())} | {"vee_s": round(vee_s, 2)}
 
 
-def run(meters: int = 40, replicas: int = 8, seed: int = 7, **_options: Any) -> dict[str, Any]:
+def run(meters: int = 60, replicas: int = 12, seed: int = 7, **_options: Any) -> dict[str, Any]:
     """All sources with ``meters`` homes (ours, independent) and ``replicas`` fault draws per measured record."""
     started = time.perf_counter()
     lay = _layout(900)

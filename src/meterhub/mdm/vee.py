@@ -52,7 +52,7 @@ import numpy as np
 import numpy.typing as npt
 
 from meterhub.mdm.quality import Quality, SuspectRule, codes, quality_byte
-from meterhub.mdm.vee_clock import shifted_days
+from meterhub.mdm.vee_clock import jump_stretches, shifted_days
 from meterhub.store.intervals import Int64Array, UInt8Array, day_bounds_epoch, wall_slots
 
 F64 = npt.NDArray[np.float64]
@@ -109,7 +109,7 @@ DEFAULT_RULES: Mapping[str, VeeRules] = {
         plateau_min=0.0,
         capacity_per_hour=40_000.0,  # L/h: 40 m³/h, a large G25 meter
         spike_min=500,
-        stuck_min_slots=6,
+        stuck_min_slots=48,  # a boiler off for hours is normal in spring: shorter zero runs need their catch-up
         stuck_catch_up_slots=2,
         stuck_min_expected=300.0,
         zero_run_slots=0,
@@ -136,6 +136,8 @@ DEFAULT_RULES: Mapping[str, VeeRules] = {
 }
 
 _DUPLICATE = quality_byte(Quality.SUSPECT, SuspectRule.DUPLICATE)
+CLOCK_JUMP_DAYS = 8
+"""At most this many days between the two ends of a clock that was an hour off (see ``vee_clock``)."""
 _TIMESTAMP = quality_byte(Quality.SUSPECT, SuspectRule.TIMESTAMP)
 
 #: OBIS codes of channels that are legitimately zero for long stretches (export, reactive export).
@@ -267,7 +269,8 @@ class History:
 
 
 def history(values: Int64Array, kept: BoolArray, layout: Layout, rules: VeeRules, days: Sequence[int]) -> History:
-    """Statistics of the ``history_days`` days before each day of ``days`` (indexes into ``layout.days``)."""
+    """Statistics of the ``history_days`` days before each day of ``days`` (indexes into ``layout.days``); for a
+    day with fewer than ``min_history_days`` days of data before it, of the days after it instead."""
     n_days, width = len(layout.days), layout.walls_per_day
     matrix = np.full((n_days, width), np.nan)
     idx = np.flatnonzero(kept)
@@ -275,16 +278,21 @@ def history(values: Int64Array, kept: BoolArray, layout: Layout, rules: VeeRules
     median = np.full((n_days, width), np.nan)
     spread = np.full((n_days, width), np.nan)
     peak = np.full(n_days, np.nan)
+    with_data = np.isfinite(matrix).any(axis=1)
     for d in days:
-        lo = max(0, d - rules.history_days)
-        window = matrix[lo:d]
+        lo, hi = max(0, d - rules.history_days), d
+        after = int(with_data[lo:d].sum()) < rules.min_history_days  # the first days of a series (an import)
+        if after:  # … are judged against the days after them, where the series has them (never at ingest)
+            lo, hi = d + 1, min(n_days, d + 1 + rules.history_days)
+        window = matrix[lo:hi]
         if window.size == 0 or np.isnan(window).all():
             continue
-        same = window[layout.day_types[lo:d] == layout.day_types[d]]
+        same = window[layout.day_types[lo:hi] == layout.day_types[d]]
         rows = same if (~np.isnan(same).all(axis=1)).sum() >= rules.min_history_days else window
         med = nanmedian_rows(rows)
         mad = nanmedian_rows(np.abs(window - nanmedian_rows(window)))
-        peak[d] = np.nanmax(window)
+        # the days after are not validated yet: a robust peak, so that a spike among them hides no other
+        peak[d] = np.nanpercentile(window, 99.5) if after else np.nanmax(window)
         # pool the spread over ±2 wall slots: a robust scale from few days needs neighbours (edges repeated)
         m = np.nan_to_num(mad, nan=0.0)
         pad = np.concatenate((m[:1], m[:1], m, m[-1:], m[-1:]))
@@ -413,14 +421,21 @@ def validate(
 
     rebound((SuspectRule.SPIKE,))
 
-    # clock shift: runs of days whose profile sits an hour early or late against the channel's other days
-    if len(target_days) >= 2:
+    # clock shift: runs of days whose profile sits an hour early or late against the channel's other days, and
+    # the stretch between an hour the import read twice and an hour never read
+    twice = np.asarray(quality == _DUPLICATE)
+    if len(target_days) >= 2 or twice.any():
         usable = (checkable | kept_hist) & (rule == 0)
         hourly = _hourly(np.where(usable, v, np.nan), layout)
-        for d in shifted_days(hourly, layout.day_types, target_days):
-            mask = np.zeros(n, dtype=bool)
-            mask[layout.day_slice(d)] = True
-            flag(mask, SuspectRule.CLOCK_SHIFT, subst=False)
+        mask = np.zeros(n, dtype=bool)
+        if len(target_days) >= 2:
+            for d in shifted_days(hourly, layout.day_types, target_days):
+                mask[layout.day_slice(d)] = True
+        per_hour = 3600 // layout.interval_s
+        for a, b in jump_stretches(twice, ~present, hourly, layout.day_index, layout.day_types, per_hour,
+                                   CLOCK_JUMP_DAYS * 24 * per_hour):  # fmt: skip
+            mask[a:b] = True
+        flag(mask, SuspectRule.CLOCK_SHIFT, subst=False)
 
     # sum check between consecutive register reads over fully kept stretches
     for (ka, ra), (kb, rb) in itertools.pairwise(reads):

@@ -10,7 +10,10 @@ shift is the share of the mismatch the shift removes. A shift is taken where a r
 in total more than :data:`MIN_RUN_SCORE` above :data:`DAY_PENALTY` per day (a maximum-sum run), on at least
 two target days: one day's profile alone is too noisy, and so a single target day (VEE at ingest) never fires.
 
-Pure numpy; the days' matrix and types come from :mod:`meterhub.mdm.vee`.
+Where the import marked an hour of instants read twice with different values (the clock went back an hour),
+:func:`jump_stretches` pairs it with an hour never read (where the clock went forward) and takes the stretch
+between as shifted: the evidence a meter clock leaves at both ends. Pure numpy; the days' matrix and types come
+from :mod:`meterhub.mdm.vee`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ BoolArray = npt.NDArray[np.bool_]
 DAY_PENALTY = 0.15
 #: The run's score, less the penalties, needed to call it shifted.
 MIN_RUN_SCORE = 1.0
+#: How far the days between two clock jumps of an hourly meter must lean the shift's way (mean score above the
+#: channel's median).
+MIN_JUMP_LEAN = 0.1
 #: Days of the same type needed for a reference profile (else all other days).
 MIN_REFERENCE_DAYS = 3
 
@@ -104,4 +110,49 @@ def shifted_days(hourly: F64, day_types: npt.NDArray[np.int8], target: list[int]
     return sorted(flagged)
 
 
-__all__ = ["DAY_PENALTY", "MIN_RUN_SCORE", "day_scores", "shifted_days"]
+def _runs(mask: BoolArray) -> list[tuple[int, int]]:
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
+
+
+def jump_stretches(
+    duplicate: BoolArray,
+    missing: BoolArray,
+    hourly: F64,
+    slot_day: npt.NDArray[np.int64],
+    day_types: npt.NDArray[np.int8],
+    per_hour: int,
+    max_slots: int,
+) -> list[tuple[int, int]]:
+    """Stretches ``[first, end)`` of slots between the two ends of a clock that was an hour off: an hour of
+    instants read twice with different values (≥ ``per_hour + 1`` slots in a row stored ``suspect`` with the
+    duplicate rule by the import — where the clock went back an hour, or the platform's hour was read twice)
+    and an hour never read (``per_hour`` readings missing: ``per_hour + 1`` slots) at most ``max_slots`` away, when
+    the days between lean the shift's way (an hour read twice *before* the hole: labels an hour early, so the
+    profile sits an hour early; after it: late)."""
+    twice = [(a, b) for a, b in _runs(duplicate) if b - a >= per_hour + 1]
+    if not twice:
+        return []
+    holes = [(a, b) for a, b in _runs(missing) if b - a == per_hour + 1]  # an hour of labels: its slots and one
+    scores = day_scores(hourly, day_types, list(range(hourly.shape[0])))
+    typical = [float(np.median([v[k] for v in scores.values()])) if scores else 0.0 for k in (0, 1)]
+    out: list[tuple[int, int]] = []
+    for da, db in twice:
+        candidates = []
+        for ha, hb in holes:
+            if 0 < ha - db <= max_slots:  # read twice, then the hole: early labels (scores[..][1], a lag of −1)
+                candidates.append((ha - db, db, ha, 1))
+            elif 0 < da - hb <= max_slots:  # the hole, then read twice: late labels (lag +1)
+                candidates.append((da - hb, hb, da, 0))
+        for _, first, end, k in sorted(candidates)[:1]:  # the nearest hole: the clock's other end
+            days = np.unique(slot_day[first:end]).tolist()
+            values = [scores[d][k] - typical[k] for d in days if d in scores]
+            lean = float(np.mean(values)) if values else 0.0
+            # an hour of quarter hours read twice is a clock set back; on an hourly meter it is one instant, as
+            # any conflicting duplicate: there the days between must lean the shift's way clearly
+            if per_hour > 1 or lean > MIN_JUMP_LEAN:
+                out.append((first, end))
+    return out
+
+
+__all__ = ["DAY_PENALTY", "MIN_RUN_SCORE", "day_scores", "jump_stretches", "shifted_days"]
