@@ -30,7 +30,7 @@ DAY_PENALTY = 0.15
 MIN_RUN_SCORE = 1.0
 #: How far the days between two clock jumps of an hourly meter must lean the shift's way (mean score above the
 #: channel's median).
-MIN_JUMP_LEAN = 0.1
+MIN_JUMP_LEAN = 0.0
 #: Days of the same type needed for a reference profile (else all other days).
 MIN_REFERENCE_DAYS = 3
 
