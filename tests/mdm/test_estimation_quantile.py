@@ -107,3 +107,27 @@ def test_a_short_stuck_gas_register_with_its_catch_up() -> None:
     values[i + 2] += frozen
     rule = validate(values, quality, layout, RuleBook().rules_for(None, "gas"), target).rule
     assert rule[i : i + 3].tolist() == [SuspectRule.STUCK_REGISTER] * 3 and np.count_nonzero(rule) == 3
+
+
+def test_a_clock_an_hour_off_between_an_hour_read_twice_and_an_hour_never_read() -> None:
+    """Labels an hour early for two days: the import marks the hour read twice at the start, the hour nobody
+    read at the end is a gap; the days between are flagged clock_shift, nothing outside those days is."""
+    start = date(2026, 3, 2)
+    layout = Layout.of(day_range(start, start + timedelta(days=27)), Q)
+    rng = np.random.default_rng(6)
+    wall = layout.wall.astype(np.float64)
+    values = np.rint((60 + 300 * ((wall >= 72) & (wall < 84)) + 150 * ((wall >= 26) & (wall < 34)))
+                     * rng.uniform(0.8, 1.2, layout.size)).astype(np.int64)  # fmt: skip
+    quality = np.full(layout.size, MEASURED, dtype=np.uint8)
+    t0 = int(layout.offsets[14]) + 40  # true boundary where the clock went an hour early
+    t1 = t0 + 2 * 96
+    values[t0 - 4 : t1 - 4] = values[t0:t1].copy()  # slot labelled L holds the energy of L + 1 h
+    quality[t0 - 5 : t0] = quality_byte(Quality.SUSPECT, SuspectRule.DUPLICATE)  # the hour read twice
+    quality[t1 - 5 : t1] = 0  # the hour never read
+    target = np.ones(layout.size, dtype=bool)
+    rule = validate(np.where(quality == 0, 0, values), quality, layout, VeeRules(), target).rule
+    assert (rule[t0 : t1 - 5] == SuspectRule.CLOCK_SHIFT).all()
+    assert (rule[t0 - 5 : t0] == SuspectRule.DUPLICATE).all() and (rule[t1 - 5 : t1] == SuspectRule.GAP).all()
+    extra = np.flatnonzero(rule)
+    extra = extra[(extra < t0 - 5) | (extra >= t1)]  # the profile rule takes whole days: the stretch's own only
+    assert (rule[extra] == SuspectRule.CLOCK_SHIFT).all() and set(layout.day_index[extra].tolist()) <= {14, 16}

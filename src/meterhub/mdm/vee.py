@@ -111,7 +111,7 @@ DEFAULT_RULES: Mapping[str, VeeRules] = {
         spike_min=500,
         stuck_min_slots=48,  # a boiler off for hours is normal in spring: shorter zero runs need their catch-up
         stuck_catch_up_slots=2,
-        stuck_min_expected=300.0,
+        stuck_min_expected=100.0,
         zero_run_slots=0,
     ),
     "water": VeeRules(
@@ -136,6 +136,8 @@ DEFAULT_RULES: Mapping[str, VeeRules] = {
 }
 
 _DUPLICATE = quality_byte(Quality.SUSPECT, SuspectRule.DUPLICATE)
+CATCH_UP_SHARE = 0.6
+"""A short zero run's catch-up holds at least this share of the run's (and its own slot's) usual energy."""
 CLOCK_JUMP_DAYS = 8
 """At most this many days between the two ends of a clock that was an hour off (see ``vee_clock``)."""
 _TIMESTAMP = quality_byte(Quality.SUSPECT, SuspectRule.TIMESTAMP)
@@ -380,8 +382,13 @@ def validate(
         known = np.isfinite(exp)
         # the catch-up: the register jumps by the frozen energy on the first slot after the run
         caught_up = b < n and present[b] and v[b] - np.nan_to_num(expected[b]) >= 0.5 * float(np.nansum(exp))
+        short = 0 < stuck_short <= length < rules.stuck_min_slots and b < n and present[b]
+        if short:  # a short run needs its catch-up: the run's energy at the level of its neighbours and history
+            around = [v[i] for i in (a - 1, b + 1) if 0 <= i < n and present[i]] + [float(np.nanmean(exp))]
+            level = float(np.nanmedian(around))
+            caught_up = caught_up or (level > 0 and v[b] >= CATCH_UP_SHARE * (length + 1) * level)
         stuck = (
-            (length >= rules.stuck_min_slots or (0 < stuck_short <= length and caught_up))
+            (length >= rules.stuck_min_slots or (short and caught_up))
             and known.mean() >= rules.stuck_expected_share
             and (np.nan_to_num(exp) > 0).mean() >= rules.stuck_expected_share
             and float(np.nansum(exp)) >= rules.stuck_min_expected
