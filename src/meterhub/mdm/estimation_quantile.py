@@ -30,7 +30,7 @@ OTHER_TYPE_WEIGHT = 0.25
 NEIGHBOUR_WEIGHT = 0.5
 #: Heating limit of the degree-day model (°C).
 HEATING_LIMIT_C = 15.0
-_BISECTIONS = 30
+_BISECTIONS = 16  # the last step interpolates between the two levels: the sum is met exactly anyway
 
 
 @dataclass(frozen=True)
