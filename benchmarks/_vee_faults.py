@@ -4,7 +4,7 @@ One :class:`Injected` per channel: the readings the platform receives (one value
 keeps it), the conflicting second readings (the pairs the import will hand to VEE as the duplicate rule's
 suspects), and per slot the fault kind that made it wrong (the ground truth, never shown to the platform).
 Slot ``j`` runs from reading boundary ``j`` to ``j + 1``. Kinds (the outside check's, 28 days across the spring
-DST switch; ≈ 4 % of the intervals here):
+DST switch; ≈ 4–5 % of the intervals here):
 
 * ``gap`` — readings missing: 30 min … several days;
 * ``spike`` — a reading too high by many intervals' worth for a while (the slot up, the slot it ends down);

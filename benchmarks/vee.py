@@ -1,7 +1,7 @@
 """VEE benchmark: validation recall / false flags and estimation accuracy per data source, on injected faults.
 
 The outside check's layout: 28 local days across the spring DST switch (Mon 2026-03-16 … Sun 2026-04-12, the
-23-hour day on 2026-03-29), ≈ 4 % of the intervals faulty (:mod:`benchmarks._vee_faults`: gaps of 30 min …
+23-hour day on 2026-03-29), ≈ 4–5 % of the intervals faulty (:mod:`benchmarks._vee_faults`: gaps of 30 min …
 4 days, spikes, negative jumps, stuck registers, one-hour clock shifts, conflicting duplicates), the *reported*
 readings imported day by day through :class:`~meterhub.mdm.ingest.IngestService` into a fresh SQLite store,
 then one :meth:`~meterhub.mdm.vee_service.VeeService.run` over the 28 days ("imported, then ``vee run``"). The
