@@ -52,7 +52,6 @@ import numpy as np
 import numpy.typing as npt
 
 from meterhub.mdm.quality import Quality, SuspectRule, codes, quality_byte
-from meterhub.mdm.vee_clock import jump_stretches, shifted_days
 from meterhub.store.intervals import Int64Array, UInt8Array, day_bounds_epoch, wall_slots
 
 F64 = npt.NDArray[np.float64]
@@ -432,6 +431,8 @@ def validate(
     # the stretch between an hour the import read twice and an hour never read
     twice = np.asarray(quality == _DUPLICATE)
     if len(target_days) >= 2 or twice.any():
+        from meterhub.mdm.vee_clock import jump_stretches, shifted_days  # (it uses this module's helpers)
+
         usable = (checkable | kept_hist) & (rule == 0)
         hourly = _hourly(np.where(usable, v, np.nan), layout)
         mask = np.zeros(n, dtype=bool)

@@ -12,14 +12,16 @@ two target days: one day's profile alone is too noisy, and so a single target da
 
 Where the import marked an hour of instants read twice with different values (the clock went back an hour),
 :func:`jump_stretches` pairs it with an hour never read (where the clock went forward) and takes the stretch
-between as shifted: the evidence a meter clock leaves at both ends. Pure numpy; the days' matrix and types come
-from :mod:`meterhub.mdm.vee`.
+between as shifted: the evidence a meter clock leaves at both ends. Pure numpy;
+:func:`meterhub.mdm.vee.validate` calls it (importing it when it needs it: this module uses ``vee``'s helpers).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+
+from meterhub.mdm.vee import _runs, nanmedian_rows
 
 F64 = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -33,17 +35,6 @@ MIN_RUN_SCORE = 1.0
 MIN_JUMP_LEAN = 0.0
 #: Days of the same type needed for a reference profile (else all other days).
 MIN_REFERENCE_DAYS = 3
-
-
-def _median(rows: F64) -> F64:
-    """Median of each column ignoring NaN (NaN where none)."""
-    ordered = np.sort(rows, axis=0)
-    count = np.isfinite(rows).sum(axis=0)
-    cols = np.arange(rows.shape[1])
-    lo = np.maximum((count - 1) // 2, 0)
-    hi = np.minimum(np.maximum(count // 2, 0), rows.shape[0] - 1)
-    out = (ordered[lo, cols] + ordered[hi, cols]) / 2.0
-    return np.where(count > 0, out, np.nan)
 
 
 def day_scores(hourly: F64, day_types: npt.NDArray[np.int8], days: list[int]) -> dict[int, tuple[float, float]]:
@@ -61,7 +52,7 @@ def day_scores(hourly: F64, day_types: npt.NDArray[np.int8], days: list[int]) ->
         rows = hourly[same] if int(same.sum()) >= MIN_REFERENCE_DAYS else hourly[others]
         if rows.shape[0] == 0:
             continue
-        ref, x = _median(rows), hourly[d]
+        ref, x = nanmedian_rows(rows), hourly[d]
         whole = np.abs(x - ref)
         total = float(whole[np.isfinite(whole)].sum())
         if total <= 0:
@@ -110,9 +101,9 @@ def shifted_days(hourly: F64, day_types: npt.NDArray[np.int8], target: list[int]
     return sorted(flagged)
 
 
-def _runs(mask: BoolArray) -> list[tuple[int, int]]:
-    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
-    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
+def _pairs(mask: BoolArray) -> list[tuple[int, int]]:
+    starts, ends = _runs(mask)
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
 def jump_stretches(
@@ -130,10 +121,10 @@ def jump_stretches(
     and an hour never read (``per_hour`` readings missing: ``per_hour + 1`` slots) at most ``max_slots`` away, when
     the days between lean the shift's way (an hour read twice *before* the hole: labels an hour early, so the
     profile sits an hour early; after it: late)."""
-    twice = [(a, b) for a, b in _runs(duplicate) if b - a >= per_hour + 1]
+    twice = [(a, b) for a, b in _pairs(duplicate) if b - a >= per_hour + 1]
     if not twice:
         return []
-    holes = [(a, b) for a, b in _runs(missing) if b - a == per_hour + 1]  # an hour of labels: its slots and one
+    holes = [(a, b) for a, b in _pairs(missing) if b - a == per_hour + 1]  # an hour of labels: its slots and one
     scores = day_scores(hourly, day_types, list(range(hourly.shape[0])))
     typical = [float(np.median([v[k] for v in scores.values()])) if scores else 0.0 for k in (0, 1)]
     out: list[tuple[int, int]] = []
