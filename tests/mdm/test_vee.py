@@ -90,10 +90,10 @@ def test_day_types() -> None:
 
 
 def test_rule_book_per_dso_and_medium() -> None:
-    strict = VeeRules(capacity_w=10_000)
+    strict = VeeRules(capacity_per_hour=10_000)
     book = RuleBook(overrides={("SUDEN", "electricity"): strict})
     assert book.rules_for("SUDEN", "electricity") is strict
-    assert book.rules_for("CREOS", "electricity").capacity_w == 27_600
+    assert book.rules_for("CREOS", "electricity").capacity_per_hour == 27_600
     assert book.rules_for("CREOS", "gas").medium == "gas"
     assert book.rules_for(None, "electricity", "1.0.2.8.0.255").zero_run_slots == 0
 

@@ -29,6 +29,11 @@ chose to substitute) in three steps:
    (:func:`_conditioned`). Near an edge the estimate follows the edge; deep inside a long run it is the
    profile; the run's total is unchanged.
 
+   A register segment holding one run (no interpolation) is shaped by *quantile matching* instead of steps 1–2
+   (:mod:`meterhub.mdm.estimation_quantile`, rule ``quantile_shape``): every slot at one quantile level of its
+   own history, the level set so that the slots add up to the segment's energy — the L1-best split — with
+   degree-day scaled samples for a heating channel; its edges are then carried in as in step 3.
+
 4. **Delta constraint**: between two cumulative register reads, the filled slots share exactly the register
    delta minus the kept values, apportioned in proportion to their shape by rounding the running sum (so the
    integers add up exactly and none is negative); those values get method ``REGISTER_PRORATED`` (interpolated
@@ -46,6 +51,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from meterhub.mdm.estimation_quantile import DegreeDays, degree_day_model, quantile_shape
 from meterhub.mdm.quality import EstimationMethod
 from meterhub.mdm.vee import F64, BoolArray, Layout, VeeRules, _runs, nanmedian_rows
 from meterhub.store.intervals import Int64Array, UInt8Array
@@ -350,6 +356,8 @@ def estimate(
     ceiling = np.inf if plateau is None else 0.6 * plateau.level  # neighbours at a plateau do not set the level
     edges: dict[int, tuple[Int64Array, F64, F64]] = {}
     persistence: Persistence | None = None
+    heating: DegreeDays | None = None
+    heating_known = False  # the degree-day model is fitted when first needed
 
     for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
         days = layout.day_index[a:b]
@@ -411,7 +419,18 @@ def estimate(
         single = seg_starts.size == 1 and method[idx[0]] != EstimationMethod.INTERPOLATION
         a, b = int(seg_starts[0]) + ka, int(seg_ends[0]) + ka
         edge = edges.get(a) if single else None
-        if single and plateau is not None:
+        quantiles = None
+        if single and rules.quantile_shape and energy > 0:
+            if not heating_known:
+                heating, heating_known = degree_day_model(matrix, layout), True
+            pos = edge[0] if edge is not None else np.zeros(0, dtype=np.int64)
+            quantiles = quantile_shape(matrix, layout, np.arange(a, b), energy, rules.history_days, heating, pos)
+        if quantiles is not None:
+            shape[a:b] = quantiles[0]
+            if edge is not None:
+                ok = quantiles[1] > 0
+                edge = (edge[0][ok], edge[1][ok], quantiles[1][ok])
+        elif single and plateau is not None:
             robust = plateau.base[layout.wall[a:b]]
             if np.isfinite(robust).all():
                 shape[a:b] = _with_plateau(robust, energy, plateau, values, kept, layout, a, b, rules.plateau_excess)
@@ -425,7 +444,7 @@ def estimate(
             if persistence is None:
                 persistence = residual_persistence(matrix, layout)
             scale = energy / float(shape[a:b].sum())  # the profile at the run's known energy, edges alike
-            dev = edge[1] / (edge[2] * scale) - 1.0
+            dev = np.clip(edge[1] / (edge[2] * scale) - 1.0, -0.9, 3.0)
             shape[a:b] = np.maximum(_conditioned(shape[a:b] * scale, edge[0] - a, dev, persistence), 0.0)
         out[idx] = _apportion(shape[idx], energy)
         constrained[idx] = True
@@ -446,15 +465,16 @@ def plain_profile_estimate(
     values: Int64Array, fill: BoolArray, layout: Layout, history_days: int = 28, reads: Sequence[tuple[int, int]] = ()
 ) -> Int64Array:
     """The baseline: each register segment's missing energy spread over its filled slots by the channel's mean
-    profile for the wall slot and day type over the ``history_days`` days before the slot's day (a flat
-    spread where that profile is unknown); filled slots outside any segment get the profile itself."""
+    profile for the wall slot and day type over its kept values within ``history_days`` days on either side of
+    the slot's day (a flat spread where that profile is unknown); filled slots outside any segment get the
+    profile itself. (Both sides: an import of 28 days has no history before its first days.)"""
     values = np.asarray(values, dtype=np.int64)
     n = values.size
     matrix = kept_matrix(values, ~fill, layout)
     shape = np.zeros(n)
     for d in np.unique(layout.day_index[fill]).tolist():
-        lo = max(0, d - history_days)
-        rows = matrix[lo:d][layout.day_types[lo:d] == layout.day_types[d]]
+        lo, hi = max(0, d - history_days), d + history_days + 1
+        rows = matrix[lo:hi][layout.day_types[lo:hi] == layout.day_types[d]]
         prof = _nanmean(rows, axis=0) if rows.size else np.full(layout.walls_per_day, np.nan)
         sl = layout.day_slice(d)
         idx = np.flatnonzero(fill[sl]) + sl.start

@@ -14,7 +14,7 @@ rule               fires when
 =================  =====================================================================================
 ``GAP``            no value (quality ``missing``)
 ``NEGATIVE_DELTA`` value < 0; also the rebound that gives the missing energy back after it
-``HIGH_LIMIT``     value above the connection capacity (``capacity_w`` over the interval)
+``HIGH_LIMIT``     value above the connection capacity (``capacity_per_hour`` over the interval)
 ``LOW_LIMIT``      value below ``low_limit`` (off by default)
 ``SPIKE``          robust z-score against the median/MAD of the same wall slot and day type over the last
                    ``history_days`` days above ``spike_z`` *and* above ``spike_factor`` × the channel's
@@ -22,14 +22,17 @@ rule               fires when
                    fall-back after it
 ``STUCK_REGISTER`` a run of ≥ ``stuck_min_slots`` exact zeros where the history says the channel always
                    consumes (median > 0 on most of the run, ≥ ``stuck_min_expected`` in total), and the
-                   catch-up slot right after it
+                   catch-up slot right after it; a shorter run (≥ ``stuck_catch_up_slots``) when that
+                   catch-up follows it
 ``ZERO_RUN``       a run of ≥ ``zero_run_slots`` zeros (0 disables; off for export channels)
 ``SUM_CHECK``      between two register reads, all slots kept but their sum ≠ the register delta
-``CLOCK_SHIFT``    on ≥ 3 consecutive days the profile fits the history clearly better (``clock_shift_gain``)
-                   shifted by one hour (a clock that missed a DST switch)
+``CLOCK_SHIFT``    a run of ≥ 2 consecutive target days whose hourly profile fits the channel's other days
+                   clearly better shifted by one hour (a clock that missed a DST switch; see
+                   :mod:`meterhub.mdm.vee_clock`)
 ``DST_SLOTS``      a day whose slot count is not the local day's (see :func:`check_slot_count`)
 ``DUPLICATE``,     readings, before they become slots (see :func:`check_readings`): two for one instant,
-``TIMESTAMP``      or off the interval grid / out of order
+``TIMESTAMP``      or off the interval grid / out of order; a slot the import stored ``suspect`` with one of
+                   these rules (the two slots around an instant read twice with different values) keeps it
 =================  =====================================================================================
 
 Rules are configured per DSO and medium by a :class:`RuleBook` (defaults per medium in
@@ -48,7 +51,7 @@ import holidays
 import numpy as np
 import numpy.typing as npt
 
-from meterhub.mdm.quality import Quality, SuspectRule, codes
+from meterhub.mdm.quality import Quality, SuspectRule, codes, quality_byte
 from meterhub.store.intervals import Int64Array, UInt8Array, day_bounds_epoch, wall_slots
 
 F64 = npt.NDArray[np.float64]
@@ -62,11 +65,13 @@ WORKDAY, SATURDAY, SUNDAY = 0, 1, 2
 class VeeRules:
     """Thresholds of the validation rules and the estimation for one (DSO, medium) — see the module docstring.
 
-    Energies are in the channel's base unit per interval (Wh, varh, litre).
+    Energies are in the channel's base unit per interval (Wh, varh, litre). ``capacity_per_hour`` is the largest
+    plausible flow through the connection in base units per hour: W (Wh per hour) for electricity and heat,
+    litres per hour for gas and water.
     """
 
     medium: str = "electricity"
-    capacity_w: float = 27_600.0  # 3 × 40 A × 230 V, a common Luxembourg household connection
+    capacity_per_hour: float = 27_600.0  # Wh/h = W: 3 × 40 A × 230 V, a common Luxembourg household connection
     low_limit: int | None = None
     spike_z: float = 12.0
     spike_factor: float = 1.5
@@ -74,11 +79,10 @@ class VeeRules:
     history_days: int = 28
     min_history_days: int = 2
     stuck_min_slots: int = 4
+    stuck_catch_up_slots: int = 0  # shorter runs (≥ this, 0 = none) are stuck when the catch-up follows them
     stuck_min_expected: float = 40.0
     stuck_expected_share: float = 0.9
     zero_run_slots: int = 48
-    clock_shift_gain: float = 0.35
-    clock_shift_min_energy: float = 2000.0
     substitute_suspect: bool = True
     short_gap_slots: int = 4  # interpolation up to 1 h of 1/4 h slots
     proxy_days: int = 6
@@ -87,29 +91,33 @@ class VeeRules:
     plateau_min: float = 600.0  # a block load of ≥ 2.4 kW per 1/4 h (EV, boiler); 0 disables
     plateau_ratio: float = 6.0
     plateau_excess: float = 2.5
+    quantile_shape: bool = True  # a gap alone in its register segment: quantile-matched (estimation_quantile)
 
     def capacity(self, interval_s: int) -> float:
         """The largest plausible value of one interval (base units)."""
-        return self.capacity_w * interval_s / 3600.0
+        return self.capacity_per_hour * interval_s / 3600.0
 
 
-#: Defaults per medium. Gas in litres (dm³) per hour: 40 m³/h is a large G25 meter; water in litres per hour;
-#: heat in Wh per hour.
+#: Defaults per medium (``capacity_per_hour`` in the medium's base unit per hour: gas and water in litres, i.e. dm³,
+#: per hour; electricity and heat in Wh per hour).
 DEFAULT_RULES: Mapping[str, VeeRules] = {
     "electricity": VeeRules(),
     "gas": VeeRules(
         medium="gas",
+        short_gap_slots=1,  # hourly: interpolate a single missing hour only
         plateau_min=0.0,
-        capacity_w=40_000.0,
+        capacity_per_hour=40_000.0,  # L/h: 40 m³/h, a large G25 meter
         spike_min=500,
-        stuck_min_slots=6,
-        stuck_min_expected=300.0,
+        stuck_min_slots=48,  # a boiler off for hours is normal in spring: shorter zero runs need their catch-up
+        stuck_catch_up_slots=2,
+        stuck_min_expected=100.0,
         zero_run_slots=0,
     ),
     "water": VeeRules(
         medium="water",
+        short_gap_slots=1,  # hourly: interpolate a single missing hour only
         plateau_min=0.0,
-        capacity_w=2_500.0,
+        capacity_per_hour=2_500.0,  # L/h
         spike_min=300,
         stuck_min_slots=6,
         stuck_min_expected=200.0,
@@ -117,13 +125,21 @@ DEFAULT_RULES: Mapping[str, VeeRules] = {
     ),
     "heat": VeeRules(
         medium="heat",
-        capacity_w=30_000.0,
+        short_gap_slots=1,  # hourly: interpolate a single missing hour only
+        capacity_per_hour=30_000.0,  # Wh/h = W: a 30 kW heat connection
         spike_min=1000,
         stuck_min_slots=6,
         stuck_min_expected=500.0,
         zero_run_slots=0,
     ),
 }
+
+_DUPLICATE = quality_byte(Quality.SUSPECT, SuspectRule.DUPLICATE)
+CATCH_UP_SHARE = 0.6
+"""A short zero run's catch-up holds at least this share of the run's (and its own slot's) usual energy."""
+CLOCK_JUMP_DAYS = 8
+"""At most this many days between the two ends of a clock that was an hour off (see ``vee_clock``)."""
+_TIMESTAMP = quality_byte(Quality.SUSPECT, SuspectRule.TIMESTAMP)
 
 #: OBIS codes of channels that are legitimately zero for long stretches (export, reactive export).
 _MOSTLY_ZERO_OBIS = ("1.0.2.8.0", "1.0.4.8.0")
@@ -254,7 +270,8 @@ class History:
 
 
 def history(values: Int64Array, kept: BoolArray, layout: Layout, rules: VeeRules, days: Sequence[int]) -> History:
-    """Statistics of the ``history_days`` days before each day of ``days`` (indexes into ``layout.days``)."""
+    """Statistics of the ``history_days`` days before each day of ``days`` (indexes into ``layout.days``); for a
+    day with fewer than ``min_history_days`` days of data before it, of the days after it instead."""
     n_days, width = len(layout.days), layout.walls_per_day
     matrix = np.full((n_days, width), np.nan)
     idx = np.flatnonzero(kept)
@@ -262,16 +279,21 @@ def history(values: Int64Array, kept: BoolArray, layout: Layout, rules: VeeRules
     median = np.full((n_days, width), np.nan)
     spread = np.full((n_days, width), np.nan)
     peak = np.full(n_days, np.nan)
+    with_data = np.isfinite(matrix).any(axis=1)
     for d in days:
-        lo = max(0, d - rules.history_days)
-        window = matrix[lo:d]
+        lo, hi = max(0, d - rules.history_days), d
+        after = int(with_data[lo:d].sum()) < rules.min_history_days  # the first days of a series (an import)
+        if after:  # … are judged against the days after them, where the series has them (never at ingest)
+            lo, hi = d + 1, min(n_days, d + 1 + rules.history_days)
+        window = matrix[lo:hi]
         if window.size == 0 or np.isnan(window).all():
             continue
-        same = window[layout.day_types[lo:d] == layout.day_types[d]]
+        same = window[layout.day_types[lo:hi] == layout.day_types[d]]
         rows = same if (~np.isnan(same).all(axis=1)).sum() >= rules.min_history_days else window
         med = nanmedian_rows(rows)
         mad = nanmedian_rows(np.abs(window - nanmedian_rows(window)))
-        peak[d] = np.nanmax(window)
+        # the days after are not validated yet: a robust peak, so that a spike among them hides no other
+        peak[d] = np.nanpercentile(window, 99.5) if after else np.nanmax(window)
         # pool the spread over ±2 wall slots: a robust scale from few days needs neighbours (edges repeated)
         m = np.nan_to_num(mad, nan=0.0)
         pad = np.concatenate((m[:1], m[:1], m, m[-1:], m[-1:]))
@@ -326,6 +348,10 @@ def validate(
         substitute[new] = subst and rules.substitute_suspect
 
     rule[target & ~present] = SuspectRule.GAP
+    # the readings' rules, judged at import (two different readings for an instant, a reading off the grid),
+    # cannot be judged again from the slots: their verdicts stay (suspect, the value kept) until an edit
+    for r, byte in ((SuspectRule.DUPLICATE, _DUPLICATE), (SuspectRule.TIMESTAMP, _TIMESTAMP)):
+        flag(np.asarray(quality == byte), r, subst=False)
     v = values.astype(np.float64)
 
     # limits and sign
@@ -345,6 +371,7 @@ def validate(
 
     # zero runs: stuck register (zeros where the channel always consumes) and plain long zero runs
     zeros = present & (values == 0)
+    stuck_short = rules.stuck_catch_up_slots
     starts, ends = _runs(zeros)
     in_target = np.concatenate(([0], np.cumsum(target)))
     touching = in_target[ends] > in_target[starts]  # runs with a target slot
@@ -352,8 +379,15 @@ def validate(
         length = b - a
         exp = expected[a:b]
         known = np.isfinite(exp)
+        # the catch-up: the register jumps by the frozen energy on the first slot after the run
+        caught_up = b < n and present[b] and v[b] - np.nan_to_num(expected[b]) >= 0.5 * float(np.nansum(exp))
+        short = 0 < stuck_short <= length < rules.stuck_min_slots and b < n and present[b]
+        if short:  # a short run needs its catch-up: the run's energy at the level of its neighbours and history
+            around = [v[i] for i in (a - 1, b + 1) if 0 <= i < n and present[i]] + [float(np.nanmean(exp))]
+            level = float(np.nanmedian(around))
+            caught_up = caught_up or (level > 0 and v[b] >= CATCH_UP_SHARE * (length + 1) * level)
         stuck = (
-            length >= rules.stuck_min_slots
+            (length >= rules.stuck_min_slots or (short and caught_up))
             and known.mean() >= rules.stuck_expected_share
             and (np.nan_to_num(exp) > 0).mean() >= rules.stuck_expected_share
             and float(np.nansum(exp)) >= rules.stuck_min_expected
@@ -361,9 +395,7 @@ def validate(
         if stuck:
             mask = np.zeros(n, dtype=bool)
             mask[a:b] = True
-            # the catch-up: the register jumps by the frozen energy on the first slot after the run
-            if b < n and present[b] and v[b] - np.nan_to_num(expected[b]) >= 0.5 * float(np.nansum(exp)):
-                mask[b] = True
+            mask[b : b + 1] = caught_up
             flag(mask, SuspectRule.STUCK_REGISTER)
         elif rules.zero_run_slots and length >= rules.zero_run_slots:
             mask = np.zeros(n, dtype=bool)
@@ -395,24 +427,23 @@ def validate(
 
     rebound((SuspectRule.SPIKE,))
 
-    # clock shift: days whose shape fits the history clearly better one hour earlier or later (a meter clock
-    # that missed a DST switch, or was set in the wrong offset), on three consecutive days at least
-    lags: dict[int, int] = {}
-    hour = 3600 // layout.interval_s
-    for d in target_days:
-        sl = layout.day_slice(d)
-        day_v, day_e = v[sl], expected[sl]
-        ok = checkable[sl] & np.isfinite(day_e) & (rule[sl] == 0)
-        if ok.mean() < 0.9 or day_v[ok].sum() < rules.clock_shift_min_energy:
-            continue
-        shifted = _best_shift(np.where(ok, day_v, np.nan), day_e, (-hour, hour))
-        if shifted is not None and shifted[1] < (1.0 - rules.clock_shift_gain) * shifted[2]:
-            lags[d] = shifted[0]
-    for d, lag in lags.items():
-        if any(all(lags.get(d + k + j) == lag for j in range(3)) for k in (-2, -1, 0)):
-            mask = np.zeros(n, dtype=bool)
-            mask[layout.day_slice(d)] = True
-            flag(mask, SuspectRule.CLOCK_SHIFT, subst=False)
+    # clock shift: runs of days whose profile sits an hour early or late against the channel's other days, and
+    # the stretch between an hour the import read twice and an hour never read
+    twice = np.asarray(quality == _DUPLICATE)
+    if len(target_days) >= 2 or twice.any():
+        from meterhub.mdm.vee_clock import jump_stretches, shifted_days  # (it uses this module's helpers)
+
+        usable = (checkable | kept_hist) & (rule == 0)
+        hourly = _hourly(np.where(usable, v, np.nan), layout)
+        mask = np.zeros(n, dtype=bool)
+        if len(target_days) >= 2:
+            for d in shifted_days(hourly, layout.day_types, target_days):
+                mask[layout.day_slice(d)] = True
+        per_hour = 3600 // layout.interval_s
+        for a, b in jump_stretches(twice, ~present, hourly, layout.day_index, layout.day_types, per_hour,
+                                   CLOCK_JUMP_DAYS * 24 * per_hour):  # fmt: skip
+            mask[a:b] = True
+        flag(mask, SuspectRule.CLOCK_SHIFT, subst=False)
 
     # sum check between consecutive register reads over fully kept stretches
     for (ka, ra), (kb, rb) in itertools.pairwise(reads):
@@ -428,22 +459,13 @@ def validate(
     return Validation(rule, substitute, expected)
 
 
-def _best_shift(day: F64, expected: F64, lags: Sequence[int]) -> tuple[int, float, float] | None:
-    """(lag, cost at lag, cost at 0) of the best of ``lags`` by mean |day − expected shifted| (None: 0 wins)."""
-
-    def cost(lag: int) -> float:
-        if lag >= 0:
-            a, b = day[lag:], expected[: expected.size - lag]
-        else:
-            a, b = day[:lag], expected[-lag:]
-        ok = np.isfinite(a) & np.isfinite(b)
-        return float(np.abs(a[ok] - b[ok]).mean()) if ok.sum() >= 0.75 * day.size else float("inf")
-
-    zero = cost(0)
-    best = min(lags, key=cost)
-    if not np.isfinite(zero) or cost(best) >= zero:
-        return None
-    return best, cost(best), zero
+def _hourly(values: F64, layout: Layout) -> F64:
+    """(days, 24) energy per wall-clock hour (NaN where a slot of the hour is not usable; the spring day has no
+    02:00 hour)."""
+    per_hour = 3600 // layout.interval_s
+    matrix = np.full((len(layout.days), layout.walls_per_day), np.nan)
+    matrix[layout.day_index, layout.wall] = values
+    return np.asarray(matrix.reshape(len(layout.days), 24, per_hour).sum(axis=2), dtype=np.float64)
 
 
 __all__ = [

@@ -20,7 +20,8 @@ rule               necessary condition tested
                    peak is exact from the digest's day maxima). A history holding a value above capacity,
                    which validation leaves out of the peak, sends the day on.
 ``STUCK_REGISTER`` a run of present zeros touching the day — continued across midnight into the days before
-                   and after — of ≥ ``stuck_min_slots`` slots, of which a share ≥ ``stuck_expected_share``
+                   and after — of ≥ ``stuck_min_slots`` slots (``stuck_catch_up_slots`` if shorter), of
+                   which a share ≥ ``stuck_expected_share``
                    has a history median > 0 (only the day's own slots can: the others have no expectation).
                    A median of non-negative values is > 0 exactly when at least half of them are > 0: the
                    digest's kept and non-zero bit counts, over the same day type when at least
@@ -28,8 +29,10 @@ rule               necessary condition tested
 ``ZERO_RUN``       such a run of ≥ ``zero_run_slots`` slots
 ``SUM_CHECK``      a stored register read inside the day that is not one of the batch's own readings
                    (the caller compares them, :class:`~meterhub.mdm.ingest.IngestService`)
-``CLOCK_SHIFT``    never on a single target day (three consecutive shifted days are needed; multi-day
-                   ``vee run`` passes catch it)
+``CLOCK_SHIFT``    never on a single target day (a run of two shifted target days at least is needed;
+                   multi-day ``vee run`` passes and imports catch it)
+``DUPLICATE``,     a slot stored ``suspect`` with one of these readings' rules (the import's verdict, kept
+``TIMESTAMP``      by validation)
 =================  =======================================================================================
 
 DST slot counts, duplicate and off-grid readings are refused or laid out by the ingest before. A channel whose
@@ -47,7 +50,7 @@ import numpy as np
 import numpy.typing as npt
 
 from meterhub.mdm.digest import Digests, Window
-from meterhub.mdm.quality import Quality, SuspectRule
+from meterhub.mdm.quality import Quality, SuspectRule, quality_byte
 from meterhub.mdm.vee import VeeRules, day_type
 from meterhub.store.intervals import Int64Array, UInt8Array, wall_slots
 
@@ -56,6 +59,8 @@ BoolArray = npt.NDArray[np.bool_]
 _MISSING, _MEASURED, _VALIDATED, _ESTIMATED, _SUSPECT = (
     int(q) for q in (Quality.MISSING, Quality.MEASURED, Quality.VALIDATED, Quality.ESTIMATED, Quality.SUSPECT)
 )
+_DUPLICATE = quality_byte(Quality.SUSPECT, SuspectRule.DUPLICATE)
+_TIMESTAMP = quality_byte(Quality.SUSPECT, SuspectRule.TIMESTAMP)
 NO_HISTORY = 0xFF
 """``ScreenResult.rule`` of a day sent on because its channel's digest does not cover the history window."""
 
@@ -88,6 +93,7 @@ def screen(
 
     code = quality & np.uint8(0x07)
     mark(np.any((code == _MISSING) | (code == _ESTIMATED), axis=1), SuspectRule.GAP)
+    mark(np.any((quality == _DUPLICATE) | (quality == _TIMESTAMP), axis=1), SuspectRule.DUPLICATE)
     checkable = (code == _MEASURED) | (code == _VALIDATED) | (code == _SUSPECT)
     cap = rules.capacity(interval_s)
     mark(np.any(checkable & (values < 0), axis=1), SuspectRule.NEGATIVE_DELTA)
@@ -111,8 +117,11 @@ def screen(
 
     # runs of present zeros touching the day, continued across midnight
     zero = (code != _MISSING) & (values == 0)
-    if (rules.stuck_min_slots or rules.zero_run_slots) and zero.any():
-        enough = max(rules.stuck_min_slots, rules.zero_run_slots)
+    stuck_len = rules.stuck_min_slots
+    if rules.stuck_catch_up_slots:
+        stuck_len = min(stuck_len, rules.stuck_catch_up_slots) if stuck_len else rules.stuck_catch_up_slots
+    if (stuck_len or rules.zero_run_slots) and zero.any():
+        enough = max(stuck_len, rules.zero_run_slots)
         padded = np.zeros((m, n + 2), dtype=np.int8)
         padded[:, 1:-1] = zero
         edges = np.diff(padded, axis=1)
@@ -132,7 +141,7 @@ def screen(
         if rules.zero_run_slots:
             long_run = length >= rules.zero_run_slots
             mark(np.bincount(r_start[long_run], minlength=m) > 0, SuspectRule.ZERO_RUN)
-        long_enough = length >= rules.stuck_min_slots if rules.stuck_min_slots else np.zeros(length.size, bool)
+        long_enough = length >= stuck_len if stuck_len else np.zeros(length.size, bool)
         if long_enough.any():
             # only the runs long enough for the stuck register rule need the history medians
             cand = np.unique(r_start[long_enough])
