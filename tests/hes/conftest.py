@@ -16,12 +16,12 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Final, TypeVar
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 
 from meterhub import demo as d
+from meterhub.country import LOCAL_TZ
 from meterhub.hes.headend import MeterTarget
 from meterhub.hes.reader import ENERGY_KEYS, EVENT_LOGS
 from meterhub.mdm.quality import Quality, codes
@@ -30,7 +30,7 @@ from meterhub.sim.fleet import Fleet, FleetPlan, PlannedMeter, plan_fleet
 from meterhub.store.db import Store
 from meterhub.store.intervals import local_day_slots
 
-LUX: Final = ZoneInfo("Europe/Luxembourg")
+LUX: Final = LOCAL_TZ
 UTC: Final = dt.UTC
 QUARTER: Final = dt.timedelta(minutes=15)
 HOUR: Final = dt.timedelta(hours=1)
