@@ -17,6 +17,7 @@ ingest, an import, the demo's provisioning — composes several in one transacti
 :mod:`~meterhub.store.digests`            the VEE history digests' rows
 :mod:`~meterhub.store.gas_factors`        gas conversion factors per grid area and month
 :mod:`~meterhub.store.billing_reads`      stored billing reads and their versions
+:mod:`~meterhub.store.rejected`           readings received but not kept (conflicting duplicates of an import)
 :mod:`~meterhub.store.sql`                the portable SQL helpers the modules share
 ========================================  =============================================================
 
@@ -53,10 +54,11 @@ from meterhub.store.reads import (
     register_read_values,
     register_reads_many,
 )
+from meterhub.store.rejected import RejectedOps, RejectedReading, add_rejected_readings
 from meterhub.store.sql import check_channels, copy_rows, id_filters, insert_for, insert_id
 
 
-class Store(InventoryOps, ChannelOps, BlockOps, ReadOps, EventOps, JobOps, CounterOps):
+class Store(InventoryOps, ChannelOps, BlockOps, ReadOps, EventOps, JobOps, CounterOps, RejectedOps):
     """A database holding the meterhub schema. Create with :meth:`open`; the operations of each concern come
     from its part (see the module docstring)."""
 
@@ -74,9 +76,11 @@ __all__ = [
     "Party",
     "ReadJob",
     "RegisterRead",
+    "RejectedReading",
     "Store",
     "add_register_read_rows",
     "add_register_reads",
+    "add_rejected_readings",
     "block_versions",
     "channel_intervals",
     "check_channels",

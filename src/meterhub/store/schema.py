@@ -15,6 +15,8 @@ Representation choices (portable between SQLite and PostgreSQL):
   (migration 0002, :mod:`meterhub.store.partitions`); on SQLite they are plain WITHOUT ROWID tables.
 * Billing reads (migration 0003: ``billing_read`` with its ``billing_read_rate`` and ``billing_read_gas`` child
   rows, and ``gas_factor``) are append-only versions; decimal factors are text, exact on both backends.
+* Rejected readings (migration 0005: ``rejected_reading``) keep what an import received but did not put into
+  the series (the second value of a conflicting duplicate), with where it came from.
 * Enumerations are short strings (readable in SQL, extensible without migrations); the valid values are the
   ``Literal`` aliases below, enforced by CHECK constraints where the set is closed.
 """
@@ -196,6 +198,26 @@ vee_digest = sa.Table(
     sa.Column("as_of", sa.Date, nullable=False),
     sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Column("seq", sa.Integer, nullable=False, server_default="0"),  # +1 at every write: a change detector
+)
+
+# Readings an import (or another source) delivered but did not keep (migration 0005): the second, different
+# value for an instant whose first value went into the series (reason ``conflicting-duplicate``), so that
+# nothing received is lost. ``read_at`` is the reading's instant (the end of one slot, the start of the next),
+# ``source`` where it came from (e.g. the import file and line), ``import_run`` the run that recorded it. A
+# reading is recorded once (re-importing the same file adds nothing).
+rejected_reading = sa.Table(
+    "rejected_reading",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("channel_id", sa.Integer, sa.ForeignKey("channel.id"), nullable=False),
+    sa.Column("read_at", UtcEpoch, nullable=False),
+    sa.Column("value", sa.BigInteger, nullable=False),
+    sa.Column("kept_value", sa.BigInteger),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("source", sa.String(300), nullable=False),
+    sa.Column("import_run", sa.String(40), nullable=False, index=True),
+    sa.Column("recorded_at", UtcEpoch, nullable=False),
+    sa.UniqueConstraint("channel_id", "read_at", "value", "reason"),
 )
 
 meter_event = sa.Table(
