@@ -17,6 +17,11 @@ ingest, an import, the demo's provisioning — composes several in one transacti
 :mod:`~meterhub.store.digests`            the VEE history digests' rows
 :mod:`~meterhub.store.gas_factors`        gas conversion factors per grid area and month
 :mod:`~meterhub.store.billing_reads`      stored billing reads and their versions
+:mod:`~meterhub.store.parties`            supplier of record and occupant of a metering point over time
+:mod:`~meterhub.store.users`              people, server-side sessions, OAuth2 clients and bearer tokens
+:mod:`~meterhub.store.consents`           customers' consents to suppliers and ESPs
+:mod:`~meterhub.store.access_log`         the append-only log of reads of personal data
+:mod:`~meterhub.store.limits`             login throttles' and rate limits' state shared by the workers
 :mod:`~meterhub.store.sql`                the portable SQL helpers the modules share
 ========================================  =============================================================
 
@@ -28,6 +33,7 @@ the row types and the block and read functions under their old names (``from met
 
 from __future__ import annotations
 
+from meterhub.store.access_log import AccessLogOps
 from meterhub.store.blocks import (
     BlockOps,
     IntervalBlock,
@@ -39,11 +45,14 @@ from meterhub.store.blocks import (
     pack_blocks,
 )
 from meterhub.store.channels import Channel, ChannelOps, channel_intervals
+from meterhub.store.consents import ConsentOps
 from meterhub.store.counters import CounterOps
 from meterhub.store.engine import DB_FILE, MIGRATIONS
 from meterhub.store.events import EventOps, MeterEvent
 from meterhub.store.inventory import Concentrator, InventoryOps, Meter, MeteringPoint, Party
 from meterhub.store.jobs import JobOps, ReadJob
+from meterhub.store.limits import LimitOps
+from meterhub.store.parties import PartyOps
 from meterhub.store.reads import (
     ReadOps,
     RegisterRead,
@@ -54,9 +63,23 @@ from meterhub.store.reads import (
     register_reads_many,
 )
 from meterhub.store.sql import check_channels, copy_rows, id_filters, insert_for, insert_id
+from meterhub.store.users import UserOps
 
 
-class Store(InventoryOps, ChannelOps, BlockOps, ReadOps, EventOps, JobOps, CounterOps):
+class Store(
+    InventoryOps,
+    ChannelOps,
+    BlockOps,
+    ReadOps,
+    EventOps,
+    JobOps,
+    CounterOps,
+    PartyOps,
+    UserOps,
+    ConsentOps,
+    AccessLogOps,
+    LimitOps,
+):
     """A database holding the meterhub schema. Create with :meth:`open`; the operations of each concern come
     from its part (see the module docstring)."""
 
