@@ -119,7 +119,7 @@ def _timed(backend: str, dsn: str | None, text: str, *, vee: bool, then_vee: boo
 
     with _store(backend, dsn) as store:
         wall0, cpu0 = time.perf_counter(), time.process_time()
-        report = import_intervals(store, io.StringIO(text), create_meters=True, **({"vee": False} if not vee else {}))
+        report = import_intervals(store, io.StringIO(text), create_meters=True, vee=vee)
         out: dict[str, Any] = {}
         if then_vee:
             from meterhub.mdm.vee_service import VeeService
@@ -131,7 +131,7 @@ def _timed(backend: str, dsn: str | None, text: str, *, vee: bool, then_vee: boo
             out["vee_run_rules"] = dict(vee_report.rules)
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         out.update(seconds=round(wall, 2), cpu_s=round(cpu, 2), rows_per_s=round(report.rows / wall))
-        out["report"] = report.as_dict() if hasattr(report, "as_dict") else {"rows": report.rows}
+        out["report"] = report.as_dict()
         return out
 
 
