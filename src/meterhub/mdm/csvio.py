@@ -326,11 +326,35 @@ def _lines(fh: IO[str], progress: Progress | None, total: int) -> Iterator[str]:
 
 
 def _read(source: Path | str | IO[str], mbus_medium: MbusMedium, progress: Progress | None) -> Parsed:
+    """Parse the file; a file that is no CSV text at all (not UTF-8, a NUL byte, a field over the csv module's
+    limit) is refused as a :class:`CsvImportError` naming the line."""
+    reader: Any = None
+    try:
+        if isinstance(source, Path | str):
+            total = Path(source).stat().st_size
+            with open(source, newline="", encoding="utf-8-sig") as fh:  # tolerate a spreadsheet's byte-order mark
+                reader = csv.reader(_lines(fh, progress, total))
+                return parse_rows(reader, mbus_medium)
+        reader = csv.reader(_lines(source, progress, 0) if progress else source)
+        return parse_rows(reader, mbus_medium)
+    except UnicodeDecodeError as exc:
+        raise CsvImportError([_not_utf8(source, exc)]) from None
+    except csv.Error as exc:
+        raise CsvImportError([Problem(reader.line_num if reader is not None else 0, f"not CSV: {exc}")]) from None
+
+
+def _not_utf8(source: Path | str | IO[str], exc: UnicodeDecodeError) -> Problem:
+    """The problem of a file that is not UTF-8: at its line when the file can be read again as bytes (the text
+    layer decodes in chunks, so the error's own position is within a chunk)."""
     if isinstance(source, Path | str):
-        total = Path(source).stat().st_size
-        with open(source, newline="", encoding="utf-8-sig") as fh:  # tolerate a spreadsheet's byte-order mark
-            return parse_rows(csv.reader(_lines(fh, progress, total)), mbus_medium)
-    return parse_rows(csv.reader(_lines(source, progress, 0) if progress else source), mbus_medium)
+        data = Path(source).read_bytes()
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as again:
+            line = data.count(b"\n", 0, again.start) + 1
+            column = again.start - data.rfind(b"\n", 0, again.start)
+            return Problem(line, f"not UTF-8 text ({again.reason} at byte {column} of the line)")
+    return Problem(0, f"not UTF-8 text ({exc.reason})")
 
 
 def source_name(source: Path | str | IO[str]) -> str:
