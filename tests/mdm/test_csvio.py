@@ -219,7 +219,7 @@ def test_cli_import_and_export(tmp_path: Path) -> None:
     good.write_text(HEADER + "\n".join(day_rows("M1") + day_rows("M2", step=5)) + "\n")
     res = runner.invoke(app, ["--data-dir", str(data), "import", "intervals", str(good)])
     assert res.exit_code == 1
-    assert "line 2: unknown meter M1" in res.output and "nothing imported" in res.output
+    assert f"{good}:2: unknown meter M1" in res.output and "nothing imported" in res.output
     res = runner.invoke(app, ["--data-dir", str(data), "import", "intervals", str(good), "--create-meters", "--json"])
     assert res.exit_code == 0, res.output
     assert '"meters_created": 2' in res.output
@@ -234,7 +234,7 @@ def test_cli_import_and_export(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(HEADER + "M1,1.0.1.8.0.255,2026-06-11T00:15:00+02:00,1.5\n")
     res = runner.invoke(app, ["--data-dir", str(data), "import", "intervals", str(bad)])
-    assert res.exit_code == 1 and "line 2" in res.output and "not an integer" in res.output
+    assert res.exit_code == 1 and f"{bad}:2: value '1.5' is not an integer" in res.output
     res = runner.invoke(app, ["--data-dir", str(data), "export", "csv", "--meter", "ZZ", "--out", str(out)])
     assert res.exit_code == 1
 

@@ -71,9 +71,10 @@ def import_intervals(
         if as_json:
             print(json.dumps({"ok": False, "problems": exc.total, "errors": [p.at(str(file)) for p in exc.problems]}))
         else:
-            err_console.print(f"[red]{escape(str(file))}: {exc.total} problem(s), nothing imported[/red]")
-            for p in exc.problems:
-                err_console.print(f"  {p.at(str(file))}", markup=False, highlight=False)
+            head = f"[red]{escape(str(file))}: {exc.total} problem(s), nothing imported[/red]"
+            err_console.print(head, soft_wrap=True)
+            for p in exc.problems:  # one line each, never wrapped (editors and grep find file:line)
+                err_console.print(f"  {p.at(str(file))}", markup=False, highlight=False, soft_wrap=True)
             if exc.total > len(exc.problems):
                 err_console.print(f"  … and {exc.total - len(exc.problems)} more")
         raise typer.Exit(1) from None
