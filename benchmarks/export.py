@@ -1,15 +1,15 @@
 """Export benchmark: ``meterhub export csv`` rows per second, the block-at-a-time writer against the row-by-row
 ``csv.writer`` it replaced (the baseline, on the same store, in the same run).
 
-``run(meters=200, days=30, rounds=2)``: a fresh SQLite store in a temporary directory with ``meters``
-electricity meters, each with A+ and A− quarter-hour channels (1.0.1.8.0.255, 1.0.2.8.0.255) and ``days``
-local days ending 2026-11-01 (from 8 days on, the 100-slot day of the autumn clock change, 25 October).
-Values are household-like Wh per quarter hour (A− small); quality bytes are mostly ``measured``/``validated`` with ~2 % estimated,
-~0.5 % suspect and ~1 % missing slots; one day in ten has a second version. Both exports write to a file in
-the temporary directory; their outputs are compared byte for byte first (correctness before speed). The
-figures are the best of ``rounds`` runs: CPU seconds (``time.process_time``) per million rows and rows/s on
-the wall clock, for ``ours`` and for ``baseline_row_by_row``. Goal: ≤ 1.5 CPU s per million rows (a 24 M-row
-national demo exported within a minute of CPU).
+``run(meters=200, days=30, rounds=2)``: a fresh SQLite store in a temporary directory with ``meters`` electricity
+meters, each with A+ and A− quarter-hour channels (1.0.1.8.0.255, 1.0.2.8.0.255) and ``days`` local days ending
+2026-11-01 (from 8 days on, the 100-slot day of the autumn clock change, 25 October). Values are household-like Wh
+per quarter hour (A− small); quality bytes are mostly ``measured`` or ``validated``, with ~2 % estimated, ~0.5 %
+suspect and ~1 % missing slots; one day in ten has a second version. Both exports write to a file in the temporary
+directory; their outputs are compared byte for byte first (correctness before speed). The figures are the best of
+``rounds`` runs: CPU seconds (``time.process_time``) per million rows and rows/s on the wall clock, for ``ours``
+and for ``baseline_row_by_row``. Goal: ≤ 1.5 CPU s per million rows (a 24 M-row national demo exported within a
+minute of CPU).
 """
 
 from __future__ import annotations
