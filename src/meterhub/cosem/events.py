@@ -170,9 +170,18 @@ def event_info(log: str, code: int) -> EventInfo:
     return EventInfo(code, log, name, LOG_SEVERITY.get(log, "info"))
 
 
+def log_title(log: str) -> str:
+    """A stored log name as listings show it: ``power_quality`` → ``Power quality``, ``mbus`` → ``M-Bus``
+    (an unknown name as it is)."""
+    text = LOGS.get(log)
+    if text is None:
+        return log
+    return text.split(" (")[0].removesuffix(" log").removesuffix(" event")
+
+
 def event_label(log: str, code: int) -> str:
     """``name (code)`` of an event, e.g. ``Voltage sag L3 (78)``."""
     return event_info(log, code).label
 
 
-__all__ = ["EVENTS", "LOGS", "LOG_SEVERITY", "SEVERITIES", "EventInfo", "event_info", "event_label"]
+__all__ = ["EVENTS", "LOGS", "LOG_SEVERITY", "SEVERITIES", "EventInfo", "event_info", "event_label", "log_title"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from meterhub.cosem import obis as o
-from meterhub.cosem.events import LOGS, EventInfo, event_info
+from meterhub.cosem.events import EventInfo, event_info, log_title
 from meterhub.cosem.names import channel_label
 from meterhub.mdm.quality import Quality, codes
 from meterhub.store import Channel, IntervalBlock, Meter, MeterEvent, Store
@@ -114,12 +114,7 @@ def event_rows(events: Sequence[MeterEvent]) -> list[EventRow]:
     return [EventRow(local_time(e.occurred_at), e, event_info(e.log, e.code), log_name(e.log)) for e in events]
 
 
-def log_name(log: str) -> str:
-    """A stored log name as a listing shows it: ``power_quality`` → ``Power quality``, ``mbus`` → ``M-Bus``."""
-    text = LOGS.get(log)
-    if text is None:
-        return log
-    return text.split(" (")[0].removesuffix(" log").removesuffix(" event")
+log_name = log_title
 
 
 @dataclass(frozen=True, slots=True)
