@@ -8,6 +8,7 @@ import csv
 import io
 import itertools
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +18,11 @@ from hypothesis import strategies as st
 from meterhub.mdm import csv_export
 from meterhub.mdm.csv_export import EXPORT_COLUMNS, export_csv, export_rows
 from meterhub.store import Store, db, local_day_slots
+from tests.mdm.golden import golden_store
 
+GOLDEN = Path(__file__).with_name("export_golden.csv")
+"""What the row-by-row export (main before the block writer, commit ab6abf6) wrote of :func:`golden_store`
+(made by running that commit's ``export_csv`` on the store :mod:`tests.mdm.golden` builds)."""
 _serials = itertools.count()
 #: days around both 2026 clock changes and an ordinary one
 DAYS = (date(2026, 3, 29), date(2026, 6, 10), date(2026, 10, 25), date(2026, 10, 26))
@@ -89,3 +94,14 @@ def test_many_channels_progress_and_as_of(store: Store, monkeypatch: pytest.Monk
     created = store.block_versions(store.list_channels()[0].id, DAYS[0])[0].created_at
     for at in (created - timedelta(seconds=1), created + timedelta(days=1)):
         assert blockwise(store, as_of=at)[0] == row_by_row(store, as_of=at)
+
+
+def test_export_matches_the_golden_file_of_the_old_export(tmp_path: Path) -> None:
+    store = Store.open(tmp_path)
+    try:
+        golden_store(store)
+        text, n = blockwise(store)
+    finally:
+        store.close()
+    assert n == 92 + 100 + 23 + 25  # one row per slot of the current version (the autumn day has two)
+    assert text.encode() == GOLDEN.read_bytes()
