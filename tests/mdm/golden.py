@@ -29,4 +29,3 @@ def golden_store(store: Store) -> None:
                 blocks.append(db.NewBlock(ch, day, version, values, quality, "golden"))
     with store.write() as conn:
         db.insert_blocks(conn, blocks)
-
