@@ -35,6 +35,9 @@ SOURCE_LABELS = {
     "hes": "head-end (DLMS)",
     "hes-reread": "head-end re-read (DLMS)",
     "sim-history": "simulator history",
+    "vee": "validation and estimation (VEE)",
+    "import": "CSV import",
+    "edit": "manual edit",
 }
 SOURCE_COLOURS = {"hes": "#1f6fb2", "hes-reread": "#49a3d9", "sim-history": "#b0b0b0"}
 EXPORT_COLOURS = {"hes": "#2e9e5b", "hes-reread": "#6cc58f", "sim-history": "#d2d2d2"}
