@@ -28,8 +28,10 @@ START = dt.datetime(2025, 3, 14, 23, tzinfo=UTC)  # local midnight of 15 March 2
 DAYS = 30
 SEED = 11
 
-#: The fingerprint of the models as of the split of consumption.py into a package (unchanged by it).
-EXPECTED = "e6fa35967cae5e2f1de0238e3b3a3b7af6ae28ff45bb62790a15e1ca6d2c56af"
+#: The fingerprint of the models since the appliance events (issue 12 item 6: kettle, hob, oven, washing machine,
+#: dishwasher, tumble dryer, sauna carved out of the base load; quarter-hour A+/R+/R− and currents change, the
+#: registers do not). Before them: e6fa35967cae5e2f1de0238e3b3a3b7af6ae28ff45bb62790a15e1ca6d2c56af.
+EXPECTED = "de84510c0ee4736747c3b9b4cd6bf506178dc315aca6244534fbed8c07419f6b"
 
 
 def _households() -> list[HouseholdTraits]:
