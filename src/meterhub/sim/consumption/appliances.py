@@ -60,11 +60,11 @@ def _hours(*spans: tuple[int, int, float]) -> tuple[float, ...]:
 
 
 # Powers and cycles from public appliance data (docs/architecture.md, "Appliance events", lists the sources):
-# kettles 2–3 kW for 2–4 min; electric hobs 0.8–1.7 kW mean over a 15–45 min cooking (zones cycle); ovens
-# 2–3.2 kW preheating ~10 min (~85 %) then ~40 % thermostat duty, 30–90 min; washing machines heat water at ~2 kW for
-# 8–30 min (30–60 °C programmes) then ~0.25 kW motor and spin for an hour, ≈ 0.4–1.3 kWh a cycle; dishwashers
-# two ~2 kW heating phases (wash, hot rinse), ≈ 1 kWh a cycle; tumble dryers 2–2.6 kW for 60–100 min (vented or
-# condenser; heat-pump dryers are the lower end); electric saunas 6–9 kW heating up ~50 min then ~40 % duty.
+# kettles 2–3 kW for 2–4 min; electric hobs 0.8–1.7 kW mean over 15–45 min of cooking (zones cycle); ovens
+# 2–3.2 kW, ~10 min preheat at ~85 % then ~40 % thermostat duty, 30–90 min; washing machines heat water at ~2 kW
+# for 6–24 min (30–60 °C programmes) then ~0.25 kW motor and spin for an hour, ≈ 0.4–1.1 kWh a cycle;
+# dishwashers two ~2 kW heating phases (wash, hot rinse), ≈ 1 kWh a cycle; tumble dryers 0.9 (heat pump) to
+# 2.6 kW (vented, condenser) at ~80 % duty for 60–100 min; electric saunas 6–9 kW heating up ~50 min then ~40 %.
 APPLIANCES: Final[tuple[ApplianceSpec, ...]] = (
     ApplianceSpec("kettle", 0.65, (2.0, 3.0), ((0, 0, 2, 2, 1.0),), (0.6, 0.45), 4, (1.0, 1.15, 1.15),
                   (1.2, 1.0, 0.75),
