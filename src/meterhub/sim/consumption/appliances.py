@@ -226,6 +226,11 @@ class ApplianceModel:
             for k, ph in enumerate(APPLIANCES[i].phases):
                 tpl[c, k] = ph
         self._tpl = tpl
+        self._rows = np.arange(n)
+        self._width = np.maximum(np.diff(self._cdf, axis=2), 1e-12)  # (2, n, 24) share of each start hour
+        self._dryers = np.flatnonzero(self._pair >= 0)
+        self._washers = self._pair[self._dryers]
+        self._watt_min = self._kw[:, None] * tpl[:, :, 4] * (1000.0 / 60.0)  # Wh per minute of each phase
         self._expected = self._expected_profiles(apps)
         self._expected_by_kind: dict[tuple[int, int], F64] = {}
 
@@ -266,31 +271,25 @@ class ApplianceModel:
             return out
         u = uniforms(self._k_day, day * _SLOTS_PER_DAY, day * _SLOTS_PER_DAY + self._n)
         use = u[:, 0] < self._p[daytype, season]
-        if self._pair.size:
-            paired = self._pair >= 0
-            use[paired] &= use[self._pair[paired]]
+        dryers, washers = self._dryers, self._washers
+        if dryers.size:
+            use[dryers] &= use[washers]
         if not use.any():
             return out
-        weekend = int(daytype != WORKDAY)
-        cdf = self._cdf[weekend]
+        cdf = self._cdf[int(daytype != WORKDAY)]
         hour = (cdf <= u[:, 1:2]).sum(axis=1) - 1
-        rows = np.arange(self._n)
-        lo, hi = cdf[rows, hour], cdf[rows, hour + 1]
-        start = 60.0 * (hour + (u[:, 1] - lo) / np.where(hi > lo, hi - lo, 1.0)) + self.habit_min
-        if self._pair.size:
-            paired = self._pair >= 0
-            washer = self._pair[paired]
-            washer_end = start[washer] + self._tpl[washer, 1, 0] + self._tpl[washer, 1, 1] * u[washer, 2] + 60.0
-            start[paired] = washer_end + 5.0 + 40.0 * u[paired, 1]  # the laundry moves to the dryer
+        lo, width = cdf[self._rows, hour], self._width[int(daytype != WORKDAY)][self._rows, hour]
+        start = (hour + (u[:, 1] - lo) / width) * 60.0 + self.habit_min
+        if dryers.size:  # the laundry moves to the dryer after the washing cycle and a pause
+            washer_end = start[washers] + self._tpl[washers, 1, 0] + self._tpl[washers, 1, 1] * u[washers, 2] + 60.0
+            start[dryers] = washer_end + 5.0 + 40.0 * u[dryers, 1]
         tpl = self._tpl[use]
         x = u[use, 2:3]
         s = start[use, None] + tpl[:, :, 0] + tpl[:, :, 1] * x
         e = s + tpl[:, :, 2] + tpl[:, :, 3] * x
-        watt_min = (self._kw[use, None] * tpl[:, :, 4] * (1000.0 / 60.0)).ravel()
-        a = slot_minute.astype(np.float64)
-        overlap = np.minimum(e.ravel()[:, None], a + 15.0) - np.maximum(s.ravel()[:, None], a)
+        overlap = np.minimum(e.reshape(-1, 1), slot_minute + 15.0) - np.maximum(s.reshape(-1, 1), slot_minute)
         np.maximum(overlap, 0.0, out=overlap)
-        return np.asarray(watt_min @ overlap, dtype=np.float64)
+        return np.asarray(self._watt_min[use].ravel() @ overlap, dtype=np.float64)
 
 
 def carve(smooth: F64, expected: F64, appliance: F64, block: npt.NDArray[np.intp], block_base: F64) -> F64:
