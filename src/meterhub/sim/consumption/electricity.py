@@ -1,7 +1,7 @@
 """The household's electricity: :class:`ElectricityModel` gives the quarter-hour A+ / A− / R+ / R− energies, the
 exact cumulative and TOU registers, voltages and currents of one home — the BDEW H0 shape with dynamisation and
-persistent per-quarter noise, electric heating and heat pumps on heating degree days, EV charging sessions, and
-rooftop PV with net metering and passing clouds.
+persistent per-quarter noise, appliance events carved out of it (:mod:`~.appliances`), electric heating and heat
+pumps on heating degree days, EV charging sessions, and rooftop PV with net metering and passing clouds.
 """
 
 from __future__ import annotations
@@ -108,10 +108,10 @@ class ElectricityModel(DayModel):
         return self._register(t_utc)
 
     def noiseless_shape(self, start_utc: dt.datetime, n: int) -> F64:
-        """A+ slot weights of ``n`` quarter hours from ``start_utc`` with the per-quarter noise switched off (the
-        day-level draws — EV session, heating, PV yield — kept). Within a day block the A+ values are in
-        proportion to their weights, so these are what an oracle knowing the model's shape would spread a gap's
-        energy by: for benchmarks (the VEE benchmark's bound), never for estimation."""
+        """A+ slot weights of ``n`` quarter hours from ``start_utc`` with the per-quarter noise and the appliance
+        events switched off (the day-level draws — EV session, heating, PV yield — kept). Within a day block the A+
+        values are in proportion to their weights, so these are what an oracle knowing the model's shape would
+        spread a gap's energy by: for benchmarks (the VEE benchmark's bound), never for estimation."""
         q = check_time(start_utc, QUARTER)
         d, slot = self._locate(q)
         parts: list[F64] = []
