@@ -114,6 +114,31 @@ def _inverse_cdf_table(hours: tuple[float, ...]) -> F64:
     return np.asarray(cum / cum[-1], dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class _SpecTables:
+    """The appliance specs as arrays, indexed by appliance: phases (A, 3, 5), day-type and season factors (A, 3),
+    start-hour shares (2, A, 24)."""
+
+    phases: F64
+    daytype: F64
+    season: F64
+    width: F64
+
+
+@functools.cache
+def _spec_tables() -> _SpecTables:
+    phases = np.zeros((len(APPLIANCES), 3, 5))
+    for i, spec in enumerate(APPLIANCES):
+        for k, ph in enumerate(spec.phases):
+            phases[i, k] = ph
+    return _SpecTables(
+        phases,
+        np.array([a.daytype for a in APPLIANCES]),
+        np.array([a.season for a in APPLIANCES]),
+        np.maximum(np.diff(_cdf_tables(), axis=2), 1e-12),
+    )
+
+
 @functools.cache
 def _cdf_tables() -> F64:
     """(2, appliances, 25): cumulative start-hour distributions, workday and weekend (the dryer's are unused)."""
@@ -213,21 +238,18 @@ class ApplianceModel:
         self._pair = np.array(cand_pair, dtype=np.intp)
         self._kw = np.array([kws[owned.index(i)] for i in cand_app])
         # (day type, season, candidate) probability of a use
-        dt_f = np.array([APPLIANCES[i].daytype for i in cand_app]).reshape(n, 3).T  # (3, n)
-        se_f = np.array([APPLIANCES[i].season for i in cand_app]).reshape(n, 3).T  # (3, n)
+        table = _spec_tables()
+        dt_f = table.daytype[apps].T  # (3, n)
+        se_f = table.season[apps].T  # (3, n)
         p = np.array(cand_p)
         self._p = np.minimum(dt_f[:, None, :] * se_f[None, :, :] * p, 0.95)
         dryer = apps == _DRYER
         self._p[:, :, dryer] = np.minimum(se_f[None, :, dryer] * p[dryer], 0.95)  # not by day type: it follows
         # start-hour inverse CDFs (workday, weekend) per candidate, and phase templates (n, 3)
         self._cdf = _cdf_tables()[:, apps]
-        tpl = np.zeros((n, 3, 5))
-        for c, i in enumerate(cand_app):
-            for k, ph in enumerate(APPLIANCES[i].phases):
-                tpl[c, k] = ph
-        self._tpl = tpl
+        tpl = self._tpl = table.phases[apps]
         self._rows = np.arange(n)
-        self._width = np.maximum(np.diff(self._cdf, axis=2), 1e-12)  # (2, n, 24) share of each start hour
+        self._width = table.width[:, apps]  # (2, n, 24) share of each start hour
         self._dryers = np.flatnonzero(self._pair >= 0)
         self._washers = self._pair[self._dryers]
         self._watt_min = self._kw[:, None] * tpl[:, :, 4] * (1000.0 / 60.0)  # Wh per minute of each phase
