@@ -260,6 +260,8 @@ class IngestService:
             cache.apply_blocks(day_blocks)
             pending.update(((nb.channel_id, nb.local_day), nb) for nb in day_blocks)
             blocks += day_blocks
+        if progress is not None:
+            progress(len(all_days), len(all_days))
         result += IngestResult(
             versions_written=extra_versions,
             days_validated=validated,
