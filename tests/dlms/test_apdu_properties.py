@@ -35,7 +35,8 @@ from meterhub.dlms.acse import (
     decode_acse,
 )
 from meterhub.dlms.errors import DecodeError, EncodeError
-from tests.dlms.test_axdr_properties import assert_same, data_values
+from tests.dlms.axdr_compare import assert_same
+from tests.dlms.axdr_strategies import data_values
 
 # ------------------------------------------------------------------------------------------ fields
 u8 = st.integers(0, 0xFF)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from meterhub.country import LOCAL_TZ
 from meterhub.dlms.axdr import DateTime, datetime_from_octets, epoch_from_octets
 from meterhub.dlms.errors import DecodeError
 
-LUX = ZoneInfo("Europe/Luxembourg")
+LUX = LOCAL_TZ
 
 
 def test_deviation_convention_cet_cest() -> None:

@@ -2,7 +2,8 @@
 
 Client requests in the vectors were produced by an independent client: our client must produce the same bytes
 from the same inputs, and our server must accept them and produce the example answers, which that client
-accepted. Framing vectors (HDLC) are covered in test_hdlc.py.
+accepted. Framing vectors (HDLC) are covered in test_hdlc_frames.py, test_hdlc_parameters.py,
+test_hdlc_stream.py and test_hdlc_links.py.
 """
 
 from __future__ import annotations

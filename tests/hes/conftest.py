@@ -1,5 +1,6 @@
 """Fixtures and helpers of the head-end end-to-end tests: simulated fleets on free loopback ports, a fresh
-store, the simulator's models as the ground truth, and small utilities for subprocesses."""
+store, the reference day and the meters' clock, the head-end's keys, the simulator's models as the ground truth,
+what the store recorded of a meter (communication log, events), and small utilities for subprocesses."""
 
 from __future__ import annotations
 
@@ -16,21 +17,23 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Final, TypeVar
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from meterhub import demo as d
+from meterhub.country import LOCAL_TZ
 from meterhub.hes.headend import MeterTarget
 from meterhub.hes.reader import ENERGY_KEYS, EVENT_LOGS
 from meterhub.mdm.quality import Quality, codes
 from meterhub.sim import consumption as c
 from meterhub.sim.fleet import Fleet, FleetPlan, PlannedMeter, plan_fleet
+from meterhub.store import schema as t
 from meterhub.store.db import Store
 from meterhub.store.intervals import local_day_slots
 
-LUX: Final = ZoneInfo("Europe/Luxembourg")
+LUX: Final = LOCAL_TZ
 UTC: Final = dt.UTC
 QUARTER: Final = dt.timedelta(minutes=15)
 HOUR: Final = dt.timedelta(hours=1)
@@ -38,6 +41,9 @@ SECRET: Final = bytes.fromhex("6d657465726875622d746573742d736563726574212121212
 #: The logs the head-end reads (the communication and disconnector logs are not part of the daily read).
 READ_LOGS: Final = frozenset(EVENT_LOGS)
 T = TypeVar("T")
+
+DAY: Final = dt.date(2026, 1, 14)  # an ordinary winter Wednesday
+NOW: Final = dt.datetime(2026, 1, 15, 6, 7, 30, tzinfo=UTC)  # the meters' clock: the next morning
 
 
 # ------------------------------------------------------------------------------------------------ ports
@@ -126,6 +132,30 @@ def day_window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 def by_serial(plan: FleetPlan) -> dict[str, PlannedMeter]:
     return {m.serial: m for m in plan.meters}
+
+
+def floor_to(t: dt.datetime, step: dt.timedelta) -> dt.datetime:
+    """``t`` rounded down to a whole multiple of ``step`` since the epoch (UTC-aware)."""
+    ts = int(t.timestamp())
+    return dt.datetime.fromtimestamp(ts - ts % int(step.total_seconds()), UTC)
+
+
+def key_provider() -> d.DerivedKeyProvider:
+    """The head-end's key provider for meters keyed from :data:`SECRET` (as the simulated fleets are)."""
+    return d.DerivedKeyProvider(SECRET)
+
+
+def comm_log_of(store: Store, meter_id: int) -> list[tuple[str, str | None]]:
+    """(outcome, detail) of every communication-log entry of a meter, oldest first."""
+    cl = t.comm_log
+    with store.read() as conn:
+        rows = conn.execute(sa.select(cl.c.outcome, cl.c.detail).where(cl.c.meter_id == meter_id).order_by(cl.c.id))
+        return [(r.outcome, r.detail) for r in rows]
+
+
+def stored_events_of(store: Store, meter_id: int) -> set[tuple[dt.datetime, str, int]]:
+    """The events stored of a meter, as (UTC time, log, code)."""
+    return {(e.occurred_at.astimezone(UTC), e.log, e.code) for e in store.list_events(meter_id=meter_id, limit=10_000)}
 
 
 # ------------------------------------------------------------------------------------------------ ground truth

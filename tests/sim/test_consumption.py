@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from meterhub.country import LOCAL_TZ
 from meterhub.sim.consumption.base import MODEL_EPOCH
 from meterhub.sim.consumption.calendar import SATURDAY, SUNDAY, WORKDAY, day_tables
 from meterhub.sim.consumption.electricity import ElectricityModel, slot_noise
@@ -23,7 +23,7 @@ from meterhub.sim.consumption.traits import HouseholdTraits, first_households
 from meterhub.sim.consumption.weather import heating_degree_days, temperature_c
 
 UTC = dt.UTC
-LUX = ZoneInfo("Europe/Luxembourg")
+LUX = LOCAL_TZ
 Q = dt.timedelta(minutes=15)
 H = dt.timedelta(hours=1)
 

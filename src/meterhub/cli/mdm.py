@@ -154,6 +154,40 @@ def _print_report(file: Path, r: dict[str, Any]) -> None:
     console.print(outcome)
 
 
+@contextmanager
+def _export_progress(*, enabled: bool) -> Iterator[Callable[[int, int, int], None] | None]:
+    """A rich bar on stderr over the export's channels, with the rows written so far and the row rate."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        TextColumn("export csv"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("channels · {task.fields[rows]} rows · {task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task("export", total=None, rows="0", rate="")
+
+        def update(done: int, total: int, rows: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 0.0
+            rate = f"{rows / elapsed / 1e6:.2f} M rows/s" if elapsed > 0 else ""
+            bar.update(task, completed=done, total=total, rows=f"{rows:,}".replace(",", " "), rate=rate)
+
+        yield update
+
+
 @export_app.command("csv")
 def export_csv(
     ctx: typer.Context,
@@ -166,8 +200,9 @@ def export_csv(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
-    """Export one row per interval of the current versions (consumption, quality, rule, method, version)."""
-    from meterhub.mdm.csvio import export_csv as run_export
+    """Export one row per interval of the current versions (consumption, quality, rule, method, version);
+    a progress bar on stderr while it runs (not with --json)."""
+    from meterhub.mdm.csv_export import export_csv as run_export
 
     day_from, day_to = _date(date_from, "--from"), _date(date_to, "--to")
     at: datetime | None = None
@@ -184,7 +219,10 @@ def export_csv(
     try:
         if meter is not None and store.meter_by_serial(meter) is None:
             fail(f"unknown meter {meter}", as_json=as_json)
-        n = run_export(store, out, meter_serial=meter, day_from=day_from, day_to=day_to, as_of=at)
+        with _export_progress(enabled=not as_json and err_console.is_terminal) as progress:
+            n = run_export(
+                store, out, meter_serial=meter, day_from=day_from, day_to=day_to, as_of=at, progress=progress
+            )
     finally:
         store.close()
     if as_json:

@@ -29,8 +29,10 @@ and estimated right away, exactly as the head-end's reads are — the screen, th
 afterwards; its multi-day rules (a clock shift over several days) still run there.
 
 Known OBIS codes: electricity energy registers ``1.x.C.8.E`` (quarter-hour channels; unit Wh, varh for the
-reactive C = 3…8) and the M-Bus sub-meter value ``0.b.24.2.1`` (b = 1…4, hourly; litre, or Wh for heat). The
-export is :mod:`meterhub.mdm.csvexport` (its names are re-exported here).
+reactive C = 3…8) and the M-Bus sub-meter value ``0.b.24.2.1`` (b = 1…4, hourly; litre, or Wh for heat).
+
+**Export** (one row per interval slot of the current block versions) is :mod:`meterhub.mdm.csv_export`;
+its names are re-exported here.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from typing import IO, Any, Literal
 import numpy as np
 
 from meterhub.cosem.obis import Obis, ObisError
-from meterhub.mdm.csvexport import EXPORT_COLUMNS, export_csv, export_rows
+from meterhub.mdm.csv_export import EXPORT_COLUMNS, export_csv, export_rows
 from meterhub.mdm.ingest import IngestError, IngestResult, IngestService, ReadingArrays
 from meterhub.mdm.vee_service import VeeService
 from meterhub.store import Connection, Medium, Store

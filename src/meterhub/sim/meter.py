@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +27,7 @@ import numpy.typing as npt
 from meterhub.cosem import obis as o
 from meterhub.cosem.classes import ControlState
 from meterhub.cosem.clock_status import ProfileStatus
+from meterhub.country import LOCAL_TZ
 from meterhub.dlms import apdu as A
 from meterhub.dlms.acse import Conformance, Mechanism
 from meterhub.dlms.association import ServerPolicy
@@ -50,7 +50,7 @@ from meterhub.sim.consumption.scenarios import FaultScenario
 from meterhub.sim.consumption.submeters import HourlyModel, sub_meter_models
 from meterhub.sim.consumption.traits import HouseholdTraits
 
-LUX: Final = ZoneInfo("Europe/Luxembourg")
+LUX: Final = LOCAL_TZ
 #: Answers one attribute, given the selective access of the request (None for a plain get).
 Handler = Callable[[A.AccessSelection | None], Any]
 QUARTER: Final = dt.timedelta(minutes=15)

@@ -27,12 +27,12 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final
-from zoneinfo import ZoneInfo
 
 import holidays
 import numpy as np
 import numpy.typing as npt
 
+from meterhub.country import HOLIDAYS_COUNTRY, LOCAL_TZ
 from meterhub.p1.frame import encrypt_frame
 from meterhub.p1.telegram import (
     MBUS_GAS,
@@ -54,7 +54,7 @@ __all__ = ["STEP", "LiveP1", "P1Simulator", "frame_counter_at"]
 
 log = logging.getLogger("meterhub.sim.p1")
 
-LUX: Final = ZoneInfo("Europe/Luxembourg")
+LUX: Final = LOCAL_TZ
 STEP: Final = dt.timedelta(seconds=10)
 QUARTER: Final = dt.timedelta(minutes=15)
 STEPS: Final = 90  # ten-second steps per quarter hour
@@ -77,7 +77,7 @@ def _floor(t: dt.datetime, step: dt.timedelta) -> dt.datetime:
 
 @functools.cache
 def _public_holidays(year: int) -> frozenset[dt.date]:
-    return frozenset(holidays.country_holidays("LU", years=[year]))
+    return frozenset(holidays.country_holidays(HOLIDAYS_COUNTRY, years=[year]))
 
 
 def tariff_at(t: dt.datetime) -> int:

@@ -18,6 +18,11 @@ ingest, an import, the demo's provisioning — composes several in one transacti
 :mod:`~meterhub.store.gas_factors`        gas conversion factors per grid area and month
 :mod:`~meterhub.store.billing_reads`      stored billing reads and their versions
 :mod:`~meterhub.store.rejected`           readings received but not kept (conflicting duplicates of an import)
+:mod:`~meterhub.store.parties`            supplier of record and occupant of a metering point over time
+:mod:`~meterhub.store.users`              people, server-side sessions, OAuth2 clients and bearer tokens
+:mod:`~meterhub.store.consents`           customers' consents to suppliers and ESPs
+:mod:`~meterhub.store.access_log`         the append-only log of reads of personal data
+:mod:`~meterhub.store.limits`             login throttles' and rate limits' state shared by the workers
 :mod:`~meterhub.store.sql`                the portable SQL helpers the modules share
 ========================================  =============================================================
 
@@ -29,6 +34,7 @@ the row types and the block and read functions under their old names (``from met
 
 from __future__ import annotations
 
+from meterhub.store.access_log import AccessLogOps
 from meterhub.store.blocks import (
     BlockOps,
     IntervalBlock,
@@ -40,11 +46,14 @@ from meterhub.store.blocks import (
     pack_blocks,
 )
 from meterhub.store.channels import Channel, ChannelOps, channel_intervals
+from meterhub.store.consents import ConsentOps
 from meterhub.store.counters import CounterOps
 from meterhub.store.engine import DB_FILE, MIGRATIONS
 from meterhub.store.events import EventOps, MeterEvent
 from meterhub.store.inventory import Concentrator, InventoryOps, Meter, MeteringPoint, Party
 from meterhub.store.jobs import JobOps, ReadJob
+from meterhub.store.limits import LimitOps
+from meterhub.store.parties import PartyOps
 from meterhub.store.reads import (
     ReadOps,
     RegisterRead,
@@ -56,9 +65,24 @@ from meterhub.store.reads import (
 )
 from meterhub.store.rejected import RejectedOps, RejectedReading, add_rejected_readings
 from meterhub.store.sql import check_channels, copy_rows, id_filters, insert_for, insert_id
+from meterhub.store.users import UserOps
 
 
-class Store(InventoryOps, ChannelOps, BlockOps, ReadOps, EventOps, JobOps, CounterOps, RejectedOps):
+class Store(
+    InventoryOps,
+    ChannelOps,
+    BlockOps,
+    ReadOps,
+    EventOps,
+    JobOps,
+    CounterOps,
+    RejectedOps,
+    PartyOps,
+    UserOps,
+    ConsentOps,
+    AccessLogOps,
+    LimitOps,
+):
     """A database holding the meterhub schema. Create with :meth:`open`; the operations of each concern come
     from its part (see the module docstring)."""
 

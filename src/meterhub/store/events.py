@@ -80,6 +80,22 @@ def list_events(
     return rows_as(MeterEvent, conn.execute(q))
 
 
+def events_between(
+    conn: sa.Connection, meter_ids: Sequence[int], start: datetime, end: datetime, limit: int
+) -> list[MeterEvent]:
+    """Events of the meters that occurred in [start, end), oldest first, at most ``limit``."""
+    e = t.meter_event
+    if not meter_ids:
+        return []
+    q = (
+        sa.select(e)
+        .where(e.c.meter_id.in_(sorted(set(meter_ids))), e.c.occurred_at >= start, e.c.occurred_at < end)
+        .order_by(e.c.occurred_at, e.c.id)
+        .limit(limit)
+    )
+    return rows_as(MeterEvent, conn.execute(q))
+
+
 def recent_events(conn: sa.Connection, meter_ids: Sequence[int], limit: int) -> list[MeterEvent]:
     """The newest ``limit`` events of the meters, newest first."""
     e = t.meter_event
@@ -142,6 +158,10 @@ class EventOps(StoreEngine):
         with self.read() as conn:
             return list_events(conn, meter_id=meter_id, since=since, unacknowledged=unacknowledged, limit=limit)
 
+    def events_between(self, meter_ids: Sequence[int], start: datetime, end: datetime, limit: int) -> list[MeterEvent]:
+        with self.read() as conn:
+            return events_between(conn, meter_ids, start, end, limit)
+
     def recent_events(self, meter_ids: Sequence[int], limit: int) -> list[MeterEvent]:
         """The newest ``limit`` events of the meters, newest first."""
         with self.read() as conn:
@@ -174,6 +194,7 @@ __all__ = [
     "acknowledge_event",
     "add_events",
     "comm_counts",
+    "events_between",
     "list_events",
     "log_comm_many",
     "recent_events",

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from meterhub.store import schema as t
 from meterhub.store.engine import StoreEngine
-from meterhub.store.sql import chunks, insert_id, rows_as
+from meterhub.store.sql import chunks, id_filters, insert_id, rows_as
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +136,64 @@ def install(
         metering_point_id=metering_point_id, meter_id=meter_id, valid_from=valid_from, valid_to=valid_to
     )
     return insert_id(conn, stmt)
+
+
+def points_page(
+    conn: sa.Connection,
+    *,
+    after: int = 0,
+    limit: int = 100,
+    ids: Sequence[int] | None = None,
+    dso_id: int | None = None,
+    ean: str | None = None,
+) -> list[MeteringPoint]:
+    """Up to ``limit`` metering points with an id above ``after`` (a cursor), by id; among ``ids`` if given,
+    of one DSO, or with one EAN."""
+    mp = t.metering_point
+    q = sa.select(mp).where(mp.c.id > after).order_by(mp.c.id).limit(limit)
+    if ids is not None:
+        if not ids:
+            return []
+        q = q.where(*id_filters(conn, mp.c.id, ids))
+    if dso_id is not None:
+        q = q.where(mp.c.dso_id == dso_id)
+    if ean is not None:
+        q = q.where(mp.c.ean == ean)
+    return rows_as(MeteringPoint, conn.execute(q))
+
+
+def get_metering_point(conn: sa.Connection, point_id: int) -> MeteringPoint | None:
+    row = conn.execute(sa.select(t.metering_point).where(t.metering_point.c.id == point_id)).first()
+    return None if row is None else MeteringPoint(**row._mapping)
+
+
+@dataclass(frozen=True, slots=True)
+class PointMeter:
+    """A meter that measured a metering point in [valid_from, valid_to): installed there, or an M-Bus sub-meter of
+    a meter installed there (its parent's installation period)."""
+
+    meter: Meter
+    valid_from: datetime
+    valid_to: datetime | None
+
+
+def point_meters(conn: sa.Connection, point_id: int) -> list[PointMeter]:
+    """The meters of ``point_id`` over time, by installation start then meter id."""
+    i, m = t.installation, t.meter
+    inst = list(conn.execute(sa.select(i).where(i.c.metering_point_id == point_id).order_by(i.c.valid_from, i.c.id)))
+    if not inst:
+        return []
+    parents = sorted({int(r.meter_id) for r in inst})
+    rows = conn.execute(
+        sa.select(m).where(sa.or_(*id_filters(conn, m.c.id, parents), *id_filters(conn, m.c.parent_meter_id, parents)))
+    )
+    meters = {int(r.id): Meter(**r._mapping) for r in rows}
+    out: list[PointMeter] = []
+    for r in inst:
+        for meter in sorted(meters.values(), key=lambda x: x.id):
+            if meter.id == r.meter_id or meter.parent_meter_id == r.meter_id:
+                out.append(PointMeter(meter, r.valid_from, r.valid_to))
+    return out
 
 
 def grid_areas_installed(conn: sa.Connection, start: datetime, end: datetime) -> dict[int, str | None]:
@@ -297,6 +355,26 @@ class InventoryOps(StoreEngine):
         with self.write() as conn:
             return add_metering_point(conn, ean, dso_id, grid_area=grid_area, address=address, postcode=postcode)
 
+    def points_page(
+        self,
+        *,
+        after: int = 0,
+        limit: int = 100,
+        ids: Sequence[int] | None = None,
+        dso_id: int | None = None,
+        ean: str | None = None,
+    ) -> list[MeteringPoint]:
+        with self.read() as conn:
+            return points_page(conn, after=after, limit=limit, ids=ids, dso_id=dso_id, ean=ean)
+
+    def get_metering_point(self, point_id: int) -> MeteringPoint | None:
+        with self.read() as conn:
+            return get_metering_point(conn, point_id)
+
+    def point_meters(self, point_id: int) -> list[PointMeter]:
+        with self.read() as conn:
+            return point_meters(conn, point_id)
+
     def list_metering_points(self, dso_id: int | None = None) -> list[MeteringPoint]:
         with self.read() as conn:
             return list_metering_points(conn, dso_id)
@@ -371,11 +449,13 @@ __all__ = [
     "Meter",
     "MeteringPoint",
     "Party",
+    "PointMeter",
     "add_concentrator",
     "add_meter",
     "add_metering_point",
     "add_party",
     "get_meter",
+    "get_metering_point",
     "grid_areas_installed",
     "install",
     "latest_grid_area",
@@ -386,6 +466,8 @@ __all__ = [
     "meter_by_serial",
     "meters_by_serial",
     "party_by_code",
+    "point_meters",
+    "points_page",
     "set_concentrator_address",
     "set_meter_address",
 ]

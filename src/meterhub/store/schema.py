@@ -17,6 +17,12 @@ Representation choices (portable between SQLite and PostgreSQL):
   rows, and ``gas_factor``) are append-only versions; decimal factors are text, exact on both backends.
 * Rejected readings (migration 0005: ``rejected_reading``) keep what an import received but did not put into
   the series (the second value of a conflicting duplicate), with where it came from.
+* Market access (migration 0006): a metering point's supplier of record and occupant over time
+  (``supplier_period``, ``occupancy``: half-open [from, to), NULL = open), people (``app_user``) and their
+  server-side sessions (``user_session``, keyed by the token's SHA-256), market parties' OAuth2 clients with their
+  secrets' hashes and bearer tokens' hashes, consents (``consent`` + ``consent_point``), the append-only
+  ``access_log``, and the login throttles' and rate limits' state shared by every worker (``login_throttle``,
+  ``rate_bucket``; bucket times are float epoch seconds, sub-second).
 * Enumerations are short strings (readable in SQL, extensible without migrations); the valid values are the
   ``Literal`` aliases below, enforced by CHECK constraints where the set is closed.
 """
@@ -29,7 +35,7 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-PartyKind = Literal["operator", "dso", "supplier", "service_provider", "customer"]
+PartyKind = Literal["operator", "dso", "supplier", "esp", "customer", "auditor", "installer"]
 Medium = Literal["electricity", "gas", "water", "heat"]
 EventLog = Literal[
     "standard", "fraud", "disconnector", "mbus", "communication", "power_quality", "power_failure", "alarm"
@@ -40,7 +46,11 @@ JobState = Literal["pending", "running", "done", "failed"]
 Direction = Literal["tx", "rx"]
 BillingKind = Literal["monthly", "on_demand"]
 
-PARTY_KINDS: tuple[str, ...] = ("operator", "dso", "supplier", "service_provider", "customer")
+PARTY_KINDS: tuple[str, ...] = ("operator", "dso", "supplier", "esp", "customer", "auditor", "installer")
+USER_ROLES: tuple[str, ...] = (
+    "operator", "operator_admin", "dso", "supplier", "esp", "customer", "auditor", "installer",
+)  # fmt: skip
+CONSENT_STATUSES: tuple[str, ...] = ("requested", "active", "refused", "revoked")
 MEDIA: tuple[str, ...] = ("electricity", "gas", "water", "heat")
 JOB_STATES: tuple[str, ...] = ("pending", "running", "done", "failed")
 BILLING_KINDS: tuple[str, ...] = ("monthly", "on_demand")
@@ -344,6 +354,146 @@ gas_factor = sa.Table(
     sa.Column("set_at", UtcEpoch, nullable=False),
     sa.Column("set_by", sa.String(80), nullable=False),
     sa.CheckConstraint("month BETWEEN 1 AND 12", name="month"),
+)
+
+# Market access (migration 0006). Periods are half-open [from, to); NULL is an open end.
+supplier_period = sa.Table(
+    "supplier_period",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("metering_point_id", sa.Integer, sa.ForeignKey("metering_point.id"), nullable=False, index=True),
+    sa.Column("supplier_id", sa.Integer, sa.ForeignKey("party.id"), nullable=False, index=True),
+    sa.Column("valid_from", UtcEpoch, nullable=False),
+    sa.Column("valid_to", UtcEpoch),
+    sa.CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period"),
+)
+
+occupancy = sa.Table(
+    "occupancy",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("metering_point_id", sa.Integer, sa.ForeignKey("metering_point.id"), nullable=False, index=True),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("party.id"), nullable=False, index=True),
+    sa.Column("move_in", UtcEpoch, nullable=False),
+    sa.Column("move_out", UtcEpoch),
+    sa.CheckConstraint("move_out IS NULL OR move_out > move_in", name="period"),
+)
+
+app_user = sa.Table(
+    "app_user",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(80), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("totp_secret", sa.String(64)),
+    sa.Column("totp_last_step", sa.BigInteger),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("party_id", sa.Integer, sa.ForeignKey("party.id"), nullable=False, index=True),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", UtcEpoch, nullable=False),
+    sa.CheckConstraint(_in("role", USER_ROLES), name="role"),
+)
+
+user_session = sa.Table(
+    "user_session",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),  # SHA-256 of the cookie's token (security.tokens)
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("app_user.id"), nullable=False, index=True),
+    sa.Column("created_at", UtcEpoch, nullable=False),
+    sa.Column("last_seen_at", UtcEpoch, nullable=False),
+    sa.Column("idle_timeout_s", sa.Integer, nullable=False),
+    sa.Column("absolute_expires_at", UtcEpoch, nullable=False),
+)
+
+oauth_client = sa.Table(
+    "oauth_client",
+    metadata,
+    sa.Column("client_id", sa.String(40), primary_key=True),
+    sa.Column("party_id", sa.Integer, sa.ForeignKey("party.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),  # space-separated, as in OAuth2
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", UtcEpoch, nullable=False),
+)
+
+oauth_client_secret = sa.Table(
+    "oauth_client_secret",
+    metadata,
+    # a client's live secrets' hashes: two during a rotation
+    sa.Column("client_id", sa.String(40), sa.ForeignKey("oauth_client.client_id"), primary_key=True),
+    sa.Column("secret_hash", sa.String(64), primary_key=True),
+    sa.Column("created_at", UtcEpoch, nullable=False),
+)
+
+access_token = sa.Table(
+    "access_token",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("client_id", sa.String(40), sa.ForeignKey("oauth_client.client_id"), nullable=False, index=True),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("issued_at", UtcEpoch, nullable=False),
+    sa.Column("expires_at", UtcEpoch, nullable=False),
+)
+
+consent = sa.Table(
+    "consent",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("grantor_id", sa.Integer, sa.ForeignKey("party.id"), nullable=False, index=True),  # the customer
+    sa.Column("grantee_id", sa.Integer, sa.ForeignKey("party.id"), nullable=False, index=True),  # supplier / ESP
+    sa.Column("scopes", sa.Text, nullable=False),  # space-separated: interval_data billing_reads live_p1
+    sa.Column("valid_from", UtcEpoch, nullable=False),
+    sa.Column("valid_to", UtcEpoch),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("created_at", UtcEpoch, nullable=False),
+    sa.Column("answered_at", UtcEpoch),
+    sa.Column("revoked_at", UtcEpoch),
+    sa.CheckConstraint(_in("status", CONSENT_STATUSES), name="status"),
+    sa.CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period"),
+)
+
+consent_point = sa.Table(
+    "consent_point",
+    metadata,
+    sa.Column("consent_id", BigId, sa.ForeignKey("consent.id"), primary_key=True),
+    sa.Column("metering_point_id", sa.Integer, sa.ForeignKey("metering_point.id"), primary_key=True, index=True),
+)
+
+access_log = sa.Table(
+    "access_log",
+    metadata,
+    # append-only (triggers refuse UPDATE and DELETE): who read which point's data, which period, which right
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("at", UtcEpoch, nullable=False),
+    sa.Column("principal", sa.String(80), nullable=False),  # user:NAME or client:ID
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("party_id", sa.Integer, nullable=False),
+    sa.Column("metering_point_id", sa.Integer, nullable=False, index=True),
+    sa.Column("scope", sa.String(20), nullable=False),
+    sa.Column("period_from", UtcEpoch, nullable=False),
+    sa.Column("period_to", UtcEpoch, nullable=False),
+    sa.Column("right", sa.String(40), nullable=False),  # own, dso, supplier_of_record, consent:ID, operator …
+    sa.Column("route", sa.String(120), nullable=False),
+    sa.Column("correlation_id", sa.String(80)),
+)
+
+login_throttle = sa.Table(
+    "login_throttle",
+    metadata,
+    sa.Column("key", sa.String(120), primary_key=True),  # account:NAME or address:IP
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("first_failure_at", UtcEpoch),
+    sa.Column("last_failure_at", UtcEpoch),
+    sa.Column("locked_until", UtcEpoch),
+    sa.Column("lockouts", sa.Integer, nullable=False),
+)
+
+rate_bucket = sa.Table(
+    "rate_bucket",
+    metadata,
+    sa.Column("key", sa.String(120), primary_key=True),  # client:ID, user:ID or address:IP
+    sa.Column("tokens", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),  # epoch seconds, sub-second
 )
 
 TABLES: tuple[str, ...] = tuple(metadata.tables)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Final
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
+
+from meterhub.country import LOCAL_TZ
 
 __all__ = [
     "DAY0",
@@ -32,7 +33,7 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 U64 = npt.NDArray[np.uint64]
 
-LUX: Final = ZoneInfo("Europe/Luxembourg")
+LUX: Final = LOCAL_TZ
 UTC: Final = dt.UTC
 QUARTER: Final = dt.timedelta(minutes=15)
 HOUR: Final = dt.timedelta(hours=1)

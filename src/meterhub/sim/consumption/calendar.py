@@ -17,6 +17,7 @@ import holidays
 import numpy as np
 import numpy.typing as npt
 
+from meterhub.country import HOLIDAYS_COUNTRY
 from meterhub.sim.consumption.base import DAY0, F64, HORIZON, I64, LUX, ORIGIN, QUARTER, UTC
 from meterhub.sim.consumption.rng import counter_hash, hash_lanes, stable_key
 from meterhub.sim.consumption.weather import clear_sky, daily_temperatures
@@ -186,7 +187,7 @@ def day_tables() -> DayTables:
     starts = [int((dt.datetime.combine(d, dt.time(0), LUX).astimezone(UTC) - ORIGIN) // QUARTER) for d in dates]
     start_q = np.array(starts, dtype=np.int64)
     nq = np.diff(start_q)
-    public = holidays.country_holidays("LU", years=range(DAY0.year, HORIZON.year))
+    public = holidays.country_holidays(HOLIDAYS_COUNTRY, years=range(DAY0.year, HORIZON.year))
     wall = np.full((n, 100), -1, dtype=np.int16)
     for i in range(n):
         wall[i, : nq[i]] = _wall_of_day(ORIGIN + QUARTER * starts[i], int(nq[i]))
