@@ -222,3 +222,15 @@ def test_malformed_row_still_refuses_a_file_with_conflicts(store: Store) -> None
     assert problem.line == len(lines) + 1 and "no UTC offset" in problem.message
     assert problem.at("readings.csv") == f"readings.csv:{len(lines) + 1}: {problem.message}"
     assert store.meter_by_serial("E1") is None and not store.rejected_readings()
+
+
+def test_bench_import_intervals_runs_small() -> None:
+    """``meterhub bench import-intervals`` stays runnable (figures, not times: those are the benchmark's)."""
+    from benchmarks import import_intervals as bench
+
+    out = bench.run(rows=3000, conflicts=0.002, baseline=True)
+    assert out["file"]["rows"] == 3000 + out["file"]["conflicting"] and out["file"]["conflicting"] > 0
+    report = out["import_with_vee"]["report"]
+    assert report["conflicting_duplicates"] == out["file"]["conflicting"] == report["rejected_recorded"]
+    assert report["vee"]["rules"]["duplicate"] >= report["conflicting_duplicates"]
+    assert out["baseline_import_only"]["report"]["conflicting_duplicates"] == 0

@@ -268,7 +268,7 @@ def parse_rows(rows: Iterable[Sequence[str]], mbus_medium: MbusMedium = "gas") -
         if len(row) != 4:
             out.bad(line, f"expected 4 columns, got {len(row)}")
             continue
-        serial, obis_text, ts_text, value_text = (c.strip() for c in row)
+        serial, obis_text, ts_text, value_text = map(str.strip, row)
         if not serial:
             out.bad(line, "empty meter_serial")
             continue
@@ -292,10 +292,13 @@ def parse_rows(rows: Iterable[Sequence[str]], mbus_medium: MbusMedium = "gas") -
         if isinstance(epoch, str):
             out.bad(line, epoch)
             continue
-        if not _INT_RE.fullmatch(value_text):
+        if value_text.isascii() and value_text.isdigit():  # the common case, without the expression
+            value = int(value_text)
+        elif not _INT_RE.fullmatch(value_text):
             out.bad(line, f"value {value_text!r} is not an integer")
             continue
-        value = int(value_text)
+        else:
+            value = int(value_text)
         if value < 0:
             out.bad(line, f"negative register value {value}")
             continue

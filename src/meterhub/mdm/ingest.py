@@ -9,6 +9,9 @@ into the current version of each affected day (:func:`~meterhub.mdm.readings.mer
   never updated); an unchanged day writes nothing, so re-ingesting the same readings is idempotent (the
   head-end's crash-and-restart relies on it);
 * readings at local midnight are also stored as ``register_read`` kind ``daily`` (duplicates ignored);
+* an import hands over, beside its readings, the instants it found read twice with different values
+  (:meth:`IngestService.ingest_in`'s ``duplicates``): the slots around them are stored ``suspect`` with rule
+  ``DUPLICATE`` in the ingest's own version (:mod:`meterhub.mdm.readings`), a verdict validation keeps;
 * with VEE at ingest, each complete day is validated and estimated in the same transaction (the screen of
   :mod:`meterhub.mdm.vee_screen` against the history digest, the full :class:`VeeService` for the days it
   sends on).
@@ -257,6 +260,8 @@ class IngestService:
             cache.apply_blocks(day_blocks)
             pending.update(((nb.channel_id, nb.local_day), nb) for nb in day_blocks)
             blocks += day_blocks
+        if progress is not None:
+            progress(len(all_days), len(all_days))
         result += IngestResult(
             versions_written=extra_versions,
             days_validated=validated,
