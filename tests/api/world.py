@@ -51,3 +51,60 @@ def build_world(store: Store) -> World:
         p["carol"], p["esp"], [P2], ["interval_data"], T0, None, "requested", T0 + DAY
     )
     return w
+
+
+class Clock:
+    """The tests' time: starts at ``NOW`` and moves only when told (each login needs a fresh TOTP step)."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+LOGINS: dict[str, tuple[Role, str]] = {
+    "op": ("operator", "op"), "auditor": ("auditor", "audit"), "installer": ("installer", "inst"),
+    "dsoA": ("dso", "dsoA"), "dsoB": ("dso", "dsoB"), "s1": ("supplier", "s1"), "s2": ("supplier", "s2"),
+    "esp": ("esp", "esp"), "alice": ("customer", "alice"), "bob": ("customer", "bob"), "carol": ("customer", "carol"),
+}  # fmt: skip
+"""username → (role, party code): one person per party."""
+PASSWORD = "Vq7#mLw2!pZx9-Harbour"
+
+
+def add_logins(store: Store, w: World) -> dict[str, str | None]:
+    """One person per party (password :data:`PASSWORD`); returns each one's TOTP secret (None: customers)."""
+    from meterhub.api.users import add_user
+
+    return {
+        name: add_user(store, name, PASSWORD, role, w.parties[party], T0).totp_secret
+        for name, (role, party) in LOGINS.items()
+    }
+
+
+def add_interval_data(store: Store, w: World, days: int = 200) -> dict[str, int]:
+    """A meter at each point from T0 (SIM0000001 at P1, SIM0000002 at P2) with a quarter-hour A+ channel: 100 Wh
+    every slot, measured, for ``days`` local days (the 10th estimated). Returns the channel ids by point."""
+    import numpy as np
+
+    from meterhub.store import NewBlock, insert_blocks
+    from meterhub.store.intervals import local_day_of_epoch, local_day_slots
+
+    first = local_day_of_epoch(int(T0.timestamp()))
+    out: dict[str, int] = {}
+    for n, (name, dso) in enumerate([("P1", "dsoA"), ("P2", "dsoB")], start=1):
+        meter = store.add_meter(f"SIM000000{n}", w.parties[dso], model="t", firmware="1", installed_at=T0)
+        store.install(w.points[name], meter, T0)
+        ch = out[name] = store.add_channel(meter, "1.0.1.8.0.255", unit="Wh", interval_s=900)
+        blocks = []
+        for i in range(days):
+            day = first + timedelta(days=i)
+            slots = local_day_slots(day, 900)
+            quality = np.full(slots, 3 if i == 9 else 1, np.uint8)
+            blocks.append(NewBlock(ch, day, 1, np.full(slots, 100, np.int64), quality, "test"))
+        with store.write() as conn:
+            insert_blocks(conn, blocks, now=T0)
+    return out

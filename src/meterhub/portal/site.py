@@ -1,0 +1,63 @@
+"""The web process's application: the portal pages (when an operator login is configured) with the platform API
+mounted at ``/api/v1`` — what ``meterhub serve`` and ``meterhub demo`` run.
+
+:func:`create_site` builds it over an open store. :func:`app_from_env` is the factory each uvicorn worker calls
+(``meterhub serve --workers N`` starts the workers as separate processes): it opens the store named by
+``MH_SERVE_STORE_URL`` without migrating (the serve command migrated it once before starting them) and reads the
+operator's argon2id hash from ``MH_SERVE_OPERATOR_HASH`` if set. Everything a worker keeps between requests —
+sessions, login throttles, rate limits — is in the store, so the workers agree.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from meterhub.api.app import PREFIX, create_api
+from meterhub.store import Store
+
+STORE_ENV = "MH_SERVE_STORE_URL"
+OPERATOR_HASH_ENV = "MH_SERVE_OPERATOR_HASH"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_site(
+    store: Store,
+    *,
+    operator_password_hash: str | None = None,
+    demo_note: str = "",
+    clock: Callable[[], datetime] = _now,
+) -> FastAPI:
+    """The portal (if ``operator_password_hash``) or a bare root, with the API mounted at ``/api/v1``."""
+    if operator_password_hash is not None:
+        from meterhub.portal.app import create_app
+
+        app = create_app(store, operator_password_hash=operator_password_hash, demo_note=demo_note)
+    else:
+        app = FastAPI(title="meterhub", docs_url=None, redoc_url=None, openapi_url=None)
+
+        @app.get("/", include_in_schema=False)
+        def root() -> RedirectResponse:
+            return RedirectResponse(f"{PREFIX}/docs")
+
+    app.mount(PREFIX, create_api(store, clock=clock))
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The site of one uvicorn worker (see the module docstring)."""
+    url = os.environ.get(STORE_ENV)
+    if not url:
+        raise RuntimeError(f"{STORE_ENV} is not set: start the web process with 'meterhub serve'")
+    store = Store.open(url, migrate=False)
+    return create_site(store, operator_password_hash=os.environ.get(OPERATOR_HASH_ENV) or None)
+
+
+__all__ = ["OPERATOR_HASH_ENV", "STORE_ENV", "app_from_env", "create_site"]
