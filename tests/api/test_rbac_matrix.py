@@ -245,7 +245,7 @@ def check_action(env: Env, route: APIRoute, who: Principal, case: str) -> None:
     own_case = case == "own"
     where = f"{who.name} {case} {route.path}"
     if action == "consents.grant":
-        point, start, end, _ = DATA[who.name][case]
+        point, start, _, _ = DATA[who.name][case]
         body = {"grantee": env.party("esp2"), "metering_points": [env.point(point)], "scopes": ["interval_data"],
                 "valid_from": _iso(start)}  # fmt: skip
         r = who.client.post(PREFIX + route.path, json=body, headers=who.headers)

@@ -1,6 +1,7 @@
 """A small market in a store for the API tests: two DSOs, two suppliers with a switch, an ESP, four customers
 with a move, consents, and one caller per role. P1 (dsoA): supplier s1 then s2 from SWITCH, alice then bob from
-MOVE, bob's consent to the ESP; P2 (dsoB): s1, carol, carol's consent request to the ESP; P3 (dsoB): s2, dave. ``T0`` is the start of the history, ``NOW`` the tests' time."""
+MOVE, bob's consent to the ESP; P2 (dsoB): s1, carol, carol's consent request to the ESP; P3 (dsoB): s2, dave.
+``T0`` is the start of the history, ``NOW`` the tests' time; ``esp2`` (no login) receives the matrix's consents."""
 
 from __future__ import annotations
 
