@@ -143,7 +143,7 @@ def test_listing_names_parties_for_staff_and_pages_by_cursor(market: Market) -> 
     first = op.get("/api/v1/metering-points", params={"limit": 1}).json()
     assert [i["id"] for i in first["items"]] == [w.points["P1"]] and first["next_cursor"]
     second = op.get("/api/v1/metering-points", params={"limit": 1, "cursor": first["next_cursor"]}).json()
-    assert [i["id"] for i in second["items"]] == [w.points["P2"]] and second["next_cursor"] is None
+    assert [i["id"] for i in second["items"]] == [w.points["P2"]] and second["next_cursor"]
     meters = op.get(f"/api/v1/metering-points/{w.points['P1']}/meters").json()["items"]
     assert meters[0]["serial"] == "SIM0000001" and meters[0]["channels"][0]["obis"] == "1.0.1.8.0.255"
 

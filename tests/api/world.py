@@ -1,5 +1,7 @@
-"""A small market in a store for the API tests: two DSOs, two suppliers with a switch, an ESP, three customers
-with a move, consents, and one caller per role. ``T0`` is the start of the history, ``NOW`` the tests' time."""
+"""A small market in a store for the API tests: two DSOs, two suppliers with a switch, an ESP, four customers
+with a move, consents, and one caller per role. P1 (dsoA): supplier s1 then s2 from SWITCH, alice then bob from
+MOVE, bob's consent to the ESP; P2 (dsoB): s1, carol, carol's consent request to the ESP; P3 (dsoB): s2, dave.
+``T0`` is the start of the history, ``NOW`` the tests' time; ``esp2`` (no login) receives the matrix's consents."""
 
 from __future__ import annotations
 
@@ -32,14 +34,17 @@ def build_world(store: Store) -> World:
     w = World()
     for kind, code in [
         ("operator", "op"), ("auditor", "audit"), ("installer", "inst"), ("dso", "dsoA"), ("dso", "dsoB"),
-        ("supplier", "s1"), ("supplier", "s2"), ("esp", "esp"),
-        ("customer", "alice"), ("customer", "bob"), ("customer", "carol"),
+        ("supplier", "s1"), ("supplier", "s2"), ("esp", "esp"), ("esp", "esp2"),
+        ("customer", "alice"), ("customer", "bob"), ("customer", "carol"), ("customer", "dave"),
     ]:  # fmt: skip
         w.parties[code] = store.add_party(kind, code, code.upper())  # type: ignore[arg-type]
     p = w.parties
     w.points["P1"] = store.add_metering_point("LU0000000000000000000000000000P01", p["dsoA"], grid_area="dsoA")
     w.points["P2"] = store.add_metering_point("LU0000000000000000000000000000P02", p["dsoB"], grid_area="dsoB")
-    P1, P2 = w.points["P1"], w.points["P2"]
+    w.points["P3"] = store.add_metering_point("LU0000000000000000000000000000P03", p["dsoB"], grid_area="dsoB")
+    P1, P2, P3 = w.points["P1"], w.points["P2"], w.points["P3"]
+    store.set_supplier(P3, p["s2"], T0)
+    store.move_in(P3, p["dave"], T0)
     store.set_supplier(P1, p["s1"], T0)
     store.set_supplier(P1, p["s2"], SWITCH)
     store.set_supplier(P2, p["s1"], T0)
@@ -86,7 +91,7 @@ def add_logins(store: Store, w: World) -> dict[str, str | None]:
 
 
 def add_interval_data(store: Store, w: World, days: int = 200) -> dict[str, int]:
-    """A meter at each point from T0 (SIM0000001 at P1, SIM0000002 at P2) with a quarter-hour A+ channel: 100 Wh
+    """A meter at each point from T0 (SIM000000n at Pn) with a quarter-hour A+ channel: 100 Wh
     every slot, measured, for ``days`` local days (the 10th estimated). Returns the channel ids by point."""
     import numpy as np
 
@@ -95,7 +100,7 @@ def add_interval_data(store: Store, w: World, days: int = 200) -> dict[str, int]
 
     first = local_day_of_epoch(int(T0.timestamp()))
     out: dict[str, int] = {}
-    for n, (name, dso) in enumerate([("P1", "dsoA"), ("P2", "dsoB")], start=1):
+    for n, (name, dso) in enumerate([("P1", "dsoA"), ("P2", "dsoB"), ("P3", "dsoB")], start=1):
         meter = store.add_meter(f"SIM000000{n}", w.parties[dso], model="t", firmware="1", installed_at=T0)
         store.install(w.points[name], meter, T0)
         ch = out[name] = store.add_channel(meter, "1.0.1.8.0.255", unit="Wh", interval_s=900)

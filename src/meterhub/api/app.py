@@ -8,11 +8,12 @@ one); sessions, throttles and rate limits live in the store, so any number of wo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from meterhub.api import problems, routes_market, routes_points
 from meterhub.api.auth import Settings
@@ -29,12 +30,29 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def api_routes(app: FastAPI) -> list[APIRoute]:
+    """Every API route of ``app``'s route table, included routers walked (FastAPI ≥ 0.16x wraps an included
+    router in one route object; older versions copy its routes). The routers are included without a prefix, so
+    a route's ``path`` is its path under :data:`PREFIX`."""
+    out: list[APIRoute] = []
+
+    def walk(routes: Sequence[BaseRoute]) -> None:
+        for r in routes:
+            if isinstance(r, APIRoute):
+                out.append(r)
+            elif (inner := getattr(r, "original_router", None)) is not None:
+                walk(inner.routes)
+
+    walk(app.routes)
+    return out
+
+
 def undeclared_routes(app: FastAPI) -> list[str]:
     """The API routes without a known ``x-policy`` (none in a valid app)."""
     return [
         f"{sorted(r.methods or ())} {r.path}"
-        for r in app.routes
-        if isinstance(r, APIRoute) and (r.openapi_extra or {}).get(POLICY_KEY) not in POLICIES
+        for r in api_routes(app)
+        if (r.openapi_extra or {}).get(POLICY_KEY) not in POLICIES
     ]
 
 
@@ -58,4 +76,4 @@ def create_api(store: Store, *, clock: Callable[[], datetime] = _now, settings: 
     return app
 
 
-__all__ = ["PREFIX", "create_api", "undeclared_routes"]
+__all__ = ["PREFIX", "api_routes", "create_api", "undeclared_routes"]
