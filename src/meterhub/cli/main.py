@@ -34,6 +34,7 @@ from meterhub.cli import p1 as p1_cli
 from meterhub.cli import serve as serve_cli
 from meterhub.cli import sim as sim_cli
 from meterhub.cli import store as store_cli
+from meterhub.cli import users as users_cli
 from meterhub.cli import vee as vee_cli
 from meterhub.cli.common import Settings, fail, open_store, settings, store_location
 
@@ -58,6 +59,7 @@ app.add_typer(hes_cli.hes_app, name="hes")
 app.add_typer(vee_cli.app, name="vee")
 app.add_typer(store_cli.app, name="store")
 app.add_typer(keys_cli.app, name="keys")
+app.add_typer(users_cli.app, name="users")
 
 #: The repository root when installed from a checkout (``pip install -e .``): benchmarks are found there.
 REPO_ROOT = Path(__file__).resolve().parents[3]
