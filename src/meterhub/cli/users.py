@@ -34,28 +34,41 @@ _PasswordStdin = Annotated[
 ]
 
 
-def _party(store: Store, ref: str, role: str, as_json: bool) -> Party:
-    """The party ``ref`` names (a code of the role's party kind, or a party number); an error otherwise."""
+def _party(store: Store, ref: str, role: str, create: str | None, as_json: bool) -> Party:
+    """The party ``ref`` names — a code of the role's party kind, ``KIND:CODE``, or a party number — created
+    with the name ``create`` when given and missing; an error otherwise."""
     from meterhub.api.users import ROLE_PARTY_KINDS
 
     parties = store.list_parties()
-    if ref.strip().isdigit():
+    ref = ref.strip()
+    if ref.isdigit():
         found = next((p for p in parties if p.id == int(ref)), None)
         if found is None:
             fail(f"no party number {ref}", as_json=as_json)
         return found
-    kinds = ROLE_PARTY_KINDS.get(role, frozenset())
-    code = ref.strip().casefold()
-    same = [p for p in parties if p.code.casefold() == code]
+    kind, sep, code = ref.rpartition(":")
+    kinds = frozenset({kind}) if sep else ROLE_PARTY_KINDS.get(role, frozenset())
+    same = [p for p in parties if p.code.casefold() == code.casefold() and (not sep or p.kind == kind)]
     fitting = [p for p in same if p.kind in kinds]
     if len(fitting) == 1:
         return fitting[0]
     if len(fitting) > 1:
-        fail(f"several parties have code {ref}: give the party's number", as_json=as_json)
+        fail(f"several parties have code {code}: give the party's number", as_json=as_json)
     if same:  # a party of the wrong kind: add_user says why
         return same[0]
+    if create and code and len(kinds) == 1:
+        from meterhub.store.schema import PARTY_KINDS
+
+        (new_kind,) = kinds
+        if new_kind not in PARTY_KINDS:
+            fail(f"unknown party kind {new_kind!r}: one of {', '.join(PARTY_KINDS)}", as_json=as_json)
+        store.add_party(new_kind, code, create)  # type: ignore[arg-type]
+        return next(p for p in store.list_parties() if p.kind == new_kind and p.code == code)
     known = ", ".join(sorted(p.code for p in parties if p.kind in kinds)[:12]) or "none in this store"
-    fail(f"no {'/'.join(sorted(kinds)) or 'such'} party {ref} (known: {known})", as_json=as_json)
+    fail(
+        f"no party {code} of kind {'/'.join(sorted(kinds)) or '?'} (known: {known}; --create-party NAME creates it)",
+        as_json=as_json,
+    )
 
 
 def _read_password(password_stdin: bool, as_json: bool) -> str:
@@ -112,7 +125,10 @@ def add(
         str,
         typer.Option(help="operator, operator_admin, dso, supplier, esp, customer, auditor or installer."),
     ],
-    party: Annotated[str, typer.Option(help="The person's party: its code (of the role's kind) or its number.")],
+    party: Annotated[
+        str, typer.Option(help="The person's party: its code (of the role's kind), KIND:CODE or its number.")
+    ],
+    create_party: Annotated[str | None, typer.Option(help="Create the party with this name if it is missing.")] = None,
     mfa: Annotated[
         bool | None, typer.Option("--mfa/--no-mfa", help="TOTP for a customer (always on for staff roles).")
     ] = None,
@@ -124,7 +140,7 @@ def add(
 
     store = open_store(ctx, as_json=as_json)
     try:
-        found = _party(store, party, role.strip(), as_json)
+        found = _party(store, party, role.strip(), create_party, as_json)
         password = _read_password(password_stdin, as_json)
         try:
             new = add_user(store, username, password, role.strip(), found.id, datetime.now(UTC), mfa=mfa)
@@ -197,10 +213,13 @@ def _set_disabled(ctx: typer.Context, username: str, disabled: bool, as_json: bo
 
 @app.command("disable")
 def disable_(
-    ctx: typer.Context, username: Annotated[str, typer.Argument(help="The login name.")], as_json: _AsJson = False
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The login name.")],
+    enable: Annotated[bool, typer.Option("--enable", help="Enable the person again (as 'users enable').")] = False,
+    as_json: _AsJson = False,
 ) -> None:
     """Disable a person: they cannot log in, their sessions end now."""
-    _set_disabled(ctx, username, True, as_json)
+    _set_disabled(ctx, username, not enable, as_json)
 
 
 @app.command("enable")
@@ -258,3 +277,6 @@ def reset_mfa_(
         print(json.dumps({"ok": True, "username": username, **shown}))
     else:
         err_console.print("the person's sessions have ended; the old codes no longer work")
+
+
+__all__ = ["app"]
