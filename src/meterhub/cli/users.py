@@ -57,11 +57,10 @@ def _party(store: Store, ref: str, role: str, create: str | None, as_json: bool)
     if same:  # a party of the wrong kind: add_user says why
         return same[0]
     if create and code and len(kinds) == 1:
-        from meterhub.store.schema import PARTY_KINDS
-
+        party_kinds = sorted(set().union(*ROLE_PARTY_KINDS.values()))
         (new_kind,) = kinds
-        if new_kind not in PARTY_KINDS:
-            fail(f"unknown party kind {new_kind!r}: one of {', '.join(PARTY_KINDS)}", as_json=as_json)
+        if new_kind not in party_kinds:
+            fail(f"unknown party kind {new_kind!r}: one of {', '.join(party_kinds)}", as_json=as_json)
         store.add_party(new_kind, code, create)  # type: ignore[arg-type]
         return next(p for p in store.list_parties() if p.kind == new_kind and p.code == code)
     known = ", ".join(sorted(p.code for p in parties if p.kind in kinds)[:12]) or "none in this store"
