@@ -39,10 +39,13 @@ def _party_id(store: Store, text: str, create: str | None, as_json: bool) -> int
         kind, _, code = text.partition(":")
         found = [p for p in parties if p.kind == kind and p.code.casefold() == code.casefold()]
         if not found and create and code:
-            from meterhub.store.schema import PARTY_KINDS
+            from typing import get_args
 
-            if kind not in PARTY_KINDS:
-                fail(f"unknown party kind {kind!r}: one of {', '.join(PARTY_KINDS)}", as_json=as_json)
+            from meterhub.store import PartyKind
+
+            kinds: tuple[str, ...] = get_args(PartyKind)
+            if kind not in kinds:
+                fail(f"unknown party kind {kind!r}: one of {', '.join(kinds)}", as_json=as_json)
             return store.add_party(kind, code, create)  # type: ignore[arg-type]
     if not found:
         fail(f"no party {text!r} (give KIND:CODE or an id; --create-party NAME creates it)", as_json=as_json)
