@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from meterhub.store import Store
 from tests.api.conftest import make_market
@@ -68,3 +69,16 @@ def test_serve_refuses_half_a_tls_configuration(tmp_path: Path) -> None:
     result = invoke("--data-dir", str(tmp_path), "serve", "--certfile", str(tmp_path / "cert.pem"),
                     "--keyfile", str(tmp_path / "key.pem"))  # fmt: skip
     assert result.exit_code == 1 and "no such file" in result.stderr
+
+
+def test_rate_limits_from_the_environment() -> None:
+    from meterhub.portal.site import buckets_from_env
+    from meterhub.security.throttle import BucketPolicy
+
+    assert buckets_from_env(None) == {}
+    assert buckets_from_env("user=10/0.5, client=200/20") == {
+        "user_bucket": BucketPolicy(10, 0.5), "client_bucket": BucketPolicy(200, 20),
+    }  # fmt: skip
+    for bad in ("people=1/1", "user=lots", "user=0/1"):
+        with pytest.raises(ValueError, match="MH_API_BUCKETS"):
+            buckets_from_env(bad)

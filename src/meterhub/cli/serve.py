@@ -3,7 +3,8 @@
 The store is the deployment's (``--store`` / ``MH_STORE_URL``, else the data dir's SQLite), migrated once here;
 then uvicorn starts ``--workers`` processes, each opening the store itself (:func:`meterhub.portal.site.app_from_env`).
 TLS with ``--certfile`` and ``--keyfile`` (session cookies are then Secure). The portal's operator login is
-served when ``DATA_DIR/operator.password`` exists (``meterhub demo`` writes one); the API always.
+served when ``DATA_DIR/operator.password`` exists (``meterhub demo`` writes one); the API always. Rate limits
+other than the defaults: ``MH_API_BUCKETS=user=60/2,client=100/10,anonymous=30/1`` (burst / tokens a second).
 """
 
 from __future__ import annotations
@@ -29,8 +30,12 @@ def serve(
     """Serve the portal and the platform API (/api/v1, docs at /api/v1/docs)."""
     import uvicorn
 
-    from meterhub.portal.site import OPERATOR_HASH_ENV, STORE_ENV
+    from meterhub.portal.site import BUCKETS_ENV, OPERATOR_HASH_ENV, STORE_ENV, buckets_from_env
 
+    try:
+        buckets_from_env(os.environ.get(BUCKETS_ENV))
+    except ValueError as exc:
+        fail(str(exc))
     if (certfile is None) != (keyfile is None):
         fail("give both --certfile and --keyfile for TLS, or neither")
     for f in (certfile, keyfile):

@@ -3,8 +3,9 @@ mounted at ``/api/v1`` — what ``meterhub serve`` and ``meterhub demo`` run.
 
 :func:`create_site` builds it over an open store. :func:`app_from_env` is the factory each uvicorn worker calls
 (``meterhub serve --workers N`` starts the workers as separate processes): it opens the store named by
-``MH_SERVE_STORE_URL`` without migrating (the serve command migrated it once before starting them) and reads the
-operator's argon2id hash from ``MH_SERVE_OPERATOR_HASH`` if set. Everything a worker keeps between requests —
+``MH_SERVE_STORE_URL`` without migrating (the serve command migrated it once before starting them), reads the
+operator's argon2id hash from ``MH_SERVE_OPERATOR_HASH`` if set, and rate limits other than the defaults from
+``MH_API_BUCKETS``. Everything a worker keeps between requests —
 sessions, login throttles, rate limits — is in the store, so the workers agree.
 """
 
@@ -18,10 +19,31 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from meterhub.api.app import PREFIX, create_api
+from meterhub.api.auth import Settings
+from meterhub.security.throttle import BucketPolicy
 from meterhub.store import Store
 
 STORE_ENV = "MH_SERVE_STORE_URL"
 OPERATOR_HASH_ENV = "MH_SERVE_OPERATOR_HASH"
+BUCKETS_ENV = "MH_API_BUCKETS"
+"""Rate limits other than the defaults: ``user=60/2,client=100/10,anonymous=30/1`` (burst / tokens a second)."""
+
+
+def buckets_from_env(text: str | None) -> dict[str, BucketPolicy]:
+    """``{"user_bucket": …}`` from :data:`BUCKETS_ENV`'s text; ValueError naming what is wrong."""
+    out: dict[str, BucketPolicy] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        name, _, value = item.strip().partition("=")
+        burst, _, rate = value.partition("/")
+        if name not in ("user", "client", "anonymous"):
+            raise ValueError(f"{BUCKETS_ENV}: unknown bucket {name!r} (user, client, anonymous)")
+        try:
+            out[f"{name}_bucket"] = BucketPolicy(float(burst), float(rate))
+        except ValueError:
+            raise ValueError(f"{BUCKETS_ENV}: {item!r} is not NAME=BURST/RATE with positive numbers") from None
+    return out
 
 
 def _now() -> datetime:
@@ -34,8 +56,10 @@ def create_site(
     operator_password_hash: str | None = None,
     demo_note: str = "",
     clock: Callable[[], datetime] = _now,
+    buckets: dict[str, BucketPolicy] | None = None,
 ) -> FastAPI:
-    """The portal (if ``operator_password_hash``) or a bare root, with the API mounted at ``/api/v1``."""
+    """The portal (if ``operator_password_hash``) or a bare root, with the API mounted at ``/api/v1``; ``buckets``
+    (``user_bucket``, ``client_bucket``, ``anonymous_bucket``) replace the default rate limits."""
     if operator_password_hash is not None:
         from meterhub.portal.app import create_app
 
@@ -47,7 +71,7 @@ def create_site(
         def root() -> RedirectResponse:
             return RedirectResponse(f"{PREFIX}/docs")
 
-    app.mount(PREFIX, create_api(store, clock=clock))
+    app.mount(PREFIX, create_api(store, clock=clock, settings=Settings(store, clock, **(buckets or {}))))
     return app
 
 
@@ -57,7 +81,8 @@ def app_from_env() -> FastAPI:
     if not url:
         raise RuntimeError(f"{STORE_ENV} is not set: start the web process with 'meterhub serve'")
     store = Store.open(url, migrate=False)
-    return create_site(store, operator_password_hash=os.environ.get(OPERATOR_HASH_ENV) or None)
+    buckets = buckets_from_env(os.environ.get(BUCKETS_ENV))
+    return create_site(store, operator_password_hash=os.environ.get(OPERATOR_HASH_ENV) or None, buckets=buckets)
 
 
-__all__ = ["OPERATOR_HASH_ENV", "STORE_ENV", "app_from_env", "create_site"]
+__all__ = ["BUCKETS_ENV", "OPERATOR_HASH_ENV", "STORE_ENV", "app_from_env", "buckets_from_env", "create_site"]
