@@ -128,7 +128,7 @@ def test_login_page_is_public_and_says_meters(client: TestClient) -> None:
 def test_wrong_password_is_401_with_a_clear_message(client: TestClient) -> None:
     r = client.post("/login", data={"username": "operator", "password": "wrong"}, follow_redirects=False)
     assert r.status_code == 401
-    assert "Wrong username or password" in r.text
+    assert "Wrong user name, password" in r.text
     assert SESSION_COOKIE not in r.headers.get("set-cookie", "")
     assert client.get("/meters", follow_redirects=False).status_code == 303
 

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 
 from meterhub.api.app import PREFIX, create_api
 from meterhub.api.auth import Settings
@@ -58,20 +57,14 @@ def create_site(
     clock: Callable[[], datetime] = _now,
     buckets: dict[str, BucketPolicy] | None = None,
 ) -> FastAPI:
-    """The portal (if ``operator_password_hash``) or a bare root, with the API mounted at ``/api/v1``; ``buckets``
-    (``user_bucket``, ``client_bucket``, ``anonymous_bucket``) replace the default rate limits."""
-    if operator_password_hash is not None:
-        from meterhub.portal.app import create_app
+    """The portal (the store's people; also the first portal's operator if ``operator_password_hash``) with the
+    API mounted at ``/api/v1``, on the same login settings; ``buckets`` (``user_bucket``, ``client_bucket``,
+    ``anonymous_bucket``) replace the default rate limits."""
+    from meterhub.portal.app import create_app
 
-        app = create_app(store, operator_password_hash=operator_password_hash, demo_note=demo_note)
-    else:
-        app = FastAPI(title="meterhub", docs_url=None, redoc_url=None, openapi_url=None)
-
-        @app.get("/", include_in_schema=False)
-        def root() -> RedirectResponse:
-            return RedirectResponse(f"{PREFIX}/docs")
-
-    app.mount(PREFIX, create_api(store, clock=clock, settings=Settings(store, clock, **(buckets or {}))))
+    settings = Settings(store, clock, **(buckets or {}))
+    app = create_app(store, operator_password_hash=operator_password_hash, demo_note=demo_note, settings=settings)
+    app.mount(PREFIX, create_api(store, clock=clock, settings=settings))
     return app
 
 
