@@ -242,3 +242,17 @@ def test_on_postgresql_sessions_throttle_and_buckets_live_in_the_store(pg_market
     for _ in range(4):
         is_problem(bad.post("/api/v1/auth/login", json={"username": "s2", "password": "nope nope nope"}), 401)
     is_problem(bad.post("/api/v1/auth/login", json={"username": "s2", "password": "nope nope nope"}), 429)
+
+
+def test_an_unexpected_error_is_a_500_problem_with_nothing_of_it(market: Market) -> None:
+    from meterhub.api.app import create_api
+
+    api = create_api(market.store)
+
+    @api.get("/boom", openapi_extra={"x-policy": "public"})
+    def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    r = TestClient(api, raise_server_exceptions=False).get("/boom", headers={"X-Correlation-ID": "c-500"})
+    body = is_problem(r, 500)
+    assert "secret" not in r.text and body["correlation_id"] == "c-500" and r.headers["X-Correlation-ID"] == "c-500"

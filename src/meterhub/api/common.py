@@ -20,7 +20,7 @@ from fastapi import Depends, Request
 
 from meterhub.api.auth import Settings, caller, settings_of
 from meterhub.api.policy import ACTIONS
-from meterhub.api.problems import Problem
+from meterhub.api.problems import Problem, correlation_of
 from meterhub.api.rights import SCOPES
 from meterhub.api.service import Access, Caller
 
@@ -82,8 +82,7 @@ def aware(name: str, value: datetime | None) -> datetime | None:
 
 
 def correlation_id(request: Request) -> str | None:
-    value: str | None = getattr(request.state, "correlation_id", None)
-    return value
+    return correlation_of(request)
 
 
 def route_name(request: Request) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -21,7 +20,9 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from meterhub.api.service import NotVisible
 
@@ -63,10 +64,41 @@ def problem_response(request: Request, problem: Problem) -> JSONResponse:
         "status": problem.status,
         "detail": problem.detail,
         "instance": request.url.path,
-        "correlation_id": getattr(request.state, "correlation_id", None),
+        "correlation_id": correlation_of(request),
         **problem.extensions,
     }
     return JSONResponse(jsonable_encoder(body), problem.status, headers=problem.headers, media_type=PROBLEM_JSON)
+
+
+def correlation_of(request: Request) -> str | None:
+    value: str | None = request.scope.get("state", {}).get("correlation_id")
+    return value
+
+
+class CorrelationId:
+    """Pure ASGI middleware: the request's correlation id (``X-Correlation-ID`` if well-formed, else a new UUID)
+    in ``request.state``, echoed on the answer with ``Cache-Control: no-store`` and ``nosniff``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-correlation-id"), "")
+        cid = given if _CORRELATION.fullmatch(given) else str(uuid.uuid4())
+        scope.setdefault("state", {})["correlation_id"] = cid
+
+        async def answer(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers[CORRELATION_HEADER] = cid
+                headers.setdefault("Cache-Control", "no-store")
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+            await send(message)
+
+        await self.app(scope, receive, answer)
 
 
 _SLUGS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed"}
@@ -75,18 +107,15 @@ _SLUGS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-f
 def install(app: FastAPI) -> None:
     """Add the correlation-id middleware and the problem+json answers to ``app``."""
 
-    @app.middleware("http")
-    async def correlation(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        given = request.headers.get(CORRELATION_HEADER, "")
-        request.state.correlation_id = given if _CORRELATION.fullmatch(given) else str(uuid.uuid4())
-        try:
-            response = await call_next(request)
-        except Exception:  # anything a route did not expect: a 500 that shows nothing of it
-            _log.exception("unexpected error on %s (correlation id %s)", request.url.path, request.state.correlation_id)
-            response = problem_response(request, Problem(500, "internal", "An unexpected error; it has been logged."))
-        response.headers[CORRELATION_HEADER] = request.state.correlation_id
-        response.headers.setdefault("Cache-Control", "no-store")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    app.add_middleware(CorrelationId)
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        """Anything a route did not expect: a 500 that shows nothing of it (logged with the correlation id)."""
+        _log.error("unexpected error on %s (correlation id %s)", request.url.path, correlation_of(request),
+                   exc_info=exc)  # fmt: skip
+        response = problem_response(request, Problem(500, "internal", "An unexpected error; it has been logged."))
+        response.headers[CORRELATION_HEADER] = correlation_of(request) or ""
         return response
 
     @app.exception_handler(Problem)
@@ -114,4 +143,14 @@ def install(app: FastAPI) -> None:
         return problem_response(request, Problem(422, "invalid-request", "The request is not valid.", errors=errors))
 
 
-__all__ = ["CORRELATION_HEADER", "PROBLEM_BASE", "PROBLEM_JSON", "Problem", "install", "not_found", "problem_response"]
+__all__ = [
+    "CORRELATION_HEADER",
+    "PROBLEM_BASE",
+    "PROBLEM_JSON",
+    "CorrelationId",
+    "Problem",
+    "correlation_of",
+    "install",
+    "not_found",
+    "problem_response",
+]

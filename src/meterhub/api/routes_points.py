@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import ORJSONResponse
 
 from meterhub.api.common import (
     MAX_PAGE,
@@ -151,7 +151,7 @@ def get_series(
     ),
     resolution: Resolution = "15min",
     as_of: Annotated[datetime | None, Query(description="The data as it was known then.")] = None,
-) -> JSONResponse:
+) -> ORJSONResponse:
     _period(start, end, MAX_DAYS[resolution])
     aware("as_of", as_of)
     windows = access.windows(point_id, "interval_data", start, end)
@@ -162,7 +162,7 @@ def get_series(
     except LookupError:
         raise Problem(404, "not-found", "No such channel at this metering point.") from None
     access.log(point_id, "interval_data", windows, route_name(request), correlation_id(request))
-    return JSONResponse(
+    return ORJSONResponse(
         {
             "metering_point": point_id,
             "channel": channel,

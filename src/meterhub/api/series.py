@@ -49,6 +49,7 @@ _RANK = np.zeros(8, np.int8)
 for _i, _q in enumerate(QUALITY_RANK):
     _RANK[int(_q)] = _i
 _NAMES = [q.name.lower() for q in QUALITY_RANK]
+_NAME_OF_CODE = np.array([Quality(c).name.lower() if c in Quality._value2member_map_ else "unknown" for c in range(8)])
 
 
 class SeriesError(ValueError):
@@ -113,6 +114,18 @@ def _keys(epochs: np.ndarray, resolution: str) -> tuple[np.ndarray, list[str]]:
     return inverse, local
 
 
+def _slot_points(e: np.ndarray, v: np.ndarray, q: np.ndarray) -> list[dict[str, Any]]:
+    """Quarter-hour points: UTC starts, values (whole numbers as ints), quality names; missing slots no value."""
+    starts = [t + "Z" for t in np.datetime_as_string(e.astype("datetime64[s]"), unit="s").tolist()]
+    whole = bool(np.all(v == np.rint(v)))
+    values: list[Any] = v.astype(np.int64).tolist() if whole else v.tolist()
+    codes = q & 0x07
+    for i in np.flatnonzero(codes == int(Quality.MISSING)).tolist():
+        values[i] = None
+    names = _NAME_OF_CODE[codes].tolist()
+    return [{"start": s, "value": x, "quality": n} for s, x, n in zip(starts, values, names, strict=True)]
+
+
 def point_series(
     store: Store,
     windows: Sequence[Window],
@@ -130,6 +143,8 @@ def point_series(
     e, v, q = _slots(store, windows, meters, as_of)
     if e.size == 0:
         return Series(unit, interval_s, [])
+    if resolution == "15min":  # the slots themselves: no grouping (one meter measures a point at a time)
+        return Series(unit, interval_s, _slot_points(e, v, q))
     idx, starts = _keys(e, resolution)
     groups = len(starts)
     known = q != int(Quality.MISSING)
