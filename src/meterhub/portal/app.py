@@ -27,7 +27,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from meterhub.api.auth import Settings
-from meterhub.portal import login, meters, people
+from meterhub.portal import consents, login, meters, people
 from meterhub.portal.auth import Authenticator, SessionStore
 from meterhub.portal.deps import Horizon, LoginRequired, Portal
 from meterhub.portal.views import (
@@ -109,6 +109,7 @@ def create_app(
     app.include_router(login.router)
     app.include_router(meters.router)
     app.include_router(people.router)
+    app.include_router(consents.router)
     return app
 
 
