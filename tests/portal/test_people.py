@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from meterhub.security import totp
 from tests.api.world import PASSWORD
 from tests.portal.conftest import Site
 
@@ -130,3 +131,26 @@ def test_admin_page_actions_and_who_may_use_it(site: Site) -> None:
     site.secrets["dsoB"] = fresh.totp_secret
     site.enrol(site.client(), "dsoB")
     assert "dsoB" in admin.get("/admin/users").text
+
+
+def test_a_customer_may_add_mfa_and_then_logs_in_with_a_code(site: Site) -> None:
+    c = site.client()
+    csrf = site.login(c, "bob")
+    assert "Add an authenticator app" in c.get("/home").text
+    page = c.get("/account/mfa").text
+    found = re.search(r'name="secret" value="([A-Z2-7]+)"', page)
+    assert found is not None and "<svg" in page
+    secret = found.group(1)
+    r = c.post("/account/mfa", data={"csrf": csrf, "secret": secret, "code": "000000"})
+    assert r.status_code == 422 and "That code is not right" in r.text
+    assert c.post("/account/mfa", data={"csrf": "x", "secret": secret, "code": "1"}).status_code == 403
+    site.clock.advance(31)
+    r = c.post("/account/mfa", data={"csrf": csrf, "secret": secret, "code": totp.code_at(secret, site.clock())})
+    assert r.status_code == 303
+    user = site.store.user_by_name("bob")
+    assert user is not None and user.totp_secret == secret
+    site.secrets["bob"] = secret
+    other = site.client()
+    r = other.post("/login", data={"username": "bob", "password": PASSWORD})
+    assert r.status_code == 401 and "Enter the 6-digit code" in r.text
+    site.login(other, "bob")

@@ -63,10 +63,15 @@ def _page(request: Request, portal: Portal, person: Person, error: str | None = 
     for c in reversed(rows):
         groups[_group(c.status, c.valid_to, now)].append(c)
     grantees = [p for p in parties.values() if p.kind in ("supplier", "esp")]
+    me = person.user.party_id
+    histories = portal.store.point_histories([vp.point.id for vp in own_points]) if own_points else {}
+    moved_in = [o.start for h in histories.values() for o in h.occupants if o.party_id == me and o.end is None]
+    first_day = min(moved_in).astimezone(LOCAL_TZ).date().isoformat() if moved_in else None
     context = {
         "user": person.user.username, "person": person, "groups": groups, "group_titles": STATUS_GROUPS,
         "parties": parties, "eans": eans, "own_points": own_points, "grantees": grantees, "scopes": SCOPE_LABELS,
-        "error": error, "today": now.astimezone(LOCAL_TZ).date().isoformat(), "is_customer": person.role == "customer",
+        "error": error, "today": first_day or now.astimezone(LOCAL_TZ).date().isoformat(),
+        "is_customer": person.role == "customer",
         "local": lambda at: at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d") if at is not None else "",
     }  # fmt: skip
     return portal.templates.TemplateResponse(request, "consents.html", context, status_code=status)

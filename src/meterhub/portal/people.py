@@ -2,7 +2,9 @@
 
 ``GET /home``: the metering points the person may see, asked of :class:`meterhub.api.service.Access` (a customer
 their own points during their occupancy, a DSO its grid area, a supplier its points of record, an ESP its consented
-points) with the sessions' controls ("log out everywhere"). ``GET /admin/users`` (operator roles): the people,
+points) with the sessions' controls ("log out everywhere"). ``GET|POST /account/mfa``: a customer without MFA sets up an
+authenticator app (offered, not required: staff accounts always have it) — a fresh secret and its QR code, kept
+only once a code from the app verifies against it. ``GET /admin/users`` (operator roles): the people,
 with disable / enable, reset MFA and unlock (lift a login lockout); each a POST with the session's CSRF token.
 """
 
@@ -17,20 +19,55 @@ from meterhub.api import enrolment
 from meterhub.api import users as people
 from meterhub.api.service import Access
 from meterhub.portal.deps import ADMIN_ROLES, Person, PersonDep, PortalDep
+from meterhub.security import totp
 
 router = APIRouter()
 PAGE = 50
 
 
 @router.get("/home", response_model=None)
-def home(request: Request, portal: PortalDep, person: PersonDep, after: int = 0) -> Response:
+def home(request: Request, portal: PortalDep, person: PersonDep, after: int = 0, mfa: str = "") -> Response:
     access = Access(portal.store, person.caller, portal.settings.clock())
     points = access.page(after=max(0, after), limit=PAGE)
     names = {p.id: p for p in portal.store.list_parties()}
     party = names.get(person.user.party_id)
     context = {"user": person.user.username, "person": person, "party": party, "points": points, "names": names,
-               "next_after": points[-1].point.id if len(points) == PAGE else None}  # fmt: skip
+               "next_after": points[-1].point.id if len(points) == PAGE else None, "mfa_done": mfa == "on"}  # fmt: skip
     return portal.templates.TemplateResponse(request, "home.html", context)
+
+
+def _mfa_page(request: Request, portal: PortalDep, person: Person, secret: str, error: str | None = None) -> Response:
+    uri = totp.provisioning_uri(secret, person.user.username)
+    context = {"user": person.user.username, "person": person, "secret": secret, "qr_svg": totp.qr_svg(uri),
+               "error": error}  # fmt: skip
+    return portal.templates.TemplateResponse(request, "account_mfa.html", context, status_code=422 if error else 200)
+
+
+@router.get("/account/mfa", response_model=None)
+def account_mfa(request: Request, portal: PortalDep, person: PersonDep) -> Response:
+    if person.user.totp_secret is not None:
+        return RedirectResponse("/home?mfa=on", status_code=303)
+    return _mfa_page(request, portal, person, totp.new_secret())
+
+
+@router.post("/account/mfa", response_model=None)
+def account_mfa_confirm(
+    request: Request,
+    portal: PortalDep,
+    person: PersonDep,
+    secret: Annotated[str, Form(min_length=16, max_length=64)],
+    code: Annotated[str, Form(max_length=32)],
+    csrf: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    if not person.csrf_ok(csrf):
+        return portal.error(request, 403, "This form has expired: reload the page and try again.")
+    if person.user.totp_secret is not None:
+        return RedirectResponse("/home?mfa=on", status_code=303)
+    verdict = totp.verify_totp(secret, code.strip(), portal.settings.clock(), None)
+    if not isinstance(verdict, totp.TotpAccepted):
+        return _mfa_page(request, portal, person, secret, "That code is not right: try the next one the app shows.")
+    portal.store.update_user(person.user.id, totp_secret=secret, totp_last_step=verdict.step)
+    return RedirectResponse("/home?mfa=on", status_code=303)
 
 
 def _admin(request: Request, portal: PortalDep, person: Person) -> Response | None:
