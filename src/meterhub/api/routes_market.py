@@ -181,7 +181,7 @@ def _check(
 )  # fmt: skip
 def grant(body: GrantBody, access: AccessDep) -> dict[str, Any]:
     require(access, "consents.grant")
-    grantee = next((p for p in access.store.list_parties() if p.id == body.grantee), None)
+    grantee = access.store.get_party(body.grantee)
     if grantee is None or grantee.kind not in ("supplier", "esp"):
         raise Problem(
             422, "consent", "A consent goes to a supplier or an ESP.", problems=["Choose a supplier or an ESP."]
