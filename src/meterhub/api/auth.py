@@ -236,7 +236,7 @@ def _bearer_caller(s: Settings, token: str) -> Caller:
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )  # fmt: skip
     client = found[0]
-    party = next((p for p in s.store.list_parties() if p.id == client.party_id), None)
+    party = s.store.get_party(client.party_id)
     role = CLIENT_ROLES.get(party.kind) if party is not None else None
     if role is None:
         raise Problem(401, "invalid-token", "This client's party has no machine access.")

@@ -16,7 +16,7 @@ import binascii
 from datetime import datetime
 from typing import Annotated, Any, Final
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from meterhub.api.auth import Settings, caller, settings_of
 from meterhub.api.policy import ACTIONS
@@ -28,6 +28,8 @@ POLICY_KEY: Final = "x-policy"
 POLICIES: Final[frozenset[str]] = frozenset(
     {"public", "authenticated", "point:inventory"} | {f"point:{s}" for s in SCOPES} | {f"action:{a}" for a in ACTIONS}
 )
+MAX_ID: Final = 2_147_483_647
+"""The largest id the API accepts (the store's 32-bit integer keys; a larger one is a 422, not an overflow)."""
 MAX_PAGE: Final = 1000
 """The most items one page may ask for (``limit``); more is a 422."""
 
@@ -39,6 +41,8 @@ def policy(name: str) -> dict[str, Any]:
     return {POLICY_KEY: name}
 
 
+PointId = Annotated[int, Path(ge=1, le=MAX_ID, description="The metering point's id.")]
+ConsentId = Annotated[int, Path(ge=1, le=MAX_ID, description="The consent's id.")]
 SettingsDep = Annotated[Settings, Depends(settings_of)]
 CallerDep = Annotated[Caller, Depends(caller)]
 
@@ -92,11 +96,14 @@ def route_name(request: Request) -> str:
 
 
 __all__ = [
+    "MAX_ID",
     "MAX_PAGE",
     "POLICIES",
     "POLICY_KEY",
     "AccessDep",
     "CallerDep",
+    "ConsentId",
+    "PointId",
     "SettingsDep",
     "access_of",
     "aware",

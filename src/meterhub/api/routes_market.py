@@ -20,7 +20,7 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, Field
 
 from meterhub.api import auth
-from meterhub.api.common import AccessDep, CallerDep, SettingsDep, aware, policy, require
+from meterhub.api.common import MAX_ID, AccessDep, CallerDep, ConsentId, SettingsDep, aware, policy, require
 from meterhub.api.policy import consent_problems, occupancy_spans
 from meterhub.api.problems import Problem, not_found
 from meterhub.api.rights import SCOPES, Consent, Scope
@@ -42,15 +42,15 @@ class LoginBody(BaseModel):
 
 
 class GrantBody(BaseModel):
-    grantee: int = Field(description="The supplier's or ESP's party id.")
-    metering_points: list[int] = Field(min_length=1, max_length=MAX_CONSENT_POINTS)
+    grantee: int = Field(ge=1, le=MAX_ID, description="The supplier's or ESP's party id.")
+    metering_points: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=MAX_CONSENT_POINTS)
     scopes: list[Scope] = Field(min_length=1)
     valid_from: datetime = Field(description="The oldest data it covers (at most back to your move-in).")
     valid_to: datetime | None = Field(default=None, description="When it ends (None: until revoked).")
 
 
 class RequestBody(BaseModel):
-    eans: list[str] = Field(min_length=1, max_length=MAX_CONSENT_POINTS)
+    eans: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(min_length=1, max_length=MAX_CONSENT_POINTS)
     scopes: list[Scope] = Field(min_length=1)
     valid_from: datetime
     valid_to: datetime | None = None
@@ -181,7 +181,7 @@ def _check(
 )  # fmt: skip
 def grant(body: GrantBody, access: AccessDep) -> dict[str, Any]:
     require(access, "consents.grant")
-    grantee = next((p for p in access.store.list_parties() if p.id == body.grantee), None)
+    grantee = access.store.get_party(body.grantee)
     if grantee is None or grantee.kind not in ("supplier", "esp"):
         raise Problem(
             422, "consent", "A consent goes to a supplier or an ESP.", problems=["Choose a supplier or an ESP."]
@@ -246,7 +246,7 @@ def _answer(access: Access, consent_id: int, status: str) -> dict[str, Any]:
     "/consents/{consent_id}/accept", openapi_extra=policy("action:consent_requests.answer"), tags=["consents"],
     summary="Accept a consent request (customer)",
 )  # fmt: skip
-def accept(consent_id: int, access: AccessDep) -> dict[str, Any]:
+def accept(consent_id: ConsentId, access: AccessDep) -> dict[str, Any]:
     return _answer(access, consent_id, "active")
 
 
@@ -254,7 +254,7 @@ def accept(consent_id: int, access: AccessDep) -> dict[str, Any]:
     "/consents/{consent_id}/refuse", openapi_extra=policy("action:consent_requests.answer"), tags=["consents"],
     summary="Refuse a consent request (customer)",
 )  # fmt: skip
-def refuse(consent_id: int, access: AccessDep) -> dict[str, Any]:
+def refuse(consent_id: ConsentId, access: AccessDep) -> dict[str, Any]:
     return _answer(access, consent_id, "refused")
 
 
@@ -262,7 +262,7 @@ def refuse(consent_id: int, access: AccessDep) -> dict[str, Any]:
     "/consents/{consent_id}/revoke", openapi_extra=policy("action:consents.revoke"), tags=["consents"],
     summary="Revoke a consent (customer; effective at once)",
 )  # fmt: skip
-def revoke(consent_id: int, access: AccessDep) -> dict[str, Any]:
+def revoke(consent_id: ConsentId, access: AccessDep) -> dict[str, Any]:
     require(access, "consents.revoke")
     _own_consent(access, consent_id, "active")
     return consent_json(access.store.set_consent_status(consent_id, "revoked", access.now))

@@ -16,8 +16,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import ORJSONResponse
 
 from meterhub.api.common import (
+    MAX_ID,
     MAX_PAGE,
     AccessDep,
+    PointId,
     aware,
     correlation_id,
     decode_cursor,
@@ -59,7 +61,7 @@ def list_points(
     access: AccessDep,
     cursor: Annotated[str | None, Query(description="The next_cursor of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    dso: Annotated[int | None, Query(description="Only this DSO's points (party id).")] = None,
+    dso: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this DSO's points (party id).")] = None,
     ean: Annotated[str | None, Query(max_length=40)] = None,
 ) -> dict[str, Any]:
     items = access.page(after=decode_cursor(cursor), limit=limit, dso_id=dso, ean=ean)
@@ -71,7 +73,7 @@ def list_points(
 
 
 @router.get("/{point_id}", openapi_extra=policy("point:inventory"), summary="One metering point")
-def get_point(point_id: int, access: AccessDep) -> dict[str, Any]:
+def get_point(point_id: PointId, access: AccessDep) -> dict[str, Any]:
     return point_json(access.point(point_id))
 
 
@@ -90,7 +92,7 @@ def _overlaps(pm: PointMeter, windows: list[Window]) -> bool:
 
 
 @router.get("/{point_id}/meters", openapi_extra=policy("point:inventory"), summary="Its meters and channels")
-def get_meters(point_id: int, access: AccessDep) -> dict[str, Any]:
+def get_meters(point_id: PointId, access: AccessDep) -> dict[str, Any]:
     access.point(point_id)
     meters = access.store.point_meters(point_id)
     if access.caller.role not in EVERYWHERE_ROLES | {"dso"}:
@@ -142,7 +144,7 @@ def _channels(access: Access, point_id: int, obis_text: str) -> list[tuple[Point
 @router.get("/{point_id}/series", openapi_extra=policy("point:interval_data"), summary="Interval data")
 def get_series(
     request: Request,
-    point_id: int,
+    point_id: PointId,
     access: AccessDep,
     start: Annotated[datetime, Query(alias="from", description="ISO 8601 with an offset (inclusive).")],
     end: Annotated[datetime, Query(alias="to", description="ISO 8601 with an offset (exclusive).")],
@@ -179,7 +181,7 @@ def get_series(
 @router.get("/{point_id}/events", openapi_extra=policy("point:interval_data"), summary="Meter events")
 def get_events(
     request: Request,
-    point_id: int,
+    point_id: PointId,
     access: AccessDep,
     start: Annotated[datetime, Query(alias="from")],
     end: Annotated[datetime, Query(alias="to")],

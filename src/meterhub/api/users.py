@@ -42,7 +42,7 @@ class NewUser:
 
 
 def _party_kind(store: Store, party_id: int) -> str:
-    party = next((p for p in store.list_parties() if p.id == party_id), None)
+    party = store.get_party(party_id)
     if party is None:
         raise UserError(f"no party {party_id}")
     return party.kind
