@@ -242,6 +242,16 @@ def test_consent_problems() -> None:
     ]
 
 
+def test_consent_problems_of_a_former_occupant() -> None:
+    def by_anna(start: datetime) -> Consent:
+        return Consent("new", "cust:anna", "esp:nergie", frozenset({P1}), frozenset({"interval_data"}), start)
+
+    assert consent_problems(by_anna(d(2023, 1)), WORLD, NOW) == []  # her own past: she may share it
+    assert consent_problems(by_anna(d(2024, 6)), WORLD, NOW) == [
+        "For metering point LU-P1 you moved out on 2024-05-01: the consent can only cover your own time there."
+    ]
+
+
 def test_visible_points() -> None:
     assert visible_points(who("dso", "dso:creos"), WORLD, NOW) == [P1, P3, P4]
     assert visible_points(who("customer", "cust:ben"), WORLD, NOW) == [P1]

@@ -55,22 +55,28 @@ def test_each_role_sees_its_own_windows(world: tuple[Store, World]) -> None:
 
 def test_listing_names_current_parties_for_staff_only(world: tuple[Store, World]) -> None:
     store, w = world
-    p, P1, P2 = w.parties, w.points["P1"], w.points["P2"]
+    p, P1, P2, P3 = w.parties, w.points["P1"], w.points["P2"], w.points["P3"]
 
     def page(role: str, party: str) -> dict[int, tuple[int, int | None, int | None]]:
         items = Access(store, w.caller(role, party), NOW).page()  # type: ignore[arg-type]
         return {v.point.id: (v.dso, v.supplier, v.customer) for v in items}
 
-    assert page("operator", "op") == {P1: (p["dsoA"], p["s2"], p["bob"]), P2: (p["dsoB"], p["s1"], p["carol"])}
-    assert page("dso", "dsoB") == {P2: (p["dsoB"], p["s1"], p["carol"])}
+    assert page("operator", "op") == {
+        P1: (p["dsoA"], p["s2"], p["bob"]), P2: (p["dsoB"], p["s1"], p["carol"]), P3: (p["dsoB"], p["s2"], p["dave"])
+    }  # fmt: skip
+    assert page("dso", "dsoB") == {P2: (p["dsoB"], p["s1"], p["carol"]), P3: (p["dsoB"], p["s2"], p["dave"])}
     assert page("customer", "alice") == {P1: (p["dsoA"], None, None)}  # her past: nothing of bob
     assert page("customer", "bob") == {P1: (p["dsoA"], p["s2"], p["bob"])}
     assert page("supplier", "s1") == {P1: (p["dsoA"], None, None), P2: (p["dsoB"], p["s1"], p["carol"])}
     assert page("esp", "esp") == {P1: (p["dsoA"], None, None)}  # carol's request gives nothing yet
-    assert page("installer", "inst") == {P1: (p["dsoA"], None, None), P2: (p["dsoB"], None, None)}
+    assert page("installer", "inst") == {
+        P1: (p["dsoA"], None, None),
+        P2: (p["dsoB"], None, None),
+        P3: (p["dsoB"], None, None),
+    }
     all_points = Access(store, w.caller("operator", "op"), NOW)
     assert [v.point.id for v in all_points.page(limit=1)] == [P1]
-    assert [v.point.id for v in all_points.page(after=P1)] == [P2]
+    assert [v.point.id for v in all_points.page(after=P1)] == [P2, P3]
 
 
 def test_revocation_ends_access_at_once_and_reads_are_logged(world: tuple[Store, World]) -> None:

@@ -84,7 +84,7 @@ def test_operator_logs_in_and_sees_a_meter_chart(portal_url: str, tmp_path: Path
             page.fill("input[name=username]", "operator")
             page.fill("input[name=password]", "wrong password!")
             page.click("button[type=submit]")
-            assert "Wrong username or password" in page.content()
+            assert "Wrong user name, password" in page.content()
             # the right one opens the meter list
             page.goto(portal_url + "/")
             page.fill("input[name=username]", "operator")

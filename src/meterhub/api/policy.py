@@ -138,7 +138,8 @@ def consent_problems(consent: Consent, rights: Rights, now: datetime) -> list[st
     """Why ``consent`` cannot be granted as it stands, in plain words for the customer (empty: it can). Checked
     when a consent is granted or a request accepted, so the customer is told, rather than the policy silently
     cutting it: every point must be the grantor's own, the history may reach back to the grantor's own move-in at
-    most, and the end date must lie after ``now``. The policy still cuts the window to the grantor's occupancy
+    most (and must cover some of it: a former occupant cannot grant the time after their move-out), and the end
+    date must lie after ``now``. The policy still cuts the window to the grantor's occupancy
     whatever is stored (a later move-out ends it)."""
     require_aware("now", now)
     problems: list[str] = []
@@ -155,6 +156,11 @@ def consent_problems(consent: Consent, rights: Rights, now: datetime) -> list[st
             problems.append(
                 f"For metering point {point_id} the history can reach back to your move-in on "
                 f"{own[0].start.date().isoformat()} at most."
+            )
+        elif not intersection(span(consent.valid_from, consent.valid_to), own):
+            problems.append(
+                f"For metering point {point_id} you moved out on {own[-1].end.date().isoformat()}: the consent "
+                "can only cover your own time there."
             )
     if consent.valid_to is not None and consent.valid_to <= max(now, consent.valid_from):
         problems.append("The end date must lie in the future and after the start.")

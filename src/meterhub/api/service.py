@@ -103,6 +103,10 @@ class Access:
 
     # ---------------------------------------------------------------------------------------------- rights data
 
+    def rights(self, point_ids: Sequence[int]) -> Rights:
+        """The policy's rights data of ``point_ids`` (for :func:`~meterhub.api.policy.consent_problems`)."""
+        return self._rights(point_ids)[1]
+
     def _rights(self, point_ids: Sequence[int]) -> tuple[dict[int, PointHistory], Rights]:
         grantee = self.caller.party_id if self.caller.role in ("supplier", "esp") else None
         with self.store.read() as conn:

@@ -67,6 +67,7 @@ def run_demo(
             f"provisioned {added} new meters ({len(targets)} electricity meters, {subs} M-Bus sub-meters, "
             f"{len(fleet.plan.concentrators)} concentrators, 7 DSOs)"
         )
+        _market(store, history_start, seed, console)
         with _progress(console) as progress:
             console.print(
                 f"history {history_start.astimezone(d.LUX):%Y-%m-%d} … {hes_start.astimezone(d.LUX):%Y-%m-%d}: "
@@ -100,6 +101,7 @@ def run_demo(
             data_dir,
             {"history_s": history_s, "hes": report.__dict__, "reread": reread.__dict__, "meters": len(targets)},
         )
+        _print_logins(store, data_dir, now, console)
         if not serve:
             return
         _serve(store, data_dir, port, hes_start, history_start, console)
@@ -108,10 +110,32 @@ def run_demo(
         pushes.stop()
 
 
+def _market(store: Store, history_start: dt.datetime, seed: int, console: Console) -> None:
+    from meterhub.demo_market import populate
+
+    m = populate(store, history_start, seed)
+    console.print(
+        f"market: {m.suppliers} suppliers, {m.esps} ESPs, {m.customers} customers ({m.switches} supplier switches, "
+        f"{m.moves} moves, {m.consents} consents, {m.requests} consent requests waiting)"
+    )
+
+
+def _print_logins(store: Store, data_dir: Path, now: dt.datetime, console: Console) -> None:
+    from meterhub.demo_market import LOGINS_FILE, demo_logins
+
+    table = Table(title=f"demo logins (also in {data_dir / LOGINS_FILE})")
+    for col in ("role", "username", "password", "TOTP secret", "party"):
+        table.add_column(col)
+    for x in demo_logins(store, data_dir, now):
+        table.add_row(x.role, x.username, x.password, x.totp_secret or "-", str(x.party_id))
+    console.print(table)
+
+
 def _serve(
     store: Store, data_dir: Path, port: int, hes_start: dt.datetime, history_start: dt.datetime, console: Console
 ) -> None:
-    from meterhub.portal import create_app, hash_password, serve
+    from meterhub.portal import hash_password, serve
+    from meterhub.portal.site import create_site
 
     password_file = data_dir / "operator.password"
     if not password_file.exists():
@@ -123,10 +147,11 @@ def _serve(
         f"{history_start.astimezone(d.LUX):%Y-%m-%d} to the day before come from the simulator's history "
         "through the same ingest path."
     )
-    app = create_app(store, operator_password_hash=hash_password(password), demo_note=note)
+    app = create_site(store, operator_password_hash=hash_password(password), demo_note=note)
     console.print(
         f"\n[bold green]web app:[/bold green] http://127.0.0.1:{port}/  — log in as [bold]operator[/bold] with the "
-        f"password in {password_file} ([bold]{password}[/bold]). Ctrl-C stops the demo."
+        f"password in {password_file} ([bold]{password}[/bold]); the API at http://127.0.0.1:{port}/api/v1/docs "
+        "(the demo logins above). Ctrl-C stops the demo."
     )
     try:
         serve(app, "127.0.0.1", port)

@@ -32,8 +32,10 @@ from meterhub.cli import hes as hes_cli
 from meterhub.cli import keys as keys_cli
 from meterhub.cli import mdm as mdm_cli
 from meterhub.cli import p1 as p1_cli
+from meterhub.cli import serve as serve_cli
 from meterhub.cli import sim as sim_cli
 from meterhub.cli import store as store_cli
+from meterhub.cli import users as users_cli
 from meterhub.cli import vee as vee_cli
 from meterhub.cli.common import Settings, fail, open_store, settings, store_location
 
@@ -53,11 +55,13 @@ app.add_typer(edits_cli.app, name="edit")
 app.command("aggregate")(aggregates_cli.aggregate)
 app.add_typer(p1_cli.app, name="p1")
 app.command("read")(hes_cli.read)
+app.command("serve")(serve_cli.serve)
 app.add_typer(hes_cli.hes_app, name="hes")
 app.add_typer(vee_cli.app, name="vee")
 app.add_typer(events_cli.app, name="events")
 app.add_typer(store_cli.app, name="store")
 app.add_typer(keys_cli.app, name="keys")
+app.add_typer(users_cli.app, name="users")
 
 #: The repository root when installed from a checkout (``pip install -e .``): benchmarks are found there.
 REPO_ROOT = Path(__file__).resolve().parents[3]

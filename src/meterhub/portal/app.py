@@ -3,8 +3,10 @@
 :func:`create_app` assembles the app: the shared :class:`~meterhub.portal.deps.Portal` in ``app.state``, the
 security headers, the answers to a missing login (a redirect to ``/`` for pages, 401 for ``/api/``) and to
 HTTP errors (the error page, or JSON under ``/api/``), the static files, and the routers — the login
-(:mod:`meterhub.portal.login`) and the meters (:mod:`meterhub.portal.meters`), whose pages need the operator's
-session. The view models are in :mod:`meterhub.portal.views`, the charts in :mod:`meterhub.portal.charts`.
+(:mod:`meterhub.portal.login`: the store's people, MFA enrolment, logout everywhere), the meters
+(:mod:`meterhub.portal.meters`, the fleet's staff) and a person's own pages with the admin page
+(:mod:`meterhub.portal.people`). The view models are in :mod:`meterhub.portal.views`, the charts in
+:mod:`meterhub.portal.charts`.
 
 plotly.js is served from the installed plotly package at ``/static/plotly.min.js`` (no CDN: the demo runs
 offline).
@@ -13,6 +15,7 @@ offline).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,7 +26,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from meterhub.portal import login, meters
+from meterhub.api.auth import Settings
+from meterhub.portal import consents, login, meters, people
 from meterhub.portal.auth import Authenticator, SessionStore
 from meterhub.portal.deps import Horizon, LoginRequired, Portal
 from meterhub.portal.views import (
@@ -48,12 +52,25 @@ def _plotly_js() -> bytes:
     return js.encode()
 
 
-def create_app(store: Store, *, operator_password_hash: str, demo_note: str = "") -> FastAPI:
-    """The portal over ``store``; the operator logs in with the password whose argon2id hash is given."""
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    store: Store,
+    *,
+    operator_password_hash: str | None = None,
+    demo_note: str = "",
+    clock: Callable[[], datetime] = _now,
+    settings: Settings | None = None,
+) -> FastAPI:
+    """The portal over ``store``: the store's people log in (``clock``: the time of sessions, throttles and TOTP);
+    with ``operator_password_hash`` also the first portal's ``operator`` (argon2id hash of its password)."""
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["source_label"] = source_label
     templates.env.globals["demo_note"] = demo_note
-    portal = Portal(store, Authenticator(operator_password_hash), SessionStore(), templates, Horizon(store))
+    legacy = Authenticator(operator_password_hash) if operator_password_hash is not None else None
+    portal = Portal(store, legacy, SessionStore(), templates, Horizon(store), settings or Settings(store, clock))
 
     app = FastAPI(title="meterhub portal", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.portal = portal
@@ -91,6 +108,8 @@ def create_app(store: Store, *, operator_password_hash: str, demo_note: str = ""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(login.router)
     app.include_router(meters.router)
+    app.include_router(people.router)
+    app.include_router(consents.router)
     return app
 
 

@@ -1,6 +1,13 @@
-"""The portal's login routes: ``GET /`` (the login page; logged in, a 303 to ``/meters``), ``POST /login``
-(argon2id check, a new session in an HttpOnly SameSite=Lax cookie) and ``POST /logout``. Neither passwords nor
-session tokens are ever logged."""
+"""The portal's login routes: ``GET /`` (the login page; logged in, a 303 to the person's start page), ``POST /login``
+(a store account: password and, for an account with MFA, a one-time code — through :func:`meterhub.api.auth.login`,
+the API's own login service, so throttles, lockouts and sessions are the same ones), ``POST /login/enrol`` (the
+first code of an account whose authenticator app is not set up yet: :mod:`meterhub.api.enrolment`), ``POST
+/logout`` and ``POST /logout/all`` (every session of the person, on every device). The session is the API's
+server-side session in the store (cookie ``mh_session``: HttpOnly, SameSite=Lax, Secure under TLS); a state
+change needs the session's CSRF token in the form. The first portal's in-memory ``operator`` login is still
+answered when the app was given its hash and no store account has that name. Neither passwords nor tokens are
+ever logged.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +17,75 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from meterhub.api import auth as api_auth
+from meterhub.api import enrolment
+from meterhub.api.problems import Problem
 from meterhub.portal.auth import OPERATOR, SESSION_COOKIE, SESSION_TTL_S
-from meterhub.portal.deps import PortalDep
+from meterhub.portal.deps import FLEET_ROLES, Portal, PortalDep
+from meterhub.security import tokens, totp
 
 log = logging.getLogger("meterhub.portal")
 
 router = APIRouter()
 
 
+def start_page(role: str | None) -> str:
+    """Where a person lands after logging in."""
+    return "/meters" if role is None or role in FLEET_ROLES else "/home"
+
+
+def _login_page(request: Request, portal: Portal, status: int = 200, **context: object) -> Response:
+    context = {"user": None, "error": None, "username": "", **context}
+    return portal.templates.TemplateResponse(request, "login.html", context, status_code=status)
+
+
+def refusal(problem: Problem) -> str:
+    """The login page's words for a refused login (lockouts say so, and when to try again)."""
+    if problem.slug == "locked":
+        wait = problem.headers.get("Retry-After", "")
+        minutes = f" in about {max(1, round(int(wait) / 60))} minutes" if wait.isdigit() else " later"
+        return (
+            f"This account is locked after repeated failed logins: try again{minutes}, "
+            "or ask an administrator to unlock it."
+        )
+    if problem.status == 429:
+        return "Too many attempts: wait a few seconds before trying again."
+    return problem.detail
+
+
 @router.get("/", response_model=None)
 def index(request: Request, portal: PortalDep) -> Response:
+    person = portal.person(request)
+    if person is not None:
+        return RedirectResponse(start_page(person.role), status_code=303)
     if portal.user(request) is not None:
         return RedirectResponse("/meters", status_code=303)
-    return portal.templates.TemplateResponse(request, "login.html", {"user": None, "error": None})
+    return _login_page(request, portal)
+
+
+def _legacy_login(request: Request, portal: Portal, username: str, password: str) -> Response | None:
+    """The first portal's operator login, when configured and no store account is named so."""
+    if portal.auth is None or username != OPERATOR or portal.store.user_by_name(username) is not None:
+        return None
+    if not portal.auth.verify(username, password):
+        return None
+    portal.sessions.drop(request.cookies.get(SESSION_COOKIE))
+    token = portal.sessions.create(OPERATOR)
+    response = RedirectResponse("/meters", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=SESSION_TTL_S, path="/", httponly=True, samesite="lax", secure=False
+    )
+    return response
+
+
+def _logged_in(request: Request, portal: Portal, done: api_auth.LoggedIn) -> Response:
+    old = request.cookies.get(api_auth.SESSION_COOKIE)
+    if old:  # a new session on login, never the one the browser came with
+        portal.store.delete_session(tokens.token_hash(old))
+    log.info("portal login: user %d", done.user.id)
+    response = RedirectResponse(start_page(done.user.role), status_code=303)
+    api_auth.set_session_cookie(request, response, done)
+    return response
 
 
 @router.post("/login", response_model=None)
@@ -31,31 +94,81 @@ def login(
     portal: PortalDep,
     username: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=1024)],
+    code: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
-    if not portal.auth.verify(username, password):
-        log.warning("portal login refused")
-        return portal.templates.TemplateResponse(
-            request,
-            "login.html",
-            {"user": None, "error": "Wrong username or password.", "username": username[:80]},
-            status_code=401,
-        )
-    portal.sessions.drop(request.cookies.get(SESSION_COOKIE))
-    token = portal.sessions.create(OPERATOR)
-    log.info("portal login: %s", OPERATOR)
-    response = RedirectResponse("/meters", status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE, token, max_age=SESSION_TTL_S, path="/", httponly=True, samesite="lax", secure=False
-    )
+    username, code = username.strip(), code.strip()
+    legacy = _legacy_login(request, portal, username, password)
+    if legacy is not None:
+        return legacy
+    s, address = portal.settings, api_auth.address_of(request)
+    try:
+        if not code:
+            pending = enrolment.password_step(s, address, username, password)
+            if pending is not None:
+                return _enrol_page(request, portal, pending)
+            user = portal.store.user_by_name(username)
+            if user is not None and user.totp_secret is not None:
+                return _login_page(request, portal, 401, username=username[:80], ask_code=True,
+                                   error="Enter the 6-digit code from your authenticator app.")  # fmt: skip
+        done = api_auth.login(s, address, username, password, code or None)
+    except Problem as exc:
+        log.warning("portal login refused (%s)", exc.slug)
+        return _login_page(request, portal, exc.status, username=username[:80], error=refusal(exc), ask_code=bool(code))
+    return _logged_in(request, portal, done)
+
+
+def _enrol_page(request: Request, portal: Portal, pending: enrolment.Enrolment, error: str | None = None) -> Response:
+    uri = pending.otpauth_uri
+    context = {"user": None, "username": pending.user.username, "token": pending.token, "secret": pending.secret,
+               "qr_svg": totp.qr_svg(uri), "uri": uri, "error": error}  # fmt: skip
+    return portal.templates.TemplateResponse(request, "enrol.html", context, status_code=401 if error else 200)
+
+
+@router.post("/login/enrol", response_model=None)
+def enrol(
+    request: Request,
+    portal: PortalDep,
+    token: Annotated[str, Form(max_length=300)],
+    code: Annotated[str, Form(max_length=32)],
+) -> Response:
+    s, address = portal.settings, api_auth.address_of(request)
+    try:
+        done = enrolment.confirm(s, address, token, code.strip())
+    except Problem as exc:
+        if exc.slug == "totp-refused":
+            return _enrol_page(request, portal, enrolment.enrolment_of(s, token), exc.detail)
+        return _login_page(request, portal, exc.status, error=refusal(exc))
+    return _logged_in(request, portal, done)
+
+
+def _logged_out() -> Response:
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    response.delete_cookie(api_auth.SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return response
 
 
 @router.post("/logout", response_model=None)
-def logout(request: Request, portal: PortalDep) -> Response:
+def logout(request: Request, portal: PortalDep, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    person = portal.person(request)
+    if person is not None:
+        if not person.csrf_ok(csrf):
+            return portal.error(request, 403, "This form has expired: reload the page and try again.")
+        api_auth.logout(portal.settings, request, everywhere=False)
     portal.sessions.drop(request.cookies.get(SESSION_COOKIE))
-    response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
-    return response
+    return _logged_out()
 
 
-__all__ = ["router"]
+@router.post("/logout/all", response_model=None)
+def logout_all(request: Request, portal: PortalDep, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    person = portal.person(request)
+    if person is None:
+        return _logged_out()
+    if not person.csrf_ok(csrf):
+        return portal.error(request, 403, "This form has expired: reload the page and try again.")
+    ended = api_auth.logout(portal.settings, request, everywhere=True)
+    log.info("portal logout everywhere: user %d, %d sessions", person.user.id, ended)
+    return _logged_out()
+
+
+__all__ = ["refusal", "router", "start_page"]

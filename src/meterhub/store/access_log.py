@@ -48,6 +48,13 @@ def entries_for_points(conn: sa.Connection, point_ids: Iterable[int], limit: int
     return rows_as(AccessEntry, conn.execute(q)) if list(point_ids) else []
 
 
+def entries_by_party(conn: sa.Connection, party_id: int, limit: int = 1000) -> list[AccessEntry]:
+    """The newest ``limit`` reads made by ``party_id``'s people and clients, newest first."""
+    a = t.access_log
+    q = sa.select(*[a.c[k] for k in AccessEntry.__slots__]).where(a.c.party_id == party_id)
+    return rows_as(AccessEntry, conn.execute(q.order_by(a.c.id.desc()).limit(limit)))
+
+
 def all_entries(conn: sa.Connection, limit: int = 1000) -> list[AccessEntry]:
     a = t.access_log
     q = sa.select(*[a.c[k] for k in AccessEntry.__slots__]).order_by(a.c.id.desc()).limit(limit)
@@ -56,6 +63,10 @@ def all_entries(conn: sa.Connection, limit: int = 1000) -> list[AccessEntry]:
 
 class AccessLogOps(StoreEngine):
     """The access log (part of :class:`~meterhub.store.db.Store`)."""
+
+    def access_entries_by_party(self, party_id: int, limit: int = 1000) -> list[AccessEntry]:
+        with self.read() as conn:
+            return entries_by_party(conn, party_id, limit)
 
     def log_access(self, entries: Sequence[AccessEntry]) -> None:
         with self.write() as conn:
@@ -68,4 +79,4 @@ class AccessLogOps(StoreEngine):
             return entries_for_points(conn, list(point_ids), limit)
 
 
-__all__ = ["AccessEntry", "AccessLogOps", "all_entries", "append", "entries_for_points"]
+__all__ = ["AccessEntry", "AccessLogOps", "all_entries", "append", "entries_by_party", "entries_for_points"]

@@ -94,6 +94,11 @@ def consents_of_party(conn: sa.Connection, party_id: int) -> list[ConsentRow]:
     return _rows(conn, sa.or_(c.grantor_id == party_id, c.grantee_id == party_id))
 
 
+def all_consents(conn: sa.Connection) -> list[ConsentRow]:
+    """Every consent, oldest first (the operator's and the auditor's view)."""
+    return _rows(conn, sa.true())
+
+
 def consents_on_points(
     conn: sa.Connection, point_ids: Iterable[int], grantee_id: int | None = None
 ) -> list[ConsentRow]:
@@ -151,6 +156,10 @@ class ConsentOps(StoreEngine):
         with self.read() as conn:
             return consents_of_party(conn, party_id)
 
+    def all_consents(self) -> list[ConsentRow]:
+        with self.read() as conn:
+            return all_consents(conn)
+
     def set_consent_status(self, consent_id: int, status: str, at: datetime) -> ConsentRow:
         with self.write() as conn:
             return set_status(conn, consent_id, status, at)
@@ -161,6 +170,7 @@ __all__ = [
     "ConsentOps",
     "ConsentRow",
     "add_consent",
+    "all_consents",
     "consents_of_party",
     "consents_on_points",
     "get_consent",

@@ -79,6 +79,11 @@ def list_parties(conn: sa.Connection, kind: t.PartyKind | None = None) -> list[P
     return rows_as(Party, conn.execute(q))
 
 
+def get_party(conn: sa.Connection, party_id: int) -> Party | None:
+    row = conn.execute(sa.select(t.party).where(t.party.c.id == party_id)).first()
+    return None if row is None else Party(**row._mapping)
+
+
 def party_by_code(conn: sa.Connection, kind: t.PartyKind, code: str) -> Party | None:
     row = conn.execute(sa.select(t.party).where(t.party.c.kind == kind, t.party.c.code == code)).first()
     return None if row is None else Party(**row._mapping)
@@ -331,6 +336,10 @@ class InventoryOps(StoreEngine):
         with self.read() as conn:
             return list_parties(conn, kind)
 
+    def get_party(self, party_id: int) -> Party | None:
+        with self.read() as conn:
+            return get_party(conn, party_id)
+
     def party_by_code(self, kind: t.PartyKind, code: str) -> Party | None:
         with self.read() as conn:
             return party_by_code(conn, kind, code)
@@ -456,6 +465,7 @@ __all__ = [
     "add_party",
     "get_meter",
     "get_metering_point",
+    "get_party",
     "grid_areas_installed",
     "install",
     "latest_grid_area",
