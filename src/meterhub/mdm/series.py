@@ -38,6 +38,7 @@ class Series:
     starts: npt.NDArray[np.int64]
     values: npt.NDArray[np.float64]
     quality: npt.NDArray[np.uint8]
+    scaler: int = 0  # values = stored counts × 10^scaler
 
     @property
     def slots(self) -> int:
@@ -82,7 +83,16 @@ def series_from_blocks(
         idx = first + np.flatnonzero(have)
         values[idx] = b.values[have] * factor
         quality[idx] = q[have]
-    return Series(day_from, day_to, interval_s, unit, starts, values, quality)
+    return Series(day_from, day_to, interval_s, unit, starts, values, quality, scaler)
+
+
+def point_channels(store: Store, point_id: int) -> list[tuple[str, str]]:
+    """``(obis, medium)`` of every channel the point's meters (and their M-Bus sub-meters) ever had, by OBIS."""
+    found: dict[str, str] = {}
+    for pm in store.point_meters(point_id):
+        for ch in store.list_channels([pm.meter.id]):
+            found.setdefault(ch.obis, ch.medium)
+    return sorted(found.items())
 
 
 def point_series(store: Store, point_id: int, day_from: date, day_to: date, obis: str = IMPORT_OBIS) -> Series | None:
@@ -110,4 +120,4 @@ def point_series(store: Store, point_id: int, day_from: date, day_to: date, obis
     return series_from_blocks(pieces, day_from, day_to, interval_s, unit, scaler)
 
 
-__all__ = ["IMPORT_OBIS", "Series", "point_series", "series_from_blocks", "slot_starts"]
+__all__ = ["IMPORT_OBIS", "Series", "point_channels", "point_series", "series_from_blocks", "slot_starts"]
