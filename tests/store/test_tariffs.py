@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from meterhub.mdm.costing import cost_with_versions, versions_of
 from meterhub.mdm.tariffs import single_rate, tariff_from_dict
 from meterhub.store import Store
 from meterhub.store.tariffs import TariffStoreError
@@ -49,6 +51,11 @@ def test_versions_over_time(store: Store) -> None:
     ]
     assert [v.valid_from for v in store.tariffs_on(date(2026, 1, 1), enovos)] == [date(2026, 1, 1)]
     assert store.tariffs_on(date(2024, 12, 31)) == []
+    # the stored versions price a series: Wednesday 31 Dec 2025 under the TOU version, 1 Jan 2026 flat
+    kwh = np.full(192, 0.25)
+    c = cost_with_versions(versions_of(versions), kwh, date(2025, 12, 31), date(2026, 1, 1))
+    assert c.energy_eur == pytest.approx(15 * 0.30 + 9 * 0.20 + 24 * 0.25)
+    assert c.fixed_eur == pytest.approx(3.0 / 31)  # the flat version has no standing charge
 
 
 def test_refusals(store: Store) -> None:

@@ -20,8 +20,9 @@ from datetime import date, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from meterhub.mdm.tariffs import Tariff, slot_rates
+from meterhub.mdm.tariffs import Tariff, slot_rates, tariff_from_dict
 from meterhub.store.intervals import day_range, local_day_slots
+from meterhub.store.tariffs import StoredTariff
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,12 @@ class TariffVersion:
 
     def covers(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+
+
+def versions_of(stored: Sequence[StoredTariff]) -> list[TariffVersion]:
+    """Stored versions (:mod:`meterhub.store.tariffs`) as priceable versions (definitions parsed and checked:
+    a bad one raises :class:`~meterhub.mdm.tariffs.TariffError`)."""
+    return [TariffVersion(s.valid_from, s.valid_to, tariff_from_dict(s.definition)) for s in stored]
 
 
 def fixed_share(fixed_eur_month: float, day_from: date, day_to: date) -> float:
@@ -164,4 +171,5 @@ __all__ = [
     "cost_series",
     "cost_with_versions",
     "fixed_share",
+    "versions_of",
 ]

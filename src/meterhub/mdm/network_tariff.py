@@ -112,6 +112,15 @@ def _days_covered(starts: npt.NDArray[np.int64], interval_s: int) -> dict[date, 
     return {k: len(v) for k, v in out.items()}
 
 
+_Calendar = tuple[npt.NDArray[np.int64], list[date], dict[date, int]]
+
+
+def _calendar(t: npt.NDArray[np.int64], interval_s: int) -> _Calendar:
+    """Per slot its month's index, the months (first days) and the days covered per month."""
+    idx, months = _local_months(t)
+    return idx, months, _days_covered(t, interval_s)
+
+
 def network_months(
     starts: npt.ArrayLike,
     kwh: npt.ArrayLike,
@@ -120,6 +129,7 @@ def network_months(
     connection: str | None = "40-50A",
     prices: NetworkPrices = PRICES_2025,
     interval_s: int = 900,
+    _cal: _Calendar | None = None,
 ) -> list[NetworkMonth]:
     """The network-use cost of each local month of the slots under ``level_kw`` (see the module docstring);
     the fixed part and the metering fee of a partly covered month are prorated by the days covered."""
@@ -134,8 +144,7 @@ def network_months(
     if t.shape != e.shape:
         raise ValueError("starts and kwh differ in length")
     within, over = split_overrun(e, level_kw, interval_s)
-    idx, months = _local_months(t)
-    covered = _days_covered(t, interval_s)
+    idx, months, covered = _cal if _cal is not None else _calendar(t, interval_s)
     metering = 0.0 if connection is None else prices.metering_eur_month[connection]
     out: list[NetworkMonth] = []
     for i, m in enumerate(months):
@@ -194,8 +203,10 @@ def level_choice(
     """Each level's total over the slots (normally the last 12 months); ties go to the lower level."""
     totals: dict[int, float] = {}
     overs: dict[int, float] = {}
+    t = np.asarray(starts, dtype=np.int64)
+    cal = _calendar(t, interval_s)  # the months are the same at every level
     for level in sorted(prices.fixed_eur_month):
-        months = network_months(starts, kwh, level, connection=connection, prices=prices, interval_s=interval_s)
+        months = network_months(t, kwh, level, connection=connection, prices=prices, interval_s=interval_s, _cal=cal)
         totals[level] = sum(m.total_eur for m in months)
         overs[level] = sum(m.overrun_kwh for m in months)
     cheapest = min(totals, key=lambda lv: (round(totals[lv], 9), lv))
