@@ -150,3 +150,13 @@ def test_write_to_file(tmp_path: Path) -> None:
     n = write_feed(_points(), tmp_path / "gb.xml", now=NOW)
     assert n == (92 + 96 - 1) + (92 + 96) + 47
     assert feed_schema().is_valid(str(tmp_path / "gb.xml"))
+
+
+def test_the_streamed_feed_is_the_tree_feed(tmp_path: Path) -> None:
+    from meterhub.mdm.espi import write_feed
+
+    buf = io.BytesIO()
+    write_feed(iter(_points()), buf, now=NOW)  # a lazy iterable, written one usage point at a time
+    streamed = ET.canonicalize(buf.getvalue().decode(), strip_text=True)
+    assert streamed == ET.canonicalize(_xml(_points()).decode(), strip_text=True)
+    assert buf.getvalue().count(b"xmlns=") == 1  # the namespaces are declared once, on the feed

@@ -14,6 +14,9 @@ from rich.console import Console
 from meterhub.cli.common import fail, open_store
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from meterhub.mdm.espi import UsagePointData
     from meterhub.store import Store
 
 import_app = typer.Typer(help="Import data from other systems.", no_args_is_help=True)
@@ -152,7 +155,7 @@ def export_espi(
 ) -> None:
     """Export interval data as a Green Button (NAESB ESPI) Atom feed: UsagePoint, LocalTimeParameters,
     MeterReading, ReadingType, IntervalBlock and UsageSummary per metering point and medium."""
-    from meterhub.mdm.espi import newest_day, points_from_store, write_feed
+    from meterhub.mdm.espi import iter_points_from_store, newest_day, write_feed
 
     if all_points == (point is not None):
         raise typer.BadParameter("give either --all or --metering-point ID")
@@ -178,16 +181,24 @@ def export_espi(
         day_from = day_from or day_to - timedelta(days=364)
         if day_to < day_from:
             raise typer.BadParameter(f"--from {day_from} is after the newest day with data ({day_to})")
-        with err_console.status(f"reading {len(ids)} metering point(s), {day_from} … {day_to}"):
-            points = points_from_store(store, ids, day_from, day_to)
-            n = write_feed(points, out, now=datetime.now(UTC))
+        written: list[int] = []
+
+        def counted() -> Iterator[UsagePointData]:
+            for up in iter_points_from_store(store, ids, day_from, day_to):
+                written.append(up.point_id)
+                status.update(f"writing {out}: metering point {len(set(written))} of {len(ids)}")
+                yield up
+
+        with err_console.status(f"reading {len(ids)} metering point(s), {day_from} … {day_to}") as status:
+            n = write_feed(counted(), out, now=datetime.now(UTC))
+        usage_points = len(written)
     finally:
         store.close()
     figures = {
-        "ok": True, "out": str(out), "usage_points": len(points), "readings": n,
+        "ok": True, "out": str(out), "usage_points": usage_points, "readings": n,
         "from": day_from.isoformat(), "to": day_to.isoformat(),
     }  # fmt: skip
     if as_json:
         print(json.dumps(figures))
     else:
-        console.print(f"wrote {n} interval readings of {len(points)} usage point(s), {day_from} … {day_to}, to {out}")
+        console.print(f"wrote {n} interval readings of {usage_points} usage point(s), {day_from} … {day_to}, to {out}")

@@ -18,9 +18,10 @@ Times are UTC epoch seconds. The URL tree is the REST API's (``…/UsagePoint/{i
 from __future__ import annotations
 
 import itertools
+import re
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -202,36 +203,68 @@ def _usage_summary(content: ET.Element, up: UsagePointData, now: datetime) -> No
     _el(us, "commodity", COMMODITY[up.medium])
 
 
-def build_feed(
-    points: Sequence[UsagePointData], *, now: datetime, base_url: str = "https://meterhub.lu/espi/1_1/resource"
-) -> ET.ElementTree[ET.Element]:
-    """The Green Button feed of ``points`` (see the module docstring)."""
-    feed = _Feed(base_url, now, "meterhub Green Button Download My Data")
-    ltp = "LocalTimeParameters/1"
-    c = _el(feed.entry(ltp, "Europe/Luxembourg"), "LocalTimeParameters")
+_LTP = "LocalTimeParameters/1"
+
+
+def _local_time_entry(feed: _Feed) -> None:
+    c = _el(feed.entry(_LTP, "Europe/Luxembourg"), "LocalTimeParameters")
     _el(c, "dstEndRule", DST_END_EU)
     _el(c, "dstOffset", 3600)
     _el(c, "dstStartRule", DST_START_EU)
     _el(c, "tzOffset", 3600)
+
+
+def _point_entries(feed: _Feed, up: UsagePointData, now: datetime) -> int:
+    """Append the entries of one usage point; returns its interval readings."""
+    if not up.channels:
+        return 0
+    upath = f"UsagePoint/{up.point_id}{'' if up.medium == 'electricity' else '-' + up.medium}"
+    content = feed.entry(upath, f"{up.ean} {up.medium}", [f"{upath}/MeterReading", _LTP, f"{upath}/UsageSummary"])
+    usage_point = _el(content, "UsagePoint")
+    _el(_el(usage_point, "ServiceCategory"), "kind", SERVICE_KIND[up.medium])
+    n = 0
+    for i, ch in enumerate(up.channels, start=1):
+        mpath = f"{upath}/MeterReading/{i}"
+        rtype = f"ReadingType/{up.point_id}-{up.medium}-{i}"
+        _el(feed.entry(mpath, ch.obis, [f"{mpath}/IntervalBlock", rtype]), "MeterReading")
+        _reading_type(feed.entry(rtype, f"{ch.obis} {ch.series.interval_s} s"), ch)
+        counts = _counts(ch.series)
+        for j, (a, b) in enumerate(_runs(ch.series), start=1):
+            day = datetime.fromtimestamp(int(ch.series.starts[a]), UTC).date().isoformat()
+            _interval_block(feed.entry(f"{mpath}/IntervalBlock/{j}", day), ch.series, counts, a, b)
+            n += b - a
+    _usage_summary(feed.entry(f"{upath}/UsageSummary/1", f"{up.ean} total"), up, now)
+    return n
+
+
+BASE_URL = "https://meterhub.lu/espi/1_1/resource"
+TITLE = "meterhub Green Button Download My Data"
+
+
+def build_feed(
+    points: Sequence[UsagePointData], *, now: datetime, base_url: str = BASE_URL
+) -> ET.ElementTree[ET.Element]:
+    """The Green Button feed of ``points`` as one tree (see the module docstring; :func:`write_feed` streams)."""
+    feed = _Feed(base_url, now, TITLE)
+    _local_time_entry(feed)
     for up in points:
-        if not up.channels:
-            continue
-        upath = f"UsagePoint/{up.point_id}{'' if up.medium == 'electricity' else '-' + up.medium}"
-        content = feed.entry(upath, f"{up.ean} {up.medium}", [f"{upath}/MeterReading", ltp, f"{upath}/UsageSummary"])
-        usage_point = _el(content, "UsagePoint")
-        _el(_el(usage_point, "ServiceCategory"), "kind", SERVICE_KIND[up.medium])
-        for i, ch in enumerate(up.channels, start=1):
-            mpath = f"{upath}/MeterReading/{i}"
-            rtype = f"ReadingType/{up.point_id}-{up.medium}-{i}"
-            _el(feed.entry(mpath, ch.obis, [f"{mpath}/IntervalBlock", rtype]), "MeterReading")
-            _reading_type(feed.entry(rtype, f"{ch.obis} {ch.series.interval_s} s"), ch)
-            counts = _counts(ch.series)
-            for j, (a, b) in enumerate(_runs(ch.series), start=1):
-                day = datetime.fromtimestamp(int(ch.series.starts[a]), UTC).date().isoformat()
-                _interval_block(feed.entry(f"{mpath}/IntervalBlock/{j}", day), ch.series, counts, a, b)
-        _usage_summary(feed.entry(f"{upath}/UsageSummary/1", f"{up.ean} total"), up, now)
+        _point_entries(feed, up, now)
     ET.indent(feed.root, space=" ")
     return ET.ElementTree(feed.root)
+
+
+_DECLARATIONS = re.compile(r' xmlns(:espi)?="[^"]*"')
+
+
+def _flush(feed: _Feed, out: IO[bytes]) -> None:
+    """Write the feed's children so far (without the namespace declarations the feed element holds) and drop
+    them, so that memory holds one usage point at a time."""
+    for child in list(feed.root):
+        ET.indent(child, space=" ", level=1)
+        text = ET.tostring(child, encoding="unicode")
+        head, _, rest = text.partition(">")
+        out.write((" " + _DECLARATIONS.sub("", head) + ">" + rest + "\n").encode("utf-8"))
+        feed.root.remove(child)
 
 
 def exported_obis(obis: str) -> bool:
@@ -243,7 +276,13 @@ def exported_obis(obis: str) -> bool:
 def points_from_store(store: Store, point_ids: Sequence[int], day_from: date, day_to: date) -> list[UsagePointData]:
     """The usage points (one per point and medium) of ``point_ids`` over the local days, read from the store
     (current block versions, as ``meterhub export csv``). Unknown point ids raise ``KeyError``."""
-    out: list[UsagePointData] = []
+    return list(iter_points_from_store(store, point_ids, day_from, day_to))
+
+
+def iter_points_from_store(
+    store: Store, point_ids: Sequence[int], day_from: date, day_to: date
+) -> Iterator[UsagePointData]:
+    """:func:`points_from_store`, one metering point read at a time."""
     for pid in point_ids:
         mp = store.get_metering_point(pid)
         if mp is None:
@@ -255,8 +294,7 @@ def points_from_store(store: Store, point_ids: Sequence[int], day_from: date, da
             s = point_series(store, pid, day_from, day_to, obis)
             if s is not None:
                 by_medium.setdefault(medium, []).append(Channel(obis, medium, s))
-        out += [UsagePointData(pid, mp.ean, m, tuple(chs)) for m, chs in sorted(by_medium.items())]
-    return out
+        yield from (UsagePointData(pid, mp.ean, m, tuple(chs)) for m, chs in sorted(by_medium.items()))
 
 
 def newest_day(store: Store, point_ids: Sequence[int]) -> date | None:
@@ -274,12 +312,23 @@ def newest_day(store: Store, point_ids: Sequence[int]) -> date | None:
 
 
 def write_feed(
-    points: Sequence[UsagePointData], out: Path | str | IO[bytes], *, now: datetime, base_url: str | None = None
+    points: Iterable[UsagePointData], out: Path | str | IO[bytes], *, now: datetime, base_url: str = BASE_URL
 ) -> int:
-    """Write the feed (UTF-8 XML); returns the number of interval readings written."""
-    tree = build_feed(points, now=now) if base_url is None else build_feed(points, now=now, base_url=base_url)
-    tree.write(out, encoding="utf-8", xml_declaration=True)
-    return sum(int(np.count_nonzero(~np.isnan(ch.series.values))) for up in points for ch in up.channels)
+    """Write the feed (UTF-8 XML) one usage point at a time (``points`` may be a lazy iterable, e.g.
+    :func:`iter_points_from_store`); returns the number of interval readings written."""
+    if isinstance(out, Path | str):
+        with open(out, "wb") as fh:
+            return write_feed(points, fh, now=now, base_url=base_url)
+    feed = _Feed(base_url, now, TITLE)
+    out.write(f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="{ATOM}" xmlns:espi="{ESPI}">\n'.encode())
+    _local_time_entry(feed)
+    _flush(feed, out)
+    n = 0
+    for up in points:
+        n += _point_entries(feed, up, now)
+        _flush(feed, out)
+    out.write(b"</feed>\n")
+    return n
 
 
 __all__ = [
@@ -291,6 +340,7 @@ __all__ = [
     "build_feed",
     "dst_rule",
     "exported_obis",
+    "iter_points_from_store",
     "newest_day",
     "points_from_store",
     "quality_of_reading",
