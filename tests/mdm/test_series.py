@@ -49,3 +49,16 @@ def test_point_series_across_a_meter_exchange(tmp_path: Path) -> None:
     assert s.quality[5] == Quality.MISSING and s.quality[0] == Quality.MEASURED
     assert point_series(store, mp, date(2026, 3, 29), date(2026, 3, 29), obis="1.0.2.8.0.255") is None
     store.close()
+
+
+def test_local_seconds_over_both_dst_switches() -> None:
+    from meterhub.mdm.series import local_seconds, slot_starts
+    from meterhub.store.intervals import LOCAL_TZ
+
+    starts = slot_starts(date(2026, 3, 28), date(2026, 3, 30), 900)
+    starts = np.concatenate([starts, slot_starts(date(2026, 10, 24), date(2026, 10, 26), 900)])
+    expected = [int(datetime.fromtimestamp(int(t), LOCAL_TZ).replace(tzinfo=UTC).timestamp()) for t in starts.tolist()]
+    assert local_seconds(starts).tolist() == expected
+    autumn = local_seconds(slot_starts(date(2026, 10, 25), date(2026, 10, 25), 900))
+    hours = (autumn % 86_400 // 3600).tolist()
+    assert autumn.size == 100 and hours.count(2) == 8 and hours.count(1) == 4  # 02:xx twice

@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from meterhub.mdm.costing import Costing
 from meterhub.mdm.network_tariff import LevelChoice
-from meterhub.store.intervals import LOCAL_TZ
+from meterhub.mdm.series import local_seconds
 
 NIGHT_FROM_H, NIGHT_TO_H = 0, 5
 DEFAULT_TARGET_W = 50.0
@@ -46,22 +46,18 @@ class Advice:
 
 
 def night_base_load_w(starts: npt.ArrayLike, kwh: npt.ArrayLike, interval_s: int = 900) -> float | None:
-    """Median over local nights of the lowest slot between 00:00 and 05:00, as W (None: no complete night)."""
-    from datetime import datetime
-
-    t = np.asarray(starts, dtype=np.int64)
+    """Median over local nights of the lowest slot between 00:00 and 05:00, as W (None: no night slot)."""
+    local = local_seconds(starts)
     e = np.asarray(kwh, dtype=np.float64)
-    minima: dict[object, float] = {}
-    for i in range(t.size):
-        if np.isnan(e[i]):
-            continue
-        local = datetime.fromtimestamp(int(t[i]), LOCAL_TZ)
-        if NIGHT_FROM_H <= local.hour < NIGHT_TO_H:
-            d = local.date()
-            minima[d] = min(minima.get(d, np.inf), float(e[i]))
-    if not minima:
+    hour = local % 86_400 // 3600
+    night = (hour >= NIGHT_FROM_H) & (hour < NIGHT_TO_H) & ~np.isnan(e)
+    if not night.any():
         return None
-    return float(np.median(list(minima.values()))) * 3600.0 / interval_s * 1000.0
+    day = local[night] // 86_400
+    uniq, inverse = np.unique(day, return_inverse=True)
+    minima = np.full(uniq.size, np.inf)
+    np.minimum.at(minima, inverse, e[night])
+    return float(np.median(minima)) * 3600.0 / interval_s * 1000.0
 
 
 def base_load_advice(base_w: float, price_eur_kwh: float, target_w: float = DEFAULT_TARGET_W) -> Advice:

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from meterhub.country import LOCAL_TZ
+from meterhub.mdm.series import local_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,15 +227,15 @@ def overrun_histogram(
     starts: npt.ArrayLike, kwh: npt.ArrayLike, level_kw: int, interval_s: int = 900
 ) -> OverrunHistogram:
     """When overruns happen, by the local weekday and hour of each slot's start."""
-    t = np.asarray(starts, dtype=np.int64)
+    local = local_seconds(starts)
     _, over = split_overrun(kwh, level_kw, interval_s)
-    hit = np.flatnonzero(over > 0)
+    hit = over > 0
+    weekday = (local[hit] // 86_400 + 3) % 7  # 1970-01-01 was a Thursday
+    hour = local[hit] % 86_400 // 3600
     hist_kwh = np.zeros((7, 24))
     hist_n = np.zeros((7, 24), dtype=np.int64)
-    for i in hit:
-        local = datetime.fromtimestamp(int(t[i]), LOCAL_TZ)
-        hist_kwh[local.weekday(), local.hour] += over[i]
-        hist_n[local.weekday(), local.hour] += 1
+    np.add.at(hist_kwh, (weekday, hour), over[hit])
+    np.add.at(hist_n, (weekday, hour), 1)
     return OverrunHistogram(level_kw, hist_kwh, hist_n)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +21,7 @@ import numpy.typing as npt
 from meterhub.mdm.quality import Quality
 from meterhub.store import Store
 from meterhub.store.blocks import IntervalBlock
-from meterhub.store.intervals import day_bounds_epoch, day_range, day_start_epoch, local_day_of_epoch
+from meterhub.store.intervals import LOCAL_TZ, day_bounds_epoch, day_range, day_start_epoch, local_day_of_epoch
 
 IMPORT_OBIS = "1.0.1.8.0.255"
 """Active energy import A+ (the quarter-hour consumption channel of a home)."""
@@ -56,6 +56,29 @@ class Series:
 
     def days(self) -> list[date]:
         return day_range(self.day_from, self.day_to)
+
+
+def local_seconds(starts: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """UTC epoch seconds → Europe/Luxembourg wall-clock seconds since 1970-01-01 local (vectorised: the offset is
+    looked up once per UTC day, per slot only on the two DST switch days). ``// 86400`` is the local day number
+    (``(n + 3) % 7`` its weekday, Monday 0), ``% 86400 // 3600`` the local hour."""
+    t = np.asarray(starts, dtype=np.int64)
+    if t.size == 0:
+        return t.copy()
+    days = t // 86_400
+    uniq, inverse = np.unique(days, return_inverse=True)
+
+    def offset(x: int) -> int:
+        off = datetime.fromtimestamp(x, LOCAL_TZ).utcoffset()
+        return int(off.total_seconds()) if off is not None else 0
+
+    at_start = np.array([offset(int(d) * 86_400) for d in uniq], dtype=np.int64)
+    at_end = np.array([offset(int(d) * 86_400 + 86_399) for d in uniq], dtype=np.int64)
+    out = t + at_start[inverse]
+    for k in np.flatnonzero(at_start != at_end):
+        sel = np.flatnonzero(inverse == k)
+        out[sel] = t[sel] + np.array([offset(int(x)) for x in t[sel]], dtype=np.int64)
+    return out
 
 
 def slot_starts(day_from: date, day_to: date, interval_s: int) -> npt.NDArray[np.int64]:
@@ -120,4 +143,12 @@ def point_series(store: Store, point_id: int, day_from: date, day_to: date, obis
     return series_from_blocks(pieces, day_from, day_to, interval_s, unit, scaler)
 
 
-__all__ = ["IMPORT_OBIS", "Series", "point_channels", "point_series", "series_from_blocks", "slot_starts"]
+__all__ = [
+    "IMPORT_OBIS",
+    "Series",
+    "local_seconds",
+    "point_channels",
+    "point_series",
+    "series_from_blocks",
+    "slot_starts",
+]
