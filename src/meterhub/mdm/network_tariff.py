@@ -15,14 +15,14 @@ on top (:mod:`meterhub.mdm.costing`).
 from __future__ import annotations
 
 import calendar
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
 
-from meterhub.country import LOCAL_TZ
 from meterhub.mdm.series import local_seconds
 
 
@@ -44,6 +44,7 @@ PRICES_2025 = NetworkPrices(
 )
 """The 2025 values of the reference file (ILR; the operators' and suppliers' price sheets)."""
 
+EPOCH_DAY = date(1970, 1, 1)
 LEVELS_KW: tuple[int, ...] = tuple(sorted(PRICES_2025.fixed_eur_month))
 
 
@@ -86,40 +87,20 @@ class NetworkMonth:
         return self.energy_eur + self.fixed_eur + self.metering_eur
 
 
-def _local_months(starts: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], list[date]]:
-    """Per slot, the index of its local month in the returned list of months (first days)."""
-    if starts.size == 0:
-        return np.empty(0, dtype=np.int64), []
-    first = datetime.fromtimestamp(int(starts[0]), LOCAL_TZ)
-    last = datetime.fromtimestamp(int(starts[-1]), LOCAL_TZ)
-    months: list[date] = []
-    y, m = first.year, first.month
-    while (y, m) <= (last.year, last.month):
-        months.append(date(y, m, 1))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    bounds = [int(datetime(d.year, d.month, 1, tzinfo=LOCAL_TZ).timestamp()) for d in months[1:]]
-    return np.searchsorted(np.array(bounds, dtype=np.int64), starts, side="right"), months
-
-
-def _days_covered(starts: npt.NDArray[np.int64], interval_s: int) -> dict[date, int]:
-    """Distinct local days per month (first day) among the slot starts (sampled hourly: inputs are whole days)."""
-    if starts.size == 0:
-        return {}
-    sample = np.concatenate([starts[:: max(1, 3600 // interval_s)], starts[-1:]])
-    out: dict[date, set[date]] = {}
-    for x in sample.tolist():
-        d = datetime.fromtimestamp(x, LOCAL_TZ).date()
-        out.setdefault(d.replace(day=1), set()).add(d)
-    return {k: len(v) for k, v in out.items()}
-
-
 _Calendar = tuple[npt.NDArray[np.int64], list[date], dict[date, int]]
 
 
 def _calendar(t: npt.NDArray[np.int64], interval_s: int) -> _Calendar:
-    """Per slot its month's index, the months (first days) and the days covered per month."""
-    idx, months = _local_months(t)
-    return idx, months, _days_covered(t, interval_s)
+    """Per slot the index of its local month, the months (first days) with slots, and the number of local days
+    with slots per month."""
+    if t.size == 0:
+        return np.empty(0, dtype=np.int64), [], {}
+    day_numbers, inverse = np.unique(local_seconds(t) // 86_400, return_inverse=True)
+    firsts = [(EPOCH_DAY + timedelta(days=int(n))).replace(day=1) for n in day_numbers]
+    months = sorted(set(firsts))
+    index = {m: i for i, m in enumerate(months)}
+    day_month = np.array([index[m] for m in firsts], dtype=np.int64)
+    return day_month[inverse], months, dict(Counter(firsts))
 
 
 def network_months(
