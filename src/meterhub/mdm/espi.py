@@ -110,7 +110,8 @@ def _iso(t: datetime) -> str:
 
 
 class _Feed:
-    def __init__(self, base_url: str, now: datetime, title: str) -> None:
+    def __init__(self, base_url: str, now: datetime, title: str, *, as_text: bool = False) -> None:
+        self.texts: dict[str, str] | None = {} if as_text else None
         self.base = base_url.rstrip("/")
         self.now = _iso(now)
         self.root = ET.Element(f"{{{ATOM}}}feed")
@@ -165,6 +166,40 @@ def _reading_type(content: ET.Element, ch: Channel) -> None:
 def _counts(s: Series) -> np.ndarray:
     """The stored integer counts (value ÷ 10^scaler) of the series, 0 where missing."""
     return np.rint(np.nan_to_num(s.values, nan=0.0) / 10.0**s.scaler).astype(np.int64)
+
+
+def _quality_table() -> list[int]:
+    """QualityOfReading of every quality byte (0 for bytes no slot with a value carries)."""
+    out = []
+    for q in range(256):
+        try:
+            out.append(quality_of_reading(q))
+        except (KeyError, ValueError):
+            out.append(0)
+    return out
+
+
+_QOR = _quality_table()
+_READING = (
+    "<espi:IntervalReading><espi:ReadingQuality><espi:quality>{}</espi:quality></espi:ReadingQuality>"
+    "<espi:timePeriod><espi:duration>{}</espi:duration><espi:start>{}</espi:start></espi:timePeriod>"
+    "<espi:value>{}</espi:value></espi:IntervalReading>"
+)
+
+
+def _interval_block_text(s: Series, counts: np.ndarray, a: int, b: int) -> str:
+    """The IntervalBlock of slots [a, b) as XML text (what :func:`_interval_block` builds, without the tree:
+    the streamed feed's fast path; the tests check both give the same canonical XML)."""
+    d = s.interval_s
+    head = (
+        f"<espi:IntervalBlock><espi:interval><espi:duration>{(b - a) * d}</espi:duration>"
+        f"<espi:start>{int(s.starts[a])}</espi:start></espi:interval>"
+    )
+    rows = "".join(
+        _READING.format(_QOR[q], d, t, v)
+        for t, v, q in zip(s.starts[a:b].tolist(), counts[a:b].tolist(), s.quality[a:b].tolist(), strict=True)
+    )
+    return head + rows + "</espi:IntervalBlock>"
 
 
 def _interval_block(content: ET.Element, s: Series, counts: np.ndarray, a: int, b: int) -> None:
@@ -231,7 +266,12 @@ def _point_entries(feed: _Feed, up: UsagePointData, now: datetime) -> int:
         counts = _counts(ch.series)
         for j, (a, b) in enumerate(_runs(ch.series), start=1):
             day = datetime.fromtimestamp(int(ch.series.starts[a]), UTC).date().isoformat()
-            _interval_block(feed.entry(f"{mpath}/IntervalBlock/{j}", day), ch.series, counts, a, b)
+            content = feed.entry(f"{mpath}/IntervalBlock/{j}", day)
+            if feed.texts is None:
+                _interval_block(content, ch.series, counts, a, b)
+            else:  # streamed: the block as text, put in at _flush
+                content.text = f"@@block{len(feed.texts)}@@"
+                feed.texts[content.text] = _interval_block_text(ch.series, counts, a, b)
             n += b - a
     _usage_summary(feed.entry(f"{upath}/UsageSummary/1", f"{up.ean} total"), up, now)
     return n
@@ -254,6 +294,7 @@ def build_feed(
 
 
 _DECLARATIONS = re.compile(r' xmlns(:espi)?="[^"]*"')
+_PLACEHOLDER = re.compile(r"@@block\d+@@")
 
 
 def _flush(feed: _Feed, out: IO[bytes]) -> None:
@@ -263,6 +304,8 @@ def _flush(feed: _Feed, out: IO[bytes]) -> None:
         ET.indent(child, space=" ", level=1)
         text = ET.tostring(child, encoding="unicode")
         head, _, rest = text.partition(">")
+        if feed.texts:
+            rest = _PLACEHOLDER.sub(lambda m: feed.texts.pop(m.group(0)) if feed.texts else "", rest)
         out.write((" " + _DECLARATIONS.sub("", head) + ">" + rest + "\n").encode("utf-8"))
         feed.root.remove(child)
 
@@ -319,7 +362,7 @@ def write_feed(
     if isinstance(out, Path | str):
         with open(out, "wb") as fh:
             return write_feed(points, fh, now=now, base_url=base_url)
-    feed = _Feed(base_url, now, TITLE)
+    feed = _Feed(base_url, now, TITLE, as_text=True)
     out.write(f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="{ATOM}" xmlns:espi="{ESPI}">\n'.encode())
     _local_time_entry(feed)
     _flush(feed, out)
