@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import secrets
 import tempfile
 import time
@@ -100,18 +101,29 @@ def make_file(rows: int, conflicts: float, seed: int = 7) -> tuple[str, dict[str
 
 @contextmanager
 def _store(backend: str, dsn: str | None) -> Iterator[Store]:
+    """A fresh store: a temporary SQLite data dir, or a fresh PostgreSQL schema (dropped afterwards)."""
     if backend == "sqlite":
         with tempfile.TemporaryDirectory() as d, Store.open(Path(d)) as s:
             yield s
         return
-    from tests.pg import pg_schema  # a fresh schema, dropped afterwards
+    if backend != "postgres":
+        raise ValueError(f"backend must be sqlite or postgres, not {backend!r}")
+    import psycopg
 
-    if dsn is not None:
-        import os
+    from benchmarks.ingest import _pg_url
 
-        os.environ["MH_PG_DSN"] = dsn
-    with pg_schema() as url, Store.open(url) as s:
-        yield s
+    dsn = dsn or os.environ.get("MH_PG_DSN")
+    if not dsn:
+        raise RuntimeError("the postgres backend needs MH_PG_DSN (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    name = f"mh_bench_{secrets.token_hex(6)}"
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {name}")
+    try:
+        with Store.open(_pg_url(dsn, name)) as s:
+            yield s
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 
 
 def _timed(backend: str, dsn: str | None, text: str, *, vee: bool, then_vee: bool) -> dict[str, Any]:
@@ -119,7 +131,7 @@ def _timed(backend: str, dsn: str | None, text: str, *, vee: bool, then_vee: boo
 
     with _store(backend, dsn) as store:
         wall0, cpu0 = time.perf_counter(), time.process_time()
-        report = import_intervals(store, io.StringIO(text), create_meters=True, **({"vee": False} if not vee else {}))
+        report = import_intervals(store, io.StringIO(text), create_meters=True, vee=vee)
         out: dict[str, Any] = {}
         if then_vee:
             from meterhub.mdm.vee_service import VeeService
@@ -131,7 +143,7 @@ def _timed(backend: str, dsn: str | None, text: str, *, vee: bool, then_vee: boo
             out["vee_run_rules"] = dict(vee_report.rules)
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         out.update(seconds=round(wall, 2), cpu_s=round(cpu, 2), rows_per_s=round(report.rows / wall))
-        out["report"] = report.as_dict() if hasattr(report, "as_dict") else {"rows": report.rows}
+        out["report"] = report.as_dict()
         return out
 
 
@@ -153,5 +165,4 @@ def run(
         clean = "\n".join(text.splitlines()[: made["rows"] - made["conflicting"] + 1]) + "\n"
         out["baseline_import_then_vee_run"] = _timed(backend, dsn, clean, vee=False, then_vee=True)
         out["baseline_import_only"] = _timed(backend, dsn, clean, vee=False, then_vee=False)
-    _ = secrets  # (the PostgreSQL schema name comes from tests.pg)
     return out

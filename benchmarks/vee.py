@@ -8,8 +8,8 @@ then one :meth:`~meterhub.mdm.vee_service.VeeService.run` over the 28 days ("imp
 truth is never shown to the platform. Sources (``sources`` in the JSON; each with ``electricity`` and, where it
 has them, ``gas``):
 
-* ``ours`` — our simulator (:mod:`meterhub.sim`: BDEW H0 × persistent noise, block loads; hourly gas on degree
-  days), ``meters`` fleet homes, their weather as temperature;
+* ``ours`` — our simulator (:mod:`meterhub.sim`: BDEW H0 × persistent noise with appliance events, block loads;
+  hourly gas on degree days), ``meters`` fleet homes, their weather as temperature;
 * ``uci`` — the UCI Sceaux household (measured, CC BY 4.0), its four springs 2007–2010, each with ``replicas``
   independent fault draws; no temperature;
 * ``simbench`` — SimBench's household profiles H0-B/C/G/L (ODbL), spring 2016, ``replicas`` fault draws each;

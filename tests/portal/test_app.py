@@ -256,10 +256,16 @@ def test_meter_page_has_plotly_charts(client: TestClient) -> None:
     assert r.status_code == 200
     assert r.text.count('class="plotly-graph-div"') == 4  # daily energy, 1/4 h, gas, water
     assert '<script src="/static/plotly.min.js"></script>' in r.text
-    for name in ("A+ · head-end (DLMS)", "A+ · simulator history", "A− · head-end (DLMS)"):  # legend names
+    for name in (  # legend names: the channel's name and code (meterhub.cosem.names), then the source
+        "Import A+ (1.0.1.8.0) · head-end (DLMS)",
+        "Import A+ (1.0.1.8.0) · simulator history",
+        "Export A− (1.0.2.8.0) · head-end (DLMS)",
+    ):
         assert json.dumps(name) in r.text  # as plotly's JSON writes them
     assert "m³" in r.text
-    assert "power_quality" in r.text and "mbus" in r.text  # events
+    # events by their catalogue names (meterhub.cosem.events) with the code, and their log's name
+    assert "Voltage sag L1 (76)" in r.text and "Communication error, M-Bus channel 1 (100)" in r.text
+    assert "Power quality" in r.text and "M-Bus" in r.text
     assert "timeout" in r.text  # comm log counts
     assert NOTE in r.text
 

@@ -118,7 +118,8 @@ def test_noiseless_shape_is_the_model_without_its_quarter_hour_noise() -> None:
 
 def test_household_load_is_autocorrelated_around_its_profile() -> None:
     """Quarter hours around the household's own average profile (same wall slot and day type) stay correlated
-    from one quarter to the next, as measured household load does, with a per-slot spread of ~30 %."""
+    from one quarter to the next, as measured household load does, with a per-slot spread of ~50 % (the
+    persistent noise and the appliance events; the measured UCI household's is ≈ 1.0)."""
     m = ElectricityModel(PLAIN)
     days = 84
     start = _local_midnight(dt.date(2025, 9, 1))
@@ -126,7 +127,7 @@ def test_household_load_is_autocorrelated_around_its_profile() -> None:
     weekdays = np.array([(dt.date(2025, 9, 1) + dt.timedelta(days=i)).weekday() < 5 for i in range(days)])
     profile = np.where(weekdays[:, None], values[weekdays].mean(axis=0), values[~weekdays].mean(axis=0))
     ratio = (values / profile).ravel()
-    assert 0.2 < float(ratio.std()) < 0.45
+    assert 0.2 < float(ratio.std()) < 1.0
     assert _lag_corr(ratio, 1) > 0.55
     assert _lag_corr(ratio, 2) > _lag_corr(ratio, 8)
 

@@ -27,6 +27,7 @@ from meterhub.cli import aggregates as aggregates_cli
 from meterhub.cli import archive as archive_cli
 from meterhub.cli import billing as billing_cli
 from meterhub.cli import edits as edits_cli
+from meterhub.cli import events as events_cli
 from meterhub.cli import hes as hes_cli
 from meterhub.cli import keys as keys_cli
 from meterhub.cli import mdm as mdm_cli
@@ -54,6 +55,7 @@ app.add_typer(p1_cli.app, name="p1")
 app.command("read")(hes_cli.read)
 app.add_typer(hes_cli.hes_app, name="hes")
 app.add_typer(vee_cli.app, name="vee")
+app.add_typer(events_cli.app, name="events")
 app.add_typer(store_cli.app, name="store")
 app.add_typer(keys_cli.app, name="keys")
 

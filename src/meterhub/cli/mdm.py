@@ -4,18 +4,19 @@ other systems (the ESPI export is the Green Button Download My Data feed, :mod:`
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from meterhub.cli.common import fail, open_store
+from meterhub.cli.common import fail, number, open_store
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from meterhub.mdm.espi import UsagePointData
     from meterhub.store import Store
 
@@ -34,6 +35,10 @@ def _date(text: str | None, name: str) -> date | None:
         raise typer.BadParameter(f"{name} must be a date YYYY-MM-DD, got {text!r}") from None
 
 
+PROGRESS_BYTES = 2_000_000
+"""Files from this size on show a progress bar (reading, checking, ingest with VEE)."""
+
+
 @import_app.command("intervals")
 def import_intervals(
     ctx: typer.Context,
@@ -43,9 +48,14 @@ def import_intervals(
     ] = False,
     dso: Annotated[str | None, typer.Option(help="DSO code of meters created on the fly.")] = None,
     mbus_medium: Annotated[str, typer.Option(help="Medium of M-Bus channels created on the fly.")] = "gas",
-    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+    vee: Annotated[
+        bool, typer.Option("--vee/--no-vee", help="Validate and estimate the complete days imported (default).")
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Import cumulative register readings; a file with any bad row is refused whole (nothing written)."""
+    """Import cumulative register readings, validated and estimated as the head-end's reads are. A malformed
+    row refuses the whole file (nothing written); a second, different reading for an instant is kept aside
+    (rejected_reading) and flags the interval suspect (rule duplicate)."""
     from meterhub.mdm.csvio import CsvImportError
     from meterhub.mdm.csvio import import_intervals as run_import
 
@@ -57,38 +67,130 @@ def import_intervals(
     try:
         if dso is not None:  # an existing DSO in any letter case; another code makes a new DSO
             dso = next((p.code for p in store.list_parties("dso") if p.code.casefold() == dso.casefold()), dso)
-        report = run_import(store, file, create_meters=create_meters, dso_code=dso, mbus_medium=mbus_medium)  # type: ignore[arg-type]
+        with _import_progress(file, enabled=not as_json and file.stat().st_size >= PROGRESS_BYTES) as progress:
+            report = run_import(
+                store, file, create_meters=create_meters, dso_code=dso, mbus_medium=mbus_medium,  # type: ignore[arg-type]
+                vee=vee, progress=progress,
+            )  # fmt: skip
     except CsvImportError as exc:
         if as_json:
-            print(json.dumps({"ok": False, "problems": exc.total, "errors": [str(p) for p in exc.problems]}))
+            print(json.dumps({"ok": False, "problems": exc.total, "errors": [p.at(str(file)) for p in exc.problems]}))
         else:
-            err_console.print(f"[red]{file}: {exc.total} problem(s), nothing imported[/red]")
-            for p in exc.problems:
-                err_console.print(f"  {p}", markup=False, highlight=False)
+            head = f"[red]{escape(str(file))}: {exc.total} problem(s), nothing imported[/red]"
+            err_console.print(head, soft_wrap=True)
+            for p in exc.problems:  # one line each, never wrapped (editors and grep find file:line)
+                err_console.print(f"  {p.at(str(file))}", markup=False, highlight=False, soft_wrap=True)
             if exc.total > len(exc.problems):
                 err_console.print(f"  … and {exc.total - len(exc.problems)} more")
         raise typer.Exit(1) from None
     finally:
         store.close()
-    figures = {
-        "ok": True,
-        "rows": report.rows,
-        "channels": report.channels,
-        "meters_created": len(report.meters_created),
-        "channels_created": report.channels_created,
-        "days_touched": report.ingest.days_touched,
-        "versions_written": report.ingest.versions_written,
-        "measured_slots": report.ingest.measured_slots,
-        "suspect_slots": report.ingest.suspect_slots,
-    }
     if as_json:
-        print(json.dumps(figures))
+        print(json.dumps(report.as_dict()))
     else:
-        console.print(
-            f"imported {report.rows} rows of {report.channels} channels: {report.ingest.versions_written} block "
-            f"version(s) written, {report.ingest.measured_slots} measured slots, "
-            f"{len(report.meters_created)} meter(s) created"
-        )
+        _print_report(file, report.as_dict())
+
+
+@contextmanager
+def _import_progress(file: Path, *, enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A rich progress display on stderr for the import's phases (none when not ``enabled``)."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    labels = {"read": f"reading {file.name}", "check": "checking meters and channels", "vee": "ingest and VEE (days)"}
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+               TimeElapsedColumn(), TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def update(phase: str, done: int, total: int) -> None:
+            task = tasks.get(phase)
+            if task is None:
+                task = tasks[phase] = bar.add_task(labels.get(phase, phase), total=total or None)
+            bar.update(task, completed=done, total=total or None)
+
+        yield update
+
+
+def _print_report(file: Path, r: dict[str, Any]) -> None:
+    """The import report as rich tables: the file's figures, the conflicts listed, the VEE outcome."""
+    from rich.table import Table
+
+    table = Table(title=f"import of {file.name} ({r['import_run']})", show_header=False)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("rows read", r["rows"]),
+        ("channels", r["channels"]),
+        ("meters / channels created", f"{number(r['meters_created'])} / {number(r['channels_created'])}"),
+        ("intervals stored", r["intervals"]),
+        ("block versions written", r["versions_written"]),
+        ("duplicates, identical (read once)", r["duplicates_identical"]),
+        ("conflicting duplicates", r["conflicting_duplicates"]),
+        ("  instants flagged suspect (duplicate)", r["conflicting_instants"]),
+        ("  values kept in rejected_reading", r["rejected_recorded"]),
+    ]
+    for name, value in rows:
+        table.add_row(name, value if isinstance(value, str) else number(value))
+    console.print(table)
+    if r["conflicts"]:
+        listed = Table(title=f"conflicting duplicates (first {len(r['conflicts'])} of {r['conflicting_duplicates']})")
+        for name in ("meter", "OBIS", "instant", "kept (line)", "other (line)"):
+            listed.add_column(name, justify="right" if "(" in name else "left")
+        for c in r["conflicts"]:
+            listed.add_row(c["meter"], c["obis"], c["instant"], f"{number(c['kept'])} ({c['kept_line']})",
+                           f"{number(c['other'])} ({c['line']})")  # fmt: skip
+        console.print(listed)
+    v = r["vee"]
+    if not v["enabled"]:
+        console.print("VEE off (--no-vee): the readings stay measured until 'meterhub vee run'")
+        return
+    outcome = Table(title="VEE at import", show_header=False)
+    outcome.add_column("figure")
+    outcome.add_column("value", justify="right")
+    outcome.add_row("channel days cleared by the screen (validated)", number(v["days_validated"]))
+    outcome.add_row("channel days validated and estimated in full", number(v["days_sent"]))
+    outcome.add_row("intervals estimated", number(v["estimated_slots"]))
+    outcome.add_row("intervals left suspect", number(v["suspect_slots"]))
+    for rule, slots in sorted(v["rules"].items(), key=lambda kv: (-kv[1], kv[0])):
+        outcome.add_row(f"  flagged: {rule}", number(slots))
+    console.print(outcome)
+
+
+@contextmanager
+def _export_progress(*, enabled: bool) -> Iterator[Callable[[int, int, int], None] | None]:
+    """A rich bar on stderr over the export's channels, with the rows written so far and the row rate."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        TextColumn("export csv"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("channels · {task.fields[rows]} rows · {task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task("export", total=None, rows="0", rate="")
+
+        def update(done: int, total: int, rows: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 0.0
+            rate = f"{rows / elapsed / 1e6:.2f} M rows/s" if elapsed > 0 else ""
+            bar.update(task, completed=done, total=total, rows=f"{rows:,}".replace(",", " "), rate=rate)
+
+        yield update
 
 
 @export_app.command("csv")
@@ -103,8 +205,9 @@ def export_csv(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
-    """Export one row per interval of the current versions (consumption, quality, rule, method, version)."""
-    from meterhub.mdm.csvio import export_csv as run_export
+    """Export one row per interval of the current versions (consumption, quality, rule, method, version);
+    a progress bar on stderr while it runs (not with --json)."""
+    from meterhub.mdm.csv_export import export_csv as run_export
 
     day_from, day_to = _date(date_from, "--from"), _date(date_to, "--to")
     at: datetime | None = None
@@ -121,7 +224,10 @@ def export_csv(
     try:
         if meter is not None and store.meter_by_serial(meter) is None:
             fail(f"unknown meter {meter}", as_json=as_json)
-        n = run_export(store, out, meter_serial=meter, day_from=day_from, day_to=day_to, as_of=at)
+        with _export_progress(enabled=not as_json and err_console.is_terminal) as progress:
+            n = run_export(
+                store, out, meter_serial=meter, day_from=day_from, day_to=day_to, as_of=at, progress=progress
+            )
     finally:
         store.close()
     if as_json:

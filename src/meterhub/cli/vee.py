@@ -4,13 +4,12 @@ rules, late reads) — new block versions, measured values never changed (see :m
 from __future__ import annotations
 
 import json
-from contextlib import nullcontext
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from meterhub.cli.common import console, open_store
+from meterhub.cli.common import console, open_store, progress_bar
 
 app = typer.Typer(help="Validation and estimation (VEE) of stored interval data.", no_args_is_help=True)
 
@@ -23,7 +22,7 @@ def vee_run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Validate and estimate the last DAYS local days of every channel (new block versions; measured values
-    are never changed)."""
+    are never changed); a progress bar on stderr while it runs (not with --json)."""
     import datetime as dt
 
     from meterhub.mdm.vee_service import VeeService
@@ -36,13 +35,14 @@ def vee_run(
         yesterday = now.astimezone(LOCAL_TZ).date() - dt.timedelta(days=1)
         channels = [c.id for c in store.list_channels()]
         totals: dict[str, int] = {}
-        with console.status(f"VEE of {len(channels)} channels…") if not as_json else nullcontext():
+        with progress_bar(len(channels), "VEE (channels)", enabled=not as_json) as advance:
             for i in range(0, len(channels), chunk):
                 report = service.run(
                     channels[i : i + chunk], yesterday - dt.timedelta(days=days - 1), yesterday, until=now
                 )
                 for key in ("channels", "days", "validated", "estimated", "suspect", "missing", "versions_written"):
                     totals[key] = totals.get(key, 0) + int(getattr(report, key))
+                advance(len(channels[i : i + chunk]))
     finally:
         store.close()
     if as_json:

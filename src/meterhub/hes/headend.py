@@ -4,9 +4,10 @@
 meter or data concentrator), a concurrency limit per concentrator (the PLC medium is shared) and a global
 one, retries with exponential backoff, and batched durable writes — readings through
 :class:`~meterhub.mdm.ingest.IngestService` (idempotent, so a run killed with -9 and started again leaves
-no duplicate and no hole), events, register reads, communication log, invocation counters. Transmit counters
-are reserved in the store *before* they are used (write-ahead), so a crash can never make the head-end
-reuse one; the meters' counters are recorded after each run so a replayed answer is recognised later.
+no duplicate and no hole), events (their severity from :mod:`meterhub.cosem.events`), register reads,
+communication log, invocation counters. Transmit counters are reserved in the store *before* they are used
+(write-ahead), so a crash can never make the head-end reuse one; the meters' counters are recorded after each
+run so a replayed answer is recognised later.
 :meth:`HeadEnd.reread_gaps` asks the MDM for missing slots and reads exactly those windows again.
 """
 
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Final, Protocol
 
 from meterhub.cosem import obis as o
+from meterhub.cosem.events import event_info
 from meterhub.dlms.acse import Mechanism
 from meterhub.dlms.association import ClientAssociation, ClientSettings
 from meterhub.dlms.security import CipherKeys
@@ -37,7 +39,6 @@ log = logging.getLogger(__name__)
 #: gets, block requests); 64 leaves room for long profiles. Unused ones are simply skipped.
 COUNTERS_PER_SESSION: Final = 64
 KEY_KIND: Final = "guek"
-_SEVERITY: Final = {"fraud": "high", "power_failure": "medium", "power_quality": "low", "mbus": "low"}
 
 
 class KeyProvider(Protocol):
@@ -356,7 +357,7 @@ class HeadEnd:
                         reads.append(RegisterRead(channel_id, at, register_kind, value, source))
             for ev in read.events:
                 events.append(
-                    MeterEvent(target.meter_id, ev.occurred_at, ev.log, ev.code, _SEVERITY.get(ev.log, "info"))
+                    MeterEvent(target.meter_id, ev.occurred_at, ev.log, ev.code, event_info(ev.log, ev.code).severity)
                 )
             if server_counter:
                 rx[target.system_title] = server_counter

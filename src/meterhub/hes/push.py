@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
+from meterhub.cosem.events import event_info
 from meterhub.dlms import apdu as A
 from meterhub.dlms.axdr import datetime_from_octets
 from meterhub.dlms.errors import DlmsError, ReplayError, SecurityError
@@ -163,7 +164,7 @@ class PushListener:
                 when = datetime_from_octets(notification.date_time).astimezone(dt.UTC)
         alarm = int(body[1])
         events = [
-            MeterEvent(source.meter_id, when, "alarm", bit, "high" if bit == 13 else "medium")
+            MeterEvent(source.meter_id, when, "alarm", bit, event_info("alarm", bit).severity)
             for bit in range(32)
             if alarm >> bit & 1
         ]

@@ -19,8 +19,9 @@ the head-end should re-read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import astuple, dataclass, field
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -58,7 +59,9 @@ class IngestResult:
     full validation wrote); slot counts are of the batch itself. With VEE at ingest: ``days_validated`` complete
     days the screen cleared (written once, as validated) and ``days_sent`` those it sent to the full
     validation and estimation; ``replanned`` counts the calls that planned again under the lock (another writer
-    of the same channels came first: a measure of contention)."""
+    of the same channels came first: a measure of contention). The full validation's outcome over the days sent:
+    ``estimated_slots`` and ``vee_suspect_slots`` (slots estimated and left suspect in those days) and ``vee_rules``
+    (``(rule, slots)`` pairs, lower-case :class:`~meterhub.mdm.quality.SuspectRule` names, ``gap`` included)."""
 
     days_touched: int = 0
     versions_written: int = 0
@@ -68,9 +71,14 @@ class IngestResult:
     days_validated: int = 0
     days_sent: int = 0
     replanned: int = 0  # write transactions planned again because another writer changed what they read
+    estimated_slots: int = 0
+    vee_suspect_slots: int = 0
+    vee_rules: tuple[tuple[str, int], ...] = ()
 
     def __add__(self, other: IngestResult) -> IngestResult:
-        return IngestResult(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+        counts = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self) if f.name != "vee_rules"}
+        rules = Counter(dict(self.vee_rules)) + Counter(dict(other.vee_rules))
+        return IngestResult(**counts, vee_rules=tuple(sorted(rules.items())))
 
 
 @dataclass
@@ -165,9 +173,14 @@ class IngestService:
         source: str,
         *,
         until: datetime | None = None,
+        duplicates: Mapping[int, npt.NDArray[np.int64]] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> IngestResult:
         """:meth:`ingest_many` inside the caller's write transaction ``conn`` (e.g. an import that creates
-        meters and ingests their readings atomically).
+        meters and ingests their readings atomically). ``duplicates``: per channel, the epochs of instants the
+        caller found read twice with different values (the batch holds the value kept): the slots around them
+        are stored ``suspect`` with rule ``DUPLICATE`` in the ingest's version (see :mod:`meterhub.mdm.readings`),
+        which validation keeps. ``progress(days done, days)`` is called after each local day is planned.
 
         With VEE at ingest, every (channel, day) the batch changed whose day has ended by ``until`` (default:
         now) is validated right away, day by day in date order: the screen (:mod:`meterhub.mdm.vee_screen`)
@@ -175,11 +188,19 @@ class IngestService:
         to :meth:`VeeService.plan`, whose versions follow their measured version (so the raw reading stays in
         the version history, as when VEE runs later)."""
         intervals = self._interval_map(conn, [cid for cid, _ in batches])
-        prepared = prepare(batches, intervals, source)
-        return self._apply(conn, self._plan(conn, prepared, intervals, until or datetime.now(UTC), lock=True))
+        prepared = prepare(batches, intervals, source, duplicates)
+        plan = self._plan(conn, prepared, intervals, until or datetime.now(UTC), lock=True, progress=progress)
+        return self._apply(conn, plan)
 
     def _plan(
-        self, conn: Connection, prepared: Prepared, intervals: Mapping[int, int], until: datetime, *, lock: bool
+        self,
+        conn: Connection,
+        prepared: Prepared,
+        intervals: Mapping[int, int],
+        until: datetime,
+        *,
+        lock: bool,
+        progress: Callable[[int, int], None] | None = None,
     ) -> _Plan:
         """Everything the ingest of ``prepared`` writes, read through ``conn`` (nothing written)."""
         days = self._merged(conn, prepared.days)
@@ -201,7 +222,12 @@ class IngestService:
         blocks = []
         pending: dict[tuple[int, date], NewBlock] = {}
         validated = sent_days = extra_versions = 0
-        for day in sorted({dr.day for dr in days}):
+        outcome = Counter[str]()
+        estimated = vee_suspect = 0
+        all_days = sorted({dr.day for dr in days})
+        for done, day in enumerate(all_days):
+            if progress is not None:
+                progress(done, len(all_days))
             start, end = day_bounds_epoch(day)
             send: list[int] = []
             day_blocks: list[NewBlock] = []
@@ -225,10 +251,20 @@ class IngestService:
                 day_blocks += vee_blocks
                 sent_days += len(send)
                 extra_versions += report.versions_written
+                estimated += report.estimated
+                vee_suspect += report.suspect
+                outcome.update(report.rules)
             cache.apply_blocks(day_blocks)
             pending.update(((nb.channel_id, nb.local_day), nb) for nb in day_blocks)
             blocks += day_blocks
-        result += IngestResult(versions_written=extra_versions, days_validated=validated, days_sent=sent_days)
+        result += IngestResult(
+            versions_written=extra_versions,
+            days_validated=validated,
+            days_sent=sent_days,
+            estimated_slots=estimated,
+            vee_suspect_slots=vee_suspect,
+            vee_rules=tuple(sorted(outcome.items())),
+        )
         return _packed(_Plan(blocks, prepared.reads, prepared.groups, cache, channels, disagree, seen, window, result))
 
     @staticmethod

@@ -83,3 +83,4 @@ def codes(q: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
 
 MEASURED = quality_byte(Quality.MEASURED)
 SUSPECT_NEGATIVE = quality_byte(Quality.SUSPECT, SuspectRule.NEGATIVE_DELTA)
+SUSPECT_DUPLICATE = quality_byte(Quality.SUSPECT, SuspectRule.DUPLICATE)

@@ -10,12 +10,17 @@ local midnight as daily register reads:
 * a slot is ``measured`` when both its start and end readings are in the batch; a negative delta is stored but
   marked ``suspect`` (rule ``NEGATIVE_DELTA``); slots without both ends are left as they were (``missing``
   in a new block);
-* a channel the batch names more than once has its later readings win per slot.
+* a channel the batch names more than once has its later readings win per slot;
+* an instant the caller judged doubtful by the duplicate rule (``duplicates``: an import found a second,
+  different reading for it and kept the first) marks the two slots around it — the one it ends and the one it
+  starts, where the batch has them — ``suspect`` with rule ``DUPLICATE``, and gives no daily register read.
 
 :func:`merge_into` is the merge rule per slot of a day read again, against its current version: for a slot the
 batch measured, the new value is taken if the current one is ``missing`` or ``estimated``, or if its value
 differs — unless the current one is ``edited`` (a manual edit outlives re-reads). An equal value keeps the
-current quality (a ``validated`` or ``suspect`` verdict of VEE is not undone by reading the same number again).
+current quality (a ``validated`` or ``suspect`` verdict of VEE is not undone by reading the same number again),
+except that a batch's ``DUPLICATE`` mark is taken over an equal value too (the import's evidence about the
+reading, which the stored slot cannot have).
 :mod:`meterhub.mdm.ingest` reads the current versions and writes what changed.
 """
 
@@ -28,7 +33,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from meterhub.mdm.quality import MEASURED, SUSPECT_NEGATIVE, Quality, codes
+from meterhub.mdm.quality import MEASURED, SUSPECT_DUPLICATE, SUSPECT_NEGATIVE, Quality, codes
 from meterhub.store import IntervalBlock, NewBlock
 from meterhub.store.intervals import (
     Int64Array,
@@ -47,6 +52,7 @@ Reading = tuple[datetime, int]
 _MISSING, _MEASURED, _ESTIMATED, _EDITED, _SUSPECT = (
     int(q) for q in (Quality.MISSING, Quality.MEASURED, Quality.ESTIMATED, Quality.EDITED, Quality.SUSPECT)
 )
+_DUPLICATE = SUSPECT_DUPLICATE
 
 
 class IngestError(ValueError):
@@ -214,7 +220,12 @@ def merge_into(current: IntervalBlock, values: Int64Array, quality: UInt8Array) 
     take = (
         (quality != _MISSING)
         & (cur_code != _EDITED)
-        & ((cur_code == _MISSING) | (cur_code == _ESTIMATED) | (current.values != values))
+        & (
+            (cur_code == _MISSING)
+            | (cur_code == _ESTIMATED)
+            | (current.values != values)
+            | ((quality == _DUPLICATE) & (current.quality != _DUPLICATE))
+        )
     )
     if not take.any():
         return None
@@ -227,15 +238,40 @@ def merge_into(current: IntervalBlock, values: Int64Array, quality: UInt8Array) 
     return merged_v, merged_q
 
 
-def _midnight_rows(g: ReadingGroup, source: str) -> list[ReadRow]:
-    """The group's readings at local midnight, as daily register read rows (channel, epoch, kind, value, source)."""
+def _midnight_rows(g: ReadingGroup, source: str, duplicates: Mapping[int, Int64Array]) -> list[ReadRow]:
+    """The group's readings at local midnight, as daily register read rows (channel, epoch, kind, value, source);
+    none at an instant of ``duplicates`` (a doubtful reading is no register read)."""
     midnights = local_midnights(int(g.epochs[0]), int(g.epochs[-1]))
     pos = np.minimum(np.searchsorted(g.epochs, midnights), g.epochs.size - 1)
     rows: list[ReadRow] = []
     for col in pos[g.epochs[pos] == midnights].tolist():
         at = int(g.epochs[col])
-        rows += [(cid, at, "daily", v, source) for cid, v in zip(g.channels, g.values[:, col].tolist(), strict=True)]
+        rows += [
+            (cid, at, "daily", v, source)
+            for cid, v in zip(g.channels, g.values[:, col].tolist(), strict=True)
+            if cid not in duplicates or at not in duplicates[cid]
+        ]
     return rows
+
+
+def _mark_duplicates(days: list[DayRows], duplicates: Mapping[int, Int64Array]) -> None:
+    """Mark the slots on both sides of each instant of ``duplicates`` (per channel) ``suspect`` with rule
+    ``DUPLICATE`` where the day rows hold a value for them (in place)."""
+    for dr in days:
+        lo_t, hi_t = day_bounds_epoch(dr.day)
+        for i, cid in enumerate(dr.channels):
+            instants = duplicates.get(cid)
+            if instants is None or not instants.size:
+                continue
+            inside = instants[(instants >= lo_t) & (instants <= hi_t)]
+            if not inside.size:
+                continue
+            k = (inside - lo_t) // dr.interval_s  # the slot the instant starts; the one before ends at it
+            slots = np.unique(np.concatenate((k - 1, k)))
+            slots = slots[(slots >= 0) & (slots < dr.quality.shape[1])]
+            row = dr.quality[i]
+            hit = slots[row[slots] != _MISSING]
+            row[hit] = _DUPLICATE
 
 
 def to_blocks(dr: DayRows, source: str) -> list[NewBlock]:
@@ -259,15 +295,24 @@ class Prepared:
 
 
 def prepare(
-    batches: Sequence[tuple[int, Sequence[Reading] | ReadingArrays]], intervals: Mapping[int, int], source: str
+    batches: Sequence[tuple[int, Sequence[Reading] | ReadingArrays]],
+    intervals: Mapping[int, int],
+    source: str,
+    duplicates: Mapping[int, Int64Array] | None = None,
 ) -> Prepared:
+    """The batch as day rows and register read rows (see the module docstring); ``duplicates`` are, per
+    channel, the epochs of instants read twice with different values (the value in ``batches`` is the one
+    kept)."""
     groups = _group_readings(batches, intervals)
     reads: list[ReadRow] = []
     days: list[DayRows] = []
+    marks = {cid: np.asarray(e, dtype=np.int64) for cid, e in (duplicates or {}).items() if len(e)}
     for g in groups:
-        reads += _midnight_rows(g, source)
+        reads += _midnight_rows(g, source, marks)
         days += _day_rows(g)
     days = _fold(days)
+    if marks:
+        _mark_duplicates(days, marks)
     measured = sum(int(np.count_nonzero((dr.quality & 0x07) == _MEASURED)) for dr in days)
     suspect = sum(int(np.count_nonzero((dr.quality & 0x07) == _SUSPECT)) for dr in days)
     return Prepared(groups, days, reads, measured, suspect, sum(len(dr.channels) for dr in days), source)

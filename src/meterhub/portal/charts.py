@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from html import escape
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go  # type: ignore[import-untyped]
 
+from meterhub.cosem.names import short_code
 from meterhub.mdm.quality import Quality, codes
 from meterhub.portal.views import (
     A_MINUS,
     A_PLUS,
-    ENERGY_LABELS,
+    ENERGY_NAMES,
     EXPORT_COLOURS,
     MEDIUM_COLOURS,
     OTHER_COLOUR,
@@ -31,19 +33,28 @@ from meterhub.portal.views import (
 from meterhub.store import Channel, IntervalBlock, Meter
 from meterhub.store.intervals import LOCAL_TZ, slot_start_utc
 
+#: The legend sits in rows (wrapping as it needs) at the BOTTOM of the figure's container, below the x axis title:
+#: placed relative to the container (``yref``), it makes plotly's automargin push the plot up by its height, so
+#: it can never cover the axis title, and the mode bar at the top right covers nothing of it.
 _LAYOUT: dict[str, Any] = {
-    "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
+    "margin": {"l": 60, "r": 16, "t": 36, "b": 16},
     "template": "plotly_white",
-    "legend": {"orientation": "h", "y": -0.18},
+    "legend": {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0, "xanchor": "left", "x": 0},
     "font": {"family": "system-ui, sans-serif", "size": 12},
 }
 _CONFIG = {"displaylogo": False, "responsive": True}
 
 
-def _html(fig: go.Figure, height: int = 380) -> str:
+def _html(fig: go.Figure, title: str, height: int = 380) -> str:
+    """The figure as an HTML fragment, its title as a heading above it (a heading wraps on a phone; a plotly
+    title does not)."""
     fig.update_layout(height=height, **_LAYOUT)
-    html: str = fig.to_html(full_html=False, include_plotlyjs=False, config=_CONFIG, default_height=f"{height}px")
-    return html
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    html: str = fig.to_html(
+        full_html=False, include_plotlyjs=False, config=_CONFIG, default_height=f"{height}px", default_width="100%"
+    )
+    return f'<h3 class="chart-title">{escape(title)}</h3>\n{html}'
 
 
 def daily_energy_chart(values: Sequence[DailyValue]) -> str:
@@ -59,7 +70,7 @@ def daily_energy_chart(values: Sequence[DailyValue]) -> str:
             go.Bar(
                 x=[v.day.isoformat() for v in vs],
                 y=[sign * round(v.value, 3) for v in vs],
-                name=f"{ENERGY_LABELS[obis]} · {source_label(source)}",
+                name=f"{ENERGY_NAMES[obis]} · {source_label(source)}",
                 marker_color=colours.get(source, OTHER_COLOUR),
                 customdata=[[source_label(source), v.present, v.slots] for v in vs],
                 hovertemplate="%{x}<br>%{y:.3f} kWh<br>%{customdata[0]}<br>%{customdata[1]}/%{customdata[2]} slots"
@@ -67,12 +78,11 @@ def daily_energy_chart(values: Sequence[DailyValue]) -> str:
             )
         )
     fig.update_layout(
-        title="Daily energy — A+ import above zero, A− export below; colour = where the day's data came from",
         barmode="relative",
-        yaxis_title="kWh",
-        xaxis={"type": "date", "title": "local day (Europe/Luxembourg)"},
+        yaxis_title="Energy per day (kWh)",
+        xaxis={"type": "date", "title": "Local day (Europe/Luxembourg)"},
     )
-    return _html(fig)
+    return _html(fig, "Daily energy — import A+ above zero, export A− below; colour = where the day's data came from")
 
 
 def quarter_hour_chart(blocks: Sequence[IntervalBlock], channels: dict[int, Channel], interval_s: int) -> str:
@@ -100,18 +110,17 @@ def quarter_hour_chart(blocks: Sequence[IntervalBlock], channels: dict[int, Chan
                 x=xs,
                 y=ys,
                 mode="lines",
-                name=f"{ENERGY_LABELS[ch.obis]} kW",
+                name=ENERGY_NAMES[ch.obis],
                 line={"color": colour, "width": 1.5, "shape": "hv"},
                 hovertemplate="%{x}<br>%{y:.3f} kW<extra></extra>",
             )
         )
     minutes = interval_s // 60
     fig.update_layout(
-        title=f"Last {RECENT_DAYS} days at {minutes} min resolution — average power (A− below zero)",
-        yaxis_title="kW",
-        xaxis={"type": "category", "nticks": 16, "title": "local time (Europe/Luxembourg)"},
+        yaxis_title="Average power (kW)",
+        xaxis={"type": "category", "nticks": 16, "title": "Local time (Europe/Luxembourg)"},
     )
-    return _html(fig)
+    return _html(fig, f"Last {RECENT_DAYS} days at {minutes} min resolution — average power (export A− below zero)")
 
 
 def sub_meter_chart(sub: Meter, values: Sequence[DailyValue]) -> str:
@@ -132,13 +141,16 @@ def sub_meter_chart(sub: Meter, values: Sequence[DailyValue]) -> str:
                 hovertemplate=f"%{{x}}<br>%{{y:.3f}} {unit}<extra>{source_label(source)}</extra>",
             )
         )
+    what = {"gas": "Gas volume", "water": "Water volume", "heat": "Heat"}.get(sub.medium, "Consumption")
+    code = short_code(values[0].channel.obis) if values else ""
     fig.update_layout(
-        title=f"{sub.medium} sub-meter {sub.serial} (M-Bus {sub.mbus_channel}) — daily {unit}",
-        yaxis_title=unit,
-        xaxis={"type": "date"},
+        yaxis_title=f"{what} per day ({unit})",
+        xaxis={"type": "date", "title": "Local day (Europe/Luxembourg)"},
         barmode="stack",
     )
-    return _html(fig, height=300)
+    where = f"M-Bus channel {sub.mbus_channel}, {code}"
+    title = f"{sub.medium.capitalize()} sub-meter {sub.serial} ({where}) — daily {unit}"
+    return _html(fig, title, height=320)
 
 
 __all__ = ["daily_energy_chart", "quarter_hour_chart", "sub_meter_chart"]

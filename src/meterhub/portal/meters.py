@@ -1,13 +1,14 @@
 """The portal's meter routes (the operator's session needed):
 
 * ``GET /meters?dso=CODE&page=N`` — electricity meters, :data:`~meterhub.portal.views.PAGE_SIZE` a page: DSO,
-  concentrator (or direct TCP), M-Bus sub-meters, A+ energy of the last two days and the source of its latest
-  block. Two queries for a page's data whatever the fleet's size: the page's channels, then their current
+  concentrator (or direct TCP), M-Bus sub-meters, A+ energy of the last two complete local days (up to
+  yesterday, Europe/Luxembourg: today is still being read; the column names the two dates) and the source of
+  its latest block. Two queries for a page's data whatever the fleet's size: the page's channels, then their current
   blocks of the two days.
 * ``GET /meters/{serial}`` — daily A+/A− energy over every stored day coloured by where each day's data came
   from (the head-end over DLMS, its re-reads, or the simulator's history), the last two days at 1/4 h
-  resolution, the sub-meters' daily consumption, the latest midnight readings, the last 50 events and the
-  comm log counts.
+  resolution, the sub-meters' daily consumption, the latest midnight readings, the last 50 events (named
+  from :mod:`meterhub.cosem.events`) and the comm log counts.
 * ``GET /api/meters/{serial}/daily`` — ``[{day, channel, kwh, source}]`` (401/404 as JSON).
 """
 
@@ -15,13 +16,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from meterhub.cosem.names import channel_name
 from meterhub.portal.charts import daily_energy_chart, quarter_hour_chart, sub_meter_chart
 from meterhub.portal.deps import PortalDep, UserDep
 from meterhub.portal.views import (
@@ -31,13 +33,17 @@ from meterhub.portal.views import (
     JSON_LABELS,
     PAGE_SIZE,
     RECENT_DAYS,
+    complete_days,
     daily_values,
+    days_label,
     display_unit,
+    event_rows,
     local_time,
     mbus_key,
     meter_rows,
 )
 from meterhub.store import Meter, Store
+from meterhub.store.intervals import LOCAL_TZ
 
 router = APIRouter()
 
@@ -70,8 +76,7 @@ def meters_page(
     page = min(page, pages)
     page_meters = shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
 
-    last = portal.horizon.get()
-    days = None if last is None else (last - timedelta(days=RECENT_DAYS - 1), last)
+    days = complete_days(portal.horizon.get(), datetime.now(LOCAL_TZ).date())
     rows = meter_rows(store, page_meters, subs_by_parent, dso_names, concentrators, days)
     return portal.templates.TemplateResponse(
         request,
@@ -83,6 +88,7 @@ def meters_page(
             "unknown_dso": bool(dso) and selected is None,
             "rows": rows,
             "days": days,
+            "days_label": days_label(days) if days else "",
             "page": page,
             "pages": pages,
             "first": (page - 1) * PAGE_SIZE + 1 if rows else 0,
@@ -131,7 +137,7 @@ def meter_page(request: Request, serial: str, portal: PortalDep, who: UserDep) -
         reads = store.register_reads(ch.id, kind="daily")
         if reads:
             unit = display_unit(ch)
-            name = ENERGY_LABELS.get(ch.obis, ch.medium)
+            name = channel_name(ch.obis, ch.medium)
             readings.append((name, ch.obis, local_time(reads[-1].read_at), reads[-1].value * unit.factor, unit.unit))
 
     events = store.recent_events([meter.id], EVENTS_SHOWN)
@@ -149,7 +155,7 @@ def meter_page(request: Request, serial: str, portal: PortalDep, who: UserDep) -
             "charts": charts,
             "sub_charts": sub_charts,
             "readings": readings,
-            "events": [(local_time(e.occurred_at), e) for e in events],
+            "events": event_rows(events),
             "comm": sorted(store.comm_counts(meter.id).items()),
             "days_by_source": sorted(days_by_source.items()),
         },

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from meterhub.cosem import obis as o
+from meterhub.cosem.events import EventInfo, event_info, log_title
+from meterhub.cosem.names import channel_label
 from meterhub.mdm.quality import Quality, codes
-from meterhub.store import Channel, IntervalBlock, Meter, Store
+from meterhub.store import Channel, IntervalBlock, Meter, MeterEvent, Store
 from meterhub.store.intervals import LOCAL_TZ
 
 PAGE_SIZE = 100
@@ -25,12 +27,17 @@ EVENTS_SHOWN = 50
 A_PLUS = str(o.ACTIVE_ENERGY_IMPORT)
 A_MINUS = str(o.ACTIVE_ENERGY_EXPORT)
 ENERGY_LABELS = {A_PLUS: "A+", A_MINUS: "A−"}
+ENERGY_NAMES = {A_PLUS: channel_label(A_PLUS), A_MINUS: channel_label(A_MINUS)}
+"""What charts and tables call the energy registers: ``Import A+ (1.0.1.8.0)``, ``Export A− (1.0.2.8.0)``."""
 JSON_LABELS = {A_PLUS: "A+", A_MINUS: "A-"}
 
 SOURCE_LABELS = {
     "hes": "head-end (DLMS)",
     "hes-reread": "head-end re-read (DLMS)",
     "sim-history": "simulator history",
+    "vee": "validation and estimation (VEE)",
+    "import": "CSV import",
+    "edit": "manual edit",
 }
 SOURCE_COLOURS = {"hes": "#1f6fb2", "hes-reread": "#49a3d9", "sim-history": "#b0b0b0"}
 EXPORT_COLOURS = {"hes": "#2e9e5b", "hes-reread": "#6cc58f", "sim-history": "#d2d2d2"}
@@ -79,6 +86,38 @@ def block_total(block: IntervalBlock) -> tuple[int, int]:
 def local_time(ts: datetime | None) -> str:
     """An instant as Europe/Luxembourg wall time with the zone abbreviation (empty for None)."""
     return "" if ts is None else ts.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def complete_days(newest: date | None, today: date) -> tuple[date, date] | None:
+    """The meter list's window: the last :data:`RECENT_DAYS` complete local days — up to yesterday (today is
+    still being read), or up to the fleet's ``newest`` day of data when that is older (a store of past data)."""
+    if newest is None:
+        return None
+    last = min(newest, today - timedelta(days=1))
+    return last - timedelta(days=RECENT_DAYS - 1), last
+
+
+def days_label(days: tuple[date, date]) -> str:
+    """``2026-11-29 – 2026-11-30``: the window's first and last day (ISO dates, as the rest of the portal)."""
+    return f"{days[0].isoformat()} – {days[1].isoformat()}"
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """One line of a meter's event listing: local time, the log's name and the catalogue's meaning."""
+
+    at: str
+    event: MeterEvent
+    info: EventInfo
+    log_name: str
+
+
+def event_rows(events: Sequence[MeterEvent]) -> list[EventRow]:
+    """The events with their catalogue names (``Voltage sag L3 (78)``; see :mod:`meterhub.cosem.events`)."""
+    return [EventRow(local_time(e.occurred_at), e, event_info(e.log, e.code), log_name(e.log)) for e in events]
+
+
+log_name = log_title
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,17 +204,23 @@ __all__ = [
     "A_MINUS",
     "A_PLUS",
     "ENERGY_LABELS",
+    "ENERGY_NAMES",
     "EVENTS_SHOWN",
     "JSON_LABELS",
     "PAGE_SIZE",
     "RECENT_DAYS",
     "DailyValue",
     "DisplayUnit",
+    "EventRow",
     "MeterRow",
     "block_total",
+    "complete_days",
     "daily_values",
+    "days_label",
     "display_unit",
+    "event_rows",
     "local_time",
+    "log_name",
     "mbus_key",
     "meter_rows",
     "source_label",

@@ -1,7 +1,7 @@
 """The household's electricity: :class:`ElectricityModel` gives the quarter-hour A+ / A− / R+ / R− energies, the
 exact cumulative and TOU registers, voltages and currents of one home — the BDEW H0 shape with dynamisation and
-persistent per-quarter noise, electric heating and heat pumps on heating degree days, EV charging sessions, and
-rooftop PV with net metering and passing clouds.
+persistent per-quarter noise, appliance events carved out of it (:mod:`~.appliances`), electric heating and heat
+pumps on heating degree days, EV charging sessions, and rooftop PV with net metering and passing clouds.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from meterhub.sim.consumption.appliances import ApplianceModel, carve
 from meterhub.sim.consumption.base import EPOCH_Q, F64, I64, QUARTER
 from meterhub.sim.consumption.calendar import H0, HEAT_SHAPE, NIGHT_END_Q, NIGHT_START_Q, SC_GRID, day_tables
 from meterhub.sim.consumption.engine import DayModel, check_time
@@ -95,6 +96,7 @@ class ElectricityModel(DayModel):
         self._heat_wh_per_hdd = (traits.heating_kwh + traits.heat_pump_kwh) * 1000.0 / cal.mean_hdd_year
         self._tou_epoch: I64 | None = None
         self._ev_p = min(0.95, traits.ev_kwh / (365.2425 * 12.0)) if traits.ev_kw else 0.0
+        self._appliances: ApplianceModel | None = None  # drawn on the first day of intervals (registers skip it)
 
     # --- public API
     def intervals(self, start_utc: dt.datetime, n: int) -> I64:
@@ -106,10 +108,10 @@ class ElectricityModel(DayModel):
         return self._register(t_utc)
 
     def noiseless_shape(self, start_utc: dt.datetime, n: int) -> F64:
-        """A+ slot weights of ``n`` quarter hours from ``start_utc`` with the per-quarter noise switched off (the
-        day-level draws — EV session, heating, PV yield — kept). Within a day block the A+ values are in
-        proportion to their weights, so these are what an oracle knowing the model's shape would spread a gap's
-        energy by: for benchmarks (the VEE benchmark's bound), never for estimation."""
+        """A+ slot weights of ``n`` quarter hours from ``start_utc`` with the per-quarter noise and the appliance
+        events switched off (the day-level draws — EV session, heating, PV yield — kept). Within a day block the A+
+        values are in proportion to their weights, so these are what an oracle knowing the model's shape would
+        spread a gap's energy by: for benchmarks (the VEE benchmark's bound), never for estimation."""
         q = check_time(start_utc, QUARTER)
         d, slot = self._locate(q)
         parts: list[F64] = []
@@ -238,6 +240,12 @@ class ElectricityModel(DayModel):
         shape = H0[cal.season[day], cal.daytype[day]][wall]
         shape = shape * np.maximum(1.0 + 0.28 * noise, 0.2)
         load = self._spread(p.base[:, 0], shape, block)
+        if noisy:
+            if self._appliances is None:
+                self._appliances = ApplianceModel(t)
+            kind = int(cal.daytype[day]), int(cal.season[day])
+            events = self._appliances.day_energy(day, *kind, wall * 15)
+            load = carve(load, self._appliances.expected_day(*kind)[wall], events, block, p.base[:, 0])
         if p.heat[0]:
             load += self._spread(p.heat[0] * cal.heat_blk[:, day], HEAT_SHAPE[wall] * (0.95 + 0.1 * u[:, 2]), block)
         if p.ev_start[0] >= 0:
