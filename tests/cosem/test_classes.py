@@ -54,6 +54,7 @@ def test_registry_ids_and_versions() -> None:
         7: 1,
         8: 0,
         9: 0,
+        11: 0,
         15: 2,
         18: 0,
         20: 0,

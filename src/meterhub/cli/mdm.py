@@ -1,19 +1,24 @@
-"""``meterhub import intervals`` and ``meterhub export csv``: interval data from and to other systems."""
+"""``meterhub import intervals``, ``meterhub export csv`` and ``meterhub export espi``: interval data from and to
+other systems (the ESPI export is the Green Button Download My Data feed, :mod:`meterhub.mdm.espi`)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from meterhub.cli.common import fail, number, open_store
+
+if TYPE_CHECKING:
+    from meterhub.mdm.espi import UsagePointData
+    from meterhub.store import Store
 
 import_app = typer.Typer(help="Import data from other systems.", no_args_is_help=True)
 export_app = typer.Typer(help="Export data for other systems.", no_args_is_help=True)
@@ -229,3 +234,77 @@ def export_csv(
         print(json.dumps({"ok": True, "rows": n, "out": str(out)}))
     else:
         console.print(f"wrote {n} interval rows to {out}")
+
+
+def _points_of(store: Store, point: str) -> list[int]:
+    """The metering point ``point`` names: its id, or its EAN (empty when unknown)."""
+    if point.isdigit() and store.get_metering_point(int(point)) is not None:
+        return [int(point)]
+    return [p.id for p in store.points_page(ean=point, limit=1)]
+
+
+@export_app.command("espi")
+def export_espi(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="Green Button XML file to write.")],
+    all_points: Annotated[bool, typer.Option("--all", help="Every metering point of the store.")] = False,
+    point: Annotated[
+        str | None, typer.Option("--metering-point", help="One metering point: its id or its EAN.")
+    ] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First local day (YYYY-MM-DD); default: 1 year before --to.")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Last local day, inclusive; default: the newest day with data.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+) -> None:
+    """Export interval data as a Green Button (NAESB ESPI) Atom feed: UsagePoint, LocalTimeParameters,
+    MeterReading, ReadingType, IntervalBlock and UsageSummary per metering point and medium."""
+    from meterhub.mdm.espi import iter_points_from_store, newest_day, write_feed
+
+    if all_points == (point is not None):
+        raise typer.BadParameter("give either --all or --metering-point ID")
+    day_from, day_to = _date(date_from, "--from"), _date(date_to, "--to")
+    if day_from and day_to and day_to < day_from:
+        raise typer.BadParameter("--to is before --from")
+    if not out.parent.is_dir():
+        raise typer.BadParameter(f"no such folder for --out: {out.parent}")
+    store = open_store(ctx, as_json=as_json)
+    try:
+        if point is not None:
+            ids = _points_of(store, point)
+            if not ids:
+                fail(f"unknown metering point {point}", as_json=as_json)
+        else:
+            ids = [p.id for p in store.list_metering_points()]
+        day_to = day_to or newest_day(store, ids)
+        if day_to is None:
+            fail(
+                "no interval data for " + (f"metering point {point}" if point else "any metering point"),
+                as_json=as_json,
+            )
+        day_from = day_from or day_to - timedelta(days=364)
+        if day_to < day_from:
+            raise typer.BadParameter(f"--from {day_from} is after the newest day with data ({day_to})")
+        written: list[int] = []
+
+        def counted() -> Iterator[UsagePointData]:
+            for up in iter_points_from_store(store, ids, day_from, day_to):
+                written.append(up.point_id)
+                status.update(f"writing {out}: metering point {len(set(written))} of {len(ids)}")
+                yield up
+
+        with err_console.status(f"reading {len(ids)} metering point(s), {day_from} … {day_to}") as status:
+            n = write_feed(counted(), out, now=datetime.now(UTC))
+        usage_points = len(written)
+    finally:
+        store.close()
+    figures = {
+        "ok": True, "out": str(out), "usage_points": usage_points, "readings": n,
+        "from": day_from.isoformat(), "to": day_to.isoformat(),
+    }  # fmt: skip
+    if as_json:
+        print(json.dumps(figures))
+    else:
+        console.print(f"wrote {n} interval readings of {usage_points} usage point(s), {day_from} … {day_to}, to {out}")

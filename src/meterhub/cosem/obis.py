@@ -57,6 +57,7 @@ __all__ = [
     "RELAY_1",
     "RELAY_2",
     "SECURITY_SETUP",
+    "SPECIAL_DAYS_TABLE",
     "STANDARD_EVENT_CODE",
     "STANDARD_EVENT_LOG",
     "TARIFFICATION_SCRIPT_TABLE",
@@ -320,6 +321,8 @@ RELAY_2: Final = Obis(0, 0, 96, 3, 2, 255)
 # Tariffs.
 ACTIVITY_CALENDAR: Final = Obis(0, 0, 13, 0, 0, 255)
 """Activity calendar (class 20): TOU seasons, weeks, day profiles; passive calendar and its activation."""
+SPECIAL_DAYS_TABLE: Final = Obis(0, 0, 11, 0, 0, 255)
+"""Special days table (class 11): dates (public holidays) on which the activity calendar uses another day_id."""
 TARIFFICATION_SCRIPT_TABLE: Final = Obis(0, 0, 10, 0, 100, 255)
 """Tariffication script table (class 9) whose scripts the activity calendar's day profiles run."""
 

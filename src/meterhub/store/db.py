@@ -23,6 +23,7 @@ ingest, an import, the demo's provisioning — composes several in one transacti
 :mod:`~meterhub.store.consents`           customers' consents to suppliers and ESPs
 :mod:`~meterhub.store.access_log`         the append-only log of reads of personal data
 :mod:`~meterhub.store.limits`             login throttles' and rate limits' state shared by the workers
+:mod:`~meterhub.store.tariffs`            suppliers' published tariff versions
 :mod:`~meterhub.store.sql`                the portable SQL helpers the modules share
 ========================================  =============================================================
 
@@ -65,6 +66,7 @@ from meterhub.store.reads import (
 )
 from meterhub.store.rejected import RejectedOps, RejectedReading, add_rejected_readings
 from meterhub.store.sql import check_channels, copy_rows, id_filters, insert_for, insert_id
+from meterhub.store.tariffs import TariffOps
 from meterhub.store.users import UserOps
 
 
@@ -82,6 +84,7 @@ class Store(
     ConsentOps,
     AccessLogOps,
     LimitOps,
+    TariffOps,
 ):
     """A database holding the meterhub schema. Create with :meth:`open`; the operations of each concern come
     from its part (see the module docstring)."""

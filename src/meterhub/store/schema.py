@@ -23,6 +23,8 @@ Representation choices (portable between SQLite and PostgreSQL):
   secrets' hashes and bearer tokens' hashes, consents (``consent`` + ``consent_point``), the append-only
   ``access_log``, and the login throttles' and rate limits' state shared by every worker (``login_throttle``,
   ``rate_bucket``; bucket times are float epoch seconds, sub-second).
+* Supplier tariffs (migration 0008): ``supplier_tariff`` holds versions of a supplier's published tariffs,
+  each valid on local days [valid_from, valid_to) with the tariff as JSON text (:mod:`meterhub.mdm.tariffs`).
 * Enumerations are short strings (readable in SQL, extensible without migrations); the valid values are the
   ``Literal`` aliases below, enforced by CHECK constraints where the set is closed.
 """
@@ -494,6 +496,23 @@ rate_bucket = sa.Table(
     sa.Column("key", sa.String(120), primary_key=True),  # client:ID, user:ID or address:IP
     sa.Column("tokens", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),  # epoch seconds, sub-second
+)
+
+# Supplier tariffs (migration 0008): versions of a supplier's published tariffs, valid on the local days
+# [valid_from, valid_to) (NULL: open); the tariff itself (rates, seasons, week and day profiles, special days) is
+# the JSON of meterhub.mdm.tariffs, kept as text.
+supplier_tariff = sa.Table(
+    "supplier_tariff",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("supplier_id", sa.Integer, sa.ForeignKey("party.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_to", sa.Date),
+    sa.Column("definition", sa.Text, nullable=False),
+    sa.Column("created_at", UtcEpoch, nullable=False),
+    sa.UniqueConstraint("supplier_id", "name", "valid_from"),
+    sa.CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period"),
 )
 
 TABLES: tuple[str, ...] = tuple(metadata.tables)

@@ -33,6 +33,8 @@ from meterhub.cosem.classes.control import (
     SingleActionScheduleAttribute,
     SingleActionScheduleMethod,
     SingleActionScheduleType,
+    SpecialDaysTableAttribute,
+    SpecialDaysTableMethod,
     disconnect_transition,
 )
 from meterhub.cosem.classes.descriptors import (
@@ -141,6 +143,8 @@ __all__ = [
     "SingleActionScheduleMethod",
     "SingleActionScheduleType",
     "SortMethod",
+    "SpecialDaysTableAttribute",
+    "SpecialDaysTableMethod",
     "attribute",
     "disconnect_transition",
     "interface_class",

@@ -1,8 +1,8 @@
 """Interface classes for time- and event-bound control (DLMS UA 1000-1 Blue Book 4.5): the attribute and method
-indices of Clock (4.5.1), Script table (4.5.2), Activity calendar (4.5.5), Register monitor (4.5.6), Single
-action schedule (4.5.7) and Disconnect control (4.5.8), with their value enumerations — clock base, schedule
-type, the disconnector's control states, modes and triggers — and :func:`disconnect_transition`, the Blue Book
-state diagram of the disconnector (transitions a–h per control mode).
+indices of Clock (4.5.1), Script table (4.5.2), Special days table (4.5.3), Activity calendar (4.5.5), Register
+monitor (4.5.6), Single action schedule (4.5.7) and Disconnect control (4.5.8), with their value enumerations —
+clock base, schedule type, the disconnector's control states, modes and triggers — and
+:func:`disconnect_transition`, the Blue Book state diagram of the disconnector (transitions a–h per control mode).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ __all__ = [
     "SingleActionScheduleAttribute",
     "SingleActionScheduleMethod",
     "SingleActionScheduleType",
+    "SpecialDaysTableAttribute",
+    "SpecialDaysTableMethod",
     "disconnect_transition",
 ]
 
@@ -79,6 +81,21 @@ class ScriptTableMethod(IntEnum):
     """Script table methods."""
 
     EXECUTE = 1
+
+
+class SpecialDaysTableAttribute(IntEnum):
+    """Special days table (class_id 11, version 0), Blue Book 4.5.3: ``entries`` is an array of
+    ``{index: long-unsigned, specialday_date: octet-string (date), day_id: unsigned}``."""
+
+    LOGICAL_NAME = 1
+    ENTRIES = 2
+
+
+class SpecialDaysTableMethod(IntEnum):
+    """Special days table methods."""
+
+    INSERT = 1
+    DELETE = 2
 
 
 class ActivityCalendarAttribute(IntEnum):

@@ -23,6 +23,8 @@ from meterhub.cosem.classes.control import (
     ScriptTableMethod,
     SingleActionScheduleAttribute,
     SingleActionScheduleMethod,
+    SpecialDaysTableAttribute,
+    SpecialDaysTableMethod,
 )
 from meterhub.cosem.classes.management import (
     AssociationLnAttribute,
@@ -61,6 +63,7 @@ class ClassId(IntEnum):
     PROFILE_GENERIC = 7
     CLOCK = 8
     SCRIPT_TABLE = 9
+    SPECIAL_DAYS_TABLE = 11
     ASSOCIATION_LN = 15
     IMAGE_TRANSFER = 18
     ACTIVITY_CALENDAR = 20
@@ -126,6 +129,13 @@ INTERFACE_CLASSES: Final[dict[int, InterfaceClass]] = dict(
         _ic(ClassId.PROFILE_GENERIC, 1, "Profile generic", ProfileGenericAttribute, ProfileGenericMethod),
         _ic(ClassId.CLOCK, 0, "Clock", ClockAttribute, ClockMethod),
         _ic(ClassId.SCRIPT_TABLE, 0, "Script table", ScriptTableAttribute, ScriptTableMethod),
+        _ic(
+            ClassId.SPECIAL_DAYS_TABLE,
+            0,
+            "Special days table",
+            SpecialDaysTableAttribute,
+            SpecialDaysTableMethod,
+        ),
         _ic(ClassId.ASSOCIATION_LN, 2, "Association LN", AssociationLnAttribute, AssociationLnMethod),
         _ic(ClassId.IMAGE_TRANSFER, 0, "Image transfer", ImageTransferAttribute, ImageTransferMethod),
         _ic(
