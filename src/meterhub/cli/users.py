@@ -1,4 +1,4 @@
-"""``meterhub users``: the people of the platform — add, list, disable (or enable), reset a password, reset MFA.
+"""``meterhub users``: the people of the platform — add, list, disable (or enable), unlock, reset a password or MFA.
 
 A person has a role and belongs to a party (``--party KIND:CODE``, e.g. ``supplier:enovos``, or the party id;
 ``--create-party NAME`` creates it). The password comes from a hidden prompt or from stdin (``--password-stdin``,
@@ -21,7 +21,7 @@ from meterhub.cli.common import console, fail, open_store
 if TYPE_CHECKING:
     from meterhub.store import Store
 
-app = typer.Typer(help="People: add, list, disable, reset a password or MFA.", no_args_is_help=True)
+app = typer.Typer(help="People: add, list, disable, unlock, reset a password or MFA.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")]
 
 
@@ -120,6 +120,9 @@ def _change(ctx: typer.Context, as_json: bool, do: str, username: str, **extra: 
     try:
         if do == "disable":
             ended = u.disable(store, username, bool(extra["disabled"]))
+        elif do == "unlock":
+            u.unlock(store, username)
+            ended = 0
         elif do == "reset-password":
             ended = u.reset_password(store, username, _password(bool(extra["stdin"])))
         else:
@@ -148,6 +151,12 @@ def disable(
 ) -> None:
     """Disable a person (their sessions end), or enable them again."""
     _change(ctx, as_json, "disable", username, disabled=not enable)
+
+
+@app.command("unlock")
+def unlock(ctx: typer.Context, username: str, as_json: JsonOpt = False) -> None:
+    """Lift the login lockout after repeated failures (time lifts it too)."""
+    _change(ctx, as_json, "unlock", username)
 
 
 @app.command("reset-password")
