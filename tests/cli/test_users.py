@@ -259,3 +259,11 @@ def test_users_commands(tmp_path: Path) -> None:
                 "totp": totp.code_at(reset["totp_secret"], datetime.now(UTC))}  # fmt: skip
         assert c.post("/api/v1/auth/login", json=body).status_code == 200
     assert run(tmp_path, "users", "reset-mfa", "nobody")[0] == 1
+    with Store.open(tmp_path) as store:
+        c = TestClient(create_site(store))
+        for _ in range(12):  # wrong passwords until the account is locked (the clock does not move here)
+            c.post("/api/v1/auth/login", json={"username": "ops1", "password": "wrong wrong wrong"})
+        assert store.throttle_rows(["account:ops1"])["account:ops1"].failures >= 4
+        assert run(tmp_path, "users", "unlock", "ops1")[0] == 0
+        assert store.throttle_rows(["account:ops1"])["account:ops1"].failures == 0
+    assert run(tmp_path, "users", "unlock", "nobody")[0] == 1

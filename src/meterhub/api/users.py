@@ -3,7 +3,8 @@
 :func:`add_user` applies the password policy (:func:`meterhub.security.passwords.require_acceptable_password`:
 12 characters at least, not common, not weak by zxcvbn, not made of the user's own name), stores the argon2id
 hash and — for every staff role — a fresh TOTP secret (MFA is mandatory for staff; customers may enrol later).
-:func:`reset_password`, :func:`reset_mfa` and :func:`disable` end the person's sessions everywhere.
+:func:`reset_password`, :func:`reset_mfa` and :func:`disable` end the person's sessions everywhere;
+:func:`unlock` lifts a login lockout.
 :func:`add_client` registers a market party's OAuth2 client and returns its secret once.
 """
 
@@ -107,6 +108,12 @@ def disable(store: Store, username: str, disabled: bool = True) -> int:
     user = _user(store, username)
     store.update_user(user.id, disabled=disabled)
     return store.delete_user_sessions(user.id) if disabled else 0
+
+
+def unlock(store: Store, username: str) -> None:
+    """An admin lifts the login lockout of ``username`` (the account's throttle starts over)."""
+    _user(store, username)
+    store.forget_throttle(f"account:{username.casefold()[:100]}")
 
 
 def add_client(store: Store, party_id: int, name: str, scopes: set[str], now: datetime) -> tuple[str, str]:

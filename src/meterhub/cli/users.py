@@ -1,4 +1,4 @@
-"""``meterhub users``: the people who log in — add, list, disable, enable, reset a password, reset MFA.
+"""``meterhub users``: the people who log in — add, list, disable, enable, unlock, reset a password, reset MFA.
 
 A person belongs to a party (``--party CODE``, or its number) of the kind their role needs (a ``dso`` user to a
 DSO, a ``customer`` to a customer, …; :data:`meterhub.api.users.ROLE_PARTY_KINDS`). The password is never an
@@ -227,6 +227,26 @@ def enable(
 ) -> None:
     """Let a disabled person log in again."""
     _set_disabled(ctx, username, False, as_json)
+
+
+@app.command("unlock")
+def unlock(
+    ctx: typer.Context, username: Annotated[str, typer.Argument(help="The login name.")], as_json: _AsJson = False
+) -> None:
+    """Lift the login lockout after repeated failures (time lifts it too)."""
+    from meterhub.api import users as u
+
+    store = open_store(ctx, as_json=as_json)
+    try:
+        u.unlock(store, username)
+    except u.UserError as exc:
+        fail(str(exc), as_json=as_json)
+    finally:
+        store.close()
+    if as_json:
+        print(json.dumps({"ok": True, "username": username, "sessions_ended": 0}))
+    else:
+        console.print(f"{escape(username)}: unlocked")
 
 
 @app.command("reset-password")
