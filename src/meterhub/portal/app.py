@@ -18,14 +18,14 @@ from pathlib import Path
 
 import plotly.offline  # type: ignore[import-untyped]
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from meterhub.portal import login, meters
 from meterhub.portal.auth import Authenticator, SessionStore
-from meterhub.portal.deps import Horizon, LoginRequired, Portal
+from meterhub.portal.deps import Horizon, LoginRequired, Portal, UserDep
 from meterhub.portal.views import (
     A_MINUS,
     A_PLUS,
@@ -48,11 +48,20 @@ def _plotly_js() -> bytes:
     return js.encode()
 
 
-def create_app(store: Store, *, operator_password_hash: str, demo_note: str = "") -> FastAPI:
-    """The portal over ``store``; the operator logs in with the password whose argon2id hash is given."""
+def create_app(
+    store: Store,
+    *,
+    operator_password_hash: str,
+    demo_note: str = "",
+    demo_status: Callable[[], str] | None = None,
+) -> FastAPI:
+    """The portal over ``store``; the operator logs in with the password whose argon2id hash is given.
+    ``demo_status`` (the demo's background history fill) gives the one-line status the meters page shows
+    and ``GET /demo/status`` serves for its refresh."""
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["source_label"] = source_label
     templates.env.globals["demo_note"] = demo_note
+    templates.env.globals["demo_status"] = demo_status
     portal = Portal(store, Authenticator(operator_password_hash), SessionStore(), templates, Horizon(store))
 
     app = FastAPI(title="meterhub portal", docs_url=None, redoc_url=None, openapi_url=None)
@@ -91,6 +100,13 @@ def create_app(store: Store, *, operator_password_hash: str, demo_note: str = ""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(login.router)
     app.include_router(meters.router)
+    if demo_status is not None:
+        status = demo_status
+
+        @app.get("/demo/status", include_in_schema=False)
+        def demo_status_text(_who: UserDep) -> Response:
+            return PlainTextResponse(status())
+
     return app
 
 
