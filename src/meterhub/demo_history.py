@@ -1,27 +1,30 @@
 """The demo's longer history: every meter from the 1st of last month, showcase homes over years, gas factors
 and last month's billing run — filled in the background once the web app is up.
 
-``meterhub demo`` loads only the last :data:`FOREGROUND_DAYS` days before the head-end's two days before it
-serves the web app; this module does the rest, in chunks, newest first (what the pages show first arrives
-first):
+``meterhub demo`` loads only :data:`FOREGROUND_DAYS` day of history before the head-end's two days before it
+serves the web app; this module does the rest, in chunks:
 
-1. **every meter** back to local midnight (Europe/Luxembourg) of the 1st of last month, a week per chunk — so
-   that ``meterhub billing run --month <last month>`` finds a register read at both ends of the month;
-2. **last month's billing run** (:func:`~meterhub.mdm.billing_reads.run_monthly`, national TOU calendar, as
-   ``meterhub billing run`` does) for every channel, gas included;
-3. **showcase homes** (:func:`pick_showcase`: a handful chosen for variety — PV, EV, heat pump, gas heating,
-   district heat, a flat, a large house …) back to the 1st of the month ``months`` before this one (36 by
-   default, the mission's 3-year retention), a calendar month per chunk.
+1. **showcase homes** (:func:`pick_showcase`: a handful chosen for variety — PV, EV, heat pump, gas heating,
+   district heat, a flat, a large house …) from the 1st of the month ``months`` before this one (36 by
+   default, the mission's 3-year retention; not before the first whole local month of the simulator's
+   :data:`~meterhub.sim.consumption.MODEL_EPOCH`, 2024-01-01 UTC: February 2024) to the 1st of last month,
+   a calendar month per chunk, oldest first (VEE finds each month's history before it, as in operation);
+2. **every meter** from local midnight (Europe/Luxembourg) of the 1st of last month to the foreground day,
+   :attr:`FillJob.meters_per_tx` meters per chunk — so that ``meterhub billing run --month <last month>``
+   finds a register read at both ends of the month;
+3. **last month's billing run** (:func:`~meterhub.mdm.billing_reads.run_monthly`, national TOU calendar, as
+   ``meterhub billing run`` does) for every channel, gas included.
 
 The readings come from the simulator's models (:func:`meterhub.demo.history_batches`, source ``sim-history``)
-through the MDM ingest path (:class:`~meterhub.mdm.ingest.IngestService`), then VEE validates and estimates
-each chunk (:class:`~meterhub.mdm.vee_service.VeeService`, as ``meterhub vee run`` does: the measured version
-stays in each day's version history). A chunk is two short write transactions per group of meters (the VEE
-plan is made from a read snapshot; the head-end's reads and the web app's queries go on meanwhile), and is
-recorded as done in the data dir's :data:`PROGRESS_FILE` once both are committed, so a re-run of
-``meterhub demo`` (or a fill killed midway) carries on where it stopped and never writes a chunk twice;
-re-doing a chunk that was not recorded is harmless (the ingest is idempotent, VEE a second time writes
-nothing). One fill runs per data dir at a time (a lock file).
+through the MDM ingest path (:class:`~meterhub.mdm.ingest.IngestService`); VEE then validates and estimates
+each chunk (:class:`~meterhub.mdm.vee_service.VeeService`, as ``meterhub vee run`` does: the measured
+version stays in each day's version history). Per group of meters a chunk is short transactions: the ingest
+of the days its meters do not have yet (the chunk's and the week after it, VEE's later proxy days), then the
+VEE versions, planned from a read snapshot — the head-end's reads and the web app's queries go on meanwhile.
+A chunk is recorded as done in the data dir's :data:`PROGRESS_FILE` once committed, so a re-run of ``meterhub
+demo`` (or a fill killed midway) carries on where it stopped; a chunk done but not recorded is done again
+without a new version (a stored day is never ingested again; VEE a second time writes nothing). One fill
+runs per data dir at a time (a lock file).
 
 Gas: :func:`set_demo_gas_factors` stores a national entry per month of the whole history (months that have
 one already keep it): gross calorific value 11.32–11.48 kWh/m³ (H-gas, higher in winter) and volume-correction
@@ -43,12 +46,14 @@ from typing import Final
 
 from meterhub.country import LOCAL_TZ
 from meterhub.hes.headend import MeterTarget
-from meterhub.sim.consumption import HouseholdTraits
+from meterhub.sim.consumption import MODEL_EPOCH, HouseholdTraits
 from meterhub.sim.fleet import FleetPlan, PlannedMeter
 from meterhub.store import IntegrityError, Store
+from meterhub.store.db import DB_FILE
 
-FOREGROUND_DAYS: Final = 5
-"""Days of simulator history loaded before the web app starts (before the head-end's two days)."""
+FOREGROUND_DAYS: Final = 1
+"""Days of simulator history loaded before the web app starts (before the head-end's two days: the day whose
+last reading the head-end's first interval starts from)."""
 DEFAULT_SHOWCASE: Final = 16
 DEFAULT_MONTHS: Final = 36
 PROGRESS_FILE: Final = "demo-history.json"
@@ -57,6 +62,8 @@ DEMO_CORRECTION: Final = Decimal("0.938")
 """Volume-correction factor (Zustandszahl) of a domestic low-pressure meter in Luxembourg: (ambient ≈ 980 mbar
 at ~300 m + 22 mbar over-pressure) / 1013.25 mbar × 273.15 K / 288.15 K (gas at 15 °C) ≈ 0.938."""
 DEMO_USER: Final = "demo"
+VEE_SOURCE: Final = "vee"
+"""The source of the VEE versions the fill writes (``meterhub vee run``'s)."""
 
 Kind = Callable[[HouseholdTraits], bool]
 
@@ -163,38 +170,39 @@ def windows(hes_start: dt.datetime, end: dt.datetime, months: int = DEFAULT_MONT
     hes_day = hes_start.astimezone(LOCAL_TZ).date()
     fg = max(all_start, _local_midnight(hes_day - dt.timedelta(days=FOREGROUND_DAYS)))
     showcase = _local_midnight(_month_add(first, -max(months, 1)))
+    while showcase < MODEL_EPOCH:  # the simulator's models start at their epoch: the first whole month after
+        showcase = _local_midnight(_month_add(showcase.astimezone(LOCAL_TZ).date(), 1))
     return Windows(min(showcase, all_start), all_start, fg, hes_start, end)
 
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """One unit of the fill: a stage (``all`` or ``showcase``), a span of local days and its meters."""
+    """One unit of the fill: a stage (``all``: group ``group`` of every meter, ``showcase``: the showcase
+    homes), a span of local days."""
 
     stage: str
     start: dt.datetime
     end: dt.datetime
+    group: int = 0
 
     @property
     def key(self) -> str:
         a, b = (x.astimezone(LOCAL_TZ).date().isoformat() for x in (self.start, self.end))
-        return f"{self.stage}:{a}:{b}"
+        return f"{self.stage}:{a}:{b}" + (f":{self.group}" if self.stage == "all" else "")
 
 
-def chunks(w: Windows) -> list[Chunk]:
-    """Every chunk of the fill in the order it runs: weeks of every meter back to the 1st of last month
-    (newest first), then months of the showcase homes back to their start (newest first)."""
-    out: list[Chunk] = []
-    b = w.foreground_start
-    while b > w.all_start:
-        a = max(w.all_start, _local_midnight(b.astimezone(LOCAL_TZ).date() - dt.timedelta(days=7)))
-        out.append(Chunk("all", a, b))
-        b = a
+def chunks(w: Windows, groups: int) -> list[Chunk]:
+    """Every chunk of the fill in the order it runs: the showcase homes' months, oldest first (so that VEE
+    finds each month's history before it, as it would in operation), then every meter (in ``groups``
+    groups) from the 1st of last month to the foreground history."""
+    out = [Chunk("all", w.all_start, w.foreground_start, g) for g in range(groups) if w.foreground_start > w.all_start]
+    months: list[Chunk] = []
     b = w.all_start
     while b > w.showcase_start:
         a = _local_midnight(_month_add(b.astimezone(LOCAL_TZ).date(), -1))
-        out.append(Chunk("showcase", a, b))
+        months.append(Chunk("showcase", a, b))
         b = a
-    return out
+    return months[::-1] + out
 
 
 # ------------------------------------------------------------------------------------------------ gas factors
@@ -235,6 +243,7 @@ class Progress:
     store: str = ""
     done: list[str] = field(default_factory=list)
     meters: int = 0
+    since: str = ""  # every meter's history from this local day
     showcase: list[str] = field(default_factory=list)
     all_total: int = 0
     showcase_total: int = 0
@@ -250,7 +259,8 @@ class Progress:
         """One line for the terminal and the web page."""
         parts = []
         if self.all_total:
-            parts.append(f"all {self.meters} meters {self.count('all')} of {self.all_total} weeks")
+            meters = min(self.meters, self.count("all") * math.ceil(self.meters / self.all_total))
+            parts.append(f"{meters} of {self.meters} meters from {self.since}")
         if self.billing:
             month = self.billing.get("month", "")
             parts.append(
@@ -268,8 +278,16 @@ def progress_path(data_dir: Path) -> Path:
     return data_dir / PROGRESS_FILE
 
 
+def store_key(data_dir: Path, store_url: str) -> str:
+    """What the progress is recorded for: ``data-dir`` for the data dir's own SQLite file (the record moves
+    with the data dir), else the store's URL."""
+    own = f"sqlite:///{(data_dir / DB_FILE).resolve()}"
+    return "data-dir" if store_url == own else store_url
+
+
 def load_progress(data_dir: Path, store_url: str) -> Progress:
     """The recorded progress for ``store_url`` (empty if none, unreadable or of another store)."""
+    store_url = store_key(data_dir, store_url)
     try:
         raw = json.loads(progress_path(data_dir).read_text())
         progress = Progress(**raw)
@@ -300,45 +318,79 @@ class FillJob:
     hes_start: dt.datetime
     end: dt.datetime
     months: int = DEFAULT_MONTHS
-    meters_per_tx: int = 50
+    meters_per_tx: int = 25  # meters per chunk of every meter's month, and per write transaction
 
 
 class FillBusy(RuntimeError):
     """Another fill holds the data dir's lock."""
 
 
-def _fill_chunk(store: Store, job: FillJob, targets: list[MeterTarget], chunk: Chunk) -> int:
-    """Ingest one chunk (groups of meters: a short ingest transaction, then VEE planned from a snapshot and
-    written in a short transaction); returns the block versions written."""
+def _missing_runs(days: list[dt.date], present: set[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Runs ``(first, last)`` of consecutive ``days`` not in ``present``."""
+    runs: list[tuple[dt.date, dt.date]] = []
+    for day in days:
+        if day in present:
+            continue
+        if runs and runs[-1][1] == day - dt.timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _fill_chunk(store: Store, job: FillJob, w: Windows, targets: list[MeterTarget], chunk: Chunk) -> int:
+    """Fill one chunk, in groups of meters: the days none of the group's channels has yet — the chunk's, and
+    the week after it (VEE's later proxy days, so that a chunk validates the same whatever was filled before)
+    — are ingested in one short transaction, then VEE is planned from a read snapshot over the chunk's days
+    and written in another; returns the block versions written. A day already stored is never ingested
+    again (a measured reading merged over an estimate would make a new version)."""
     from meterhub import demo as d
     from meterhub.mdm import digest
     from meterhub.mdm.ingest import IngestService
     from meterhub.mdm.vee_service import VeeService
     from meterhub.sim import consumption as c
+    from meterhub.store.coverage import current_sources
 
     plan = FleetPlan(0, "", meters=job.meters)
     ingest = IngestService(store)
     vee = VeeService(store, temperature=c.temperature_c)
     day_from = chunk.start.astimezone(LOCAL_TZ).date()
     day_to = chunk.end.astimezone(LOCAL_TZ).date() - dt.timedelta(days=1)
-    per_tx = job.meters_per_tx if chunk.stage == "all" else max(1, job.meters_per_tx // 4)
+    tail_to = min(day_to + dt.timedelta(days=7), w.hes_start.astimezone(LOCAL_TZ).date() - dt.timedelta(days=1))
+    days = [day_from + dt.timedelta(days=i) for i in range((tail_to - day_from).days + 1)]
     written = 0
-    for i in range(0, len(targets), per_tx):
-        group = targets[i : i + per_tx]
-        batches = [b for _, batch in d.history_batches(plan, group, chunk.start, chunk.end) for b in batch]
-        if not batches:
+    for i in range(0, len(targets), job.meters_per_tx):
+        group = targets[i : i + job.meters_per_tx]
+        of_meter = {t.serial: [*t.channels.values(), *(cid for _, cid in t.mbus_channels.values())] for t in group}
+        channels = sorted(cid for cids in of_meter.values() for cid in cids)
+        if not channels:
             continue
-        written += ingest.ingest_many(batches, "sim-history", until=job.end).versions_written
-        channels = sorted({cid for cid, _ in batches})
         with store.read() as conn:
-            blocks, _ = vee.plan(conn, channels, day_from, day_to, until=job.end)
+            sources = current_sources(conn, channels, day_from, tail_to)
+        present = {cid: set(by_day) for cid, by_day in sources.items()}
+        by_runs: dict[tuple[tuple[dt.date, dt.date], ...], list[MeterTarget]] = {}
+        for t in group:  # a meter's channels are written in one transaction: its days are stored or not
+            seen = set().union(*(present.get(cid, set()) for cid in of_meter[t.serial]))
+            by_runs.setdefault(tuple(_missing_runs(days, seen)), []).append(t)
+        for runs, meters in by_runs.items():
+            for a, b in runs:
+                start, end = _local_midnight(a), _local_midnight(b + dt.timedelta(days=1))
+                batches = [x for _, batch in d.history_batches(plan, meters, start, end) for x in batch]
+                written += ingest.ingest_many(batches, "sim-history", until=job.end).versions_written
+        chunk_days = [(cid, day) for cid in channels for day in days if day <= day_to]
+        if all(sources.get(cid, {}).get(day) == VEE_SOURCE for cid, day in chunk_days):
+            continue  # validated when it was filled (VEE again would re-estimate over its own estimates)
+        with store.read() as conn:
+            blocks, _ = vee.plan(conn, channels, day_from, day_to, until=job.end, source=VEE_SOURCE)
             intervals = {cid: s for cid, (s, _) in vee.channel_rules(conn, channels).items()}
+        if not blocks:
+            continue
         try:
             with store.write() as conn:
                 digest.write_blocks(conn, blocks, intervals=intervals)
             written += len(blocks)
         except (IntegrityError, digest.DigestConflict):  # another writer came first: plan again under the lock
-            written += vee.run(channels, day_from, day_to, until=job.end).versions_written
+            written += vee.run(channels, day_from, day_to, until=job.end, source=VEE_SOURCE).versions_written
     return written
 
 
@@ -390,12 +442,16 @@ def _fill_locked(
     from meterhub.hes.headend import load_targets
 
     w = windows(job.hes_start, job.end, job.months)
-    todo = chunks(w)
     progress = load_progress(job.data_dir, job.store_url)
+    progress.store = store_key(job.data_dir, job.store_url)
     serials = {m.serial for m in job.meters}
-    targets = [t for t in load_targets(store) if t.serial in serials]
+    targets = sorted((t for t in load_targets(store) if t.serial in serials), key=lambda t: t.serial)
     showcase = [t for t in targets if t.serial in set(job.showcase)]
+    per = job.meters_per_tx
+    groups = [targets[i : i + per] for i in range(0, len(targets), per)]
+    todo = chunks(w, len(groups))
     progress.meters, progress.showcase = len(targets), list(job.showcase)
+    progress.since = w.all_start.astimezone(LOCAL_TZ).date().isoformat()
     progress.all_total = sum(1 for c in todo if c.stage == "all")
     progress.showcase_total = sum(1 for c in todo if c.stage == "showcase") if showcase else 0
     progress.finished, progress.error, progress.running = False, "", ""
@@ -406,7 +462,7 @@ def _fill_locked(
         report(progress)
 
     step()
-    for chunk in [c for c in todo if c.stage == "all"] + [None] + [c for c in todo if c.stage == "showcase"]:
+    for chunk in [*todo, None]:
         if should_stop():
             return progress
         if chunk is None:  # every meter's last month is in: bill it
@@ -420,7 +476,7 @@ def _fill_locked(
             continue
         progress.running = chunk.key
         step()
-        _fill_chunk(store, job, targets if chunk.stage == "all" else showcase, chunk)
+        _fill_chunk(store, job, w, groups[chunk.group] if chunk.stage == "all" else showcase, chunk)
         progress.done.append(chunk.key)
         step()
     progress.running, progress.finished = "", True
@@ -428,10 +484,11 @@ def _fill_locked(
     return progress
 
 
-def fill_in_child(job: FillJob) -> None:
-    """The fill as a child process's main (``multiprocessing``, spawn): errors go to the progress file."""
+def fill_in_child(job: FillJob, parent_pid: int) -> None:
+    """The fill as a child process's main (``multiprocessing``, spawn): errors go to the progress file; it
+    stops between chunks when its parent (the demo) is gone."""
     try:
-        fill(job)
+        fill(job, should_stop=lambda: os.getppid() != parent_pid)
     except KeyboardInterrupt:
         pass
     except FillBusy as exc:

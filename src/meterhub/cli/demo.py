@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import multiprocessing
+import os
 import secrets
+import signal
 import threading
 import time
 from multiprocessing.process import BaseProcess
@@ -117,7 +119,8 @@ def run_demo(
         d.write_summary(
             data_dir,
             {"history_s": history_s, "hes": report.__dict__, "reread": reread.__dict__, "meters": len(targets),
-             "showcase": [h.serial for h in homes], "history_from": w.all_start, "showcase_from": w.showcase_start},
+             "showcase": [h.serial for h in homes], "history_from": w.all_start, "showcase_from": w.showcase_start,
+             "hes_start": hes_start, "end": end, "months": months},
         )  # fmt: skip
         job = dh.FillJob(data_dir, _url(store), fleet.plan.meters, [h.serial for h in homes], hes_start, end, months)
         console.print(
@@ -204,6 +207,10 @@ def _watch_fill(job: dh.FillJob, console: Console, child: BaseProcess, stop: thr
     console.print(dh.load_progress(job.data_dir, job.store_url).text())
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _serve(store: Store, data_dir: Path, port: int, w: dh.Windows, console: Console, job: dh.FillJob) -> None:
     from meterhub.portal import create_app, hash_password, serve
 
@@ -223,7 +230,9 @@ def _serve(store: Store, data_dir: Path, port: int, w: dh.Windows, console: Cons
         demo_note=note,
         demo_status=lambda: dh.load_progress(job.data_dir, job.store_url).text(),
     )
-    child = multiprocessing.get_context("spawn").Process(target=dh.fill_in_child, args=(job,), name="history-fill")
+    child = multiprocessing.get_context("spawn").Process(
+        target=dh.fill_in_child, args=(job, os.getpid()), name="history-fill"
+    )
     child.start()
     stop = threading.Event()
     watcher = threading.Thread(target=_watch_fill, args=(job, console, child, stop), name="fill-progress", daemon=True)
@@ -232,6 +241,7 @@ def _serve(store: Store, data_dir: Path, port: int, w: dh.Windows, console: Cons
         f"\n[bold green]web app:[/bold green] http://127.0.0.1:{port}/  — log in as [bold]operator[/bold] with the "
         f"password in {password_file} ([bold]{password}[/bold]). Ctrl-C stops the demo."
     )
+    signal.signal(signal.SIGTERM, _interrupt)  # uvicorn re-raises SIGTERM after its shutdown: stop cleanly
     try:
         serve(app, "127.0.0.1", port)
     except KeyboardInterrupt:
