@@ -248,6 +248,7 @@ class Progress:
     all_total: int = 0
     showcase_total: int = 0
     billing: dict[str, object] = field(default_factory=dict)
+    hes: dict[str, object] = field(default_factory=dict)  # the head-end's read of its window, when it runs here
     running: str = ""  # the chunk being filled
     finished: bool = False
     error: str = ""
@@ -258,6 +259,8 @@ class Progress:
     def text(self) -> str:
         """One line for the terminal and the web page."""
         parts = []
+        if self.hes and "report" not in self.hes:
+            parts.append(f"head-end: {self.hes.get('done', 0)} of {self.hes.get('total', 0)} meters read over DLMS")
         if self.all_total:
             meters = min(self.meters, self.count("all") * math.ceil(self.meters / self.all_total))
             parts.append(f"{meters} of {self.meters} meters from {self.since}")
@@ -319,6 +322,7 @@ class FillJob:
     end: dt.datetime
     months: int = DEFAULT_MONTHS
     meters_per_tx: int = 25  # meters per chunk of every meter's month, and per write transaction
+    key_file: Path | None = None  # given: first read the head-end's window over DLMS with the keys in it
 
 
 class FillBusy(RuntimeError):
@@ -462,6 +466,8 @@ def _fill_locked(
         report(progress)
 
     step()
+    if job.key_file is not None:
+        _read_window(store, job, targets, progress, step)
     for chunk in [*todo, None]:
         if should_stop():
             return progress
@@ -482,6 +488,36 @@ def _fill_locked(
     progress.running, progress.finished = "", True
     step()
     return progress
+
+
+def _read_window(
+    store: Store, job: FillJob, targets: list[MeterTarget], progress: Progress, step: Callable[[], None]
+) -> None:
+    """The head-end's read of ``[hes_start, end]`` from every meter over DLMS, then its gap re-reads
+    (:func:`meterhub.demo.read_recent`), with the keys of the key file; its report goes to the progress."""
+    import asyncio
+    import time
+
+    from meterhub import demo as d
+    from meterhub.hes.keyfile import KeyFileProvider
+
+    assert job.key_file is not None
+    progress.hes = {"done": 0, "total": len(targets)}
+    step()
+    shown = [time.monotonic()]
+
+    def advance(n: int) -> None:
+        progress.hes["done"] = int(str(progress.hes["done"])) + n
+        if time.monotonic() - shown[0] >= 1.0:
+            shown[0] = time.monotonic()
+            step()
+
+    report, reread = asyncio.run(
+        d.read_recent(store, KeyFileProvider.open(job.key_file), targets, job.hes_start, job.end, advance)
+    )
+    figures = {**asdict(report), "meters_per_s": report.meters_per_s}
+    progress.hes = {"done": len(targets), "total": len(targets), "report": figures, "reread": reread.ok}
+    step()
 
 
 def fill_in_child(job: FillJob, parent_pid: int) -> None:

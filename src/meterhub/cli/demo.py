@@ -10,6 +10,7 @@ meters' keys are written to the key file and the demo reads with them from there
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import multiprocessing
 import os
@@ -17,6 +18,7 @@ import secrets
 import signal
 import threading
 import time
+from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
@@ -94,47 +96,70 @@ def run_demo(
             task = progress.add_task("history", total=len(targets))
             t0 = time.perf_counter()
             d.load_history(
-                store, fleet.plan, targets, w.foreground_start, hes_start, lambda n: progress.advance(task, n)
-            )
+                store, fleet.plan, targets, w.foreground_start, hes_start, lambda n: progress.advance(task, n),
+                workers=1,
+            )  # fmt: skip
             history_s = time.perf_counter() - t0
-            console.print(f"{_day(hes_start)} … now: read by the head-end over DLMS/TCP (source hes)")
-            task2 = progress.add_task("head-end", total=len(targets))
-            report, reread = asyncio.run(
-                d.read_recent(store, keys, targets, hes_start, end, lambda n: progress.advance(task2, n))
-            )
-        table = Table(title="demo country read")
-        table.add_column("what")
-        table.add_column("value", justify="right")
-        table.add_row("history from simulator models (source sim-history)", f"{history_s:.1f} s")
-        table.add_row("meters read over DLMS (source hes)", f"{report.ok} / {report.meters}")
-        table.add_row("head-end read time", f"{report.wall_s:.1f} s ({report.meters_per_s:.0f} meters/s)")
-        table.add_row("values read", str(report.values))
-        table.add_row("events stored", str(report.events))
-        table.add_row("failed meters (after retries)", str(report.failed))
-        table.add_row("gap re-reads", f"{reread.ok} meters")
-        table.add_row("alarm pushes received so far", str(pushes.listener.stats.notifications))
-        table.add_row("total", f"{time.perf_counter() - started:.1f} s")
-        console.print(table)
+        read = _ReadTable(history_s, started, pushes)
+        summary = {"history_s": history_s, "meters": len(targets), "showcase": [h.serial for h in homes],
+                   "history_from": w.all_start, "showcase_from": w.showcase_start, "hes_start": hes_start,
+                   "end": end, "months": months}  # fmt: skip
+        if not serve:
+            with _progress(console) as progress:
+                console.print(f"{_day(hes_start)} … now: read by the head-end over DLMS/TCP (source hes)")
+                task2 = progress.add_task("head-end", total=len(targets))
+                report, reread = asyncio.run(
+                    d.read_recent(store, keys, targets, hes_start, end, lambda n: progress.advance(task2, n))
+                )
+            read.print(console, {**report.__dict__, "meters_per_s": report.meters_per_s}, reread.ok)
+            summary |= {"hes": report.__dict__, "reread": reread.__dict__}
         _print_showcase(console, store, homes, w)
-        d.write_summary(
-            data_dir,
-            {"history_s": history_s, "hes": report.__dict__, "reread": reread.__dict__, "meters": len(targets),
-             "showcase": [h.serial for h in homes], "history_from": w.all_start, "showcase_from": w.showcase_start,
-             "hes_start": hes_start, "end": end, "months": months},
-        )  # fmt: skip
+        d.write_summary(data_dir, summary)
         job = dh.FillJob(data_dir, _url(store), fleet.plan.meters, [h.serial for h in homes], hes_start, end, months)
         console.print(
-            f"the rest of the history: every meter from {_day(w.all_start)} (then the billing run of "
-            f"{w.last_month[0]}-{w.last_month[1]:02d}), the showcase homes from {_day(w.showcase_start)}"
-            + (" — in the background, progress below and on the meters page" if serve else "")
+            ("" if serve else "the rest of the history: ")
+            + f"the showcase homes from {_day(w.showcase_start)}, every meter from {_day(w.all_start)}, then "
+            f"the billing run of {w.last_month[0]}-{w.last_month[1]:02d}"
         )
         if not serve:
             _fill_here(job, console)
             return
-        _serve(store, data_dir, port, w, console, job)
+        job = dataclasses.replace(job, key_file=key_file)
+        console.print(
+            f"in the background, once the web app is up: the head-end reads {_day(hes_start)} … now over DLMS/TCP "
+            "(source hes), then the rest of the history — progress below and on the meters page"
+        )
+        _serve(store, data_dir, port, w, console, job, read)
     finally:
         fleet.stop()
         pushes.stop()
+
+
+@dataclass
+class _ReadTable:
+    """The "demo country read" table, printed when the head-end's read is done (here or in the background)."""
+
+    history_s: float
+    started: float
+    pushes: d.PushListenerThread
+    printed: bool = False
+
+    def print(self, console: Console, report: dict[str, object], rereads: object) -> None:
+        r = report
+        table = Table(title="demo country read")
+        table.add_column("what")
+        table.add_column("value", justify="right")
+        table.add_row("history from simulator models (source sim-history)", f"{self.history_s:.1f} s")
+        table.add_row("meters read over DLMS (source hes)", f"{r['ok']} / {r['meters']}")
+        table.add_row("head-end read time", f"{r['wall_s']:.1f} s ({r['meters_per_s']:.0f} meters/s)")
+        table.add_row("values read", str(r["values"]))
+        table.add_row("events stored", str(r["events"]))
+        table.add_row("failed meters (after retries)", str(r["failed"]))
+        table.add_row("gap re-reads", f"{rereads} meters")
+        table.add_row("alarm pushes received so far", str(self.pushes.listener.stats.notifications))
+        table.add_row("total", f"{time.perf_counter() - self.started:.1f} s")
+        console.print(table)
+        self.printed = True
 
 
 def default_showcase(meters: int) -> int:
@@ -167,7 +192,7 @@ class _FillBars:
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
-        self.all = progress.add_task("history, every meter (weeks)", total=None)
+        self.all = progress.add_task("history, every meter from the 1st of last month", total=None)
         self.showcase = progress.add_task("history, showcase homes (months)", total=None, visible=False)
         self.line = ""
 
@@ -195,12 +220,18 @@ def _fill_here(job: dh.FillJob, console: Console) -> None:
     console.print(state.text())
 
 
-def _watch_fill(job: dh.FillJob, console: Console, child: BaseProcess, stop: threading.Event) -> None:
-    """Show the background fill's progress file on the terminal until it finishes (or the demo stops)."""
+def _watch_fill(job: dh.FillJob, console: Console, child: BaseProcess, stop: threading.Event, read: _ReadTable) -> None:
+    """Show the background head-end read and fill on the terminal until they finish (or the demo stops)."""
     with _progress(console) as progress:
+        hes = progress.add_task("head-end (DLMS/TCP)", total=None)
         bars = _FillBars(progress)
         while not stop.wait(1.0):
             state = dh.load_progress(job.data_dir, job.store_url)
+            if state.hes:
+                progress.update(hes, total=int(str(state.hes["total"])), completed=int(str(state.hes["done"])))
+                report = state.hes.get("report")
+                if isinstance(report, dict) and not read.printed:
+                    read.print(progress.console, report, state.hes.get("reread"))
             bars.update(state)
             if state.finished or state.error or not child.is_alive():
                 break
@@ -211,7 +242,9 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _serve(store: Store, data_dir: Path, port: int, w: dh.Windows, console: Console, job: dh.FillJob) -> None:
+def _serve(
+    store: Store, data_dir: Path, port: int, w: dh.Windows, console: Console, job: dh.FillJob, read: _ReadTable
+) -> None:
     from meterhub.portal import create_app, hash_password, serve
 
     password_file = data_dir / "operator.password"
@@ -235,7 +268,9 @@ def _serve(store: Store, data_dir: Path, port: int, w: dh.Windows, console: Cons
     )
     child.start()
     stop = threading.Event()
-    watcher = threading.Thread(target=_watch_fill, args=(job, console, child, stop), name="fill-progress", daemon=True)
+    watcher = threading.Thread(
+        target=_watch_fill, args=(job, console, child, stop, read), name="fill-progress", daemon=True
+    )
     watcher.start()
     console.print(
         f"\n[bold green]web app:[/bold green] http://127.0.0.1:{port}/  — log in as [bold]operator[/bold] with the "
