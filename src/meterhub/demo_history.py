@@ -1,8 +1,9 @@
 """The demo's longer history: every meter from the 1st of last month, showcase homes over years, gas factors
 and last month's billing run — filled in the background once the web app is up.
 
-``meterhub demo`` loads only :data:`FOREGROUND_DAYS` day of history before the head-end's two days before it
-serves the web app; this module does the rest, in chunks:
+``meterhub demo`` serves the web app as soon as the fleet is provisioned; the child process that runs
+:func:`fill` then loads :data:`FOREGROUND_DAYS` day of history and reads the last two days over DLMS with the
+head-end (with ``--no-serve`` the command does that itself), then fills the rest, in chunks:
 
 1. **showcase homes** (:func:`pick_showcase`: a handful chosen for variety — PV, EV, heat pump, gas heating,
    district heat, a flat, a large house …) from the 1st of the month ``months`` before this one (36 by
@@ -259,7 +260,9 @@ class Progress:
     def text(self) -> str:
         """One line for the terminal and the web page."""
         parts = []
-        if self.hes and "report" not in self.hes:
+        if self.hes.get("state") == "history":
+            parts.append(f"the day before the head-end's for {self.hes.get('total', 0)} meters")
+        elif self.hes and "report" not in self.hes:
             parts.append(f"head-end: {self.hes.get('done', 0)} of {self.hes.get('total', 0)} meters read over DLMS")
         if self.all_total:
             meters = min(self.meters, self.count("all") * math.ceil(self.meters / self.all_total))
@@ -493,8 +496,9 @@ def _fill_locked(
 def _read_window(
     store: Store, job: FillJob, targets: list[MeterTarget], progress: Progress, step: Callable[[], None]
 ) -> None:
-    """The head-end's read of ``[hes_start, end]`` from every meter over DLMS, then its gap re-reads
-    (:func:`meterhub.demo.read_recent`), with the keys of the key file; its report goes to the progress."""
+    """The foreground day's history, then the head-end's read of ``[hes_start, end]`` from every meter over
+    DLMS and its gap re-reads (:func:`meterhub.demo.read_recent`), with the keys of the key file — what
+    ``meterhub demo --no-serve`` does before it fills; the report goes to the progress."""
     import asyncio
     import time
 
@@ -502,7 +506,13 @@ def _read_window(
     from meterhub.hes.keyfile import KeyFileProvider
 
     assert job.key_file is not None
-    progress.hes = {"done": 0, "total": len(targets)}
+    w = windows(job.hes_start, job.end, job.months)
+    progress.hes = {"done": 0, "total": len(targets), "state": "history"}
+    step()
+    t0 = time.perf_counter()
+    d.load_history(store, FleetPlan(0, "", meters=job.meters), targets, w.foreground_start, job.hes_start, workers=1)
+    history_s = time.perf_counter() - t0
+    progress.hes = {"done": 0, "total": len(targets), "history_s": history_s}
     step()
     shown = [time.monotonic()]
 
@@ -516,7 +526,8 @@ def _read_window(
         d.read_recent(store, KeyFileProvider.open(job.key_file), targets, job.hes_start, job.end, advance)
     )
     figures = {**asdict(report), "meters_per_s": report.meters_per_s}
-    progress.hes = {"done": len(targets), "total": len(targets), "report": figures, "reread": reread.ok}
+    progress.hes = {"done": len(targets), "total": len(targets), "report": figures, "reread": reread.ok,
+                    "history_s": history_s}  # fmt: skip
     step()
 
 

@@ -88,31 +88,28 @@ def run_demo(
             f"(calorific value {dh.demo_calorific(7)}–{dh.demo_calorific(1)} kWh/m³, volume correction "
             f"{dh.DEMO_CORRECTION}; 'meterhub billing gas-factors list')"
         )
-        with _progress(console) as progress:
-            console.print(
-                f"history {_day(w.foreground_start)} … {_day(hes_start)}: from the simulator's models through the "
-                "MDM ingest path (source sim-history)"
-            )
-            task = progress.add_task("history", total=len(targets))
-            t0 = time.perf_counter()
-            d.load_history(
-                store, fleet.plan, targets, w.foreground_start, hes_start, lambda n: progress.advance(task, n),
-                workers=1,
-            )  # fmt: skip
-            history_s = time.perf_counter() - t0
-        read = _ReadTable(history_s, started, pushes)
-        summary = {"history_s": history_s, "meters": len(targets), "showcase": [h.serial for h in homes],
-                   "history_from": w.all_start, "showcase_from": w.showcase_start, "hes_start": hes_start,
-                   "end": end, "months": months}  # fmt: skip
+        read = _ReadTable(0.0, started, pushes)
+        summary = {"meters": len(targets), "showcase": [h.serial for h in homes], "history_from": w.all_start,
+                   "showcase_from": w.showcase_start, "hes_start": hes_start, "end": end, "months": months}  # fmt: skip
         if not serve:
             with _progress(console) as progress:
+                console.print(
+                    f"history {_day(w.foreground_start)} … {_day(hes_start)}: from the simulator's models through "
+                    "the MDM ingest path (source sim-history)"
+                )
+                task = progress.add_task("history", total=len(targets))
+                t0 = time.perf_counter()
+                d.load_history(
+                    store, fleet.plan, targets, w.foreground_start, hes_start, lambda n: progress.advance(task, n)
+                )
+                read.history_s = time.perf_counter() - t0
                 console.print(f"{_day(hes_start)} … now: read by the head-end over DLMS/TCP (source hes)")
                 task2 = progress.add_task("head-end", total=len(targets))
                 report, reread = asyncio.run(
                     d.read_recent(store, keys, targets, hes_start, end, lambda n: progress.advance(task2, n))
                 )
             read.print(console, {**report.__dict__, "meters_per_s": report.meters_per_s}, reread.ok)
-            summary |= {"hes": report.__dict__, "reread": reread.__dict__}
+            summary |= {"history_s": read.history_s, "hes": report.__dict__, "reread": reread.__dict__}
         _print_showcase(console, store, homes, w)
         d.write_summary(data_dir, summary)
         job = dh.FillJob(data_dir, _url(store), fleet.plan.meters, [h.serial for h in homes], hes_start, end, months)
@@ -126,8 +123,9 @@ def run_demo(
             return
         job = dataclasses.replace(job, key_file=key_file)
         console.print(
-            f"in the background, once the web app is up: the head-end reads {_day(hes_start)} … now over DLMS/TCP "
-            "(source hes), then the rest of the history — progress below and on the meters page"
+            f"in the background, once the web app is up: history {_day(w.foreground_start)} … {_day(hes_start)}, "
+            f"the head-end's read of {_day(hes_start)} … now over DLMS/TCP (source hes), then the rest of the "
+            "history — progress below and on the meters page"
         )
         _serve(store, data_dir, port, w, console, job, read)
     finally:
@@ -231,6 +229,7 @@ def _watch_fill(job: dh.FillJob, console: Console, child: BaseProcess, stop: thr
                 progress.update(hes, total=int(str(state.hes["total"])), completed=int(str(state.hes["done"])))
                 report = state.hes.get("report")
                 if isinstance(report, dict) and not read.printed:
+                    read.history_s = float(str(state.hes.get("history_s", 0.0)))
                     read.print(progress.console, report, state.hes.get("reread"))
             bars.update(state)
             if state.finished or state.error or not child.is_alive():
