@@ -261,9 +261,12 @@ class Progress:
         """One line for the terminal and the web page."""
         parts = []
         if self.hes.get("state") == "history":
-            parts.append(f"the day before the head-end's for {self.hes.get('total', 0)} meters")
+            parts.append(f"the day before yesterday for {self.hes.get('total', 0)} meters")
         elif self.hes and "report" not in self.hes:
             parts.append(f"head-end: {self.hes.get('done', 0)} of {self.hes.get('total', 0)} meters read over DLMS")
+        if self.showcase_total:  # the showcase months, and last month (every meter's)
+            months = self.count("showcase") + (self.all_total > 0 and self.count("all") == self.all_total)
+            parts.append(f"{months} of {self.showcase_total + 1} months loaded for {len(self.showcase)} showcase homes")
         if self.all_total:
             meters = min(self.meters, self.count("all") * math.ceil(self.meters / self.all_total))
             parts.append(f"{meters} of {self.meters} meters from {self.since}")
@@ -273,9 +276,6 @@ class Progress:
                 f"billing {month}: {self.billing.get('established', 0)} reads, "
                 f"{self.billing.get('refused', 0)} not established"
             )
-        if self.showcase_total:  # the showcase months, and last month (every meter's)
-            months = self.count("showcase") + (self.all_total > 0 and self.count("all") == self.all_total)
-            parts.append(f"{months} of {self.showcase_total + 1} months loaded for {len(self.showcase)} showcase homes")
         state = "complete" if self.finished else ("stopped: " + self.error if self.error else "loading")
         return f"history ({state}): " + " · ".join(parts) if parts else f"history: {state}"
 
