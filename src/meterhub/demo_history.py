@@ -63,8 +63,9 @@ DEMO_CORRECTION: Final = Decimal("0.938")
 """Volume-correction factor (Zustandszahl) of a domestic low-pressure meter in Luxembourg: (ambient ≈ 980 mbar
 at ~300 m + 22 mbar over-pressure) / 1013.25 mbar × 273.15 K / 288.15 K (gas at 15 °C) ≈ 0.938."""
 DEMO_USER: Final = "demo"
-VEE_SOURCE: Final = "vee"
-"""The source of the VEE versions the fill writes (``meterhub vee run``'s)."""
+VEE_SOURCE: Final = "sim-history"
+"""The source of the VEE versions the fill writes: the data's own (the pages colour a day by where its data
+came from; the version's reason says what VEE did). A filled day is version 1 as ingested, 2 once validated."""
 
 Kind = Callable[[HouseholdTraits], bool]
 
@@ -356,7 +357,7 @@ def _fill_chunk(store: Store, job: FillJob, w: Windows, targets: list[MeterTarge
     from meterhub.mdm.ingest import IngestService
     from meterhub.mdm.vee_service import VeeService
     from meterhub.sim import consumption as c
-    from meterhub.store.coverage import current_sources
+    from meterhub.store.coverage import current_versions
 
     plan = FleetPlan(0, "", meters=job.meters)
     ingest = IngestService(store)
@@ -373,8 +374,8 @@ def _fill_chunk(store: Store, job: FillJob, w: Windows, targets: list[MeterTarge
         if not channels:
             continue
         with store.read() as conn:
-            sources = current_sources(conn, channels, day_from, tail_to)
-        present = {cid: set(by_day) for cid, by_day in sources.items()}
+            versions = current_versions(conn, channels, day_from, tail_to)
+        present = {cid: set(by_day) for cid, by_day in versions.items()}
         by_runs: dict[tuple[tuple[dt.date, dt.date], ...], list[MeterTarget]] = {}
         for t in group:  # a meter's channels are written in one transaction: its days are stored or not
             seen = set().union(*(present.get(cid, set()) for cid in of_meter[t.serial]))
@@ -385,7 +386,7 @@ def _fill_chunk(store: Store, job: FillJob, w: Windows, targets: list[MeterTarge
                 batches = [x for _, batch in d.history_batches(plan, meters, start, end) for x in batch]
                 written += ingest.ingest_many(batches, "sim-history", until=job.end).versions_written
         chunk_days = [(cid, day) for cid in channels for day in days if day <= day_to]
-        if all(sources.get(cid, {}).get(day) == VEE_SOURCE for cid, day in chunk_days):
+        if all(versions.get(cid, {}).get(day, 0) >= 2 for cid, day in chunk_days):
             continue  # validated when it was filled (VEE again would re-estimate over its own estimates)
         with store.read() as conn:
             blocks, _ = vee.plan(conn, channels, day_from, day_to, until=job.end, source=VEE_SOURCE)
