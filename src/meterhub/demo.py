@@ -2,10 +2,11 @@
 
 Steps: start the simulated fleet (7 DSOs, concentrators, direct meters, M-Bus gas/water/heat sub-meters) in
 its own process; provision its meters, metering points and channels in the embedded SQLite store; load the
-older history (days −30 … −3) from the simulator's models through the MDM ingest path (source
+last few days before the head-end's from the simulator's models through the MDM ingest path (source
 ``sim-history``); read the last two days from every meter through the head-end over real DLMS/TCP (source
-``hes``), re-reading gaps; then serve the web app. Re-running on the same data dir provisions nothing twice
-and ingests idempotently.
+``hes``), re-reading gaps; then serve the web app while :mod:`meterhub.demo_history` fills the rest in the
+background — every meter from the 1st of last month (and last month's billing run), the showcase homes over
+three years. Re-running on the same data dir provisions nothing twice and ingests idempotently.
 
 Keys: the simulated meters hold keys derived from the data dir's fleet master secret; the demo writes them
 to the deployment's key file (:func:`write_meter_keys`, mode 0600) and reads with a
@@ -25,16 +26,16 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, cast
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from meterhub.cosem import obis as o
+from meterhub.country import LOCAL_TZ
 from meterhub.dlms.security import CipherKeys
 from meterhub.hes.headend import HeadEnd, KeyProvider, MeterTarget, RunReport, load_targets
 from meterhub.hes.keyfile import MeterKeys, MissingMeterKeys, add_meter_keys
@@ -56,7 +57,7 @@ from meterhub.store.inventory import (
     set_meter_address,
 )
 
-LUX: Final = ZoneInfo("Europe/Luxembourg")
+LUX: Final = LOCAL_TZ
 QUARTER_S: Final = 900
 HOUR_S: Final = 3600
 _UNITS: Final = {"gas": "l", "water": "l", "heat": "Wh"}
@@ -161,11 +162,16 @@ def start_fleet(
     return FleetProcess(process, FleetPlan.from_json(manifest.read_text()))
 
 
-def provision(store: Store, plan: FleetPlan, installed_at: dt.datetime) -> int:
+def provision(
+    store: Store, plan: FleetPlan, installed_at: dt.datetime, earlier: Mapping[str, dt.datetime] | None = None
+) -> int:
     """Create DSOs, concentrators, metering points, meters, sub-meters and channels; returns meters added.
 
-    One transaction; meters already present (by serial) only get their network address updated.
+    Meters are installed at ``installed_at``, those in ``earlier`` (serial → instant: the showcase homes, whose
+    history goes further back) then. One transaction; meters already present (by serial) only get their network
+    address updated.
     """
+    earlier = earlier or {}
     existing = {m.serial: m for m in store.list_meters()}
     dsos = {p.code: p.id for p in store.list_parties("dso")}
     for code, name, _ in DSOS:
@@ -188,6 +194,7 @@ def provision(store: Store, plan: FleetPlan, installed_at: dt.datetime) -> int:
                     set_meter_address(conn, known.id, m.host, m.port, m.wport)
                 continue
             dso_id = dsos[m.dso]
+            at = min(installed_at, earlier.get(m.serial, installed_at))
             mp_id = add_metering_point(conn, m.ean, dso_id, grid_area=m.dso, postcode=m.postcode)
             meter_id = add_meter(
                 conn,
@@ -201,9 +208,9 @@ def provision(store: Store, plan: FleetPlan, installed_at: dt.datetime) -> int:
                 port=m.port,
                 wport=m.wport,
                 system_title=m.system_title.lower(),
-                installed_at=installed_at,
+                installed_at=at,
             )
-            install(conn, mp_id, meter_id, installed_at)
+            install(conn, mp_id, meter_id, at)
             channels = [
                 {
                     "meter_id": meter_id,
@@ -225,7 +232,7 @@ def provision(store: Store, plan: FleetPlan, installed_at: dt.datetime) -> int:
                     medium=cast(Medium, sub.medium),
                     parent_meter_id=meter_id,
                     mbus_channel=sub.channel,
-                    installed_at=installed_at,
+                    installed_at=at,
                 )
                 channels.append(
                     {
@@ -414,10 +421,12 @@ def write_summary(data_dir: Path, summary: dict[str, object]) -> None:
 
 
 def demo_windows(now: dt.datetime) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
-    """(history start, head-end window start, head-end window end): 30 local days, the last 2 over DLMS."""
+    """(history start, head-end window start, head-end window end): every meter's history starts at local
+    midnight of the 1st of last month (so last month can be billed); the last 2 local days are read over DLMS."""
     today = now.astimezone(LUX).date()
     hes_start = local_midnight(today - dt.timedelta(days=1))
-    history_start = local_midnight(today - dt.timedelta(days=29))
+    first = today.replace(day=1)
+    history_start = local_midnight((first - dt.timedelta(days=1)).replace(day=1))
     end = _floor(now, QUARTER_S)
     return history_start, hes_start, end
 

@@ -177,10 +177,19 @@ def demo(
     port: Annotated[int, typer.Option(help="Web app port.")] = 8000,
     fleet_port_base: Annotated[int, typer.Option(help="First TCP port of the simulated fleet (0: free ports).")] = 0,
     plc: Annotated[str, typer.Option(help="PLC channel model of the concentrators: realistic, fast, off.")] = "fast",
+    showcase: Annotated[
+        int | None, typer.Option(min=0, help="Showcase homes with the long history (default 16; 1 per 10 meters).")
+    ] = None,
+    history_months: Annotated[
+        int, typer.Option(min=13, max=120, help="Months of history of the showcase homes (36: 3 years).")
+    ] = 36,
 ) -> None:
     """Build a demo country, read it over DLMS, serve the web app on http://127.0.0.1:8000.
 
-    The store is --store (created if need be), else the data dir's; the meters' keys go to the key file."""
+    Every meter gets history from the 1st of last month (and last month's billing run), the showcase homes
+    --history-months; what the web app does not need to start fills in the background after it is up
+    (with --no-serve: before the command ends). The store is --store (created if need be), else the data
+    dir's; the meters' keys go to the key file."""
     from meterhub.cli.demo import run_demo
     from meterhub.hes.keyfile import KeyFileError
 
@@ -188,7 +197,7 @@ def demo(
     store = open_store(ctx, create=True)
     try:
         run_demo(s.data_dir, store, store_location(ctx).display(), s.key_file_path(), meters, concentrators, seed,
-                 serve, port, fleet_port_base, plc, console)  # fmt: skip
+                 serve, port, fleet_port_base, plc, console, showcase, history_months)  # fmt: skip
     except KeyFileError as exc:
         fail(str(exc))
     finally:

@@ -51,6 +51,7 @@ import holidays
 import numpy as np
 import numpy.typing as npt
 
+from meterhub.country import HOLIDAYS_COUNTRY
 from meterhub.mdm.quality import Quality, SuspectRule, codes, quality_byte
 from meterhub.store.intervals import Int64Array, UInt8Array, day_bounds_epoch, wall_slots
 
@@ -164,7 +165,7 @@ class RuleBook:
 
 @functools.cache
 def _public_holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("LU", years=[year]))
+    return frozenset(holidays.country_holidays(HOLIDAYS_COUNTRY, years=[year]))
 
 
 def day_type(day: date) -> int:

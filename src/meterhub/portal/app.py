@@ -21,7 +21,7 @@ from pathlib import Path
 
 import plotly.offline  # type: ignore[import-untyped]
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from meterhub.api.auth import Settings
 from meterhub.portal import consents, login, meters, people
 from meterhub.portal.auth import Authenticator, SessionStore
-from meterhub.portal.deps import Horizon, LoginRequired, Portal
+from meterhub.portal.deps import Horizon, LoginRequired, Portal, UserDep
 from meterhub.portal.views import (
     A_MINUS,
     A_PLUS,
@@ -61,14 +61,18 @@ def create_app(
     *,
     operator_password_hash: str | None = None,
     demo_note: str = "",
+    demo_status: Callable[[], str] | None = None,
     clock: Callable[[], datetime] = _now,
     settings: Settings | None = None,
 ) -> FastAPI:
     """The portal over ``store``: the store's people log in (``clock``: the time of sessions, throttles and TOTP);
-    with ``operator_password_hash`` also the first portal's ``operator`` (argon2id hash of its password)."""
+    with ``operator_password_hash`` also the first portal's ``operator`` (argon2id hash of its password).
+    ``demo_status`` (the demo's background history fill) gives the one-line status the meters page shows and
+    ``GET /demo/status`` serves for its refresh."""
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["source_label"] = source_label
     templates.env.globals["demo_note"] = demo_note
+    templates.env.globals["demo_status"] = demo_status
     legacy = Authenticator(operator_password_hash) if operator_password_hash is not None else None
     portal = Portal(store, legacy, SessionStore(), templates, Horizon(store), settings or Settings(store, clock))
 
@@ -110,6 +114,13 @@ def create_app(
     app.include_router(meters.router)
     app.include_router(people.router)
     app.include_router(consents.router)
+    if demo_status is not None:
+        status = demo_status
+
+        @app.get("/demo/status", include_in_schema=False)
+        def demo_status_text(_who: UserDep) -> Response:
+            return PlainTextResponse(status())
+
     return app
 
 

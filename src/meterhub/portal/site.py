@@ -54,6 +54,7 @@ def create_site(
     *,
     operator_password_hash: str | None = None,
     demo_note: str = "",
+    demo_status: Callable[[], str] | None = None,
     clock: Callable[[], datetime] = _now,
     buckets: dict[str, BucketPolicy] | None = None,
 ) -> FastAPI:
@@ -63,7 +64,13 @@ def create_site(
     from meterhub.portal.app import create_app
 
     settings = Settings(store, clock, **(buckets or {}))
-    app = create_app(store, operator_password_hash=operator_password_hash, demo_note=demo_note, settings=settings)
+    app = create_app(
+        store,
+        operator_password_hash=operator_password_hash,
+        demo_note=demo_note,
+        demo_status=demo_status,
+        settings=settings,
+    )
     app.mount(PREFIX, create_api(store, clock=clock, settings=settings))
     return app
 
