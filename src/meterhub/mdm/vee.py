@@ -321,6 +321,38 @@ def _runs(mask: BoolArray) -> tuple[Int64Array, Int64Array]:
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
+def explained_zeros(zeros: BoolArray, export: F64) -> BoolArray:
+    """The zeros of an import channel that its meter's export explains: inside a run of ``zeros``, the slots
+    from the first to the last one whose ``export`` is > 0 (the home was producing around them: a slot of
+    balanced net flow between two exporting ones is explained too). The zeros of a run before its first and
+    after its last exporting slot — a night, a register stuck after sunset — are not."""
+    with np.errstate(invalid="ignore"):
+        producing = zeros & (export > 0)  # NaN (export unknown) is no evidence
+    out = np.zeros(zeros.size, dtype=bool)
+    if not producing.any():
+        return out
+    starts, ends = _runs(zeros)
+    count = np.concatenate(([0], np.cumsum(producing)))
+    idx = np.flatnonzero(zeros)  # the runs' slots in order
+    run_start, run_end = np.repeat(starts, ends - starts), np.repeat(ends, ends - starts)
+    out[idx] = (count[idx + 1] > count[run_start]) & (count[run_end] > count[idx])
+    return out
+
+
+def _solar_slots(explained: BoolArray, layout: Layout, days: int) -> BoolArray:
+    """Per slot: whether an explained zero (:func:`explained_zeros`) fell on its wall slot on a day within
+    ``days`` days of it — a wall slot where the home's own production can cover its consumption, so that a
+    median > 0 there (cloudy days) is no evidence that the import "always consumes"."""
+    matrix = np.zeros((len(layout.days) + 1, layout.walls_per_day), dtype=np.int64)
+    idx = np.flatnonzero(explained)
+    np.add.at(matrix, (layout.day_index[idx] + 1, layout.wall[idx]), 1)
+    total = np.cumsum(matrix, axis=0)  # total[k] = explained zeros on the days before day k, per wall slot
+    d = np.arange(len(layout.days))
+    lo, hi = np.maximum(d - days, 0), np.minimum(d + days + 1, len(layout.days))
+    near = (total[hi] - total[lo]) > 0  # (ndays, W)
+    return np.asarray(near[layout.day_index, layout.wall], dtype=bool)
+
+
 def validate(
     values: Int64Array,
     quality: UInt8Array,
@@ -328,11 +360,14 @@ def validate(
     rules: VeeRules,
     target: BoolArray,
     reads: Sequence[tuple[int, int]] = (),
+    export: F64 | None = None,
 ) -> Validation:
     """Check the ``target`` slots of a channel series (see the module docstring).
 
     ``reads`` are cumulative register reads as ``(slot boundary index, value)``: boundary ``k`` is the start of
-    slot ``k`` (``layout.size`` = the end of the last slot). Non-target slots are history only.
+    slot ``k`` (``layout.size`` = the end of the last slot). Non-target slots are history only. ``export`` is,
+    for an import channel, the same meter's export channel on the same slots (NaN where unknown): the zeros it
+    explains (see :func:`explained_zeros`) are exempt from ``STUCK_REGISTER`` and ``ZERO_RUN``.
     """
     values = np.asarray(values, dtype=np.int64)
     n = values.size
@@ -371,6 +406,11 @@ def validate(
 
     # zero runs: stuck register (zeros where the channel always consumes) and plain long zero runs
     zeros = present & (values == 0)
+    solar = np.zeros(n, dtype=bool)  # wall slots where this meter's import was zero while it exported
+    if export is not None:  # a prosumer's import is zero while it exports: not a fault
+        explained = explained_zeros(zeros, np.asarray(export, dtype=np.float64))
+        zeros &= ~explained
+        solar = _solar_slots(explained, layout, rules.history_days)
     stuck_short = rules.stuck_catch_up_slots
     starts, ends = _runs(zeros)
     in_target = np.concatenate(([0], np.cumsum(target)))
@@ -389,7 +429,7 @@ def validate(
         stuck = (
             (length >= rules.stuck_min_slots or (short and caught_up))
             and known.mean() >= rules.stuck_expected_share
-            and (np.nan_to_num(exp) > 0).mean() >= rules.stuck_expected_share
+            and ((np.nan_to_num(exp) > 0) & ~solar[a:b]).mean() >= rules.stuck_expected_share
             and float(np.nansum(exp)) >= rules.stuck_min_expected
         )
         if stuck:
@@ -481,6 +521,7 @@ __all__ = [
     "check_readings",
     "check_slot_count",
     "day_type",
+    "explained_zeros",
     "history",
     "validate",
 ]
