@@ -20,11 +20,13 @@ rule               fires when
                    ``history_days`` days above ``spike_z`` *and* above ``spike_factor`` × the channel's
                    largest recent value (so an EV charging at full power is not a spike); also the
                    fall-back after it
-``STUCK_REGISTER`` a run of ≥ ``stuck_min_slots`` exact zeros where the history says the channel always
-                   consumes (median > 0 on most of the run, ≥ ``stuck_min_expected`` in total), and the
+``STUCK_REGISTER`` a run of ≥ ``stuck_min_slots`` exact zeros (not explained by the export) where the history
+                   says the channel always consumes (median > 0 on most of the run, ≥ ``stuck_min_expected``
+                   in total), and the
                    catch-up slot right after it; a shorter run (≥ ``stuck_catch_up_slots``) when that
                    catch-up follows it
-``ZERO_RUN``       a run of ≥ ``zero_run_slots`` zeros (0 disables; off for export channels)
+``ZERO_RUN``       a run of ≥ ``zero_run_slots`` zeros not explained by the export (0 disables; off for export
+                   channels)
 ``SUM_CHECK``      between two register reads, all slots kept but their sum ≠ the register delta
 ``CLOCK_SHIFT``    a run of ≥ 2 consecutive target days whose hourly profile fits the channel's other days
                    clearly better shifted by one hour (a clock that missed a DST switch; see
@@ -35,8 +37,14 @@ rule               fires when
                    these rules (the two slots around an instant read twice with different values) keeps it
 =================  =====================================================================================
 
-Rules are configured per DSO and medium by a :class:`RuleBook` (defaults per medium in
-:data:`DEFAULT_RULES`). Nothing here reads a clock, a database or a file.
+A prosumer's net import (A+, 1.0.1.8.0) is legitimately zero while its PV exports (A−, 1.0.2.8.0): given the
+same meter's ``export`` on the same slots, the zeros it explains (:func:`explained_zeros`: inside a run of import
+zeros, from its first to its last slot with export > 0) are no zeros for ``STUCK_REGISTER`` and ``ZERO_RUN``, and
+a wall slot with such a zero within ``history_days`` counts as no "median > 0" for ``STUCK_REGISTER`` (a cloudy
+days' median says nothing at an hour the home can cover itself). A register stuck at night — zeros while the
+export is zero too — is still flagged; without ``export`` the rules are exactly as before. Rules are configured
+per DSO and medium by a :class:`RuleBook` (defaults per medium in :data:`DEFAULT_RULES`). Nothing here reads a
+clock, a database or a file.
 """
 
 from __future__ import annotations
