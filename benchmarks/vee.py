@@ -9,7 +9,9 @@ truth is never shown to the platform. Sources (``sources`` in the JSON; each wit
 has them, ``gas``):
 
 * ``ours`` — our simulator (:mod:`meterhub.sim`: BDEW H0 × persistent noise with appliance events, block loads;
-  hourly gas on degree days), ``meters`` fleet homes, their weather as temperature;
+  hourly gas on degree days), ``meters`` fleet homes, their weather as temperature; the PV homes' export (A−,
+  clean, not scored) on the same meter with ``export`` (the default; ``export=false``: their A+ alone, as
+  before the export explained the import's zeros);
 * ``uci`` — the UCI Sceaux household (measured, CC BY 4.0), its four springs 2007–2010, each with ``replicas``
   independent fault draws; no temperature;
 * ``simbench`` — SimBench's household profiles H0-B/C/G/L (ODbL), spring 2016, ``replicas`` fault draws each;
@@ -32,7 +34,8 @@ Figures per source and medium (``flagged`` = any quality but measured/validated 
   (``estimated``: substituted);
 * ``totals_equal_register_delta`` — share of channels whose 28-day total equals the reported register delta.
 
-Deterministic (fixed seeds; ``seconds`` excepted). ``replicas`` and ``meters`` set the size.
+Deterministic (fixed seeds; ``seconds`` excepted). ``replicas`` and ``meters`` set the size; ``sources`` (comma
+separated, default all) picks sources.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,16 +67,21 @@ DAYS = day_range(corpora.FIRST, corpora.FIRST + dt.timedelta(days=corpora.DAYS -
 T0 = day_start_epoch(DAYS[0])
 GAP_CLASSES = (("le_2h", 2 * 3600), ("le_1d", 86_400), ("days", 10**9))
 OBIS = {"electricity": ("1.0.1.8.0.255", "Wh"), "gas": ("0.1.24.2.1.255", "l")}
+A_MINUS = "1.0.2.8.0.255"
 DUPLICATE = quality_byte(Quality.SUSPECT, SuspectRule.DUPLICATE)
 
 
-def ours(meters: int) -> list[corpora.Truth]:
-    """A+ of ``meters`` fleet homes and the hourly gas of those with gas, from our simulator's models."""
+def ours(meters: int, exports: dict[str, np.ndarray] | None = None) -> list[corpora.Truth]:
+    """A+ of ``meters`` fleet homes and the hourly gas of those with gas, from our simulator's models (the PV
+    homes' A− into ``exports``, by the A+ truth's name, if given)."""
     first = dt.datetime.fromtimestamp(T0, dt.UTC)
     out: list[corpora.Truth] = []
     for m in plan_fleet(meters, 0, seed=11).meters:
         traits = c.HouseholdTraits.draw(m.seed, m.serial)
-        a_plus = c.ElectricityModel(traits).intervals(first, _layout(900).size)[:, 0].astype(np.int64)
+        both = c.ElectricityModel(traits).intervals(first, _layout(900).size)
+        a_plus = both[:, 0].astype(np.int64)
+        if exports is not None and traits.pv_kwp:
+            exports[f"ours-{m.serial}"] = both[:, 1].astype(np.int64)
         out.append(corpora.Truth(f"ours-{m.serial}", "electricity", 900, a_plus, np.zeros(a_plus.size, bool),
                                  c.temperature_c))  # fmt: skip
         if traits.gas:
@@ -211,10 +219,17 @@ class _Score:
 
 
 def _run_source(
-    store: Store, dso: int, name: str, truths: Sequence[corpora.Truth], seed: int, index: int
+    store: Store,
+    dso: int,
+    name: str,
+    truths: Sequence[corpora.Truth],
+    seed: int,
+    index: int,
+    exports: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     ingest = IngestService(store)
     channels: list[tuple[corpora.Truth, Injected, int, bool]] = []
+    extra: list[tuple[int, list[ReadingArrays]]] = []
     for i, t in enumerate(truths):
         layout = _layout(t.interval_s)
         dst_slot = int(layout.offsets[DAYS.index(corpora.DST_SUNDAY)]) + 2 * 3600 // t.interval_s  # 02:00 CET
@@ -223,7 +238,13 @@ def _run_source(
         obis, unit = OBIS[t.medium]
         cid = store.add_channel(meter, obis, unit=unit, interval_s=t.interval_s, medium=t.medium)  # type: ignore[arg-type]
         channels.append((t, inj, cid, i % 2 == 0))
-    batches = [(cid, _day_batches(inj, t.interval_s)) for t, inj, cid, _ in channels]
+        if exports and t.name in exports:  # the meter's clean export register: evidence, not scored
+            export = exports[t.name]
+            xid = store.add_channel(meter, A_MINUS, unit="Wh", interval_s=t.interval_s)
+            clean = Injected(np.concatenate(([0], np.cumsum(export))).astype(np.int64),
+                             np.ones(export.size + 1, bool), np.zeros(export.size, np.int8))  # fmt: skip
+            extra.append((xid, _day_batches(clean, t.interval_s)))
+    batches = [(cid, _day_batches(inj, t.interval_s)) for t, inj, cid, _ in channels] + extra
     for d in range(len(DAYS)):
         ingest.ingest_many([(cid, days[d]) for cid, days in batches], "import")
     for t, inj, cid, marked in channels:
@@ -243,23 +264,33 @@ def _run_source(
     return {medium: s.figures() for medium, s in sorted(scores.items())} | {"vee_s": round(vee_s, 2)}
 
 
-def run(meters: int = 60, replicas: int = 12, seed: int = 7, **_options: Any) -> dict[str, Any]:
-    """All sources with ``meters`` homes (ours, independent) and ``replicas`` fault draws per measured record."""
+def run(
+    meters: int = 60, replicas: int = 12, seed: int = 7, export: bool = True, sources: str = "", **_options: Any
+) -> dict[str, Any]:
+    """All sources (or those named in ``sources``) with ``meters`` homes (ours, independent) and ``replicas``
+    fault draws per measured record; ``export``: the PV homes of ``ours`` with their A− channel."""
     started = time.perf_counter()
     lay = _layout(900)
     measured = corpora.measured(lay.day_index, lay.wall)
-    sources = {
-        "ours": ours(meters),
-        "uci": measured["uci"] * replicas,
-        "simbench": measured["simbench"] * replicas,
-        "independent": corpora.independent(meters),
+    exports: dict[str, np.ndarray] = {}
+    make: dict[str, Callable[[], list[corpora.Truth]]] = {
+        "ours": lambda: ours(meters, exports if export else None),
+        "uci": lambda: measured["uci"] * replicas,
+        "simbench": lambda: measured["simbench"] * replicas,
+        "independent": lambda: corpora.independent(meters),
     }
+    chosen = [n.strip() for n in str(sources).split(",") if n.strip()] or list(make)
+    unknown = sorted(set(chosen) - set(make))
+    if unknown:
+        raise ValueError(f"unknown sources {unknown} (known: {', '.join(make)})")
+    truths_of = {n: make[n]() for n in make if n in chosen}
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="meterhub-bench-vee-") as tmp:
         store = Store.open(Path(tmp))
         dso = store.add_dso("CREOS", "Creos Luxembourg")
-        for index, (name, truths) in enumerate(sources.items()):
-            out[name] = _run_source(store, dso, name, truths, seed, index)
+        for index, name in enumerate(make):  # the index seeds the faults: the same per source whatever is chosen
+            if name in truths_of:
+                out[name] = _run_source(store, dso, name, truths_of[name], seed, index, exports)
         store.close()
     return {
         "goal": {"wmape_reduction": 0.2, "recall_by_kind": 0.98, "false_flag_rate": 0.01,

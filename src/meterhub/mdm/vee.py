@@ -20,11 +20,13 @@ rule               fires when
                    ``history_days`` days above ``spike_z`` *and* above ``spike_factor`` × the channel's
                    largest recent value (so an EV charging at full power is not a spike); also the
                    fall-back after it
-``STUCK_REGISTER`` a run of ≥ ``stuck_min_slots`` exact zeros where the history says the channel always
-                   consumes (median > 0 on most of the run, ≥ ``stuck_min_expected`` in total), and the
+``STUCK_REGISTER`` a run of ≥ ``stuck_min_slots`` exact zeros (not explained by the export) where the history
+                   says the channel always consumes (median > 0 on most of the run, ≥ ``stuck_min_expected``
+                   in total), and the
                    catch-up slot right after it; a shorter run (≥ ``stuck_catch_up_slots``) when that
                    catch-up follows it
-``ZERO_RUN``       a run of ≥ ``zero_run_slots`` zeros (0 disables; off for export channels)
+``ZERO_RUN``       a run of ≥ ``zero_run_slots`` zeros not explained by the export (0 disables; off for export
+                   channels)
 ``SUM_CHECK``      between two register reads, all slots kept but their sum ≠ the register delta
 ``CLOCK_SHIFT``    a run of ≥ 2 consecutive target days whose hourly profile fits the channel's other days
                    clearly better shifted by one hour (a clock that missed a DST switch; see
@@ -35,8 +37,14 @@ rule               fires when
                    these rules (the two slots around an instant read twice with different values) keeps it
 =================  =====================================================================================
 
-Rules are configured per DSO and medium by a :class:`RuleBook` (defaults per medium in
-:data:`DEFAULT_RULES`). Nothing here reads a clock, a database or a file.
+A prosumer's net import (A+, 1.0.1.8.0) is legitimately zero while its PV exports (A−, 1.0.2.8.0): given the
+same meter's ``export`` on the same slots, the zeros it explains (:func:`explained_zeros`: inside a run of import
+zeros, from its first to its last slot with export > 0) are no zeros for ``STUCK_REGISTER`` and ``ZERO_RUN``, and
+a wall slot with such a zero within ``history_days`` counts as no "median > 0" for ``STUCK_REGISTER`` (a cloudy
+days' median says nothing at an hour the home can cover itself). A register stuck at night — zeros while the
+export is zero too — is still flagged; without ``export`` the rules are exactly as before. Rules are configured
+per DSO and medium by a :class:`RuleBook` (defaults per medium in :data:`DEFAULT_RULES`). Nothing here reads a
+clock, a database or a file.
 """
 
 from __future__ import annotations
@@ -322,6 +330,38 @@ def _runs(mask: BoolArray) -> tuple[Int64Array, Int64Array]:
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
+def explained_zeros(zeros: BoolArray, export: F64) -> BoolArray:
+    """The zeros of an import channel that its meter's export explains: inside a run of ``zeros``, the slots
+    from the first to the last one whose ``export`` is > 0 (the home was producing around them: a slot of
+    balanced net flow between two exporting ones is explained too). The zeros of a run before its first and
+    after its last exporting slot — a night, a register stuck after sunset — are not."""
+    with np.errstate(invalid="ignore"):
+        producing = zeros & (export > 0)  # NaN (export unknown) is no evidence
+    out = np.zeros(zeros.size, dtype=bool)
+    if not producing.any():
+        return out
+    starts, ends = _runs(zeros)
+    count = np.concatenate(([0], np.cumsum(producing)))
+    idx = np.flatnonzero(zeros)  # the runs' slots in order
+    run_start, run_end = np.repeat(starts, ends - starts), np.repeat(ends, ends - starts)
+    out[idx] = (count[idx + 1] > count[run_start]) & (count[run_end] > count[idx])
+    return out
+
+
+def _solar_slots(explained: BoolArray, layout: Layout, days: int) -> BoolArray:
+    """Per slot: whether an explained zero (:func:`explained_zeros`) fell on its wall slot on a day within
+    ``days`` days of it — a wall slot where the home's own production can cover its consumption, so that a
+    median > 0 there (cloudy days) is no evidence that the import "always consumes"."""
+    matrix = np.zeros((len(layout.days) + 1, layout.walls_per_day), dtype=np.int64)
+    idx = np.flatnonzero(explained)
+    np.add.at(matrix, (layout.day_index[idx] + 1, layout.wall[idx]), 1)
+    total = np.cumsum(matrix, axis=0)  # total[k] = explained zeros on the days before day k, per wall slot
+    d = np.arange(len(layout.days))
+    lo, hi = np.maximum(d - days, 0), np.minimum(d + days + 1, len(layout.days))
+    near = (total[hi] - total[lo]) > 0  # (ndays, W)
+    return np.asarray(near[layout.day_index, layout.wall], dtype=bool)
+
+
 def validate(
     values: Int64Array,
     quality: UInt8Array,
@@ -329,11 +369,14 @@ def validate(
     rules: VeeRules,
     target: BoolArray,
     reads: Sequence[tuple[int, int]] = (),
+    export: F64 | None = None,
 ) -> Validation:
     """Check the ``target`` slots of a channel series (see the module docstring).
 
     ``reads`` are cumulative register reads as ``(slot boundary index, value)``: boundary ``k`` is the start of
-    slot ``k`` (``layout.size`` = the end of the last slot). Non-target slots are history only.
+    slot ``k`` (``layout.size`` = the end of the last slot). Non-target slots are history only. ``export`` is,
+    for an import channel, the same meter's export channel on the same slots (NaN where unknown): the zeros it
+    explains (see :func:`explained_zeros`) are exempt from ``STUCK_REGISTER`` and ``ZERO_RUN``.
     """
     values = np.asarray(values, dtype=np.int64)
     n = values.size
@@ -372,6 +415,11 @@ def validate(
 
     # zero runs: stuck register (zeros where the channel always consumes) and plain long zero runs
     zeros = present & (values == 0)
+    solar = np.zeros(n, dtype=bool)  # wall slots where this meter's import was zero while it exported
+    if export is not None:  # a prosumer's import is zero while it exports: not a fault
+        explained = explained_zeros(zeros, np.asarray(export, dtype=np.float64))
+        zeros &= ~explained
+        solar = _solar_slots(explained, layout, rules.history_days)
     stuck_short = rules.stuck_catch_up_slots
     starts, ends = _runs(zeros)
     in_target = np.concatenate(([0], np.cumsum(target)))
@@ -390,7 +438,7 @@ def validate(
         stuck = (
             (length >= rules.stuck_min_slots or (short and caught_up))
             and known.mean() >= rules.stuck_expected_share
-            and (np.nan_to_num(exp) > 0).mean() >= rules.stuck_expected_share
+            and ((np.nan_to_num(exp) > 0) & ~solar[a:b]).mean() >= rules.stuck_expected_share
             and float(np.nansum(exp)) >= rules.stuck_min_expected
         )
         if stuck:
@@ -482,6 +530,7 @@ __all__ = [
     "check_readings",
     "check_slot_count",
     "day_type",
+    "explained_zeros",
     "history",
     "validate",
 ]

@@ -26,7 +26,9 @@ rule               necessary condition tested
                    A median of non-negative values is > 0 exactly when at least half of them are > 0: the
                    digest's kept and non-zero bit counts, over the same day type when at least
                    ``min_history_days`` such days hold data, else over all days — as ``vee.history`` does.
-``ZERO_RUN``       such a run of ≥ ``zero_run_slots`` slots
+``ZERO_RUN``       such a run of ≥ ``zero_run_slots`` slots (for both: the export evidence of an import channel,
+                   :func:`meterhub.mdm.vee.explained_zeros`, only removes zeros and medians > 0, so a run
+                   counted here with all its zeros stays a necessary condition)
 ``SUM_CHECK``      a stored register read inside the day that is not one of the batch's own readings
                    (the caller compares them, :class:`~meterhub.mdm.ingest.IngestService`)
 ``CLOCK_SHIFT``    never on a single target day (a run of two shifted target days at least is needed;

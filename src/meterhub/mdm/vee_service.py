@@ -2,9 +2,10 @@
 
 :meth:`VeeService.run` loads, for each channel, the current blocks of the target days plus ``history_days``
 before them (the history the rules compare against) and a week after them (later proxy days), and the
-channel's register reads; it applies :func:`meterhub.mdm.vee.validate` and
-:func:`meterhub.mdm.estimation.estimate` and, in one write transaction, appends a version for every target day
-whose values or qualities changed:
+channel's register reads — for an import register (A+) also its meter's export register (A−) over the
+same days, whose energy explains the import's zeros (:func:`meterhub.mdm.vee.explained_zeros`); it applies
+:func:`meterhub.mdm.vee.validate` and :func:`meterhub.mdm.estimation.estimate` and, in one write transaction,
+appends a version for every target day whose values or qualities changed:
 
 * values that pass become ``validated``; their numbers are never touched;
 * values failing a rule become ``suspect`` with the rule; with ``substitute_suspect`` (the default) value
@@ -24,7 +25,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -35,7 +36,7 @@ from meterhub.mdm.quality import Quality, SuspectRule, codes
 from meterhub.mdm.vee import Layout, RuleBook, VeeRules, check_slot_count, validate
 from meterhub.store import Channel, Connection, IntervalBlock, NewBlock, RegisterRead, Store
 from meterhub.store.blocks import current_blocks
-from meterhub.store.channels import channels_with_dso
+from meterhub.store.channels import channels_with_dso, list_channels
 from meterhub.store.intervals import day_range, day_start_epoch, to_epoch
 from meterhub.store.reads import register_reads_many
 
@@ -43,6 +44,8 @@ DETAIL_SHIFT = 3
 RULES_TTL_S = 900.0
 """How long a :class:`VeeService` remembers a channel's rules (its meter's DSO can change)."""
 _FUTURE_DAYS = 7
+#: Import register OBIS prefix → the export register of the same meter (A+ 1.0.1.8.x → A− 1.0.2.8.x).
+EXPORT_OF = {"1.0.1.8.": "1.0.2.8."}
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class ChannelSeries:
     quality: np.ndarray
     versions: dict[int, int]  # day index → current version (absent: no block)
     reads: list[tuple[int, int]]
+    export: np.ndarray | None = None  # an import channel's export sibling on the same slots (NaN = unknown)
 
 
 @dataclass
@@ -83,7 +87,7 @@ def process(series: ChannelSeries, rules: VeeRules, target: np.ndarray, until_sl
     """Validate + estimate the ``target`` slots of a series; returns the whole series' new values/quality."""
     values, quality, layout = series.values, series.quality, series.layout
     code = codes(quality)
-    val = validate(values, quality, layout, rules, target, series.reads)
+    val = validate(values, quality, layout, rules, target, series.reads, series.export)
     open_ = np.zeros(values.size, dtype=bool)
     if until_slot is not None:
         open_[max(0, until_slot) :] = True
@@ -130,6 +134,8 @@ class VeeService:
         self.temperature = temperature
         self._rules: dict[tuple[str | None, str, str], VeeRules] = {}
         self._channel_rules: dict[int, tuple[int, VeeRules, float]] = {}
+        self._channels: dict[int, Channel] = {}
+        self._exports: dict[int, tuple[int | None, float]] = {}
 
     def rules_for(self, channel: Channel) -> VeeRules:
         with self.store.read() as conn:
@@ -157,6 +163,37 @@ class VeeService:
                 rules = self._rules[key] = self.rulebook.rules_for(dso, channel.medium, channel.obis)
             out[cid] = (channel.interval_s, rules)
             self._channel_rules[cid] = (channel.interval_s, rules, now)
+            self._channels[cid] = channel
+        return out
+
+    def export_channels(self, conn: Connection, channel_ids: Sequence[int]) -> dict[int, int]:
+        """``{import channel id: export channel id}``: for the import registers among ``channel_ids`` (A+,
+        :data:`EXPORT_OF`) the same meter's export register of the same interval, where it has one; remembered
+        for :data:`RULES_TTL_S` seconds like the rules."""
+        now = time.monotonic()
+        out: dict[int, int] = {}
+        unknown: list[Channel] = []
+        self.channel_rules(conn, channel_ids)  # the channels, fresh
+        for cid in channel_ids:
+            hit = self._exports.get(cid)
+            if hit is not None and now - hit[1] < RULES_TTL_S:
+                if hit[0] is not None:
+                    out[cid] = hit[0]
+            elif (channel := self._channels.get(cid)) is not None:
+                unknown.append(channel)
+        wanted = {ch.id: _export_obis(ch.obis) for ch in unknown}
+        meters = sorted({ch.meter_id for ch in unknown if wanted[ch.id]})
+        siblings = list_channels(conn, meters) if meters else []
+        for ch in unknown:
+            obis = wanted[ch.id]
+            export = next(
+                (s.id for s in siblings
+                 if obis and s.meter_id == ch.meter_id and s.obis == obis and s.interval_s == ch.interval_s),
+                None,
+            )  # fmt: skip
+            self._exports[ch.id] = (export, now)
+            if export is not None:
+                out[ch.id] = export
         return out
 
     def run(
@@ -195,6 +232,7 @@ class VeeService:
         report = VeeReport()
         info = self.channel_rules(conn, channel_ids)
         rules = {cid: r for cid, (_, r) in info.items()}
+        exports = self.export_channels(conn, list(info))
         history = max((r.history_days for r in rules.values()), default=28)
         lo, hi = day_from - timedelta(days=history), day_to + timedelta(days=_FUTURE_DAYS)
         days = day_range(lo, hi)
@@ -211,10 +249,11 @@ class VeeService:
             if r.channel_id in info:
                 reads.setdefault(r.channel_id, []).append(r)
         blocks: dict[int, dict[date, IntervalBlock]] = {}
-        for b in current_blocks(conn, list(info), lo, hi):
+        wanted = set(info) | set(exports.values())
+        for b in current_blocks(conn, sorted(wanted), lo, hi):
             blocks.setdefault(b.channel_id, {})[b.local_day] = b
         for (cid, day), nb in (pending or {}).items():
-            if cid in info and lo <= day <= hi:
+            if cid in wanted and lo <= day <= hi:
                 blocks.setdefault(cid, {})[day] = _as_stored(nb)
         layouts: dict[int, Layout] = {}
         new_blocks: list[NewBlock] = []
@@ -224,6 +263,8 @@ class VeeService:
             if layout is None:
                 layout = layouts[interval_s] = Layout.of(days, interval_s, temps)
             series = series_of(layout, blocks.get(cid, {}), reads.get(cid, []))
+            if cid in exports:
+                series = replace(series, export=export_values(series_of(layout, blocks.get(exports[cid], {}), [])))
             target = np.isin(layout.day_index, target_index)
             until_slot = (to_epoch(until) - start0) // interval_s
             result = process(series, rules[cid], target, until_slot)
@@ -252,6 +293,22 @@ class VeeService:
                 new_blocks.append(NewBlock(cid, day, (version or 0) + 1, v.copy(), q.copy(), source, reason))
         report.versions_written = len(new_blocks)
         return new_blocks, report
+
+
+def _export_obis(obis: str) -> str | None:
+    """The OBIS code of the export register that goes with import register ``obis`` (None: not an import)."""
+    for imp, exp in EXPORT_OF.items():
+        if obis.startswith(imp):
+            return exp + obis[len(imp) :]
+    return None
+
+
+def export_values(series: ChannelSeries) -> np.ndarray:
+    """An export channel's energy per slot as evidence for its import sibling: NaN where it is missing or only
+    estimated (an estimate is no measurement of production)."""
+    code = codes(series.quality)
+    known = (code != Quality.MISSING) & (code != Quality.ESTIMATED)
+    return np.where(known, series.values.astype(np.float64), np.nan)
 
 
 def _as_stored(nb: NewBlock) -> IntervalBlock:
@@ -291,4 +348,13 @@ def series_of(layout: Layout, blocks: dict[date, IntervalBlock], reads: Sequence
     return ChannelSeries(layout, values, quality, versions, sorted(pairs.items()))
 
 
-__all__ = ["ChannelSeries", "DayResult", "VeeReport", "VeeService", "process", "series_of"]
+__all__ = [
+    "EXPORT_OF",
+    "ChannelSeries",
+    "DayResult",
+    "VeeReport",
+    "VeeService",
+    "export_values",
+    "process",
+    "series_of",
+]
