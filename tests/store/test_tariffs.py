@@ -1,4 +1,4 @@
-"""Supplier tariff versions in the store (migration 0008), on SQLite and PostgreSQL: publishing closes the open
+"""Supplier tariff versions in the store (migration 0007), on SQLite and PostgreSQL: publishing closes the open
 version, history is not rewritten, only suppliers publish, and the versions in force on a day."""
 
 from __future__ import annotations

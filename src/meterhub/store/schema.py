@@ -23,7 +23,7 @@ Representation choices (portable between SQLite and PostgreSQL):
   secrets' hashes and bearer tokens' hashes, consents (``consent`` + ``consent_point``), the append-only
   ``access_log``, and the login throttles' and rate limits' state shared by every worker (``login_throttle``,
   ``rate_bucket``; bucket times are float epoch seconds, sub-second).
-* Supplier tariffs (migration 0008): ``supplier_tariff`` holds versions of a supplier's published tariffs,
+* Supplier tariffs (migration 0007): ``supplier_tariff`` holds versions of a supplier's published tariffs,
   each valid on local days [valid_from, valid_to) with the tariff as JSON text (:mod:`meterhub.mdm.tariffs`).
 * Enumerations are short strings (readable in SQL, extensible without migrations); the valid values are the
   ``Literal`` aliases below, enforced by CHECK constraints where the set is closed.
@@ -498,7 +498,7 @@ rate_bucket = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),  # epoch seconds, sub-second
 )
 
-# Supplier tariffs (migration 0008): versions of a supplier's published tariffs, valid on the local days
+# Supplier tariffs (migration 0007): versions of a supplier's published tariffs, valid on the local days
 # [valid_from, valid_to) (NULL: open); the tariff itself (rates, seasons, week and day profiles, special days) is
 # the JSON of meterhub.mdm.tariffs, kept as text.
 supplier_tariff = sa.Table(

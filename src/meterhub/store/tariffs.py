@@ -1,4 +1,4 @@
-"""Suppliers' published tariffs as stored (``supplier_tariff``, migration 0008): versions over local days.
+"""Suppliers' published tariffs as stored (``supplier_tariff``, migration 0007): versions over local days.
 
 A version is one supplier's tariff ``name`` valid on the local days [valid_from, valid_to) (``valid_to`` None:
 open), its definition a JSON object (the form of :meth:`meterhub.mdm.tariffs.Tariff.to_dict`, which this layer

@@ -1,14 +1,13 @@
 """supplier_tariff: versions of the suppliers' published energy tariffs.
 
-Revision ID: 0008
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-01
 
 A supplier publishes tariffs (energy price per rate, seasons, week and day profiles, Luxembourg holidays as
 special days — the model of :mod:`meterhub.mdm.tariffs`, kept as JSON text in ``definition``). A change of
 price is a new version: a row valid on the local days [valid_from, valid_to) (``valid_to`` NULL: open), one per
-(supplier, name, valid_from). ``down_revision`` is 0006 on purpose: another branch may add 0007, and the
-revisions are re-chained when the branches merge. Frozen like 0001: no import of :mod:`meterhub.store.schema`.
+(supplier, name, valid_from). Frozen like 0001: no import of :mod:`meterhub.store.schema`.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
