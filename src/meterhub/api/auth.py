@@ -150,6 +150,11 @@ def login(s: Settings, address: str, username: str, password: str, code: str | N
     _after(s, keys, now, ok)
     if not ok or user is None:
         raise Problem(401, "login-failed", "Wrong user name, password or one-time code.")
+    return start_session(s, user, now)
+
+
+def start_session(s: Settings, user: User, now: datetime) -> LoggedIn:
+    """A new server-side session for ``user`` at ``now`` (what a login or a confirmed MFA enrolment makes)."""
     policy = tokens.CUSTOMER_SESSIONS if user.role == "customer" else tokens.STAFF_SESSIONS
     issued, session = tokens.start_session(str(user.id), now, policy)
     s.store.add_session(

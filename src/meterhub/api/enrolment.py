@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from meterhub.api.auth import LoggedIn, Settings, take_token
 from meterhub.api.auth import _after as after_attempt  # the login's own throttle steps, shared
 from meterhub.api.auth import _throttled as throttled
+from meterhub.api.auth import start_session as auth_start_session
 from meterhub.api.problems import Problem
 from meterhub.api.rights import STAFF_ROLES
 from meterhub.security import passwords, throttle, tokens, totp
@@ -104,16 +105,8 @@ def enrolment_of(s: Settings, token: str) -> Enrolment:
 
 
 def start_session(s: Settings, user: User) -> LoggedIn:
-    """A new server-side session for ``user`` (what a successful login makes)."""
-    now = s.clock()
-    policy = tokens.CUSTOMER_SESSIONS if user.role == "customer" else tokens.STAFF_SESSIONS
-    issued, session = tokens.start_session(str(user.id), now, policy)
-    s.store.add_session(
-        SessionRow(
-            session.id_hash, user.id, now, now, int(session.idle_timeout.total_seconds()), session.absolute_expires_at
-        )
-    )
-    return LoggedIn(user, issued.token, tokens.csrf_token(issued.token), session.expires_at)
+    """A new server-side session for ``user`` now (the login's own :func:`meterhub.api.auth.start_session`)."""
+    return auth_start_session(s, user, s.clock())
 
 
 def confirm(s: Settings, address: str, token: str, code: str) -> LoggedIn:
