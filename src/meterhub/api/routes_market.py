@@ -26,6 +26,7 @@ from meterhub.api.problems import Problem, not_found
 from meterhub.api.rights import SCOPES, Consent, Scope
 from meterhub.api.service import Access
 from meterhub.api.spans import Span
+from meterhub.api.webhooks import consent_changed
 from meterhub.store.consents import ConsentRow
 from meterhub.store.parties import PointHistory
 
@@ -195,6 +196,7 @@ def grant(body: GrantBody, access: AccessDep) -> dict[str, Any]:
     )  # fmt: skip
     row = access.store.get_consent(cid)
     assert row is not None
+    consent_changed(access.store, "consent.granted", row, access.now)
     return consent_json(row)
 
 
@@ -239,7 +241,10 @@ def _answer(access: Access, consent_id: int, status: str) -> dict[str, Any]:
     row = _own_consent(access, consent_id, "requested")
     if status == "active":
         _check(access, row.grantor_id, row.grantee_id, row.point_ids, row.scopes, row.valid_from, row.valid_to)
-    return consent_json(access.store.set_consent_status(consent_id, status, access.now))
+    row = access.store.set_consent_status(consent_id, status, access.now)
+    if status == "active":
+        consent_changed(access.store, "consent.granted", row, access.now)
+    return consent_json(row)
 
 
 @router.post(
@@ -265,7 +270,9 @@ def refuse(consent_id: ConsentId, access: AccessDep) -> dict[str, Any]:
 def revoke(consent_id: ConsentId, access: AccessDep) -> dict[str, Any]:
     require(access, "consents.revoke")
     _own_consent(access, consent_id, "active")
-    return consent_json(access.store.set_consent_status(consent_id, "revoked", access.now))
+    row = access.store.set_consent_status(consent_id, "revoked", access.now)
+    consent_changed(access.store, "consent.revoked", row, access.now)
+    return consent_json(row)
 
 
 # ------------------------------------------------------------------------------------------------- access log

@@ -160,6 +160,10 @@ class ConsentOps(StoreEngine):
         with self.read() as conn:
             return all_consents(conn)
 
+    def consents_on_points(self, point_ids: Iterable[int], grantee_id: int | None = None) -> list[ConsentRow]:
+        with self.read() as conn:
+            return consents_on_points(conn, point_ids, grantee_id)
+
     def set_consent_status(self, consent_id: int, status: str, at: datetime) -> ConsentRow:
         with self.write() as conn:
             return set_status(conn, consent_id, status, at)

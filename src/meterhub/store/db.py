@@ -24,6 +24,7 @@ ingest, an import, the demo's provisioning — composes several in one transacti
 :mod:`~meterhub.store.access_log`         the append-only log of reads of personal data
 :mod:`~meterhub.store.limits`             login throttles' and rate limits' state shared by the workers
 :mod:`~meterhub.store.tariffs`            suppliers' published tariff versions
+:mod:`~meterhub.store.webhooks`           market parties' webhook subscriptions and the delivery queue
 :mod:`~meterhub.store.sql`                the portable SQL helpers the modules share
 ========================================  =============================================================
 
@@ -68,6 +69,7 @@ from meterhub.store.rejected import RejectedOps, RejectedReading, add_rejected_r
 from meterhub.store.sql import check_channels, copy_rows, id_filters, insert_for, insert_id
 from meterhub.store.tariffs import TariffOps
 from meterhub.store.users import UserOps
+from meterhub.store.webhooks import WebhookOps
 
 
 class Store(
@@ -85,6 +87,7 @@ class Store(
     AccessLogOps,
     LimitOps,
     TariffOps,
+    WebhookOps,
 ):
     """A database holding the meterhub schema. Create with :meth:`open`; the operations of each concern come
     from its part (see the module docstring)."""

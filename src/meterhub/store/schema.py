@@ -25,6 +25,8 @@ Representation choices (portable between SQLite and PostgreSQL):
   ``rate_bucket``; bucket times are float epoch seconds, sub-second).
 * Supplier tariffs (migration 0007): ``supplier_tariff`` holds versions of a supplier's published tariffs,
   each valid on local days [valid_from, valid_to) with the tariff as JSON text (:mod:`meterhub.mdm.tariffs`).
+* Webhooks (migration 0008): ``webhook_subscription`` (a party's URL, events and signing secret) and
+  ``webhook_delivery`` (each event to each subscription, its attempts and the time of the next one).
 * Enumerations are short strings (readable in SQL, extensible without migrations); the valid values are the
   ``Literal`` aliases below, enforced by CHECK constraints where the set is closed.
 """
@@ -513,6 +515,38 @@ supplier_tariff = sa.Table(
     sa.Column("created_at", UtcEpoch, nullable=False),
     sa.UniqueConstraint("supplier_id", "name", "valid_from"),
     sa.CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period"),
+)
+
+# --------------------------------------------------------------------------------------------- webhooks (0008)
+
+# A party's webhook: its URL, the events it wants (space-separated) and the signing secret, kept as is (an HMAC
+# needs the secret itself; encrypt this column once the platform has a key). Deleting sets deleted_at.
+webhook_subscription = sa.Table(
+    "webhook_subscription",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("party_id", sa.Integer, sa.ForeignKey("party.id"), nullable=False, index=True),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("events", sa.String(200), nullable=False),
+    sa.Column("secret", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcEpoch, nullable=False),
+    sa.Column("deleted_at", UtcEpoch),
+)
+
+# One event to one subscription: retried until delivered or given up (next_attempt_at NULL then).
+webhook_delivery = sa.Table(
+    "webhook_delivery",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("subscription_id", sa.Integer, sa.ForeignKey("webhook_subscription.id"), nullable=False, index=True),
+    sa.Column("event", sa.String(40), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("created_at", UtcEpoch, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UtcEpoch, index=True),
+    sa.Column("delivered_at", UtcEpoch),
+    sa.Column("gave_up_at", UtcEpoch),
+    sa.Column("last_error", sa.String(500)),
 )
 
 TABLES: tuple[str, ...] = tuple(metadata.tables)
