@@ -266,6 +266,39 @@ def check_action(env: Env, route: APIRoute, who: Principal, case: str) -> None:
         assert r.headers["content-type"].startswith("application/problem+json"), where
 
 
+WEBHOOKS = {"dsoA", "dsoB", "s1", "s2", "esp"}  # may manage webhooks (the clients' tokens lack the scope)
+
+
+def _party_of(env: Env, who: Principal) -> int:
+    return env.party(who.name if who.name in env.market.world.parties else {"op": "op", "auditor": "audit",
+                     "installer": "inst", "s2_client": "s2", "esp_billing_client": "esp"}[who.name])  # fmt: skip
+
+
+def check_webhooks(env: Env, route: APIRoute, who: Principal, case: str) -> None:
+    """Add, list, delete: a market party's own subscriptions; another party's is a 404; other roles 403."""
+    store, me, allowed = env.market.store, _party_of(env, who), who.name in WEBHOOKS
+    where = f"{who.name} {case} {route.path}"
+    method = sorted(route.methods)[0]
+    if method == "POST":
+        body = {"url": f"https://hooks.example.lu/{who.name}", "events": ["data.new"]}
+        r = who.client.post(PREFIX + route.path, json=body, headers=who.headers)
+        expected = 201 if allowed else 403
+    elif method == "GET":
+        r = who.client.get(PREFIX + route.path)
+        expected = 200 if allowed else 403
+        if r.status_code == 200:
+            mine = {s.id for s in store.webhooks_of_party(me)}
+            assert {i["id"] for i in r.json()["items"]} == mine, f"{where}: someone else's webhook"
+    else:
+        owner = me if case == "own" else env.party("esp2")
+        wid = store.add_webhook(owner, "https://hooks.example.lu/x", ("data.new",), "whsec_matrix", T0)
+        r = who.client.delete(PREFIX + route.path.replace("{webhook_id}", str(wid)), headers=who.headers)
+        expected = (204 if case == "own" else 404) if allowed else 403
+    assert r.status_code == expected, f"{where}: {r.status_code} (expected {expected}) {r.text[:200]}"
+    if r.status_code >= 400:
+        assert r.headers["content-type"].startswith("application/problem+json"), where
+
+
 CHECKS: dict[str, Callable[[Env, APIRoute, Principal, str], None]] = {
     "public": check_public,
     "authenticated": check_authenticated,
@@ -275,6 +308,7 @@ CHECKS: dict[str, Callable[[Env, APIRoute, Principal, str], None]] = {
     "action:consents.revoke": check_action,
     "action:consent_requests.create": check_action,
     "action:consent_requests.answer": check_action,
+    "action:webhooks.manage": check_webhooks,
 }
 """The case builder of each declared policy the app uses."""
 
