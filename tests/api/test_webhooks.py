@@ -5,12 +5,7 @@ failing endpoint retried on schedule then given up, new data queued for a consen
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +14,7 @@ from hypothesis import strategies as st
 
 from meterhub.api import webhooks as wh
 from tests.api.conftest import Market
+from tests.api.receiver import Receiver, receiver_fixture  # noqa: F401 (the fixture)
 from tests.api.world import MOVE, NOW
 
 
@@ -44,40 +40,6 @@ def test_backoff_doubles_from_a_minute_up_to_the_cap_then_gives_up() -> None:
     assert waits[:4] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
     assert max(w for w in waits if w is not None) == wh.MAX_BACKOFF
     assert waits[-1] is None and all(w is not None for w in waits[:-1])
-
-
-@dataclass
-class Receiver:
-    """A real HTTP endpoint on 127.0.0.1 that answers ``status`` and records what it got."""
-
-    status: int = 200
-    got: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    url: str = ""
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    rec = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            rec.got.append((dict(self.headers.items()), body))
-            self.send_response(rec.status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    rec.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield rec
-    server.shutdown()
-    server.server_close()
-    thread.join()
 
 
 @pytest.fixture(params=["market", "pg_market"])

@@ -37,6 +37,7 @@ from meterhub.cli import sim as sim_cli
 from meterhub.cli import store as store_cli
 from meterhub.cli import users as users_cli
 from meterhub.cli import vee as vee_cli
+from meterhub.cli import webhooks as webhooks_cli
 from meterhub.cli.common import Settings, fail, open_store, settings, store_location
 
 app = typer.Typer(
@@ -62,6 +63,7 @@ app.add_typer(events_cli.app, name="events")
 app.add_typer(store_cli.app, name="store")
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(users_cli.app, name="users")
+app.add_typer(webhooks_cli.app, name="webhooks")
 
 #: The repository root when installed from a checkout (``pip install -e .``): benchmarks are found there.
 REPO_ROOT = Path(__file__).resolve().parents[3]

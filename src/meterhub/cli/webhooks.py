@@ -1,0 +1,53 @@
+"""``meterhub webhooks deliver``: send the market parties' webhook deliveries that are due (the queue is in the
+store, so any number of these may run, on any host); ``--once`` sends what is due now and stops, otherwise it
+keeps polling every ``--every`` seconds. Failed deliveries are retried with backoff
+(:mod:`meterhub.api.webhooks`)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated
+
+import typer
+
+from meterhub.cli.common import console, open_store
+
+app = typer.Typer(help="Webhooks to market parties: send the deliveries that are due.", no_args_is_help=True)
+
+
+@app.command("deliver")
+def deliver(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="Send what is due now, then stop.")] = False,
+    every: Annotated[float, typer.Option(min=0.5, max=3600, help="Seconds between polls.")] = 10.0,
+    timeout: Annotated[float, typer.Option(min=0.5, max=120, help="Seconds to wait for an endpoint.")] = 10.0,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per run.")] = False,
+) -> None:
+    """Send the due webhook deliveries (retries included) and record each outcome in the store."""
+    from datetime import UTC, datetime
+
+    import httpx
+
+    from meterhub.api.webhooks import deliver_due
+
+    store = open_store(ctx, as_json=as_json)
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+            while True:
+                now = datetime.now(UTC)
+                done = deliver_due(store, client, now)
+                if as_json:
+                    print(json.dumps({"at": now.isoformat(), "delivered": done.delivered, "retrying": done.retrying,
+                                      "given_up": done.given_up}))  # fmt: skip
+                elif once or done.delivered or done.retrying or done.given_up:
+                    console.print(
+                        f"{now:%H:%M:%S} delivered {done.delivered}, to retry {done.retrying}, gave up {done.given_up}"
+                    )
+                if once:
+                    return
+                time.sleep(every)
+    except KeyboardInterrupt:
+        return
+    finally:
+        store.close()
