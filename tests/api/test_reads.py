@@ -6,6 +6,7 @@ appended to the access log."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -33,7 +34,7 @@ def add_billing_reads(market: Market, *, used: int = 1000) -> int:
     store = market.store
     meters = store.point_meters(market.world.points["P1"])
     channel = next(c.id for c in store.list_channels([meters[0].meter.id]) if c.obis == "1.0.1.8.0.255")
-    reads = [_read(channel, a, b, 10_000 + i * used, used) for i, (a, b) in enumerate(zip(MONTHS, MONTHS[1:]))]
+    reads = [_read(channel, a, b, 10_000 + i * used, used) for i, (a, b) in enumerate(pairwise(MONTHS))]
     save(store, reads, computed_by="test", now=T0)
     return channel
 
