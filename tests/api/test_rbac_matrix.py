@@ -89,8 +89,9 @@ INVENTORY: dict[str, set[str]] = {
     "esp": {"P1"}, "esp_billing_client": set(), "alice": {"P1"}, "bob": {"P1"}, "carol": {"P2"},
 }  # fmt: skip
 """principal → the points it may see at all (listing, the point, its meters)."""
-NO_BILLING = {("esp", "own")}
-"""(principal, case) allowed interval data but not billing reads (bob's consent to the ESP is for interval data)."""
+NO_BILLING = {("esp", "own")} | {("s2_client", c) for c in CASES}
+"""(principal, case) allowed interval data but not billing reads: bob's consent to the ESP is for interval data,
+and s2's client has no billing_reads token scope."""
 ROLE = {
     "op": "operator", "auditor": "auditor", "installer": "installer", "dsoA": "dso", "dsoB": "dso",
     "s1": "supplier", "s2": "supplier", "s2_client": "supplier", "esp": "esp", "esp_billing_client": "esp",
