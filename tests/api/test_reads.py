@@ -113,12 +113,13 @@ def check_batch(market: Market) -> None:
     r = batch(c, [P1, P3, 99_999, 0, P2])
     assert r.status_code == 200, r.text
     items = r.json()["items"]
-    assert [(i["metering_point"], i["status"]) for i in items] == [(P1, 200), (P3, 404), (99_999, 404), (0, 422),
+    assert [(i["metering_point"], i["status"]) for i in items] == [(P1, 200), (P3, 404), (99_999, 404), (None, 422),
                                                                    (P2, 200)]  # fmt: skip
     assert items[0]["series"]["windows"] == [{"from": T0.isoformat(), "to": SWITCH.isoformat(),
                                               "right": "supplier_of_record"}]  # fmt: skip
     assert items[0]["series"]["points"][1]["value"] == 9600
     assert items[1]["problem"]["detail"] == items[2]["problem"]["detail"] == "No such metering point."
+    assert [i["index"] for i in items] == [0, 1, 2, 3, 4]
     assert "series" not in items[1] and items[3]["problem"]["status"] == 422
     single = c.get(f"/api/v1/metering-points/{P2}/series", params={"from": T0.isoformat(), "to": NOW.isoformat(),
                                                                     "resolution": "day"}).json()  # fmt: skip

@@ -100,16 +100,18 @@ class SeriesBatch(BaseModel):
 @router.post("/series", openapi_extra=policy("points:interval_data"), summary="Interval data of several points (batch)")
 def post_series_batch(request: Request, access: AccessDep, body: SeriesBatch) -> ORJSONResponse:
     items: list[dict[str, Any]] = []
-    for point_id in body.metering_points:
+    for index, point_id in enumerate(body.metering_points):
+        # an id out of range is named by its index only (it may not even fit the answer's 64-bit integers)
+        item: dict[str, Any] = {"index": index, "metering_point": point_id if 1 <= point_id <= MAX_ID else None}
         try:
-            if not 1 <= point_id <= MAX_ID:
+            if item["metering_point"] is None:
                 raise Problem(422, "invalid-id", f"A metering point id is between 1 and {MAX_ID}.")
             series = series_answer(request, access, point_id, body.channel, body.start, body.end, body.resolution)
-            items.append({"metering_point": point_id, "status": 200, "series": series})
+            items.append({**item, "status": 200, "series": series})
         except NotVisible:
-            items.append({"metering_point": point_id, "status": 404, "problem": problem_body(request, not_found())})
+            items.append({**item, "status": 404, "problem": problem_body(request, not_found())})
         except Problem as p:
-            items.append({"metering_point": point_id, "status": p.status, "problem": problem_body(request, p)})
+            items.append({**item, "status": p.status, "problem": problem_body(request, p)})
     return ORJSONResponse({"items": items})
 
 
