@@ -127,6 +127,8 @@ def check_batch(market: Market) -> None:
     bad = batch(c, [P1, P2], channel="not-obis").json()["items"]
     assert [i["status"] for i in bad] == [422, 422]
     assert [i["status"] for i in batch(c, [P1], T0, T0 + timedelta(days=21 * 366)).json()["items"]] == [422]
+    huge = batch(c, [2**70, P2]).json()["items"]  # beyond 64 bits: named by its index, the others answered
+    assert [(i["index"], i["metering_point"], i["status"]) for i in huge] == [(0, None, 422), (1, P2, 200)]
     # the limit is the whole request's
     too_many = is_problem(batch(c, [P1] * (MAX_BATCH + 1)), 422)
     assert "metering_points" in str(too_many)
