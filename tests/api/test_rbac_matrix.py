@@ -89,6 +89,9 @@ INVENTORY: dict[str, set[str]] = {
     "esp": {"P1"}, "esp_billing_client": set(), "alice": {"P1"}, "bob": {"P1"}, "carol": {"P2"},
 }  # fmt: skip
 """principal → the points it may see at all (listing, the point, its meters)."""
+NO_BILLING = {("esp", "own")} | {("s2_client", c) for c in CASES}
+"""(principal, case) allowed interval data but not billing reads: bob's consent to the ESP is for interval data,
+and s2's client has no billing_reads token scope."""
 ROLE = {
     "op": "operator", "auditor": "auditor", "installer": "installer", "dsoA": "dso", "dsoB": "dso",
     "s1": "supplier", "s2": "supplier", "s2_client": "supplier", "esp": "esp", "esp_billing_client": "esp",
@@ -165,6 +168,8 @@ def _point_path(route: str, env: Env, point: str) -> str:
 
 def check_point_data(env: Env, route: APIRoute, who: Principal, case: str) -> None:
     point, start, end, allowed = DATA[who.name][case]
+    if route.path.endswith("/billing-reads") and (who.name, case) in NO_BILLING:
+        allowed = False
     params = {"from": _iso(start), "to": _iso(end)}
     if route.path.endswith("/series"):
         params["resolution"] = "day"
@@ -178,6 +183,26 @@ def check_point_data(env: Env, route: APIRoute, who: Principal, case: str) -> No
     body = r.json()
     spans = VISIBLE[who.name][point]
     for w in body.get("windows", []):
+        a, b = datetime.fromisoformat(w["from"]), datetime.fromisoformat(w["to"])
+        assert start <= a < b <= end and any(s <= a and b <= e for s, e in spans), f"{where}: leaked window {w}"
+
+
+def check_points_data(env: Env, route: APIRoute, who: Principal, case: str) -> None:
+    """A batch names the case's point and an unknown one: each answered on its own, as the single-point route."""
+    point, start, end, allowed = DATA[who.name][case]
+    body = {"metering_points": [env.point(point), 99_999], "from": _iso(start), "to": _iso(end), "resolution": "day"}
+    r = who.client.post(PREFIX + route.path, json=body, headers=who.headers)
+    where = f"{who.name} {case} {route.path}"
+    assert r.status_code == 200, f"{where}: {r.status_code} {r.text[:200]}"
+    mine, unknown = r.json()["items"]
+    assert unknown["status"] == 404 and "series" not in unknown, where
+    if not allowed:
+        assert mine["status"] == 404 and "series" not in mine, f"{where}: {mine}"
+        assert mine["problem"] == {**unknown["problem"]}, where  # nothing tells "not yours" from "unknown"
+        return
+    assert mine["status"] == 200, f"{where}: {mine}"
+    spans = VISIBLE[who.name][point]
+    for w in mine["series"]["windows"]:
         a, b = datetime.fromisoformat(w["from"]), datetime.fromisoformat(w["to"])
         assert start <= a < b <= end and any(s <= a and b <= e for s, e in spans), f"{where}: leaked window {w}"
 
@@ -304,6 +329,8 @@ CHECKS: dict[str, Callable[[Env, APIRoute, Principal, str], None]] = {
     "authenticated": check_authenticated,
     "point:inventory": check_point_inventory,
     "point:interval_data": check_point_data,
+    "point:billing_reads": check_point_data,
+    "points:interval_data": check_points_data,
     "action:consents.grant": check_action,
     "action:consents.revoke": check_action,
     "action:consent_requests.create": check_action,

@@ -5,7 +5,8 @@ Every route declares its policy with ``openapi_extra=policy(...)`` — it shows 
 ``x-policy`` and :func:`meterhub.api.app.create_api` refuses to build an app with a route that lacks one (the
 RBAC matrix test reads the same declarations): ``public`` (no login), ``authenticated`` (any caller; the route
 itself only shows the caller's own things), ``point:inventory`` (a point the caller may see), ``point:<scope>``
-(a point's data of that scope, cut to the caller's windows), ``action:<action>`` (a state change the role may
+(a point's data of that scope, cut to the caller's windows), ``points:<scope>`` (a batch over several points, each
+answered on its own as ``point:<scope>``), ``action:<action>`` (a state change the role may
 make, :func:`meterhub.api.policy.can_write`).
 """
 
@@ -26,7 +27,10 @@ from meterhub.api.service import Access, Caller
 
 POLICY_KEY: Final = "x-policy"
 POLICIES: Final[frozenset[str]] = frozenset(
-    {"public", "authenticated", "point:inventory"} | {f"point:{s}" for s in SCOPES} | {f"action:{a}" for a in ACTIONS}
+    {"public", "authenticated", "point:inventory"}
+    | {f"point:{s}" for s in SCOPES}
+    | {f"points:{s}" for s in SCOPES}
+    | {f"action:{a}" for a in ACTIONS}
 )
 MAX_ID: Final = 2_147_483_647
 """The largest id the API accepts (the store's 32-bit integer keys; a larger one is a 422, not an overflow)."""

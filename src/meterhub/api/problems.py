@@ -57,7 +57,8 @@ def not_found(what: str = "metering point") -> Problem:
     return Problem(404, "not-found", f"No such {what}.")
 
 
-def problem_response(request: Request, problem: Problem) -> JSONResponse:
+def problem_body(request: Request, problem: Problem) -> dict[str, Any]:
+    """The problem+json object of ``problem`` (also one item of a batch answer)."""
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + problem.slug,
         "title": HTTPStatus(problem.status).phrase,
@@ -67,6 +68,11 @@ def problem_response(request: Request, problem: Problem) -> JSONResponse:
         "correlation_id": correlation_of(request),
         **problem.extensions,
     }
+    return body
+
+
+def problem_response(request: Request, problem: Problem) -> JSONResponse:
+    body = problem_body(request, problem)
     return JSONResponse(jsonable_encoder(body), problem.status, headers=problem.headers, media_type=PROBLEM_JSON)
 
 

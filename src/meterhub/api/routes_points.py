@@ -154,6 +154,21 @@ def get_series(
     resolution: Resolution = "15min",
     as_of: Annotated[datetime | None, Query(description="The data as it was known then.")] = None,
 ) -> ORJSONResponse:
+    return ORJSONResponse(series_answer(request, access, point_id, channel, start, end, resolution, as_of))
+
+
+def series_answer(
+    request: Request,
+    access: Access,
+    point_id: int,
+    channel: str,
+    start: datetime,
+    end: datetime,
+    resolution: Resolution,
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
+    """One point's series cut to the caller's windows, the read appended to the access log; :class:`Problem`
+    (422 invalid, 404 no such channel) or :class:`NotVisible` otherwise (also one item of a batch)."""
     _period(start, end, MAX_DAYS[resolution])
     aware("as_of", as_of)
     windows = access.windows(point_id, "interval_data", start, end)
@@ -164,18 +179,20 @@ def get_series(
     except LookupError:
         raise Problem(404, "not-found", "No such channel at this metering point.") from None
     access.log(point_id, "interval_data", windows, route_name(request), correlation_id(request))
-    return ORJSONResponse(
-        {
-            "metering_point": point_id,
-            "channel": channel,
-            "unit": series.unit,
-            "resolution": resolution,
-            "from": start.isoformat(),
-            "to": end.isoformat(),
-            "windows": [{"from": w.start.isoformat(), "to": w.end.isoformat(), "right": w.right} for w in windows],
-            "points": series.points,
-        }
-    )
+    return {
+        "metering_point": point_id,
+        "channel": channel,
+        "unit": series.unit,
+        "resolution": resolution,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "windows": windows_json(windows),
+        "points": series.points,
+    }
+
+
+def windows_json(windows: list[Window]) -> list[dict[str, Any]]:
+    return [{"from": w.start.isoformat(), "to": w.end.isoformat(), "right": w.right} for w in windows]
 
 
 @router.get("/{point_id}/events", openapi_extra=policy("point:interval_data"), summary="Meter events")
@@ -205,4 +222,4 @@ def get_events(
     return {"items": items[:limit], "truncated": len(items) > limit}
 
 
-__all__ = ["router"]
+__all__ = ["DEFAULT_CHANNEL", "router", "series_answer", "windows_json"]
