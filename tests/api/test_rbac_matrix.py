@@ -27,6 +27,7 @@ from meterhub.api.common import POLICY_KEY, policy
 from meterhub.api.users import add_client
 from meterhub.portal.site import create_site
 from meterhub.security.throttle import BucketPolicy
+from meterhub.store.p1 import P1Reading
 from tests.api.conftest import Market, make_market
 from tests.api.world import MOVE, NOW, SWITCH, T0
 from tests.pg import open_store
@@ -97,6 +98,14 @@ ROLE = {
     "s1": "supplier", "s2": "supplier", "s2_client": "supplier", "esp": "esp", "esp_billing_client": "esp",
     "alice": "customer", "bob": "customer", "carol": "customer",
 }  # fmt: skip
+LIVE: dict[str, set[str]] = {
+    "op": {"P1", "P2", "P3"}, "auditor": {"P1", "P2", "P3"}, "alice": {"P1"}, "bob": {"P1"}, "carol": {"P2"},
+}  # fmt: skip
+"""principal → the points whose live P1 data it may read (no party holds a live_p1 consent in the world: bob's
+consent to the ESP is interval data only, the clients' tokens have no live_p1 scope); within VISIBLE's spans."""
+LIVE_SEEN = {"P1": [T0 + timedelta(days=10), MOVE + timedelta(days=10)], "P2": [T0 + timedelta(days=10)]}
+"""The forwarded readings stored before the matrix runs (alice's and bob's on P1, carol's on P2)."""
+FORWARDERS = {"bob": "P1", "carol": "P2"}  # occupants now: their reader may forward (alice moved out)
 CUSTOMERS = {"alice", "bob", "carol"}
 ASKERS = {"s1", "s2", "esp", "s2_client"}  # may ask customers for consent (the ESP's billing client may not)
 
@@ -137,6 +146,15 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         site = create_site(store, clock=m.clock)
         api = next(r.app for r in site.routes if getattr(r, "path", "") == PREFIX)  # type: ignore[attr-defined]
         api.state.settings = Settings(store, m.clock, client_bucket=roomy, user_bucket=roomy, anonymous_bucket=roomy)
+        store.add_p1_readings(
+            [
+                P1Reading(
+                    m.world.points[p], "E0000000000000001", "4D4D4D0000000001", at, i, {"timestamp": at.isoformat()}, at
+                )
+                for p, times in LIVE_SEEN.items()
+                for i, at in enumerate(times)
+            ]
+        )
         principals: dict[str, Principal] = {}
         for name in ROLE:
             if name.endswith("_client"):
@@ -324,6 +342,42 @@ def check_webhooks(env: Env, route: APIRoute, who: Principal, case: str) -> None
         assert r.headers["content-type"].startswith("application/problem+json"), where
 
 
+def check_p1_latest(env: Env, route: APIRoute, who: Principal, case: str) -> None:
+    point = DATA[who.name][case][0]
+    r = who.client.get(PREFIX + _point_path(route.path, env, point), params={"limit": 1000})
+    where = f"{who.name} {case} {route.path}"
+    if point not in LIVE.get(who.name, set()):
+        assert r.status_code == 404 and r.json()["detail"] == "No such metering point.", f"{where}: {r.text[:200]}"
+        return
+    assert r.status_code == 200, f"{where}: {r.status_code} {r.text[:200]}"
+    spans = VISIBLE[who.name][point]
+    seen = [datetime.fromisoformat(i["read_at"]) for i in r.json()["items"]]
+    assert all(any(s <= t < e for s, e in spans) for t in seen), f"{where}: leaked {seen}"
+    expected = {t for t in LIVE_SEEN.get(point, []) if any(s <= t < e for s, e in spans)}
+    assert expected <= set(seen), f"{where}: {seen} lacks {expected}"
+
+
+def check_p1_forward(env: Env, route: APIRoute, who: Principal, case: str) -> None:
+    point, start, _, _ = DATA[who.name][case]
+    at = start if case == "outside_period" else NOW - timedelta(hours=1)
+    body = {"meter": "E0000000000000009", "system_title": "4D4D4D0000000009",
+            "readings": [{"timestamp": _iso(at), "frame_counter": 7, "power_import_w": 1234}]}  # fmt: skip
+    r = who.client.post(PREFIX + _point_path(route.path, env, point), json=body, headers=who.headers)
+    where = f"{who.name} {case} {route.path}"
+    if who.name not in CUSTOMERS:
+        assert r.status_code == 403, f"{where}: {r.status_code} {r.text[:200]}"
+        return
+    if FORWARDERS.get(who.name) != point:
+        assert r.status_code == 404 and r.json()["detail"] == "No such metering point.", f"{where}: {r.text[:200]}"
+        return
+    assert r.status_code == 200, f"{where}: {r.status_code} {r.text[:200]}"
+    got = r.json()
+    if case == "outside_period":  # the former occupant's time (or before the move-in): refused, not stored
+        assert got["refused"] == 1 and got["stored"] == 0, f"{where}: {got}"
+    else:
+        assert got["refused"] == 0 and got["stored"] + got["duplicates"] == 1, f"{where}: {got}"
+
+
 CHECKS: dict[str, Callable[[Env, APIRoute, Principal, str], None]] = {
     "public": check_public,
     "authenticated": check_authenticated,
@@ -336,6 +390,8 @@ CHECKS: dict[str, Callable[[Env, APIRoute, Principal, str], None]] = {
     "action:consent_requests.create": check_action,
     "action:consent_requests.answer": check_action,
     "action:webhooks.manage": check_webhooks,
+    "action:p1.forward": check_p1_forward,
+    "point:live_p1": check_p1_latest,
 }
 """The case builder of each declared policy the app uses."""
 

@@ -71,6 +71,15 @@ def read(
         bool, typer.Option("--consent", help="I consent to my readings being sent to the --forward URL.")
     ] = False,
     forward_every: Annotated[float, typer.Option(help="Seconds between two forwarded batches.")] = 60.0,
+    forward_token: Annotated[
+        str | None,
+        typer.Option(
+            help="Authenticate the forwarding as you: the session token (the mh_session cookie) of your platform "
+            "login.",
+            envvar="MH_P1_FORWARD_TOKEN",
+            show_default=False,
+        ),
+    ] = None,
     state: Annotated[
         Path | None,
         typer.Option(
@@ -96,6 +105,16 @@ def read(
         )
     if consent and not forward:
         raise typer.BadParameter("--consent is only meaningful with --forward URL", param_hint="--consent")
+    if forward_token and not forward:
+        raise typer.BadParameter("--forward-token is only meaningful with --forward URL", param_hint="--forward-token")
+    headers: dict[str, str] = {}
+    if forward_token:
+        from meterhub.p1.forward import session_headers
+
+        try:
+            headers = session_headers(forward_token)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--forward-token") from None
     try:
         src = parse_source(source)
     except ValueError as exc:
@@ -113,6 +132,7 @@ def read(
         forward_url=forward,
         consent=consent,
         forward_every_s=forward_every,
+        forward_headers=headers,
         state_path=state,
         extra_sinks=[_Printer(as_json, quiet)],
     )

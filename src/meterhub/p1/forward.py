@@ -5,8 +5,10 @@ Off unless the household asks for it twice over: a destination URL *and* an expl
 ``{"meter": …, "system_title": …, "readings": [record, …]}`` with the records of
 :func:`meterhub.p1.records.reading_record` — every ``every_s`` seconds or sooner when ``batch`` readings wait.
 A failed POST keeps the batch for the next attempt; at most ``max_buffer`` readings are kept (the oldest are
-dropped and counted). The platform's receiving endpoint and its consent registry come with the API issue; until
-then any HTTP endpoint that answers 2xx can receive (the tests use a local receiver).
+dropped and counted). The platform's endpoint is ``POST /api/v1/metering-points/{id}/p1`` (the household's own
+point, during its own occupancy; who may read the readings back is the customer's live-P1 consents): the reader
+authenticates as the customer with the session token of their login (:func:`session_headers`: the ``mh_session``
+cookie and its CSRF token). Any other HTTP endpoint that answers 2xx can receive as well.
 """
 
 from __future__ import annotations
@@ -21,12 +23,27 @@ import httpx
 
 from meterhub.p1.receiver import Reading
 from meterhub.p1.records import meter_id, reading_record
+from meterhub.security.tokens import csrf_token
 
-__all__ = ["ConsentRequired", "Forwarder"]
+__all__ = ["ConsentRequired", "Forwarder", "session_headers"]
 
 log = logging.getLogger("meterhub.p1.forward")
 
 MAX_BUFFER: Final = 8640  # a day of telegrams
+
+
+SESSION_COOKIE: Final = "mh_session"
+CSRF_HEADER: Final = "X-CSRF-Token"
+
+
+def session_headers(session_token: str) -> dict[str, str]:
+    """The headers that authenticate a POST to the platform as the customer whose login gave ``session_token``
+    (the value of the ``mh_session`` cookie): the cookie and its CSRF token. ValueError for a token that cannot
+    be a cookie value."""
+    token = session_token.strip()
+    if not token or any(c in token for c in ' ;,"\\') or not token.isascii() or not token.isprintable():
+        raise ValueError("the session token is the value of the mh_session cookie your login set")
+    return {"Cookie": f"{SESSION_COOKIE}={token}", CSRF_HEADER: csrf_token(token)}
 
 
 class ConsentRequired(ValueError):

@@ -135,6 +135,7 @@ class ReaderServices:
     forward_url: str | None = None
     consent: bool = False
     forward_every_s: float = 60.0
+    forward_headers: dict[str, str] = field(default_factory=dict)  # e.g. session_headers(token)
     state_path: Path | None = None  # keep the frame counters across restarts (CounterFile)
     extra_sinks: list[Sink] = field(default_factory=list)
     bound_http_port: int | None = None
@@ -169,7 +170,12 @@ async def serve(
         if services.forward_url:
             from meterhub.p1.forward import Forwarder
 
-            forwarder = Forwarder(services.forward_url, consent=services.consent, every_s=services.forward_every_s)
+            forwarder = Forwarder(
+                services.forward_url,
+                consent=services.consent,
+                every_s=services.forward_every_s,
+                headers=services.forward_headers,
+            )
             sinks.append(forwarder)
             tasks.append(asyncio.create_task(forwarder.run(), name="p1-forward"))
         if services.http_port is not None:

@@ -16,6 +16,7 @@ ingest, an import, the demo's provisioning — composes several in one transacti
 :mod:`~meterhub.store.counters`           DLMS invocation counters
 :mod:`~meterhub.store.digests`            the VEE history digests' rows
 :mod:`~meterhub.store.gas_factors`        gas conversion factors per grid area and month
+:mod:`~meterhub.store.p1`                 live P1 readings forwarded by households' readers
 :mod:`~meterhub.store.billing_reads`      stored billing reads and their versions
 :mod:`~meterhub.store.rejected`           readings received but not kept (conflicting duplicates of an import)
 :mod:`~meterhub.store.parties`            supplier of record and occupant of a metering point over time
@@ -55,6 +56,7 @@ from meterhub.store.events import EventOps, MeterEvent
 from meterhub.store.inventory import Concentrator, InventoryOps, Meter, MeteringPoint, Party
 from meterhub.store.jobs import JobOps, ReadJob
 from meterhub.store.limits import LimitOps
+from meterhub.store.p1 import P1Ops
 from meterhub.store.parties import PartyOps
 from meterhub.store.reads import (
     ReadOps,
@@ -88,6 +90,7 @@ class Store(
     LimitOps,
     TariffOps,
     WebhookOps,
+    P1Ops,
 ):
     """A database holding the meterhub schema. Create with :meth:`open`; the operations of each concern come
     from its part (see the module docstring)."""

@@ -27,6 +27,8 @@ Representation choices (portable between SQLite and PostgreSQL):
   each valid on local days [valid_from, valid_to) with the tariff as JSON text (:mod:`meterhub.mdm.tariffs`).
 * Webhooks (migration 0008): ``webhook_subscription`` (a party's URL, events and signing secret) and
   ``webhook_delivery`` (each event to each subscription, its attempts and the time of the next one).
+* Live P1 readings (migration 0009): ``p1_reading`` holds the telegrams a household's reader forwards for its
+  metering point, each as the JSON record of :func:`meterhub.p1.records.reading_record` (:mod:`meterhub.store.p1`).
 * Enumerations are short strings (readable in SQL, extensible without migrations); the valid values are the
   ``Literal`` aliases below, enforced by CHECK constraints where the set is closed.
 """
@@ -547,6 +549,23 @@ webhook_delivery = sa.Table(
     sa.Column("delivered_at", UtcEpoch),
     sa.Column("gave_up_at", UtcEpoch),
     sa.Column("last_error", sa.String(500)),
+)
+
+# Live P1 readings (migration 0009): the telegrams a household's reader forwards for its point (the JSON record of
+# meterhub.p1.records.reading_record); a telegram forwarded twice is kept once.
+p1_reading = sa.Table(
+    "p1_reading",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("point_id", sa.Integer, sa.ForeignKey("metering_point.id"), nullable=False),
+    sa.Column("meter", sa.String(64), nullable=False),
+    sa.Column("system_title", sa.String(16), nullable=False),
+    sa.Column("read_at", UtcEpoch, nullable=False),
+    sa.Column("frame_counter", sa.BigInteger, nullable=False),
+    sa.Column("record", sa.Text, nullable=False),
+    sa.Column("received_at", UtcEpoch, nullable=False),
+    sa.UniqueConstraint("point_id", "meter", "read_at", "frame_counter"),
+    sa.Index(None, "point_id", "read_at"),
 )
 
 TABLES: tuple[str, ...] = tuple(metadata.tables)
