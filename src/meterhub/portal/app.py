@@ -27,7 +27,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from meterhub.api.auth import Settings
-from meterhub.portal import consents, login, meters, people
+from meterhub.portal import consents, i18n, login, meters, nav, people
 from meterhub.portal.auth import Authenticator, SessionStore
 from meterhub.portal.deps import Horizon, LoginRequired, Portal, UserDep
 from meterhub.portal.views import (
@@ -73,6 +73,7 @@ def create_app(
     templates.env.globals["source_label"] = source_label
     templates.env.globals["demo_note"] = demo_note
     templates.env.globals["demo_status"] = demo_status
+    templates.env.globals["nav_links"] = nav.links
     legacy = Authenticator(operator_password_hash) if operator_password_hash is not None else None
     portal = Portal(store, legacy, SessionStore(), templates, Horizon(store), settings or Settings(store, clock))
 
@@ -80,6 +81,7 @@ def create_app(
     app.state.portal = portal
     app.state.store = store
     app.state.sessions = portal.sessions
+    i18n.install(app, templates)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -1,0 +1,142 @@
+"""The portal's languages: English (the source text), French and German — Luxembourg's languages — from message
+catalogues, with the choice of each visitor.
+
+Text in templates is written ``{{ _("Your consumption") }}`` (Jinja2's i18n extension, new style: placeholders
+as ``_("%(n)s days", n=3)``), in Python ``tr(request)("…")``. The catalogues are gettext ``.po`` files under
+``portal/locale/<lang>/LC_MESSAGES/``, one file per page or area (``home.po``, ``history.po``, …, ``common.po``)
+so that pages are translated independently; :func:`translations` merges every file of a language (compiled in
+memory with Babel: no build step, no ``.mo`` files in the repository) and caches it. A msgid without a
+translation shows the English text; ``tests/portal/test_i18n.py`` extracts every marked string of the portal's
+templates and modules and fails on one missing in French or German.
+
+The language of a request (:func:`choose`): ``?lang=fr`` (which the header's switch links to, and which is then
+kept in the ``mh_lang`` cookie), else that cookie, else the best of the browser's ``Accept-Language``, else
+English. :func:`install` wires this into an app: a middleware sets ``request.state.lang`` and the cookie, and the
+templates' ``_`` / ``ngettext`` and ``lang`` read it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Awaitable, Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Final
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+LOCALE_DIR: Final = Path(__file__).resolve().parent / "locale"
+LANGUAGES: Final = ("en", "fr", "de")
+"""The portal's languages, English first (the source text and the default)."""
+NAMES: Final = {"en": "English", "fr": "Français", "de": "Deutsch"}
+"""Each language by its own name, as the switch shows it."""
+COOKIE: Final = "mh_lang"
+DEFAULT: Final = "en"
+
+Gettext = Callable[..., str]
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def translations(lang: str) -> NullTranslations:
+    """Every catalogue of ``lang`` merged (English and unknown languages: the source text itself)."""
+    if lang not in LANGUAGES or lang == DEFAULT:
+        return NullTranslations()
+    merged: NullTranslations | None = None
+    for po in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as f:
+            catalog = read_po(f, locale=lang)
+        buf = io.BytesIO()
+        write_mo(buf, catalog)
+        buf.seek(0)
+        one = Translations(buf)
+        if merged is None:
+            merged = one
+        else:
+            merged.merge(one)  # type: ignore[attr-defined]
+    return merged or NullTranslations()
+
+
+def _accept(header: str) -> str | None:
+    """The best of :data:`LANGUAGES` in an ``Accept-Language`` header (``fr-LU,fr;q=0.9,en;q=0.5``)."""
+    best: tuple[float, str] | None = None
+    for item in header.split(","):
+        tag, _, params = item.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                continue
+        lang = tag.strip().lower().split("-")[0]
+        if lang in LANGUAGES and (best is None or q > best[0]):
+            best = (q, lang)
+    return best[1] if best else None
+
+
+def choose(query: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """The request's language (see the module docstring)."""
+    for candidate in (query, cookie):
+        if candidate in LANGUAGES:
+            return candidate
+    return _accept(accept_language or "") or DEFAULT
+
+
+def lang_of(request: Request) -> str:
+    """The language :func:`install`'s middleware chose for ``request`` (English outside it)."""
+    return getattr(request.state, "lang", DEFAULT)
+
+
+def tr(request: Request) -> Gettext:
+    """``gettext`` in the request's language, with new-style ``%(name)s`` placeholders."""
+    catalog = translations(lang_of(request))
+
+    def gettext(message: str, **variables: Any) -> str:
+        text = catalog.gettext(message)
+        return text % variables if variables else text
+
+    return gettext
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogues without translating it here (module-level labels)."""
+    return message
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    request = context.get("request")
+    return translations(lang_of(request) if request is not None else DEFAULT).gettext(message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    request = context.get("request")
+    return translations(lang_of(request) if request is not None else DEFAULT).ngettext(singular, plural, n)
+
+
+def install(app: FastAPI, templates: Jinja2Templates) -> None:
+    """The language middleware on ``app`` and ``_`` / ``ngettext`` / ``lang`` in ``templates``."""
+    env = templates.env
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["LANGUAGES"] = [(code, NAMES[code]) for code in LANGUAGES]
+    env.globals["lang_of"] = lang_of
+
+    @app.middleware("http")
+    async def language(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        query = request.query_params.get("lang")
+        request.state.lang = choose(query, request.cookies.get(COOKIE), request.headers.get("accept-language"))
+        response = await call_next(request)
+        if query in LANGUAGES and request.cookies.get(COOKIE) != query:
+            response.set_cookie(COOKIE, query, max_age=365 * 86400, samesite="lax", httponly=True)
+        return response
+
+
+__all__ = ["COOKIE", "LANGUAGES", "LOCALE_DIR", "NAMES", "N_", "choose", "install", "lang_of", "tr", "translations"]

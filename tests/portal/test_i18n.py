@@ -1,0 +1,70 @@
+"""The portal's languages: every string marked for translation in the portal's templates and modules has a French
+and a German translation in the catalogues, placeholders kept; the language is chosen by ``?lang=``, the cookie and
+``Accept-Language``; a page renders in each language."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+
+from meterhub.portal import i18n
+
+PORTAL = Path(i18n.__file__).resolve().parent
+METHODS = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+
+
+def _marked() -> dict[str, str]:
+    """msgid → where it was found (file:line), for every marked string of the portal."""
+    found: dict[str, str] = {}
+    for filename, lineno, message, _comments, _ctx in extract_from_dir(
+        PORTAL, METHODS, keywords=KEYWORDS, options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    ):
+        for msgid in message if isinstance(message, tuple) else (message,):
+            if msgid:
+                found.setdefault(msgid, f"{filename}:{lineno}")
+    return found
+
+
+def test_the_portal_marks_strings() -> None:
+    assert len(_marked()) > 10
+
+
+@pytest.mark.parametrize("lang", ["fr", "de"])
+def test_every_marked_string_is_translated(lang: str) -> None:
+    known: dict[object, str] = i18n.translations(lang)._catalog  # type: ignore[attr-defined]
+    missing = [f"{where}: {msgid!r}" for msgid, where in _marked().items() if not known.get(msgid)]
+    assert not missing, f"{len(missing)} strings lack a {lang} translation:\n" + "\n".join(missing[:40])
+
+
+@pytest.mark.parametrize("lang", ["fr", "de"])
+def test_translations_keep_their_placeholders(lang: str) -> None:
+    catalog = i18n.translations(lang)
+    wrong = []
+    for msgid in _marked():
+        text = catalog.gettext(msgid)
+        if set(PLACEHOLDER.findall(text)) != set(PLACEHOLDER.findall(msgid)):
+            wrong.append(f"{msgid!r} → {text!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_language_is_chosen_by_query_cookie_then_browser() -> None:
+    assert i18n.choose("de", "fr", "en") == "de"
+    assert i18n.choose(None, "fr", "de-LU,de;q=0.9") == "fr"
+    assert i18n.choose("xx", None, "de-LU,de;q=0.9,fr;q=0.8") == "de"
+    assert i18n.choose(None, None, "fr;q=0.4, de;q=0.7, en;q=0.5") == "de"
+    assert i18n.choose(None, None, "lb-LU, nl;q=0.9") == "en"
+    assert i18n.choose(None, None, "fr;q=abc") == "en"
+    assert i18n.choose(None, None, None) == "en"
+
+
+def test_tr_fills_placeholders() -> None:
+    class _Req:
+        class state:
+            lang = "fr"
+
+    assert i18n.tr(_Req())("Log out") == "Se déconnecter"  # type: ignore[arg-type]
