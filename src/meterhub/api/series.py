@@ -70,9 +70,11 @@ def _aligned(a: datetime, b: datetime, step: int) -> tuple[datetime, datetime] |
     return datetime.fromtimestamp(lo, LOCAL_TZ), datetime.fromtimestamp(hi, LOCAL_TZ)
 
 
-def _slots(
+def window_slots(
     store: Store, windows: Sequence[Window], meters: Sequence[tuple[PointMeter, Channel]], as_of: datetime | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(slot start epochs, values in physical units, quality codes) of the channel ``meters`` over ``windows``,
+    each meter within its installation period, in time order."""
     es, vs, qs = [], [], []
     for w in windows:
         for pm, ch in meters:
@@ -140,7 +142,7 @@ def point_series(
     interval_s, unit = meters[0][1].interval_s, meters[0][1].unit
     if resolution == "15min" and interval_s != 900:
         raise SeriesError(f"This channel is read every {interval_s // 60} minutes: ask for hour or coarser.")
-    e, v, q = _slots(store, windows, meters, as_of)
+    e, v, q = window_slots(store, windows, meters, as_of)
     if e.size == 0:
         return Series(unit, interval_s, [])
     if resolution == "15min":  # the slots themselves: no grouping (one meter measures a point at a time)
@@ -163,4 +165,4 @@ def point_series(
     return Series(unit, interval_s, points)
 
 
-__all__ = ["MAX_DAYS", "QUALITY_RANK", "Resolution", "Series", "SeriesError", "point_series"]
+__all__ = ["MAX_DAYS", "QUALITY_RANK", "Resolution", "Series", "SeriesError", "point_series", "window_slots"]
