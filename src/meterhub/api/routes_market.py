@@ -7,6 +7,7 @@ the customer is told, in plain words, what is wrong (a point not theirs, history
 the past) as a 422 listing the problems. A request names points by EAN (the customer gives theirs to the party);
 it goes to their single current occupant, and anything else — unknown EANs, several or no occupants — is the same
 422, so a request tells the party nothing about who lives where. A consent that is not the caller's is a 404.
+Every change is told by e-mail to the household and the party that gave an address (:mod:`meterhub.api.notify`).
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from pydantic import BaseModel, Field
 
 from meterhub.api import auth
 from meterhub.api.common import MAX_ID, AccessDep, CallerDep, ConsentId, SettingsDep, aware, policy, require
+from meterhub.api.notify import Mailer, notify_consent
 from meterhub.api.policy import consent_problems, occupancy_spans
 from meterhub.api.problems import Problem, not_found
 from meterhub.api.rights import SCOPES, Consent, Scope
 from meterhub.api.service import Access
 from meterhub.api.spans import Span
 from meterhub.api.webhooks import consent_changed
+from meterhub.store.access_log import AccessEntry
 from meterhub.store.consents import ConsentRow
 from meterhub.store.parties import PointHistory
 
@@ -180,7 +183,7 @@ def _check(
     "/consents", status_code=201, openapi_extra=policy("action:consents.grant"), tags=["consents"],
     summary="Grant a consent (customer)",
 )  # fmt: skip
-def grant(body: GrantBody, access: AccessDep) -> dict[str, Any]:
+def grant(body: GrantBody, access: AccessDep, s: SettingsDep) -> dict[str, Any]:
     require(access, "consents.grant")
     grantee = access.store.get_party(body.grantee)
     if grantee is None or grantee.kind not in ("supplier", "esp"):
@@ -197,6 +200,7 @@ def grant(body: GrantBody, access: AccessDep) -> dict[str, Any]:
     row = access.store.get_consent(cid)
     assert row is not None
     consent_changed(access.store, "consent.granted", row, access.now)
+    notify_consent(s.mailer, access.store, "granted", row, access.now)
     return consent_json(row)
 
 
@@ -208,7 +212,7 @@ def _occupant(h: PointHistory, now: datetime) -> int | None:
     "/consents/requests", status_code=201, openapi_extra=policy("action:consent_requests.create"),
     tags=["consents"], summary="Ask a customer for a consent (supplier, ESP)",
 )  # fmt: skip
-def ask(body: RequestBody, access: AccessDep) -> dict[str, Any]:
+def ask(body: RequestBody, access: AccessDep, s: SettingsDep) -> dict[str, Any]:
     require(access, "consent_requests.create")
     aware("valid_from", body.valid_from)
     aware("valid_to", body.valid_to)
@@ -224,6 +228,7 @@ def ask(body: RequestBody, access: AccessDep) -> dict[str, Any]:
     )
     row = access.store.get_consent(cid)
     assert row is not None
+    notify_consent(s.mailer, access.store, "requested", row, access.now)
     return consent_json(row)
 
 
@@ -236,7 +241,7 @@ def _own_consent(access: Access, consent_id: int, status: str) -> ConsentRow:
     return row
 
 
-def _answer(access: Access, consent_id: int, status: str) -> dict[str, Any]:
+def _answer(access: Access, consent_id: int, status: str, mailer: Mailer | None) -> dict[str, Any]:
     require(access, "consent_requests.answer")
     row = _own_consent(access, consent_id, "requested")
     if status == "active":
@@ -244,6 +249,7 @@ def _answer(access: Access, consent_id: int, status: str) -> dict[str, Any]:
     row = access.store.set_consent_status(consent_id, status, access.now)
     if status == "active":
         consent_changed(access.store, "consent.granted", row, access.now)
+    notify_consent(mailer, access.store, "granted" if status == "active" else "refused", row, access.now)
     return consent_json(row)
 
 
@@ -251,35 +257,50 @@ def _answer(access: Access, consent_id: int, status: str) -> dict[str, Any]:
     "/consents/{consent_id}/accept", openapi_extra=policy("action:consent_requests.answer"), tags=["consents"],
     summary="Accept a consent request (customer)",
 )  # fmt: skip
-def accept(consent_id: ConsentId, access: AccessDep) -> dict[str, Any]:
-    return _answer(access, consent_id, "active")
+def accept(consent_id: ConsentId, access: AccessDep, s: SettingsDep) -> dict[str, Any]:
+    return _answer(access, consent_id, "active", s.mailer)
 
 
 @router.post(
     "/consents/{consent_id}/refuse", openapi_extra=policy("action:consent_requests.answer"), tags=["consents"],
     summary="Refuse a consent request (customer)",
 )  # fmt: skip
-def refuse(consent_id: ConsentId, access: AccessDep) -> dict[str, Any]:
-    return _answer(access, consent_id, "refused")
+def refuse(consent_id: ConsentId, access: AccessDep, s: SettingsDep) -> dict[str, Any]:
+    return _answer(access, consent_id, "refused", s.mailer)
 
 
 @router.post(
     "/consents/{consent_id}/revoke", openapi_extra=policy("action:consents.revoke"), tags=["consents"],
     summary="Revoke a consent (customer; effective at once)",
 )  # fmt: skip
-def revoke(consent_id: ConsentId, access: AccessDep) -> dict[str, Any]:
+def revoke(consent_id: ConsentId, access: AccessDep, s: SettingsDep) -> dict[str, Any]:
     require(access, "consents.revoke")
     _own_consent(access, consent_id, "active")
     row = access.store.set_consent_status(consent_id, "revoked", access.now)
     consent_changed(access.store, "consent.revoked", row, access.now)
+    notify_consent(s.mailer, access.store, "revoked", row, access.now)
     return consent_json(row)
 
 
 # ------------------------------------------------------------------------------------------------- access log
 
 
-def _within(spans: list[Span], start: datetime, end: datetime) -> bool:
-    return any(s.start < end and start < s.end for s in spans)
+def occupancy_of(access: Access) -> dict[int, list[Span]]:
+    """A customer's own occupancy of each point they ever occupied (the ``own`` right's spans)."""
+    me = access.caller.party_id
+    points = access.store.points_of_party("customer", me)
+    rights = access.rights(points)
+    return {p: occupancy_spans(rights.points[str(p)], str(me)) for p in points if str(p) in rights.points}
+
+
+def own_reads(
+    access: Access, *, others_only: bool = False, offset: int = 0, limit: int = 100
+) -> tuple[list[AccessEntry], int]:
+    """A customer's access log: the reads of their points' data that overlap their own occupancy, newest first
+    (without their own reads if ``others_only``), ``limit`` from ``offset`` on; and how many there are."""
+    spans = {p: [(x.start, x.end) for x in found] for p, found in occupancy_of(access).items()}
+    me = access.caller.party_id if others_only else None
+    return access.store.access_entries_within(spans, exclude_party=me, offset=offset, limit=limit)
 
 
 @router.get("/access-log", openapi_extra=policy("authenticated"), tags=["access log"], summary="Who read what")
@@ -290,14 +311,7 @@ def access_log(access: AccessDep, limit: Annotated[int, Query(ge=1, le=1000)] = 
     if role in ("operator", "operator_admin", "auditor"):
         entries = access.store.access_entries(limit=limit)
     elif role == "customer":
-        points = access.store.points_of_party("customer", me)
-        rights = access.rights(points)
-        own = {p: occupancy_spans(rights.points[str(p)], str(me)) for p in points if str(p) in rights.points}
-        entries = [
-            e
-            for e in access.store.access_entries(points, limit=limit)
-            if _within(own.get(e.metering_point_id, []), e.period_from, e.period_to)
-        ]
+        entries = own_reads(access, limit=limit)[0]
     else:
         entries = access.store.access_entries_by_party(me, limit)
     return {
@@ -320,4 +334,4 @@ def access_log(access: AccessDep, limit: Annotated[int, Query(ge=1, le=1000)] = 
     }
 
 
-__all__ = ["router"]
+__all__ = ["occupancy_of", "own_reads", "router"]

@@ -5,7 +5,8 @@ mounted at ``/api/v1`` — what ``meterhub serve`` and ``meterhub demo`` run.
 (``meterhub serve --workers N`` starts the workers as separate processes): it opens the store named by
 ``MH_SERVE_STORE_URL`` without migrating (the serve command migrated it once before starting them), reads the
 operator's argon2id hash from ``MH_SERVE_OPERATOR_HASH`` if set, and rate limits other than the defaults from
-``MH_API_BUCKETS``. Everything a worker keeps between requests —
+``MH_API_BUCKETS``, and sends notification e-mails where ``MH_SMTP_URL`` or ``MH_OUTBOX_DIR`` say
+(:mod:`meterhub.api.notify`). Everything a worker keeps between requests —
 sessions, login throttles, rate limits — is in the store, so the workers agree.
 """
 
@@ -19,6 +20,7 @@ from fastapi import FastAPI
 
 from meterhub.api.app import PREFIX, create_api
 from meterhub.api.auth import Settings
+from meterhub.api.notify import Mailer, mailer_from_env
 from meterhub.security.throttle import BucketPolicy
 from meterhub.store import Store
 
@@ -57,13 +59,15 @@ def create_site(
     demo_status: Callable[[], str] | None = None,
     clock: Callable[[], datetime] = _now,
     buckets: dict[str, BucketPolicy] | None = None,
+    mailer: Mailer | None = None,
 ) -> FastAPI:
     """The portal (the store's people; also the first portal's operator if ``operator_password_hash``) with the
     API mounted at ``/api/v1``, on the same login settings; ``buckets`` (``user_bucket``, ``client_bucket``,
-    ``anonymous_bucket``) replace the default rate limits."""
+    ``anonymous_bucket``) replace the default rate limits; ``mailer`` is where notification e-mails go (None: the
+    one :func:`~meterhub.api.notify.mailer_from_env` names, if any)."""
     from meterhub.portal.app import create_app
 
-    settings = Settings(store, clock, **(buckets or {}))
+    settings = Settings(store, clock, **(buckets or {}), mailer=mailer or mailer_from_env())
     app = create_app(
         store,
         operator_password_hash=operator_password_hash,

@@ -4,12 +4,13 @@ One row per metering point and window read: when, who (``user:NAME`` or ``client
 scope and period, under which right (``own``, ``dso``, ``supplier_of_record``, ``consent:ID``, ``operator``,
 ``auditor``), through which route, and the request's correlation id. The table is append-only: this module offers
 no update or delete, and triggers (migration 0006) refuse them on both backends. A customer lists who read the
-data of their points (:func:`entries_for_points`).
+data of their points (:func:`entries_for_points`), or — a page at a time, cut to their own occupancy and without
+their own reads if they wish — :func:`entries_within`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,6 +49,36 @@ def entries_for_points(conn: sa.Connection, point_ids: Iterable[int], limit: int
     return rows_as(AccessEntry, conn.execute(q)) if list(point_ids) else []
 
 
+def _within(
+    conn: sa.Connection, spans: Mapping[int, Sequence[tuple[datetime, datetime]]], exclude_party: int | None
+) -> sa.ColumnElement[bool]:
+    a = t.access_log
+    periods = [
+        sa.and_(a.c.metering_point_id == point, a.c.period_from < end, a.c.period_to > start)
+        for point, found in spans.items()
+        for start, end in found
+    ]
+    where = sa.or_(*periods) if periods else sa.false()
+    return sa.and_(where, a.c.party_id != exclude_party) if exclude_party is not None else where
+
+
+def entries_within(
+    conn: sa.Connection,
+    spans: Mapping[int, Sequence[tuple[datetime, datetime]]],
+    *,
+    exclude_party: int | None = None,
+    offset: int = 0,
+    limit: int = 1000,
+) -> tuple[list[AccessEntry], int]:
+    """The entries of reads that overlap ``spans`` (per point: [start, end) periods), newest first, ``limit``
+    from ``offset`` on, leaving out the reads of ``exclude_party``; and how many there are in all."""
+    a = t.access_log
+    where = _within(conn, spans, exclude_party)
+    total = int(conn.execute(sa.select(sa.func.count()).select_from(a).where(where)).scalar_one())
+    q = sa.select(*[a.c[k] for k in AccessEntry.__slots__]).where(where).order_by(a.c.id.desc())
+    return rows_as(AccessEntry, conn.execute(q.offset(max(0, offset)).limit(limit))), total
+
+
 def entries_by_party(conn: sa.Connection, party_id: int, limit: int = 1000) -> list[AccessEntry]:
     """The newest ``limit`` reads made by ``party_id``'s people and clients, newest first."""
     a = t.access_log
@@ -68,6 +99,17 @@ class AccessLogOps(StoreEngine):
         with self.read() as conn:
             return entries_by_party(conn, party_id, limit)
 
+    def access_entries_within(
+        self,
+        spans: Mapping[int, Sequence[tuple[datetime, datetime]]],
+        *,
+        exclude_party: int | None = None,
+        offset: int = 0,
+        limit: int = 1000,
+    ) -> tuple[list[AccessEntry], int]:
+        with self.read() as conn:
+            return entries_within(conn, spans, exclude_party=exclude_party, offset=offset, limit=limit)
+
     def log_access(self, entries: Sequence[AccessEntry]) -> None:
         with self.write() as conn:
             append(conn, entries)
@@ -79,4 +121,12 @@ class AccessLogOps(StoreEngine):
             return entries_for_points(conn, list(point_ids), limit)
 
 
-__all__ = ["AccessEntry", "AccessLogOps", "all_entries", "append", "entries_by_party", "entries_for_points"]
+__all__ = [
+    "AccessEntry",
+    "AccessLogOps",
+    "all_entries",
+    "append",
+    "entries_by_party",
+    "entries_for_points",
+    "entries_within",
+]

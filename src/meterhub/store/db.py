@@ -26,6 +26,7 @@ ingest, an import, the demo's provisioning — composes several in one transacti
 :mod:`~meterhub.store.limits`             login throttles' and rate limits' state shared by the workers
 :mod:`~meterhub.store.tariffs`            suppliers' published tariff versions
 :mod:`~meterhub.store.webhooks`           market parties' webhook subscriptions and the delivery queue
+:mod:`~meterhub.store.contacts`           where a party's notification e-mails go, and in which language
 :mod:`~meterhub.store.sql`                the portable SQL helpers the modules share
 ========================================  =============================================================
 
@@ -50,6 +51,7 @@ from meterhub.store.blocks import (
 )
 from meterhub.store.channels import Channel, ChannelOps, channel_intervals
 from meterhub.store.consents import ConsentOps
+from meterhub.store.contacts import ContactOps
 from meterhub.store.counters import CounterOps
 from meterhub.store.engine import DB_FILE, MIGRATIONS
 from meterhub.store.events import EventOps, MeterEvent
@@ -91,6 +93,7 @@ class Store(
     TariffOps,
     WebhookOps,
     P1Ops,
+    ContactOps,
 ):
     """A database holding the meterhub schema. Create with :meth:`open`; the operations of each concern come
     from its part (see the module docstring)."""

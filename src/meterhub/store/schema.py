@@ -29,6 +29,8 @@ Representation choices (portable between SQLite and PostgreSQL):
   ``webhook_delivery`` (each event to each subscription, its attempts and the time of the next one).
 * Live P1 readings (migration 0009): ``p1_reading`` holds the telegrams a household's reader forwards for its
   metering point, each as the JSON record of :func:`meterhub.p1.records.reading_record` (:mod:`meterhub.store.p1`).
+* Notification contacts (migration 0014): ``party_contact`` holds a party's e-mail address, language and whether
+  it wants consent e-mails (:mod:`meterhub.store.contacts`).
 * Enumerations are short strings (readable in SQL, extensible without migrations); the valid values are the
   ``Literal`` aliases below, enforced by CHECK constraints where the set is closed.
 """
@@ -566,6 +568,18 @@ p1_reading = sa.Table(
     sa.Column("received_at", UtcEpoch, nullable=False),
     sa.UniqueConstraint("point_id", "meter", "read_at", "frame_counter"),
     sa.Index(None, "point_id", "read_at"),
+)
+
+# Notification contacts (migration 0014): where a party's notification e-mails go, in which language, and whether
+# it wants the consent ones (meterhub.api.notify); a party without a row gets no e-mail.
+party_contact = sa.Table(
+    "party_contact",
+    metadata,
+    sa.Column("party_id", sa.Integer, sa.ForeignKey("party.id"), primary_key=True),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("lang", sa.String(8), nullable=False),
+    sa.Column("consent_mail", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("updated_at", UtcEpoch, nullable=False),
 )
 
 TABLES: tuple[str, ...] = tuple(metadata.tables)
