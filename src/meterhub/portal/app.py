@@ -30,10 +30,14 @@ from meterhub.api.auth import Settings
 from meterhub.portal import consents, i18n, login, meters, nav, people, privacy
 from meterhub.portal.auth import Authenticator, SessionStore
 from meterhub.portal.deps import Horizon, LoginRequired, Portal, UserDep
+from meterhub.portal.i18n import N_, tr
 from meterhub.portal.views import (
     A_MINUS,
     A_PLUS,
+    MEDIUM_LABELS,
+    METER_TITLES,
     PAGE_SIZE,
+    ROLE_LABELS,
     DailyValue,
     DisplayUnit,
     MeterRow,
@@ -44,6 +48,8 @@ from meterhub.portal.views import (
 from meterhub.store import Store
 
 HERE = Path(__file__).resolve().parent
+HTTP_WORDS = (N_("Not Found"), N_("Method Not Allowed"))
+"""Starlette's own error texts, translated on the error page."""
 
 
 @lru_cache(maxsize=1)
@@ -74,6 +80,9 @@ def create_app(
     templates.env.globals["demo_note"] = demo_note
     templates.env.globals["demo_status"] = demo_status
     templates.env.globals["nav_links"] = nav.links
+    templates.env.globals["media"] = MEDIUM_LABELS
+    templates.env.globals["meter_titles"] = METER_TITLES
+    templates.env.globals["roles"] = ROLE_LABELS
     legacy = Authenticator(operator_password_hash) if operator_password_hash is not None else None
     portal = Portal(store, legacy, SessionStore(), templates, Horizon(store), settings or Settings(store, clock))
 
@@ -103,7 +112,7 @@ def create_app(
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        return portal.error(request, exc.status_code, str(exc.detail))
+        return portal.error(request, exc.status_code, tr(request)(str(exc.detail)))
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> Response:

@@ -22,11 +22,16 @@ from meterhub.api import enrolment
 from meterhub.api.problems import Problem
 from meterhub.portal.auth import OPERATOR, SESSION_COOKIE, SESSION_TTL_S
 from meterhub.portal.deps import FLEET_ROLES, Portal, PortalDep
+from meterhub.portal.i18n import N_, Gettext, tr
 from meterhub.security import tokens, totp
 
 log = logging.getLogger("meterhub.portal")
 
 router = APIRouter()
+
+
+def _english(message: str, **variables: object) -> str:
+    return message % variables if variables else message
 
 
 def start_page(role: str | None) -> str:
@@ -39,18 +44,32 @@ def _login_page(request: Request, portal: Portal, status: int = 200, **context: 
     return portal.templates.TemplateResponse(request, "login.html", context, status_code=status)
 
 
-def refusal(problem: Problem) -> str:
+API_WORDS = (
+    N_("Wrong user name, password or one-time code."),
+    N_("Login too soon after a failed login: try again later."),
+    N_("This set-up page has expired: log in again."),
+    N_("That code is not right: check the app's clock and try the next one."),
+)
+"""The API's login refusals that the login page shows translated (others in the API's English)."""
+
+
+def refusal(problem: Problem, _: Gettext = _english) -> str:
     """The login page's words for a refused login (lockouts say so, and when to try again)."""
     if problem.slug == "locked":
         wait = problem.headers.get("Retry-After", "")
-        minutes = f" in about {max(1, round(int(wait) / 60))} minutes" if wait.isdigit() else " later"
-        return (
-            f"This account is locked after repeated failed logins: try again{minutes}, "
+        if wait.isdigit():
+            return _(
+                "This account is locked after repeated failed logins: try again in about %(minutes)s minutes, "
+                "or ask an administrator to unlock it.",
+                minutes=max(1, round(int(wait) / 60)),
+            )
+        return _(
+            "This account is locked after repeated failed logins: try again later, "
             "or ask an administrator to unlock it."
         )
     if problem.status == 429:
-        return "Too many attempts: wait a few seconds before trying again."
-    return problem.detail
+        return _("Too many attempts: wait a few seconds before trying again.")
+    return _(problem.detail)
 
 
 @router.get("/", response_model=None)
@@ -108,12 +127,13 @@ def login(
                 return _enrol_page(request, portal, pending)
             user = portal.store.user_by_name(username)
             if user is not None and user.totp_secret is not None:
-                return _login_page(request, portal, 401, username=username[:80], ask_code=True,
-                                   error="Enter the 6-digit code from your authenticator app.")  # fmt: skip
+                ask = tr(request)("Enter the 6-digit code from your authenticator app.")
+                return _login_page(request, portal, 401, username=username[:80], ask_code=True, error=ask)
         done = api_auth.login(s, address, username, password, code or None)
     except Problem as exc:
         log.warning("portal login refused (%s)", exc.slug)
-        return _login_page(request, portal, exc.status, username=username[:80], error=refusal(exc), ask_code=bool(code))
+        error = refusal(exc, tr(request))
+        return _login_page(request, portal, exc.status, username=username[:80], error=error, ask_code=bool(code))
     return _logged_in(request, portal, done)
 
 
@@ -136,8 +156,8 @@ def enrol(
         done = enrolment.confirm(s, address, token, code.strip())
     except Problem as exc:
         if exc.slug == "totp-refused":
-            return _enrol_page(request, portal, enrolment.enrolment_of(s, token), exc.detail)
-        return _login_page(request, portal, exc.status, error=refusal(exc))
+            return _enrol_page(request, portal, enrolment.enrolment_of(s, token), tr(request)(exc.detail))
+        return _login_page(request, portal, exc.status, error=refusal(exc, tr(request)))
     return _logged_in(request, portal, done)
 
 
@@ -153,7 +173,7 @@ def logout(request: Request, portal: PortalDep, csrf: Annotated[str, Form(max_le
     person = portal.person(request)
     if person is not None:
         if not person.csrf_ok(csrf):
-            return portal.error(request, 403, "This form has expired: reload the page and try again.")
+            return portal.error(request, 403, tr(request)("This form has expired: reload the page and try again."))
         api_auth.logout(portal.settings, request, everywhere=False)
     portal.sessions.drop(request.cookies.get(SESSION_COOKIE))
     return _logged_out()

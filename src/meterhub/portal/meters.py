@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from meterhub.cosem.names import channel_name
 from meterhub.portal.charts import daily_energy_chart, quarter_hour_chart, sub_meter_chart
 from meterhub.portal.deps import PortalDep, UserDep
+from meterhub.portal.i18n import N_, tr
 from meterhub.portal.views import (
     A_PLUS,
     ENERGY_LABELS,
@@ -107,7 +108,7 @@ def meter_page(request: Request, serial: str, portal: PortalDep, who: UserDep) -
     store = portal.store
     meter = store.meter_by_serial(serial)
     if meter is None:
-        return portal.error(request, 404, f"There is no meter with serial {serial!r}.")
+        return portal.error(request, 404, tr(request)("There is no meter with serial %(serial)s.", serial=repr(serial)))
     parent = store.get_meter(meter.parent_meter_id) if meter.parent_meter_id is not None else None
     subs = sorted(store.list_meters(parent_meter_id=meter.id), key=mbus_key)
     channels = store.list_channels([meter.id, *(s.id for s in subs)])
@@ -150,7 +151,7 @@ def meter_page(request: Request, serial: str, portal: PortalDep, who: UserDep) -
             "meter": meter,
             "parent": parent,
             "dso": next((p.name for p in store.list_parties("dso") if p.id == meter.dso_id), str(meter.dso_id)),
-            "concentrator": _concentrator_code(store, meter),
+            "concentrator": tr(request)(_concentrator_code(store, meter)),
             "subs": subs,
             "charts": charts,
             "sub_charts": sub_charts,
@@ -182,7 +183,7 @@ def api_daily(serial: str, portal: PortalDep, _who: UserDep) -> list[dict[str, A
 
 def _concentrator_code(store: Store, meter: Meter) -> str:
     if meter.concentrator_id is None:
-        return "direct TCP"
+        return N_("direct TCP")
     return next((c.code for c in store.list_concentrators() if c.id == meter.concentrator_id), "?")
 
 

@@ -19,6 +19,7 @@ from meterhub.api import enrolment
 from meterhub.api import users as people
 from meterhub.api.service import Access
 from meterhub.portal.deps import ADMIN_ROLES, Person, PersonDep, PortalDep
+from meterhub.portal.i18n import tr
 from meterhub.security import totp
 
 router = APIRouter()
@@ -59,20 +60,21 @@ def account_mfa_confirm(
     code: Annotated[str, Form(max_length=32)],
     csrf: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
+    _ = tr(request)
     if not person.csrf_ok(csrf):
-        return portal.error(request, 403, "This form has expired: reload the page and try again.")
+        return portal.error(request, 403, _("This form has expired: reload the page and try again."))
     if person.user.totp_secret is not None:
         return RedirectResponse("/home?mfa=on", status_code=303)
     verdict = totp.verify_totp(secret, code.strip(), portal.settings.clock(), None)
     if not isinstance(verdict, totp.TotpAccepted):
-        return _mfa_page(request, portal, person, secret, "That code is not right: try the next one the app shows.")
+        return _mfa_page(request, portal, person, secret, _("That code is not right: try the next one the app shows."))
     portal.store.update_user(person.user.id, totp_secret=secret, totp_last_step=verdict.step)
     return RedirectResponse("/home?mfa=on", status_code=303)
 
 
 def _admin(request: Request, portal: PortalDep, person: Person) -> Response | None:
     if person.role not in ADMIN_ROLES:
-        return portal.error(request, 404, "Not Found")
+        return portal.error(request, 404, tr(request)("Not Found"))
     return None
 
 
@@ -103,28 +105,29 @@ def admin_action(
     refused = _admin(request, portal, person)
     if refused is not None:
         return refused
+    _ = tr(request)
     if not person.csrf_ok(csrf):
-        return portal.error(request, 403, "This form has expired: reload the page and try again.")
+        return portal.error(request, 403, _("This form has expired: reload the page and try again."))
     target = portal.store.get_user(user_id)
     if target is None:
-        return portal.error(request, 404, "No such person.")
+        return portal.error(request, 404, _("No such person."))
     name = target.username
     if action == "disable":
         if target.id == person.user.id:
-            return portal.error(request, 422, "You cannot disable your own account.")
+            return portal.error(request, 422, _("You cannot disable your own account."))
         people.disable(portal.store, name, True)
-        done = f"{name} is disabled; their sessions have ended."
+        done = _("%(name)s is disabled; their sessions have ended.", name=name)
     elif action == "enable":
         people.disable(portal.store, name, False)
-        done = f"{name} may log in again."
+        done = _("%(name)s may log in again.", name=name)
     elif action == "reset-mfa":
         people.reset_mfa(portal.store, name)
-        done = f"{name} sets up their authenticator app again at their next login."
+        done = _("%(name)s sets up their authenticator app again at their next login.", name=name)
     elif action == "unlock":
         enrolment.unlock(portal.settings, name)
-        done = f"{name}'s login lockout is lifted."
+        done = _("The login lockout of %(name)s is lifted.", name=name)
     else:
-        return portal.error(request, 404, "Not Found")
+        return portal.error(request, 404, _("Not Found"))
     return RedirectResponse(f"/admin/users?done={done}", status_code=303)
 
 

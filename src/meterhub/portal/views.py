@@ -16,6 +16,7 @@ from meterhub.cosem import obis as o
 from meterhub.cosem.events import EventInfo, event_info, log_title
 from meterhub.cosem.names import channel_label
 from meterhub.mdm.quality import Quality, codes
+from meterhub.portal.i18n import N_
 from meterhub.store import Channel, IntervalBlock, Meter, MeterEvent, Store
 from meterhub.store.intervals import LOCAL_TZ
 
@@ -32,13 +33,26 @@ ENERGY_NAMES = {A_PLUS: channel_label(A_PLUS), A_MINUS: channel_label(A_MINUS)}
 JSON_LABELS = {A_PLUS: "A+", A_MINUS: "A-"}
 
 SOURCE_LABELS = {
-    "hes": "head-end (DLMS)",
-    "hes-reread": "head-end re-read (DLMS)",
-    "sim-history": "simulator history",
-    "vee": "validation and estimation (VEE)",
-    "import": "CSV import",
-    "edit": "manual edit",
+    "hes": N_("head-end (DLMS)"),
+    "hes-reread": N_("head-end re-read (DLMS)"),
+    "sim-history": N_("simulator history"),
+    "vee": N_("validation and estimation (VEE)"),
+    "import": N_("CSV import"),
+    "edit": N_("manual edit"),
 }
+"""Where a day's data came from (English; the templates translate)."""
+MEDIUM_LABELS = {"electricity": N_("electricity"), "gas": N_("gas"), "water": N_("water"), "heat": N_("heat")}
+METER_TITLES = {
+    "electricity": N_("Electricity meter %(serial)s"),
+    "gas": N_("Gas meter %(serial)s"),
+    "water": N_("Water meter %(serial)s"),
+    "heat": N_("Heat meter %(serial)s"),
+}
+ROLE_LABELS = {
+    "operator": N_("operator"), "operator_admin": N_("operator admin"), "dso": N_("DSO"), "supplier": N_("supplier"),
+    "esp": N_("energy service provider"), "customer": N_("customer"), "auditor": N_("auditor"),
+    "installer": N_("installer"),
+}  # fmt: skip
 SOURCE_COLOURS = {"hes": "#1f6fb2", "hes-reread": "#49a3d9", "sim-history": "#b0b0b0"}
 EXPORT_COLOURS = {"hes": "#2e9e5b", "hes-reread": "#6cc58f", "sim-history": "#d2d2d2"}
 MEDIUM_COLOURS = {"gas": "#e08a1e", "water": "#2a8fbd", "heat": "#c8453a", "electricity": "#1f6fb2"}
