@@ -18,6 +18,7 @@ or a credential) and dropped.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import smtplib
@@ -60,6 +61,9 @@ class Mailer(Protocol):
     def send(self, message: EmailMessage) -> None: ...
 
 
+_SEQUENCE: Final = itertools.count()
+
+
 @dataclass(frozen=True)
 class Outbox:
     """Each message a ``.eml`` file in ``folder`` (created if needed), written whole then renamed into place."""
@@ -69,7 +73,8 @@ class Outbox:
 
     def send(self, message: EmailMessage) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        name = f"{datetime.now(LOCAL_TZ).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}.eml"
+        stamp = datetime.now(LOCAL_TZ).strftime("%Y%m%dT%H%M%S%f")
+        name = f"{stamp}-{next(_SEQUENCE):06d}-{uuid.uuid4().hex[:8]}.eml"  # sorts in the order written
         tmp = self.folder / f".{name}.tmp"
         tmp.write_bytes(bytes(message))
         tmp.replace(self.folder / name)
@@ -289,9 +294,9 @@ def message(
     msg["Subject"] = subject
     msg["Date"] = format_datetime(at.astimezone(LOCAL_TZ))
     msg["Message-ID"] = make_msgid(domain="meterhub.invalid")
-    msg["Content-Language"] = lang
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content("\n".join(body) + "\n")
+    msg["Content-Language"] = lang  # after set_content, which replaces the Content-* headers
     return msg
 
 
