@@ -7,7 +7,8 @@ switches supplier half way through (the new supplier sees from that day on, the 
 point's customer moves out on day 20 and a new one moves in; every 5th customer has granted the first ESP
 interval data and billing reads, and the second ESP has a consent request waiting at every 13th customer. Last,
 one login per role (:func:`demo_logins`) written to ``<data-dir>/demo-logins.json`` — role, username, password,
-totp_secret (staff) and party_id — so anybody can try each role. Re-running on the same store adds nothing twice.
+totp_secret (staff) and party_id — so anybody can try each role — and notification contacts for the suppliers, the
+ESPs and the demo customer (:func:`demo_contacts`). Re-running on the same store adds nothing twice.
 """
 
 from __future__ import annotations
@@ -130,4 +131,38 @@ def demo_logins(store: Store, data_dir: Path, now: datetime) -> list[DemoLogin]:
     return logins
 
 
-__all__ = ["ESPS", "LOGINS_FILE", "ROLES", "SUPPLIERS", "DemoLogin", "Market", "demo_logins", "populate"]
+CONTACT_LANGS: Final = {"enovos": "fr", "sudenergie": "fr", "leo": "de", "electris": "en", "nergie": "fr",
+                         "solarwatt": "de"}  # fmt: skip
+"""The language of each demo supplier's and ESP's notification e-mails."""
+
+
+def demo_contacts(store: Store, logins: list[DemoLogin], now: datetime) -> int:
+    """Notification contacts for the demo's suppliers and ESPs (``consents@CODE.example.lu``) and for the demo
+    customer's household (``demo-customer@household.example.lu``, in French), where none is set yet — a contact the
+    household changed on its privacy page is kept. The e-mails land in the demo's outbox folder. The number set."""
+    parties = [p for kind in ("supplier", "esp") for p in store.list_parties(kind)]
+    known = store.contacts_of([p.id for p in parties] + [x.party_id for x in logins])
+    n = 0
+    for p in parties:
+        if p.id not in known and p.code in CONTACT_LANGS:
+            store.set_contact(p.id, f"consents@{p.code}.example.lu", CONTACT_LANGS[p.code], True, now)
+            n += 1
+    for x in logins:
+        if x.role == "customer" and x.party_id not in known:
+            store.set_contact(x.party_id, f"{x.username}@household.example.lu", "fr", True, now)
+            n += 1
+    return n
+
+
+__all__ = [
+    "CONTACT_LANGS",
+    "ESPS",
+    "LOGINS_FILE",
+    "ROLES",
+    "SUPPLIERS",
+    "DemoLogin",
+    "Market",
+    "demo_contacts",
+    "demo_logins",
+    "populate",
+]

@@ -13,7 +13,8 @@ with STARTTLS required (``smtp+plain://`` for a local relay without TLS, e.g. a 
 TLS from the start, user and password in the URL's userinfo. :func:`mailer_from_env` reads ``MH_SMTP_URL``
 (first) or ``MH_OUTBOX_DIR``; ``MH_MAIL_FROM`` is the sender. :func:`notify_consent` never fails the request
 that caused it: a mail that cannot be written or sent is logged (event, consent and party ids, never an address
-or a credential) and dropped.
+or a credential) and dropped. :func:`notify_expired` is the sweep that tells of consents that reached their end
+(once each, recorded in the store).
 """
 
 from __future__ import annotations
@@ -338,6 +339,25 @@ def notify_consent(mailer: Mailer | None, store: Store, notice: Notice, consent:
     return sent
 
 
+def notify_expired(store: Store, mailer: Mailer | None, now: datetime) -> int:
+    """The sweep of consents that reached their end: each active consent whose end date has passed is told once —
+    the ``expired`` e-mails (through ``mailer``, if any) and the grantee's ``consent.expired`` webhook — whichever
+    worker runs it (``meterhub webhooks deliver`` does at every poll). The number of consents told."""
+    from meterhub.api.webhooks import consent_changed
+
+    n = 0
+    for cid in store.ended_unnoticed(now):
+        if not store.claim_notice(cid, "expired", now):
+            continue
+        row = store.get_consent(cid)
+        if row is None:
+            continue
+        consent_changed(store, "consent.expired", row, now)
+        notify_consent(mailer, store, "expired", row, now)
+        n += 1
+    return n
+
+
 __all__ = [
     "DEFAULT_FROM",
     "FROM_ENV",
@@ -355,4 +375,5 @@ __all__ = [
     "mailer_from_env",
     "message",
     "notify_consent",
+    "notify_expired",
 ]

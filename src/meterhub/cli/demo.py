@@ -146,14 +146,16 @@ def _market(store: Store, history_start: dt.datetime, seed: int, console: Consol
 
 
 def _print_logins(store: Store, data_dir: Path, now: dt.datetime, console: Console) -> None:
-    from meterhub.demo_market import LOGINS_FILE, demo_logins
+    from meterhub.demo_market import LOGINS_FILE, demo_contacts, demo_logins
 
     table = Table(title=f"demo logins (also in {data_dir / LOGINS_FILE})")
     for col in ("role", "username", "password", "TOTP secret", "party"):
         table.add_column(col)
-    for x in demo_logins(store, data_dir, now):
+    logins = demo_logins(store, data_dir, now)
+    for x in logins:
         table.add_row(x.role, x.username, x.password, x.totp_secret or "-", str(x.party_id))
     console.print(table)
+    demo_contacts(store, logins, now)
 
 
 @dataclass
@@ -267,6 +269,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
 def _serve(
     store: Store, data_dir: Path, port: int, w: dh.Windows, console: Console, job: dh.FillJob, read: _ReadTable
 ) -> None:
+    from meterhub.api.notify import Outbox
     from meterhub.portal import hash_password, serve
     from meterhub.portal.site import create_site
 
@@ -285,6 +288,7 @@ def _serve(
         operator_password_hash=hash_password(password),
         demo_note=note,
         demo_status=lambda: dh.load_progress(job.data_dir, job.store_url).text(),
+        mailer=Outbox(data_dir / "outbox"),
     )
     child = multiprocessing.get_context("spawn").Process(
         target=dh.fill_in_child, args=(job, os.getpid()), name="history-fill"
@@ -298,7 +302,7 @@ def _serve(
     console.print(
         f"\n[bold green]web app:[/bold green] http://127.0.0.1:{port}/  — log in as [bold]operator[/bold] with the "
         f"password in {password_file} ([bold]{password}[/bold]); the API at http://127.0.0.1:{port}/api/v1/docs "
-        "(the demo logins above). Ctrl-C stops the demo."
+        f"(the demo logins above); notification e-mails go to {data_dir / 'outbox'}. Ctrl-C stops the demo."
     )
     signal.signal(signal.SIGTERM, _interrupt)  # uvicorn re-raises SIGTERM after its shutdown: stop cleanly
     try:

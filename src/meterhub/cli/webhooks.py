@@ -1,7 +1,9 @@
 """``meterhub webhooks deliver``: send the market parties' webhook deliveries that are due (the queue is in the
 store, so any number of these may run, on any host); ``--once`` sends what is due now and stops, otherwise it
 keeps polling every ``--every`` seconds. Failed deliveries are retried with backoff
-(:mod:`meterhub.api.webhooks`)."""
+(:mod:`meterhub.api.webhooks`). Each poll first tells of the consents that reached their end (``consent.expired``
+webhooks, and the e-mails where ``MH_SMTP_URL`` or ``MH_OUTBOX_DIR`` say:
+:func:`meterhub.api.notify.notify_expired`)."""
 
 from __future__ import annotations
 
@@ -29,20 +31,24 @@ def deliver(
 
     import httpx
 
+    from meterhub.api.notify import mailer_from_env, notify_expired
     from meterhub.api.webhooks import deliver_due
 
     store = open_store(ctx, as_json=as_json)
+    mailer = mailer_from_env()
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False) as client:
             while True:
                 now = datetime.now(UTC)
+                expired = notify_expired(store, mailer, now)
                 done = deliver_due(store, client, now)
                 if as_json:
                     print(json.dumps({"at": now.isoformat(), "delivered": done.delivered, "retrying": done.retrying,
-                                      "given_up": done.given_up}))  # fmt: skip
-                elif once or done.delivered or done.retrying or done.given_up:
+                                      "given_up": done.given_up, "consents_expired": expired}))  # fmt: skip
+                elif once or done.delivered or done.retrying or done.given_up or expired:
                     console.print(
                         f"{now:%H:%M:%S} delivered {done.delivered}, to retry {done.retrying}, gave up {done.given_up}"
+                        f", consents expired {expired}"
                     )
                 if once:
                     return

@@ -30,7 +30,8 @@ Representation choices (portable between SQLite and PostgreSQL):
 * Live P1 readings (migration 0009): ``p1_reading`` holds the telegrams a household's reader forwards for its
   metering point, each as the JSON record of :func:`meterhub.p1.records.reading_record` (:mod:`meterhub.store.p1`).
 * Notification contacts (migration 0014): ``party_contact`` holds a party's e-mail address, language and whether
-  it wants consent e-mails (:mod:`meterhub.store.contacts`).
+  it wants consent e-mails, ``consent_notice`` the notices a sweep sends once (a consent's end)
+  (:mod:`meterhub.store.contacts`).
 * Enumerations are short strings (readable in SQL, extensible without migrations); the valid values are the
   ``Literal`` aliases below, enforced by CHECK constraints where the set is closed.
 """
@@ -580,6 +581,15 @@ party_contact = sa.Table(
     sa.Column("lang", sa.String(8), nullable=False),
     sa.Column("consent_mail", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("updated_at", UtcEpoch, nullable=False),
+)
+
+# Consent notices sent (migration 0014): one row per consent and notice that a sweep sends once (``expired``).
+consent_notice = sa.Table(
+    "consent_notice",
+    metadata,
+    sa.Column("consent_id", BigId, sa.ForeignKey("consent.id"), primary_key=True),
+    sa.Column("notice", sa.String(20), primary_key=True),
+    sa.Column("at", UtcEpoch, nullable=False),
 )
 
 TABLES: tuple[str, ...] = tuple(metadata.tables)
