@@ -11,7 +11,7 @@ import email
 import io
 import json
 import zipfile
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
@@ -88,6 +88,11 @@ def test_the_archive_holds_my_data_cut_to_my_occupancy(site: Site) -> None:
     assert len(rows) == (NOW - MOVE) // timedelta(minutes=15)  # every slot of bob's windows, missing ones too
     assert {(r["value_Wh"], r["quality"]) for r in rows} == {("100", "measured"), ("", "missing")}
     assert sum(r["quality"] == "missing" for r in rows) == 8  # the data ends at local midnight, NOW is UTC's
+    starts = [r["start"] for r in rows]  # local time with its offset, across the spring DST change
+    at = starts.index("2025-03-30T01:45:00+01:00")
+    assert starts[at + 1] == "2025-03-30T03:00:00+02:00"
+    assert [datetime.fromisoformat(x) for x in starts[at : at + 2]] == [
+        datetime(2025, 3, 30, 0, 45, tzinfo=UTC), datetime(2025, 3, 30, 1, 0, tzinfo=UTC)]  # fmt: skip
     # alice's archive: her quarter-hours end where bob's start, and nothing of his
     alice = site.client()
     site.login(alice, "alice")

@@ -29,12 +29,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
 
+import numpy as np
+import numpy.typing as npt
+
 from meterhub.api.routes_market import occupancy_of, own_reads
 from meterhub.api.service import NotVisible
 from meterhub.api.spans import FOREVER, Span
 from meterhub.country import LOCAL_TZ
 from meterhub.mdm.quality import Quality
-from meterhub.portal.household import Household
+from meterhub.portal.household import Household, Slots
 from meterhub.portal.i18n import Gettext
 
 Section = Callable[[Household], dict[str, bytes]]
@@ -155,16 +158,43 @@ def _intervals(h: Household, occupancy: dict[int, list[Span]]) -> dict[str, byte
                 s = h.slots(vp.point.id, medium.obis, start, end)
             except (NotVisible, LookupError):
                 continue
-            buf = io.StringIO()
-            w = csv.writer(buf, lineterminator="\n")
-            w.writerow(["start", "interval_s", f"value_{s.unit}", "quality"])
-            codes = (s.quality & 0x07).tolist()
-            for epoch, value, code in zip(s.epochs.tolist(), s.values.tolist(), codes, strict=True):
-                at = datetime.fromtimestamp(epoch, LOCAL_TZ).isoformat()
-                shown = "" if code == int(Quality.MISSING) else f"{value:g}"
-                w.writerow([at, s.interval_s, shown, _QUALITY.get(code, "unknown")])
-            out[f"intervals/{vp.point.ean}_{medium.key}.csv"] = buf.getvalue().encode()
+            out[f"intervals/{vp.point.ean}_{medium.key}.csv"] = _slots_csv(s)
     return out
+
+
+def _local_iso(epochs: npt.NDArray[np.int64]) -> list[str]:
+    """Each epoch as local ISO 8601 time with its UTC offset (``2026-03-29T03:00:00+02:00``), vectorised: the zone
+    is asked once per distinct hour (offsets change on the hour), numpy formats the rest."""
+    hours, inverse = np.unique(epochs // 3600, return_inverse=True)
+    offsets = np.array([_offset_s(int(h) * 3600) for h in hours.tolist()], np.int64)[inverse]
+    naive = np.datetime_as_string((epochs + offsets).astype("datetime64[s]"), unit="s").tolist()
+    kinds, which = np.unique(offsets, return_inverse=True)
+    suffix = [_offset_text(int(k)) for k in kinds.tolist()]
+    return [t + suffix[i] for t, i in zip(naive, which.tolist(), strict=True)]
+
+
+def _offset_s(epoch: int) -> int:
+    offset = datetime.fromtimestamp(epoch, LOCAL_TZ).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
+
+
+def _offset_text(seconds: int) -> str:
+    sign, mag = ("-" if seconds < 0 else "+"), abs(seconds)
+    return f"{sign}{mag // 3600:02d}:{mag % 3600 // 60:02d}"
+
+
+def _slots_csv(s: Slots) -> bytes:
+    """One channel's slots as CSV: local start with offset, interval, value (empty when missing), quality name."""
+    codes = (s.quality & 0x07).astype(np.int64).tolist()
+    whole = bool(np.all(s.values == np.rint(s.values)))
+    values = s.values.astype(np.int64).tolist() if whole else [f"{v:g}" for v in s.values.tolist()]
+    missing = int(Quality.MISSING)
+    step = s.interval_s
+    lines = [
+        f"{at},{step},{'' if c == missing else v},{_QUALITY.get(c, 'unknown')}"
+        for at, v, c in zip(_local_iso(s.epochs), values, codes, strict=True)
+    ]
+    return ("\n".join([f"start,interval_s,value_{s.unit},quality", *lines]) + "\n").encode()
 
 
 def readme(_: Gettext, files: list[str], at: datetime) -> str:
