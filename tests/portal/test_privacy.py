@@ -168,6 +168,16 @@ def test_the_contact_form_and_the_page_refuse_what_they_cannot_take(site: Site) 
     assert bob.post("/privacy/contact", data={"csrf": "forged", "email": "bob@example.lu"}).status_code == 403
     assert bob.get("/privacy?log=abc").status_code == 422
     assert bob.get("/privacy?log=0").status_code == 422
+    # a grant reaching back before bob's move-in is refused on the privacy page itself, in the page's language
+    p1, s1_id = site.world.points["P1"], site.world.parties["s1"]
+    before = (MOVE - timedelta(days=5)).astimezone(LOCAL_TZ).date()
+    form = {"csrf": csrf, "back": "/privacy", "grantee": str(s1_id), "points": [str(p1)], "scopes": ["interval_data"],
+            "valid_from": str(before), "valid_to": ""}  # fmt: skip
+    r = bob.post("/consents?lang=fr", data=form)
+    assert r.status_code == 422 and "<h1>Vie privée</h1>" in r.text
+    assert "Le consentement ne peut pas être donné tel quel." in r.text
+    r = bob.post("/consents?lang=en", data={**form, "valid_from": "yesterday", "back": "https://evil.example"})
+    assert r.status_code == 422 and "The start must be a day" in r.text and "<h1>Consents</h1>" in r.text
     s1 = site.client()
     site.login(s1, "s1")
     assert s1.get("/privacy").status_code == 404 and s1.get("/privacy/archive.zip").status_code == 404
