@@ -111,7 +111,7 @@ def test_hours_days_and_months() -> None:
     months = _csv(_text(aggregate(*both, 900, "month")))[2:]
     assert months == [
         ["2026-03-01T00:00:00+01:00", "2026-04-01T00:00:00+02:00", "4.181", "kWh", "missing"],
-        ["2026-04-01T00:00:00+02:00", "2026-05-01T00:00:00+02:00", "4.555", "kWh", "edited"],  # 0+…+95 − 5 (slot 5 is 0, now validated)
+        ["2026-04-01T00:00:00+02:00", "2026-05-01T00:00:00+02:00", "4.555", "kWh", "edited"],  # 0+…+95 − 5 (slot 5: 0)
     ]
 
 

@@ -86,7 +86,8 @@ def test_csv_of_the_spring_forward_day(market: Market) -> None:
     hours = _rows(_get(c, market, **{"from": "2025-03-30", "to": "2025-03-30", "resolution": "hour"}).text)[2:]
     assert len(hours) == 23 and hours[1][:3] == ["2025-03-30T01:00:00+01:00", "2025-03-30T03:00:00+02:00", "0.400"]
     days = _rows(_get(c, market, **{"from": "2025-03-29", "to": "2025-03-31", "resolution": "day"}).text)[2:]
-    assert [(d[0][:10], d[2]) for d in days] == [("2025-03-29", "9.600"), ("2025-03-30", "9.200"), ("2025-03-31", "9.600")]
+    expected = [("2025-03-29", "9.600"), ("2025-03-30", "9.200"), ("2025-03-31", "9.600")]  # 96, 92, 96 × 0.1
+    assert [(d[0][:10], d[2]) for d in days] == expected
 
 
 def test_excel_variant_months_and_the_estimated_day(market: Market) -> None:
