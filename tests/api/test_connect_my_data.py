@@ -149,3 +149,12 @@ def test_the_feed_is_streamed_a_month_at_a_time() -> None:
     assert len(chunks) >= 365 // espi.BLOCKS_PER_FLUSH
     assert max(len(c) for c in chunks) < sum(len(c) for c in chunks) / 8
     feed_schema().validate(io.BytesIO(b"".join(chunks)))
+
+
+def test_the_feed_on_postgresql(pg_market: Market) -> None:
+    c = pg_market.fresh_client()
+    pg_market.login("bob", c)
+    r = c.get(f"/api/v1/metering-points/{pg_market.world.points['P1']}/espi", params=_period())
+    assert r.status_code == 200, r.text
+    feed_schema().validate(io.BytesIO(r.content))
+    assert min(t for t, _, _ in _readings(r.content)) == int(MOVE.timestamp())
