@@ -14,12 +14,14 @@ factors, creates the market (:func:`meterhub.demo_market.populate`) and the demo
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from meterhub import demo as d
 from meterhub import demo_history as dh
 from meterhub.demo_market import DemoLogin, demo_logins, populate
+from meterhub.sim.consumption import HouseholdTraits
 from meterhub.sim.fleet import FleetPlan, plan_fleet
 from meterhub.store import Store
 
@@ -33,25 +35,48 @@ class World:
     versions: int
 
 
+def _describe(plan: FleetPlan, serials: Sequence[str]) -> list[dh.ShowcaseHome]:
+    """The homes ``serials`` of ``plan`` as showcase homes (kind "chosen"); KeyError for a serial not in it."""
+    by_serial = {m.serial: m for m in plan.meters}
+    out = []
+    for serial in serials:
+        m = by_serial[serial]
+        t = HouseholdTraits.draw(m.seed, m.serial)
+        out.append(dh.ShowcaseHome(serial, "chosen", t.persons, round(t.annual_kwh), t.pv_kwp, t.ev_kw,
+                                   tuple(sub.medium for sub in m.sub_meters)))  # fmt: skip
+    return out
+
+
 def build(
     store: Store,
     data_dir: Path,
     now: dt.datetime,
     *,
     meters: int = 40,
+    fleet: int | None = None,
     showcase: int = 4,
+    homes: Sequence[str] = (),
     months: int = 13,
     seed: int = 1,
 ) -> World:
-    """Build the world in ``store`` (see the module docstring); the logins file goes to ``data_dir``."""
+    """Build the world in ``store`` (see the module docstring); the logins file goes to ``data_dir``. With ``fleet``
+    the plan is that of a fleet of ``fleet`` homes (the demo's 2 000: rare kinds such as PV + EV + heat pump are in
+    it) of which the showcase homes and the first others up to ``meters`` in all are provisioned; ``homes`` (serials)
+    replace the demo's choice of showcase homes."""
     data_dir.mkdir(parents=True, exist_ok=True)
     _, hes_start, end = d.demo_windows(now)
     w = dh.windows(hes_start, end, months)
-    plan = plan_fleet(meters, max(1, meters // 20), seed)
-    homes = dh.pick_showcase(plan, showcase)
-    d.provision(store, plan, w.all_start, {h.serial: w.showcase_start for h in homes})
+    whole = plan_fleet(max(meters, fleet or 0), max(1, max(meters, fleet or 0) // 50), seed)
+    picked = dh.pick_showcase(whole, showcase) if not homes else []
+    picked += _describe(whole, homes)
+    chosen = {h.serial for h in picked}
+    others = [m.serial for m in whole.meters if m.serial not in chosen]
+    chosen.update(others[: max(0, meters - len(chosen))])
+    plan = FleetPlan(whole.seed, whole.host, {c: dict(v) for c, v in whole.concentrators.items()},
+                     [m for m in whole.meters if m.serial in chosen])  # fmt: skip
+    d.provision(store, plan, w.all_start, {h.serial: w.showcase_start for h in picked})
     targets = d.load_targets(store)
-    serials = {h.serial for h in homes}
+    serials = {h.serial for h in picked}
     versions = 0
     if w.showcase_start < w.all_start:
         versions += d.load_history(
@@ -61,7 +86,7 @@ def build(
     dh.set_demo_gas_factors(store, w)
     populate(store, w.showcase_start, seed)
     logins = demo_logins(store, data_dir, now)
-    return World(plan, homes, w, logins, versions)
+    return World(plan, picked, w, logins, versions)
 
 
 __all__ = ["World", "build"]
