@@ -11,8 +11,10 @@ contiguous (each reading's timePeriod starts where the last ended) and the block
 them. ``value`` is the stored integer count; value × 10^powerOfTenMultiplier is the quantity in uom (litres are
 m³ × 10^-3). Each reading carries its ``ReadingQuality`` (:data:`QUALITY_OF_READING`: our quality codes → ESPI
 QualityOfReading). A ``UsageSummary`` per usage point gives the period's total (overallConsumptionLastPeriod).
-Times are UTC epoch seconds. The URL tree is the REST API's (``…/UsagePoint/{id}/MeterReading/{id}/IntervalBlock
-/{id}``; ``ReadingType/{id}`` and ``LocalTimeParameters/{id}`` top level) under ``base_url``.
+Times are UTC epoch seconds. :func:`feed_chunks` gives the feed in pieces of :data:`BLOCKS_PER_FLUSH` blocks (what
+a streamed HTTP answer sends; :func:`write_feed` writes them to a file). The URL tree is the REST API's
+(``…/UsagePoint/{id}/MeterReading/{id}/IntervalBlock/{id}``; ``ReadingType/{id}`` and ``LocalTimeParameters/{id}``
+top level) under ``base_url``.
 """
 
 from __future__ import annotations
