@@ -20,7 +20,7 @@ from pathlib import Path
 
 from meterhub import demo as d
 from meterhub import demo_history as dh
-from meterhub.demo_market import DemoLogin, demo_logins, populate
+from meterhub.demo_market import DemoLogin, demo_contacts, demo_logins, populate
 from meterhub.sim.consumption import HouseholdTraits
 from meterhub.sim.fleet import FleetPlan, plan_fleet
 from meterhub.store import Store
@@ -86,6 +86,7 @@ def build(
     dh.set_demo_gas_factors(store, w)
     populate(store, w.showcase_start, seed)
     logins = demo_logins(store, data_dir, now)
+    demo_contacts(store, logins, now)
     return World(plan, picked, w, logins, versions)
 
 
