@@ -377,7 +377,7 @@ def history(
     per = {"15min": _("per quarter-hour"), "hour": _("per hour"), "day": _("per day"), "month": _("per month"),
            "year": _("per year")}[resolution]  # fmt: skip
     y_title = f"{_(MEDIUM_NAMES[chosen.key])} ({unit} {per})"
-    chart = consumption_chart(points, resolution in ("15min", "hour"), unit, y_title, _) if known else ""
+    chart = consumption_chart(points, resolution, unit, y_title, _) if known else ""
     base = {"point": pid, "medium": chosen.key}
     span = {"from": period.first.isoformat(), "to": period.last.isoformat(), "res": resolution}
     context.update(

@@ -51,6 +51,7 @@ class Point:
     category: str
 
 
+_PERIODS: Final[dict[str, Any]] = {"day": 86_400_000, "month": "M1", "year": "M12"}
 _LAYOUT: Final[dict[str, Any]] = {
     "margin": {"l": 56, "r": 12, "t": 24, "b": 12},
     "template": "plotly_white",
@@ -71,8 +72,13 @@ def _html(fig: go.Figure, div_id: str, height: int) -> str:
     return html
 
 
-def consumption_chart(points: Sequence[Point], sub_daily: bool, unit: str, y_title: str, _: Gettext) -> str:
+BAR_WIDTH_MS: Final = {"day": 0.8 * 86_400_000, "month": 24 * 86_400_000, "year": 290 * 86_400_000}
+"""Each bar's width on the date axis (each category is its own trace: plotly would widen a sparse one's bars)."""
+
+
+def consumption_chart(points: Sequence[Point], resolution: str, unit: str, y_title: str, _: Gettext) -> str:
     """The period's values (see the module docstring); ``y_title`` already translated."""
+    sub_daily = resolution in ("15min", "hour")
     fig = go.Figure()
     hover = f"%{{customdata}}<br>%{{y:,.3f}} {escape(unit)}<extra>%{{fullData.name}}</extra>"
     if sub_daily:
@@ -103,7 +109,8 @@ def consumption_chart(points: Sequence[Point], sub_daily: bool, unit: str, y_tit
             fig.add_trace(
                 go.Bar(
                     x=[p.x for p in mine], y=[p.value for p in mine], customdata=[p.label for p in mine],
-                    name=_(style.label), hovertemplate=hover,
+                    name=_(style.label), hovertemplate=hover, width=BAR_WIDTH_MS[resolution],
+                    xperiod=_PERIODS[resolution], xperiodalignment="middle",
                     marker={"color": style.colour, "line": {"color": style.colour, "width": 1},
                             "pattern": {"shape": style.pattern, "fgcolor": "#ffffff", "size": 6, "solidity": 0.3}},
                 )
