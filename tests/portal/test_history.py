@@ -73,7 +73,7 @@ def test_last_month_daily_marks_and_counts_estimated_edited_and_gaps(home: Home)
     assert rows[2] == ["Tue 3 Jun 2025", "9.6", "Estimated"] and rows[27] == ["Sat 28 Jun 2025", "—", "No data"]
     assert rows[23][2] == "Edited"
     assert "Total of the values shown: 278.4 kWh" in html  # 29 days × 9.6
-    assert '/downloads?point=' in html and "rangeslider" in html
+    assert "/downloads?point=" in html and "rangeslider" in html
 
 
 def test_yesterday_at_15_minutes_and_the_week_hourly(home: Home) -> None:

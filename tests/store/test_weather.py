@@ -20,8 +20,9 @@ def test_weather_days_stored_replaced_and_read_by_area(backend: str, tmp_path: P
         assert n == 700
         store.put_weather_days([WeatherDay(d, -3.25, 40.5, "csv:x"), WeatherDay(d, 9.0, None, "sim", "LU-N")])
         got = store.weather_days(d, d + dt.timedelta(days=2))
+        one = dt.timedelta(days=1)
         assert [(w.day, w.temperature_c, w.irradiance_wm2, w.source) for w in got] == [
-            (d, -3.25, 40.5, "csv:x"), (d + dt.timedelta(days=1), 1.5, None, "sim"), (d + dt.timedelta(days=2), 3.0, None, "sim"),
+            (d, -3.25, 40.5, "csv:x"), (d + one, 1.5, None, "sim"), (d + 2 * one, 3.0, None, "sim"),
         ]  # fmt: skip
         assert [w.temperature_c for w in store.weather_days(d, d, "LU-N")] == [9.0]
         assert store.weather_days(dt.date(2030, 1, 1), dt.date(2030, 2, 1)) == []

@@ -43,7 +43,8 @@ def import_weather(
         if as_json:
             print(json.dumps({"ok": False, "problems": exc.total, "errors": [p.at(str(file)) for p in exc.problems]}))
         else:
-            err_console.print(f"[red]{escape(str(file))}: {exc.total} problem(s), nothing imported[/red]", soft_wrap=True)
+            head = f"[red]{escape(str(file))}: {exc.total} problem(s), nothing imported[/red]"
+            err_console.print(head, soft_wrap=True)
             for p in exc.problems:
                 err_console.print(f"  {p.at(str(file))}", markup=False, highlight=False, soft_wrap=True)
             if exc.total > len(exc.problems):

@@ -9,8 +9,9 @@ at 16 °C 0. (The simulator's own models use the German G20/15; the History page
 **Heating signature** (:func:`fit_heating`): over days or months, consumption ``y`` against degree days ``h``
 and days ``n`` of each period, the least-squares fit of ``y = base × n + per_degree_day × h`` — a line through
 the daily points whose slope is the heating's use per degree day and whose value at 0 degree days is the base
-use per day. Its R² compares the line with a constant use per day (1: the weather explains every difference). Months fit the same model with their day counts, so a 28-day February and a 31-day March weigh their
-base use right. The fit needs at least :data:`MIN_POINTS` periods with weather and some with degree days.
+use per day. Its R² compares the line with a constant use per day (1: the weather explains every difference).
+Months fit the same model with their day counts, so a 28-day February and a 31-day March weigh their base use
+right. The fit needs at least :data:`MIN_POINTS` periods with weather and some with degree days.
 """
 
 from __future__ import annotations

@@ -106,12 +106,13 @@ def _row(fields: list[str], line: int, seen: dict[date, int], problems: _Problem
     if isinstance(temperature, str):
         problems.add(line, temperature)
         temperature = 0.0
-    irradiance: float | str | None = None
+    irradiance: float | None = None
     if len(cells) == 3 and cells[2]:
-        irradiance = _number(cells[2], "irradiance_wm2", IRRADIANCE_RANGE)
-        if isinstance(irradiance, str):
-            problems.add(line, irradiance)
-            irradiance = None
+        read = _number(cells[2], "irradiance_wm2", IRRADIANCE_RANGE)
+        if isinstance(read, str):
+            problems.add(line, read)
+        else:
+            irradiance = read
     return day, temperature, irradiance
 
 
@@ -139,7 +140,8 @@ def parse_weather_csv(text: str, *, source: str = "csv", area: str = DEFAULT_ARE
             names = tuple(f.strip().lower() for f in fields)
             if names and names[0] == "date":
                 if names not in (HEADER[:2], HEADER):
-                    problems.add(line, f"the header must be {','.join(HEADER[:2])}[,{HEADER[2]}], got {','.join(names)}")
+                    expected = f"{','.join(HEADER[:2])}[,{HEADER[2]}]"
+                    problems.add(line, f"the header must be {expected}, got {','.join(names)}")
                 continue
         day, temperature, irradiance = _row(fields, line, seen, problems)
         out.append(WeatherDay(day, temperature, irradiance, source, area))

@@ -209,7 +209,7 @@ def number(value: float | None, lang: str, digits: int = 3) -> str:
 
 
 def count_sentences(points: list[Point], resolution: str, _: Gettext) -> list[str]:
-    """"3 of 31 days contain estimated values", per marked category and for gaps (none when all is measured)."""
+    """ "3 of 31 days contain estimated values", per marked category and for gaps (none when all is measured)."""
     total = len(points)
     noun = _(PERIOD_NOUNS[resolution])
     texts = {
@@ -361,8 +361,12 @@ def history(
         resolution = "hour"
         notes.append(_("This meter is read every hour: its values are shown hourly."))
         if period.days > MAX_DAYS["hour"]:
-            context.update(error=_("Hours can be shown for at most %(n)s days: choose a shorter period or days.",
-                                   n=MAX_DAYS["hour"]), form={"from": start_text, "to": to[:20], "res": res[:10]})
+            context.update(
+                error=_(
+                    "Hours can be shown for at most %(n)s days: choose a shorter period or days.", n=MAX_DAYS["hour"]
+                ),
+                form={"from": start_text, "to": to[:20], "res": res[:10]},
+            )
             return portal.templates.TemplateResponse(request, "history.html", context, status_code=422)
     factor, unit = display(chosen)
     try:

@@ -64,11 +64,7 @@ def put_weather_days(conn: sa.Connection, days: Sequence[WeatherDay]) -> int:
 def weather_days(conn: sa.Connection, first: date, last: date, area: str = DEFAULT_AREA) -> list[WeatherDay]:
     """The stored days of ``area`` from ``first`` to ``last`` (both included), in day order."""
     table = t.weather_day
-    stmt = (
-        sa.select(table)
-        .where(table.c.area == area, table.c.day >= first, table.c.day <= last)
-        .order_by(table.c.day)
-    )
+    stmt = sa.select(table).where(table.c.area == area, table.c.day >= first, table.c.day <= last).order_by(table.c.day)
     return [
         WeatherDay(m["day"], float(m["temperature_c"]),
                    None if m["irradiance_wm2"] is None else float(m["irradiance_wm2"]), str(m["source"]),
