@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Final
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -186,26 +187,44 @@ def _start(item: dict[str, Any]) -> datetime:
 def chart_points(series: Series, resolution: str, factor: float, lang: str) -> list[Point]:
     """The series as chart points with local labels (sub-daily with the zone abbreviation: CET / CEST)."""
     out = []
+    days: dict[date, str] = {}  # a day's label in the language, formatted once (a month of quarter-hours: 31)
     for item in series.points:
         at = _start(item)
         value = None if item["value"] is None else float(item["value"]) * factor
+        local = at.date()
         if resolution in ("15min", "hour"):
-            x = at.strftime("%Y-%m-%dT%H:%M")
-            label = f"{format_datetime(at, 'EEE d MMM yyyy HH:mm', tzinfo=LOCAL_TZ, locale=lang)} {at.strftime('%Z')}"
+            if local not in days:
+                days[local] = format_date(local, "EEE d MMM yyyy", locale=lang)
+            x, label = at.strftime("%Y-%m-%dT%H:%M"), f"{days[local]} {at.strftime('%H:%M %Z')}"
         elif resolution == "day":
-            x, label = at.date().isoformat(), format_date(at.date(), "EEE d MMM yyyy", locale=lang)
+            x, label = local.isoformat(), format_date(local, "EEE d MMM yyyy", locale=lang)
         elif resolution == "month":
-            x, label = at.date().isoformat(), format_date(at.date(), "LLLL yyyy", locale=lang)
+            x, label = local.isoformat(), format_date(local, "LLLL yyyy", locale=lang)
         else:
-            x, label = at.date().isoformat(), str(at.year)
+            x, label = local.isoformat(), str(at.year)
         out.append(Point(x, label, value, category(str(item["quality"]), value)))
     return out
 
 
+@lru_cache(maxsize=8)
+def _symbols(lang: str) -> tuple[str, str]:
+    """The language's decimal and group separators (Babel's; formatting each of thousands of values with Babel
+    itself costs a tenth of a second)."""
+    sample = format_decimal(1234.5, format="#,##0.0", locale=lang)
+    return sample[-2], sample[1]
+
+
 def number(value: float | None, lang: str, digits: int = 3) -> str:
+    """``value`` with up to ``digits`` decimals (trailing zeros dropped), separators of the language; — for None."""
     if value is None:
         return "—"
-    return format_decimal(round(value, digits), format="#,##0." + "#" * digits, locale=lang)
+    text = f"{round(value, digits):,.{digits}f}"
+    if digits:
+        text = text.rstrip("0").rstrip(".")
+    if text == "-0":
+        text = "0"
+    decimal, group = _symbols(lang)
+    return text.replace(",", "\x00").replace(".", decimal).replace("\x00", group)
 
 
 def count_sentences(points: list[Point], resolution: str, _: Gettext) -> list[str]:
