@@ -30,7 +30,7 @@ from meterhub.store.weather import WeatherDay
 GOAL_MS = 300.0
 PASSWORD = "Vq7#mLw2!pZx9-Harbour-bench"
 NOW = dt.datetime(2026, 7, 20, 10, tzinfo=dt.UTC)
-FIRST = dt.date(2023, 7, 20)
+DAYS = 1097  # 2023-07-20 … 2026-07-20: the 3 years kept
 VIEWS = {
     "yesterday_15min": "?preset=yesterday",
     "week_hourly": "?preset=week",
@@ -47,10 +47,11 @@ def _temperature(day: dt.date) -> float:
     return float(9.8 - 8.4 * np.cos(2 * np.pi * (day.timetuple().tm_yday - 19) / 365.25))
 
 
-def _home(store: Store) -> None:
+def _home(store: Store, n_days: int = DAYS) -> None:
     dso = store.add_party("dso", "bdso", "Bench DSO")
     me = store.add_party("customer", "bhome", "Bench home")
-    start = dt.datetime.combine(FIRST, dt.time(), dt.UTC) - dt.timedelta(hours=2)
+    first = NOW.date() - dt.timedelta(days=n_days - 1)
+    start = dt.datetime.combine(first, dt.time(), dt.UTC) - dt.timedelta(hours=2)
     point = store.add_metering_point("LU0000000000000000000000000BENCH1", dso, grid_area="bdso")
     store.move_in(point, me, start)
     meter = store.add_meter("BENCH00001", dso, model="t", firmware="1", installed_at=start)
@@ -60,7 +61,7 @@ def _home(store: Store) -> None:
     a_plus = store.add_channel(meter, "1.0.1.8.0.255", unit="Wh", interval_s=900)
     gas = store.add_channel(gas_meter, "0.1.24.2.1.255", unit="l", interval_s=3600, medium="gas")
     rng = np.random.default_rng(14)
-    days = [FIRST + dt.timedelta(days=i) for i in range((NOW.date() - FIRST).days + 1)]
+    days = [first + dt.timedelta(days=i) for i in range(n_days)]
     for i in range(0, len(days), 92):
         blocks = []
         for day in days[i : i + 92]:
@@ -76,12 +77,12 @@ def _home(store: Store) -> None:
     add_user(store, "bench-home", PASSWORD, "customer", me, start)
 
 
-def run(repeats: int = 20, **_options: Any) -> dict[str, Any]:
-    """Build the home in a temporary store and time each view of :data:`VIEWS`."""
+def run(repeats: int = 20, days: int = DAYS, **_options: Any) -> dict[str, Any]:
+    """Build the home (``days`` of history up to ``NOW``) in a temporary store and time each view of :data:`VIEWS`."""
     with tempfile.TemporaryDirectory(prefix="meterhub-bench-history-") as tmp:
         store = Store.open(Path(tmp))
         try:
-            _home(store)
+            _home(store, days)
             client = TestClient(create_site(store, clock=lambda: NOW), follow_redirects=False)
             r = client.post("/login", data={"username": "bench-home", "password": PASSWORD, "code": ""})
             if r.status_code != 303:
@@ -101,7 +102,7 @@ def run(repeats: int = 20, **_options: Any) -> dict[str, Any]:
     p99 = {k: round(float(np.percentile(v, 99)), 1) for k, v in times.items()}
     return {
         "benchmark": "history",
-        "days": (NOW.date() - FIRST).days + 1,
+        "days": days,
         "repeats": repeats,
         "page_p99_ms": p99,
         "page_median_ms": {k: round(statistics.median(v), 1) for k, v in times.items()},
