@@ -164,6 +164,7 @@ def test_another_homes_point_is_not_found_and_bad_input_is_a_422(home: Home) -> 
         "?from=10.06.2025": "Give the days as YYYY-MM-DD",
         "?from=2020-01-01&to=2020-02-01": "We keep 3 years of data",
         "?res=minute": "Choose a resolution from the list.",
+        "?preset=year&res=15min": "Quarter-hours can be shown for at most 31 days",
         "?preset=decade": "Choose a period from the list.",
         "?medium=water": "This metering point does not measure that",
     }

@@ -123,6 +123,18 @@ def auto_resolution(days: int) -> str:
     return "day" if days <= 400 else "month"
 
 
+def _check_length(days: int, resolution: str, _: Gettext) -> None:
+    """:class:`Refused` when ``days`` are more than :data:`MAX_DAYS` allows at ``resolution``."""
+    if days <= MAX_DAYS[resolution]:
+        return
+    limit = MAX_DAYS[resolution]
+    if resolution == "15min":
+        raise Refused(
+            _("Quarter-hours can be shown for at most %(n)s days: choose a shorter period or hours.", n=limit)
+        )
+    raise Refused(_("Hours can be shown for at most %(n)s days: choose a shorter period or days.", n=limit))
+
+
 def parse_period(preset: str, start: str, end: str, res: str, today: date, _: Gettext) -> Period:
     """The period asked for (see the module docstring); :class:`Refused` with the reason."""
     if res and res not in RESOLUTIONS:
@@ -132,7 +144,10 @@ def parse_period(preset: str, start: str, end: str, res: str, today: date, _: Ge
         if key not in PRESETS:
             raise Refused(_("Choose a period from the list."))
         p = preset_period(key, today)
-        return Period(p.first, p.last, res or p.resolution, key) if res else p
+        if res:
+            _check_length(p.days, res, _)
+            return Period(p.first, p.last, res, key)
+        return p
     try:
         first = date.fromisoformat(start.strip())
         last = date.fromisoformat(end.strip()) if end.strip() else today
@@ -147,12 +162,7 @@ def parse_period(preset: str, start: str, end: str, res: str, today: date, _: Ge
         raise Refused(_("We keep 3 years of data: choose a first day from %(day)s on.", day=oldest.isoformat()))
     days = (last - first).days + 1
     chosen = res or auto_resolution(days)
-    if days > MAX_DAYS[chosen]:
-        limit = MAX_DAYS[chosen]
-        if chosen == "15min":
-            raise Refused(_("Quarter-hours can be shown for at most %(n)s days: choose a shorter period or hours.",
-                            n=limit))  # fmt: skip
-        raise Refused(_("Hours can be shown for at most %(n)s days: choose a shorter period or days.", n=limit))
+    _check_length(days, chosen, _)
     return Period(first, last, chosen, "custom")
 
 
