@@ -197,3 +197,15 @@ def test_every_read_is_in_the_access_log(home: Home) -> None:
     home.client.get("/history?medium=gas&preset=month")
     routes = [e.route for e in home.store.access_entries([home.world.points["P2"]])]
     assert routes.count("portal:history") >= 2  # the month's series and the heating's
+
+
+def test_the_spring_dst_day_has_92_quarter_hours_labelled_in_local_time(home: Home) -> None:
+    r = home.client.get("/history?from=2025-03-30&to=2025-03-30")
+    rows = _rows(r.text)
+    assert len(rows) == 92
+    labels = [row[0] for row in rows]
+    assert labels[7] == "Sun 30 Mar 2025 01:45 CET" and labels[8] == "Sun 30 Mar 2025 03:00 CEST"
+    x = _plot(r.text)[0]["x"]
+    assert x[7:9] == ["2025-03-30T01:45", "2025-03-30T03:00"]  # type: ignore[index]
+    gas = _rows(home.client.get("/history?medium=gas&from=2025-03-30&to=2025-03-30").text)
+    assert len(gas) == 23 and gas[2][0] == "Sun 30 Mar 2025 03:00 CEST"
