@@ -73,7 +73,9 @@ def test_last_month_daily_marks_and_counts_estimated_edited_and_gaps(home: Home)
     assert rows[2] == ["Tue 3 Jun 2025", "9.6", "Estimated"] and rows[27] == ["Sat 28 Jun 2025", "—", "No data"]
     assert rows[23][2] == "Edited"
     assert "Total of the values shown: 278.4 kWh" in html  # 29 days × 9.6
-    assert "/downloads?point=" in html and "rangeslider" in html
+    download = f"/downloads?point={home.world.points['P2']}&amp;medium=electricity_import&amp;period=custom&amp;"
+    assert download + "from=2025-06-01&amp;to=2025-06-30&amp;resolution=day&amp;format=csv" in html
+    assert "rangeslider" in html
 
 
 def test_yesterday_at_15_minutes_and_the_week_hourly(home: Home) -> None:

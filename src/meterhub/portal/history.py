@@ -427,13 +427,15 @@ def history(
     y_title = f"{_(MEDIUM_NAMES[chosen.key])} ({unit} {per})"
     chart = consumption_chart(points, resolution, unit, y_title, _) if known else ""
     base = {"point": pid, "medium": chosen.key}
-    span = {"from": period.first.isoformat(), "to": period.last.isoformat(), "res": resolution}
+    # the Downloads page's form, filled with this view (its resolutions stop at months)
+    download = {"period": "custom", "from": period.first.isoformat(), "to": period.last.isoformat(),
+                "resolution": "month" if resolution == "year" else resolution, "format": "csv"}  # fmt: skip
     context.update(
         period=period, resolution=resolution, unit=unit, points=points, chart=chart, notes=notes,
         counts=count_sentences(points, resolution, _), total=number(sum(known), lang) if known else None,
         rows=[(p.label, number(p.value, lang), _(CATEGORIES[p.category].label) if p.category in CATEGORIES
                else _("No data")) for p in points],
-        y_title=y_title, base_query=_query(**base), csv_query=_query(**base, **span, format="csv"),
+        y_title=y_title, base_query=_query(**base), csv_query=_query(**base, **download),
         form={"from": period.first.isoformat(), "to": period.last.isoformat(), "res": res[:10] if res else ""},
         span_text=_("%(first)s to %(last)s", first=format_date(period.first, "d MMM yyyy", locale=lang),
                     last=format_date(period.last, "d MMM yyyy", locale=lang)),
