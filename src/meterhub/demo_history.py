@@ -30,6 +30,9 @@ runs per data dir at a time (a lock file).
 Gas: :func:`set_demo_gas_factors` stores a national entry per month of the whole history (months that have
 one already keep it): gross calorific value 11.32–11.48 kWh/m³ (H-gas, higher in winter) and volume-correction
 factor 0.938 — see :data:`DEMO_CORRECTION`.
+
+Weather: :func:`set_demo_weather` stores the simulator's daily mean temperature of every day of the history (the
+weather the simulated heating ran on), for the History page's heating degree days.
 """
 
 from __future__ import annotations
@@ -233,6 +236,31 @@ def set_demo_gas_factors(store: Store, w: Windows) -> int:
             added += 1
         day = _month_add(day, 1)
     return added
+
+
+# ------------------------------------------------------------------------------------------------ weather
+
+
+WEATHER_SOURCE: Final = "sim"
+
+
+def set_demo_weather(store: Store, w: Windows) -> int:
+    """The simulator's weather (:func:`meterhub.sim.consumption.weather.temperature_c`, the daily mean every
+    simulated home's heating and PV ran on) for every local day from the history's start to the demo's end, in
+    the store's ``weather_day`` (area ``LU``, source ``sim``): what the History page's heating degree days read.
+    A day stored from another source (an operator's ``meterhub import weather``) is kept; returns the days written."""
+    from meterhub.sim.consumption.weather import temperature_c
+    from meterhub.store.weather import WeatherDay
+
+    first = w.showcase_start.astimezone(LOCAL_TZ).date()
+    last = w.end.astimezone(LOCAL_TZ).date()
+    kept = {d.day for d in store.weather_days(first, last) if d.source != WEATHER_SOURCE}
+    days = [
+        WeatherDay(day, round(temperature_c(day), 2), None, WEATHER_SOURCE)
+        for day in (first + dt.timedelta(days=i) for i in range((last - first).days + 1))
+        if day not in kept
+    ]
+    return store.put_weather_days(days)
 
 
 # ------------------------------------------------------------------------------------------------ progress
@@ -586,5 +614,6 @@ __all__ = [
     "pick_showcase",
     "save_progress",
     "set_demo_gas_factors",
+    "set_demo_weather",
     "windows",
 ]

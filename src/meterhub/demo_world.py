@@ -7,7 +7,7 @@ needs the same data shapes at once and without a fleet process. :func:`build` pl
 (:func:`meterhub.demo_history.pick_showcase`), provisions them (:func:`meterhub.demo.provision`), loads the
 showcase homes' history over ``months`` months and every home's from the 1st of last month (the simulator's
 readings through :class:`~meterhub.mdm.ingest.IngestService` with VEE, source ``sim-history``), stores the gas
-factors, creates the market (:func:`meterhub.demo_market.populate`) and the demo's logins
+factors and the simulator's weather, creates the market (:func:`meterhub.demo_market.populate`) and the demo's logins
 (:func:`meterhub.demo_market.demo_logins`). Deterministic for a seed and a ``now``.
 """
 
@@ -84,6 +84,7 @@ def build(
         )
     versions += d.load_history(store, plan, targets, w.all_start, end, workers=1)
     dh.set_demo_gas_factors(store, w)
+    dh.set_demo_weather(store, w)
     populate(store, w.showcase_start, seed)
     logins = demo_logins(store, data_dir, now)
     demo_contacts(store, logins, now)

@@ -89,6 +89,8 @@ def run_demo(
             f"(calorific value {dh.demo_calorific(7)}–{dh.demo_calorific(1)} kWh/m³, volume correction "
             f"{dh.DEMO_CORRECTION}; 'meterhub billing gas-factors list')"
         )
+        weather = dh.set_demo_weather(store, w)
+        console.print(f"weather: {weather} days of the simulator's daily mean temperature (area LU, source sim)")
         read = _ReadTable(0.0, started, pushes)
         summary = {"meters": len(targets), "showcase": [h.serial for h in homes], "history_from": w.all_start,
                    "showcase_from": w.showcase_start, "hes_start": hes_start, "end": end, "months": months}  # fmt: skip

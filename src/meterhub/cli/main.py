@@ -37,6 +37,7 @@ from meterhub.cli import sim as sim_cli
 from meterhub.cli import store as store_cli
 from meterhub.cli import users as users_cli
 from meterhub.cli import vee as vee_cli
+from meterhub.cli import weather as weather_cli  # noqa: F401  (registers `meterhub import weather`)
 from meterhub.cli import webhooks as webhooks_cli
 from meterhub.cli.common import Settings, fail, open_store, settings, store_location
 

@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from meterhub.api.auth import Settings
-from meterhub.portal import consents, downloads, i18n, login, meters, nav, people, privacy
+from meterhub.portal import consents, downloads, history, i18n, login, meters, nav, people, privacy
 from meterhub.portal.auth import Authenticator, SessionStore
 from meterhub.portal.deps import Horizon, LoginRequired, Portal, UserDep
 from meterhub.portal.i18n import N_, tr
@@ -120,6 +120,7 @@ def create_app(
     app.include_router(people.router)
     app.include_router(consents.router)
     app.include_router(downloads.router)
+    app.include_router(history.router)
     app.include_router(privacy.router)
     if demo_status is not None:
         status = demo_status

@@ -17,6 +17,7 @@ ingest, an import, the demo's provisioning — composes several in one transacti
 :mod:`~meterhub.store.digests`            the VEE history digests' rows
 :mod:`~meterhub.store.gas_factors`        gas conversion factors per grid area and month
 :mod:`~meterhub.store.p1`                 live P1 readings forwarded by households' readers
+:mod:`~meterhub.store.weather`            the daily weather per area (heating degree days)
 :mod:`~meterhub.store.billing_reads`      stored billing reads and their versions
 :mod:`~meterhub.store.rejected`           readings received but not kept (conflicting duplicates of an import)
 :mod:`~meterhub.store.parties`            supplier of record and occupant of a metering point over time
@@ -73,6 +74,7 @@ from meterhub.store.rejected import RejectedOps, RejectedReading, add_rejected_r
 from meterhub.store.sql import check_channels, copy_rows, id_filters, insert_for, insert_id
 from meterhub.store.tariffs import TariffOps
 from meterhub.store.users import UserOps
+from meterhub.store.weather import WeatherOps
 from meterhub.store.webhooks import WebhookOps
 
 
@@ -94,6 +96,7 @@ class Store(
     WebhookOps,
     P1Ops,
     ContactOps,
+    WeatherOps,
 ):
     """A database holding the meterhub schema. Create with :meth:`open`; the operations of each concern come
     from its part (see the module docstring)."""

@@ -29,6 +29,8 @@ Representation choices (portable between SQLite and PostgreSQL):
   ``webhook_delivery`` (each event to each subscription, its attempts and the time of the next one).
 * Live P1 readings (migration 0009): ``p1_reading`` holds the telegrams a household's reader forwards for its
   metering point, each as the JSON record of :func:`meterhub.p1.records.reading_record` (:mod:`meterhub.store.p1`).
+* Weather (migration 0010): ``weather_day`` holds a local day's mean air temperature (°C, optional global
+  irradiance W/m²) per weather area (``LU`` for the country), with where it came from (:mod:`meterhub.store.weather`).
 * Notification contacts (migration 0014): ``party_contact`` holds a party's e-mail address, language and whether
   it wants consent e-mails, ``consent_notice`` the notices a sweep sends once (a consent's end)
   (:mod:`meterhub.store.contacts`).
@@ -569,6 +571,18 @@ p1_reading = sa.Table(
     sa.Column("received_at", UtcEpoch, nullable=False),
     sa.UniqueConstraint("point_id", "meter", "read_at", "frame_counter"),
     sa.Index(None, "point_id", "read_at"),
+)
+
+# Weather (migration 0010): a local day's mean air temperature per weather area (the simulator's, or imported from a
+# CSV), what the heating degree days are computed from (meterhub.mdm.degree_days); a day imported again is replaced.
+weather_day = sa.Table(
+    "weather_day",
+    metadata,
+    sa.Column("area", sa.String(16), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("temperature_c", sa.Float, nullable=False),
+    sa.Column("irradiance_wm2", sa.Float),
+    sa.Column("source", sa.String(64), nullable=False),
 )
 
 # Notification contacts (migration 0014): where a party's notification e-mails go, in which language, and whether
