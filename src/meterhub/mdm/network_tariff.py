@@ -46,6 +46,10 @@ PRICES_2025 = NetworkPrices(
 
 EPOCH_DAY = date(1970, 1, 1)
 LEVELS_KW: tuple[int, ...] = tuple(sorted(PRICES_2025.fixed_eur_month))
+HOUSEHOLD_DEFAULT_KW = 3
+"""The level assumed for a household while the platform holds no per-point reference power level (the DSO sets
+it and does not tell the platform yet): the lowest level, the one of the reference file's example ("a 3 kW level
+allows 0.75 kWh per quarter-hour"). The portal says so and lets the household choose its own level."""
 
 
 def split_overrun(
@@ -221,6 +225,7 @@ def overrun_histogram(
 
 
 __all__ = [
+    "HOUSEHOLD_DEFAULT_KW",
     "LEVELS_KW",
     "PRICES_2025",
     "LevelChoice",
