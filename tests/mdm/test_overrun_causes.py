@@ -83,7 +83,11 @@ def test_cooking_spikes_at_mealtimes() -> None:
     late = _at(starts, date(2026, 3, 14), 15, 0)
     kwh[late] = 1.6  # a spike in the afternoon: not a meal
     events = classify_overruns(starts, kwh, 3)
-    assert [(ev.cause, ev.slots, ev.weekday) for ev in events] == [("cooking", 2, 5), ("other", 1, 5), ("cooking", 1, 5)]
+    assert [(ev.cause, ev.slots, ev.weekday) for ev in events] == [
+        ("cooking", 2, 5),
+        ("other", 1, 5),
+        ("cooking", 1, 5),
+    ]
     summary = summarise(events)
     assert [s.cause for s in summary] == ["cooking", "other"]
     assert summary[0].overrun_kwh == pytest.approx(0.45 + 0.15 + 0.85)

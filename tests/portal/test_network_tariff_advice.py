@@ -28,7 +28,9 @@ def _client(site: Site, who: str = "carol") -> TestClient:
 def _row(page: str, header: str) -> list[str]:
     found = re.search(rf'<tr><th scope="row">{re.escape(header)}</th>(.*?)</tr>', page, re.S)
     assert found is not None, header
-    return [html.unescape(re.sub(r"<[^>]+>", "", x)).strip() for x in re.findall(r"<td[^>]*>(.*?)</td>", found[1], re.S)]
+    return [
+        html.unescape(re.sub(r"<[^>]+>", "", x)).strip() for x in re.findall(r"<td[^>]*>(.*?)</td>", found[1], re.S)
+    ]
 
 
 def _eur(x: float) -> str:
@@ -44,7 +46,14 @@ def test_network_tariff_figures_for_an_ev_home(site: Site) -> None:
     assert "up to 0.75 kWh per quarter-hour is charged at 0.0759 €/kWh and the rest at 0.1139 €/kWh" in page
     # January: 23 workday evenings × 12 quarter-hours of 2.825 kWh, each 2.075 kWh above 0.75 kWh
     jan = _row(page, "Jan 2025")
-    assert jan == ["11.30", "01/01 19:00", "572.7", "276", _eur(EXPECTED["jan_extra_eur"]), _eur(EXPECTED["jan_total_eur"])]
+    assert jan == [
+        "11.30",
+        "01/01 19:00",
+        "572.7",
+        "276",
+        _eur(EXPECTED["jan_extra_eur"]),
+        _eur(EXPECTED["jan_total_eur"]),
+    ]
     assert _row(page, "Feb 2025")[2:4] == [f"{20 * 12 * 2.075:.1f}", "240"]
     # June's 4 kW of solar export (A−) does not count: no overrun, the peak is the 300 W base
     assert _row(page, "Jun 2025")[0] == "0.30" and _row(page, "Jun 2025")[2:4] == ["0.0", "0"]
@@ -52,7 +61,9 @@ def test_network_tariff_figures_for_an_ev_home(site: Site) -> None:
     assert _eur(EXPECTED["year_overrun_kwh_3"] * 0.038) in page  # 40.69 € on top
     # every level over the same months: 3 kW is cheapest, the winter-only charger does not pay for 7 kW
     assert f"3 kW was the cheapest level for you: {_eur(EXPECTED['total_3'])}" in page
-    assert f"<td class=\"num\">{EXPECTED['year_overrun_kwh_7']:.1f}</td><td class=\"num\">{_eur(EXPECTED['total_7'])}" in page
+    assert (
+        f'<td class="num">{EXPECTED["year_overrun_kwh_7"]:.1f}</td><td class="num">{_eur(EXPECTED["total_7"])}' in page
+    )
     assert _eur(EXPECTED["total_12"]) in page
     # when: Monday … Friday 19:00–22:00 only (Jan + Feb: 4+4 Mondays and Tuesdays, 5+4 Wednesdays … Fridays)
     for hour in ("19:00", "20:00", "21:00"):

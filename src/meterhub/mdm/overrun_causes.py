@@ -79,9 +79,7 @@ def _civil_month(local_day: int) -> int:
     return int(np.datetime64(local_day, "D").astype("datetime64[M]").astype(int) % 12 + 1)
 
 
-def _cause(
-    e: npt.NDArray[np.float64], start_min: int, month: int, day_mean_c: float | None, interval_s: int
-) -> Cause:
+def _cause(e: npt.NDArray[np.float64], start_min: int, month: int, day_mean_c: float | None, interval_s: int) -> Cause:
     n = e.size
     duration_ok = n * interval_s >= EV_MIN_SLOTS * 900
     evening_or_night = start_min >= 17 * 60 or start_min < 5 * 60

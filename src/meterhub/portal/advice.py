@@ -160,7 +160,8 @@ def _card(a: Advice, tf: Tariffed, price_note: str, year: YearData, level_kw: in
         costing = tf.costing
         rates = costing.rates if costing is not None else ()
         rate_text = "; ".join(
-            _("%(name)s %(kwh)s kWh at %(price)s", name=r.name, kwh=n.num(r.kwh * scale), price=n.price(r.price_eur_kwh))
+            _("%(name)s %(kwh)s kWh at %(price)s", name=r.name, kwh=n.num(r.kwh * scale),
+              price=n.price(r.price_eur_kwh))
             for r in rates
         )  # fmt: skip
         if len({r.price_eur_kwh for r in rates}) <= 1:

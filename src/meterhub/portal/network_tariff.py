@@ -173,7 +173,9 @@ def render(request: Request, portal: Portal, person: Person, point: str, level: 
 
 
 @router.get("/network-tariff", response_model=None)
-def network_tariff(request: Request, portal: PortalDep, person: PersonDep, point: str = "", level: str = "") -> Response:
+def network_tariff(
+    request: Request, portal: PortalDep, person: PersonDep, point: str = "", level: str = ""
+) -> Response:
     return render(request, portal, person, point, level)
 
 

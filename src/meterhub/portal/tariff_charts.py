@@ -29,7 +29,8 @@ def peaks_chart(
     )  # fmt: skip
     fig.add_trace(
         go.Scatter(x=list(months), y=[level_kw] * len(months), name=level_name, mode="lines",
-                   line={"color": LEVEL_COLOUR, "width": 2, "dash": "dash"}, hovertemplate=f"{level_kw} kW<extra></extra>")
+                   line={"color": LEVEL_COLOUR, "width": 2, "dash": "dash"},
+                   hovertemplate=f"{level_kw} kW<extra></extra>")
     )  # fmt: skip
     fig.update_layout(yaxis_title=y_title, xaxis={"type": "category"}, bargap=0.3)
     return _html(fig, title, height=340)
