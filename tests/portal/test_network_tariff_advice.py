@@ -74,6 +74,9 @@ def test_network_tariff_figures_for_an_ev_home(site: Site) -> None:
     assert "Heat pump" not in page and "Cooking" not in page
     assert page.count('class="table-alt"') == 2  # each chart has its table
     assert 'aria-current="page">Network tariff' in page
+    # the reads went through the policy layer: import A+ only, logged under the page's name
+    logged = [e for e in site.store.access_entries([site.world.points["P2"]]) if e.route == "portal:network-tariff"]
+    assert len(logged) == 1 and logged[0].scope == "interval_data" and logged[0].right == "own"
 
 
 def test_a_chosen_level_and_what_the_cheapest_saves(site: Site) -> None:
