@@ -42,7 +42,7 @@ from meterhub.mdm.tariffs import TariffError, tariff_from_dict
 from meterhub.portal import nav
 from meterhub.portal.deps import Person, PersonDep, Portal, PortalDep
 from meterhub.portal.household import Household
-from meterhub.portal.household_year import BadInput, Numbers, YearData, choose_point, load, parse_int
+from meterhub.portal.household_year import BadInput, NoImport, Numbers, YearData, choose_point, load, parse_int
 from meterhub.portal.i18n import Gettext, lang_of, tr
 from meterhub.portal.network_tariff import points_with_import
 
@@ -232,6 +232,8 @@ def render(request: Request, portal: Portal, person: Person, point: str, level: 
                            cards=cards, missing=missing, tariffed=tf)  # fmt: skip
     except NotVisible:
         return portal.error(request, 404, _("There is no such metering point among yours."))
+    except NoImport:
+        context["point"] = None
     return portal.templates.TemplateResponse(request, "advice.html", context)
 
 

@@ -21,13 +21,17 @@ import numpy.typing as npt
 from babel.dates import format_date, get_day_names
 from babel.numbers import format_decimal, format_percent
 
-from meterhub.api.service import NotVisible, VisiblePoint
+from meterhub.api.service import VisiblePoint
 from meterhub.country import LOCAL_TZ
 from meterhub.mdm.advice import slot_grid
 from meterhub.mdm.quality import Quality
 from meterhub.mdm.series import local_seconds
 from meterhub.portal.household import A_MINUS, A_PLUS, Household, Slots
 from meterhub.store.intervals import day_bounds_epoch, day_start_epoch
+
+
+class NoImport(LookupError):
+    """The point is the person's but measures no electricity import (the page says so)."""
 
 
 class BadInput(ValueError):
@@ -100,17 +104,15 @@ def _kwh(s: Slots, start: int, end: int) -> npt.NDArray[np.float64]:
 
 
 def load(hh: Household, vp: VisiblePoint, *, export: bool = False) -> YearData:
-    """The point's last 12 months (see the module docstring); NotVisible when none of it is the person's."""
+    """The point's last 12 months (see the module docstring); NotVisible when none of it is the person's,
+    :class:`NoImport` when it has no import channel."""
     today = hh.now.astimezone(LOCAL_TZ).date()
     first, last = period(today)
     start, end = day_start_epoch(first), day_bounds_epoch(last)[1]
     t0, t1 = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
-    try:
-        imp = hh.slots(vp.point.id, A_PLUS, t0, t1)
-    except LookupError as e:
-        if isinstance(e, NotVisible):
-            raise
-        raise NotVisible(vp.point.id) from None
+    if not any(m.obis == A_PLUS for m in hh.media(vp.point.id)):
+        raise NoImport(vp.point.id)
+    imp = hh.slots(vp.point.id, A_PLUS, t0, t1)
     exp_kwh = None
     if export and any(m.obis == A_MINUS for m in hh.media(vp.point.id)):
         exp_kwh = _kwh(hh.slots(vp.point.id, A_MINUS, t0, t1), start, end)
@@ -148,4 +150,4 @@ class Numbers:
         return [str(names[i]) for i in range(7)]
 
 
-__all__ = ["BadInput", "Numbers", "YearData", "choose_point", "load", "parse_int", "period"]
+__all__ = ["BadInput", "NoImport", "Numbers", "YearData", "choose_point", "load", "parse_int", "period"]

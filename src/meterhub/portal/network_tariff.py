@@ -33,7 +33,7 @@ from meterhub.mdm.overrun_causes import classify_overruns, summarise
 from meterhub.portal import nav
 from meterhub.portal.deps import Person, PersonDep, Portal, PortalDep
 from meterhub.portal.household import A_PLUS, Household
-from meterhub.portal.household_year import BadInput, Numbers, YearData, choose_point, load, parse_int
+from meterhub.portal.household_year import BadInput, NoImport, Numbers, YearData, choose_point, load, parse_int
 from meterhub.portal.i18n import N_, Gettext, lang_of, tr
 from meterhub.portal.tariff_charts import overrun_heatmap, peaks_chart
 
@@ -169,6 +169,8 @@ def render(request: Request, portal: Portal, person: Person, point: str, level: 
             context.update(_figures(year, level_kw, n, _))
     except NotVisible:
         return portal.error(request, 404, _("There is no such metering point among yours."))
+    except NoImport:
+        context["point"] = None
     return portal.templates.TemplateResponse(request, "network_tariff.html", context)
 
 
