@@ -151,4 +151,4 @@ def test_a_point_not_hers_is_a_404(site: Site) -> None:
     assert r.status_code == 200 and "None of your metering points measures electricity" in r.text
     for path in ("/network-tariff", "/advice"):
         r = bob.get(path, params={"point": str(site.world.points["P1"])})
-        assert r.status_code == 200 and "None of your metering points measures electricity" in r.text
+        assert r.status_code == 200 and "This metering point does not measure electricity" in r.text

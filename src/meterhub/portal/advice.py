@@ -42,9 +42,17 @@ from meterhub.mdm.tariffs import TariffError, tariff_from_dict
 from meterhub.portal import nav
 from meterhub.portal.deps import Person, PersonDep, Portal, PortalDep
 from meterhub.portal.household import Household
-from meterhub.portal.household_year import BadInput, NoImport, Numbers, YearData, choose_point, load, parse_int
+from meterhub.portal.household_year import (
+    BadInput,
+    NoImport,
+    Numbers,
+    YearData,
+    choose_point,
+    electric_points,
+    load,
+    parse_int,
+)
 from meterhub.portal.i18n import Gettext, lang_of, tr
-from meterhub.portal.network_tariff import points_with_import
 
 router = APIRouter()
 nav.built("/advice")
@@ -222,18 +230,19 @@ def render(request: Request, portal: Portal, person: Person, point: str, level: 
     context: dict[str, Any] = {"person": person, "user": person.user.username, "level_kw": level_kw,
                                "level_given": chosen is not None, "all_levels": LEVELS_KW}  # fmt: skip
     try:
-        vp = choose_point(hh, point_id)
-        context["points"] = points_with_import(hh)
-        if vp is not None:
-            year = load(hh, vp, export=True)
+        points = electric_points(hh)
+        context["points"] = [(p.id, p.vp.point.ean) for p in points]
+        chosen_point = choose_point(hh, point_id, points)
+        if chosen_point is not None:
+            year = load(hh, chosen_point, export=True)
             tf = _tariff(portal, year, hh.now.astimezone(LOCAL_TZ).date())
             cards, missing = _cards(year, tf, level_kw, n, _) if year.present.any() else ([], [])
-            context.update(point=vp, first=n.day(year.first_day), last=n.day(year.last_day), days=year.days,
+            context.update(point=year.point, first=n.day(year.first_day), last=n.day(year.last_day), days=year.days,
                            cards=cards, missing=missing, tariffed=tf)  # fmt: skip
     except NotVisible:
         return portal.error(request, 404, _("There is no such metering point among yours."))
     except NoImport:
-        context["point"] = None
+        context.update(point=None, no_import=True)
     return portal.templates.TemplateResponse(request, "advice.html", context)
 
 

@@ -59,14 +59,38 @@ def parse_int(raw: str, name: str, allowed: tuple[int, ...] | None = None) -> in
     return value
 
 
-def choose_point(hh: Household, point_id: int | None) -> VisiblePoint | None:
-    """The asked point (:class:`NotVisible` if not the person's), else the first with an import channel."""
-    if point_id is not None:
-        return hh.point(point_id)
+@dataclass(frozen=True, slots=True)
+class ElectricPoint:
+    """One of the person's points that measures electricity import, and whether it measures export too."""
+
+    vp: VisiblePoint
+    export: bool
+
+    @property
+    def id(self) -> int:
+        return self.vp.point.id
+
+
+def electric_points(hh: Household) -> list[ElectricPoint]:
+    """The person's points with an import channel (the pages' point chooser), each point's media read once."""
+    out = []
     for vp in hh.points:
-        if any(m.obis == A_PLUS for m in hh.media(vp.point.id)):
-            return vp
-    return None
+        obis = {m.obis for m in hh.media(vp.point.id)}
+        if A_PLUS in obis:
+            out.append(ElectricPoint(vp, A_MINUS in obis))
+    return out
+
+
+def choose_point(hh: Household, point_id: int | None, points: list[ElectricPoint]) -> ElectricPoint | None:
+    """The asked point (:class:`NotVisible` if not the person's, :class:`NoImport` without an import channel),
+    else the first of ``points``."""
+    if point_id is None:
+        return points[0] if points else None
+    hh.point(point_id)
+    found = next((p for p in points if p.id == point_id), None)
+    if found is None:
+        raise NoImport(point_id)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,20 +127,16 @@ def _kwh(s: Slots, start: int, end: int) -> npt.NDArray[np.float64]:
     return slot_grid(s.epochs, s.values * per_kwh, s.quality != Quality.MISSING, start, end, s.interval_s)
 
 
-def load(hh: Household, vp: VisiblePoint, *, export: bool = False) -> YearData:
+def load(hh: Household, ep: ElectricPoint, *, export: bool = False) -> YearData:
     """The point's last 12 months (see the module docstring); NotVisible when none of it is the person's,
     :class:`NoImport` when it has no import channel."""
     today = hh.now.astimezone(LOCAL_TZ).date()
     first, last = period(today)
     start, end = day_start_epoch(first), day_bounds_epoch(last)[1]
     t0, t1 = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
-    if not any(m.obis == A_PLUS for m in hh.media(vp.point.id)):
-        raise NoImport(vp.point.id)
-    imp = hh.slots(vp.point.id, A_PLUS, t0, t1)
-    exp_kwh = None
-    if export and any(m.obis == A_MINUS for m in hh.media(vp.point.id)):
-        exp_kwh = _kwh(hh.slots(vp.point.id, A_MINUS, t0, t1), start, end)
-    return YearData(vp, first, last, start, imp.interval_s, _kwh(imp, start, end), exp_kwh)
+    imp = hh.slots(ep.id, A_PLUS, t0, t1)
+    exp_kwh = _kwh(hh.slots(ep.id, A_MINUS, t0, t1), start, end) if export and ep.export else None
+    return YearData(ep.vp, first, last, start, imp.interval_s, _kwh(imp, start, end), exp_kwh)
 
 
 class Numbers:
@@ -150,4 +170,15 @@ class Numbers:
         return [str(names[i]) for i in range(7)]
 
 
-__all__ = ["BadInput", "NoImport", "Numbers", "YearData", "choose_point", "load", "parse_int", "period"]
+__all__ = [
+    "BadInput",
+    "ElectricPoint",
+    "NoImport",
+    "Numbers",
+    "YearData",
+    "choose_point",
+    "electric_points",
+    "load",
+    "parse_int",
+    "period",
+]

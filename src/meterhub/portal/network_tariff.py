@@ -32,8 +32,17 @@ from meterhub.mdm.network_tariff import (
 from meterhub.mdm.overrun_causes import classify_overruns, summarise
 from meterhub.portal import nav
 from meterhub.portal.deps import Person, PersonDep, Portal, PortalDep
-from meterhub.portal.household import A_PLUS, Household
-from meterhub.portal.household_year import BadInput, NoImport, Numbers, YearData, choose_point, load, parse_int
+from meterhub.portal.household import Household
+from meterhub.portal.household_year import (
+    BadInput,
+    NoImport,
+    Numbers,
+    YearData,
+    choose_point,
+    electric_points,
+    load,
+    parse_int,
+)
 from meterhub.portal.i18n import N_, Gettext, lang_of, tr
 from meterhub.portal.tariff_charts import overrun_heatmap, peaks_chart
 
@@ -69,11 +78,6 @@ class MonthRow:
     overrun_slots: int
     overrun_extra: str
     total: str
-
-
-def points_with_import(hh: Household) -> list[tuple[int, str]]:
-    """(id, EAN) of the person's points that measure electricity import, for the point chooser."""
-    return [(vp.point.id, vp.point.ean) for vp in hh.points if any(m.obis == A_PLUS for m in hh.media(vp.point.id))]
 
 
 def _figures(year: YearData, level_kw: int, n: Numbers, _: Gettext) -> dict[str, Any]:
@@ -161,16 +165,17 @@ def render(request: Request, portal: Portal, person: Person, point: str, level: 
                                "level_given": chosen is not None, "default_kw": HOUSEHOLD_DEFAULT_KW,
                                "all_levels": LEVELS_KW, "prices": PRICES_2025, "n": n}  # fmt: skip
     try:
-        vp = choose_point(hh, point_id)
-        context["points"] = points_with_import(hh)
-        if vp is not None:
-            year = load(hh, vp)
-            context.update(point=vp, first=n.day(year.first_day), last=n.day(year.last_day), days=year.days)
+        points = electric_points(hh)
+        context["points"] = [(p.id, p.vp.point.ean) for p in points]
+        chosen_point = choose_point(hh, point_id, points)
+        if chosen_point is not None:
+            year = load(hh, chosen_point)
+            context.update(point=year.point, first=n.day(year.first_day), last=n.day(year.last_day), days=year.days)
             context.update(_figures(year, level_kw, n, _))
     except NotVisible:
         return portal.error(request, 404, _("There is no such metering point among yours."))
     except NoImport:
-        context["point"] = None
+        context.update(point=None, no_import=True)
     return portal.templates.TemplateResponse(request, "network_tariff.html", context)
 
 
@@ -181,4 +186,4 @@ def network_tariff(
     return render(request, portal, person, point, level)
 
 
-__all__ = ["CAUSE_NAMES", "CAUSE_RULES", "points_with_import", "render", "router"]
+__all__ = ["CAUSE_NAMES", "CAUSE_RULES", "render", "router"]
