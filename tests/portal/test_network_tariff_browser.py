@@ -1,7 +1,7 @@
 """The network-tariff and advice pages in a real browser (Debian's Chromium driven by Playwright) over uvicorn on
 127.0.0.1, for carol's EV home of :mod:`tests.portal.ev_home`: the charts draw, each chart's table opens from the
-keyboard, the level chooser reloads the page, nothing overflows a 390 px phone, and the advice's "how we computed
-this" notes open. Screenshots (phone 390×844 and desktop) go to the test's tmp dir, and to ``$MH_SHOTS`` too when
+keyboard, the level chooser reloads the page, nothing overflows a 390 px phone, the advice's "how we computed
+this" notes open, and — where tests/portal/vendor holds axe-core — no serious or critical axe violation. Screenshots (phone 390×844 and desktop) go to the test's tmp dir, and to ``$MH_SHOTS`` too when
 it is set."""
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from tests.api.world import PASSWORD, Clock, add_logins, build_world
 from tests.portal.ev_home import add_ev_home
 from tests.portal.test_browser import ARGS, CHROMIUM, _browser_or_skip, _free_port
 
+AXE = sorted(Path(__file__).parent.glob("vendor/axe-core-*/axe.min.js"))
+"""axe-core, where tests/portal/vendor holds it (vendored by the pages' accessibility tests)."""
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 860}
 
@@ -58,6 +60,19 @@ def _shot(page: Any, folder: Path, name: str) -> None:
     if extra:
         Path(extra).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, Path(extra) / path.name)
+
+
+def _axe(page: Any) -> None:
+    """No serious or critical axe-core violation, every <details> open (when axe-core is vendored)."""
+    if not AXE:
+        return
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    page.add_script_tag(content=AXE[-1].read_text())
+    found = page.evaluate(
+        "async () => (await axe.run()).violations.filter(v => ['serious', 'critical'].includes(v.impact))"
+        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"
+    )
+    assert not found, found
 
 
 def _fits(page: Any) -> None:
@@ -105,8 +120,12 @@ def test_network_tariff_and_advice_pages(url: str, tmp_path: Path, viewport: dic
             assert "8 760 h" in items.first.locator("details.how").inner_text().replace("\u202f", " ")
             _fits(page)
             _shot(page, tmp_path, f"advice-fr-{label}")
+            _axe(page)
             page.goto(url + "/advice?lang=en")
             _shot(page, tmp_path, f"advice-{label}")
+            _axe(page)
+            page.goto(url + "/network-tariff?lang=de")
+            _axe(page)
         finally:
             browser.close()
     assert len(list(tmp_path.glob("*.png"))) == 4
