@@ -1,8 +1,8 @@
 """The network-tariff and advice pages in a real browser (Debian's Chromium driven by Playwright) over uvicorn on
 127.0.0.1, for carol's EV home of :mod:`tests.portal.ev_home`: the charts draw, each chart's table opens from the
 keyboard, the level chooser reloads the page, nothing overflows a 390 px phone, the advice's "how we computed
-this" notes open, and — where tests/portal/vendor holds axe-core — no serious or critical axe violation. Screenshots (phone 390×844 and desktop) go to the test's tmp dir, and to ``$MH_SHOTS`` too when
-it is set."""
+this" notes open, and — where tests/portal/vendor holds axe-core — no serious or critical axe violation.
+Screenshots (phone 390×844 and desktop) go to the test's tmp dir, and to ``$MH_SHOTS`` too when it is set."""
 
 from __future__ import annotations
 
