@@ -1,7 +1,7 @@
 """The network-tariff and advice pages in a real browser (Debian's Chromium driven by Playwright) over uvicorn on
 127.0.0.1, for carol's EV home of :mod:`tests.portal.ev_home`: the charts draw, each chart's table opens from the
 keyboard, the level chooser reloads the page, nothing overflows a 390 px phone, the advice's "how we computed
-this" notes open, and — where tests/portal/vendor holds axe-core — no serious or critical axe violation.
+this" notes open, and axe-core finds no serious or critical violation (every <details> open).
 Screenshots (phone 390×844 and desktop) go to the test's tmp dir, and to ``$MH_SHOTS`` too when it is set."""
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ import uvicorn
 from meterhub.portal.site import create_site
 from meterhub.store import Store
 from tests.api.world import PASSWORD, Clock, add_logins, build_world
+from tests.portal import axe
 from tests.portal.ev_home import add_ev_home
 from tests.portal.test_browser import ARGS, CHROMIUM, _browser_or_skip, _free_port
 
-AXE = sorted(Path(__file__).parent.glob("vendor/axe-core-*/axe.min.js"))
-"""axe-core, where tests/portal/vendor holds it (vendored by the pages' accessibility tests)."""
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 860}
 
@@ -63,16 +62,10 @@ def _shot(page: Any, folder: Path, name: str) -> None:
 
 
 def _axe(page: Any) -> None:
-    """No serious or critical axe-core violation, every <details> open (when axe-core is vendored)."""
-    if not AXE:
-        return
+    """No serious or critical axe-core WCAG A/AA violation, with every <details> (the tables, the notes) open."""
     page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-    page.add_script_tag(content=AXE[-1].read_text())
-    found = page.evaluate(
-        "async () => (await axe.run()).violations.filter(v => ['serious', 'critical'].includes(v.impact))"
-        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"
-    )
-    assert not found, found
+    found = axe.violations(page)
+    assert not found, axe.describe(found)
 
 
 def _fits(page: Any) -> None:
