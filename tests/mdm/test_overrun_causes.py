@@ -103,3 +103,28 @@ def test_a_long_flat_block_at_noon_is_not_an_ev_and_missing_slots_draw_nothing()
     assert [(ev.cause, ev.slots) for ev in events] == [("cooking", 3), ("other", 4)]
     with pytest.raises(ValueError, match="differ in length"):
         classify_overruns(starts, kwh[:-1], 3)
+
+
+def test_a_short_11_kw_session_is_the_car_and_a_kitchen_spike_is_not() -> None:
+    starts, kwh = _days(date(2026, 11, 3), date(2026, 11, 3))  # a Tuesday
+    i = _at(starts, date(2026, 11, 3), 18, 30)
+    kwh[i : i + 3] = [2.85, 2.85, 1.1]  # 6.8 kWh at 11 kW from 18:30: two full quarter-hours and a partial one
+    j = _at(starts, date(2026, 11, 3), 12, 0)
+    kwh[j : j + 2] = [1.3, 1.2]  # 5 kW at noon for half an hour: hobs and oven
+    events = classify_overruns(starts, kwh, 3)
+    assert [(ev.cause, ev.slots, ev.local_start_min) for ev in events] == [
+        ("cooking", 2, 12 * 60),
+        ("ev_charging", 3, 18 * 60 + 30),
+    ]
+    # the same 18:30 block at 5 kW is a cooking peak: too low for a short charge
+    kwh[i : i + 3] = [1.3, 1.25, 1.0]
+    assert [ev.cause for ev in classify_overruns(starts, kwh, 3)] == ["cooking", "cooking"]
+
+
+def test_a_charging_block_with_a_spike_on_top_stays_flat() -> None:
+    starts, kwh = _days(date(2026, 12, 1), date(2026, 12, 1))
+    i = _at(starts, date(2026, 12, 1), 20)
+    kwh[i : i + 8] = 1.0  # 3.7 kW for 2 h …
+    kwh[i + 2] = 1.6  # … with the kettle on top for a quarter-hour
+    [ev] = classify_overruns(starts, kwh, 3)
+    assert (ev.cause, ev.slots) == ("ev_charging", 8)

@@ -4,9 +4,11 @@ An **overrun event** is a run of consecutive quarter-hours whose energy is above
 (:func:`~meterhub.mdm.network_tariff.split_overrun`: level × 0.25 h). Each event is put in one class by rules on
 its length, flatness, local start time and season — in this order, the first that fits wins:
 
-* ``ev_charging`` — a long, high, flat block in the evening or at night: at least :data:`EV_MIN_SLOTS`
-  quarter-hours (1.5 h), starting between 17:00 and 05:00 local, the slots' energies within ±15 % of their
-  median (a charger draws a constant power for hours);
+* ``ev_charging`` — a long, high, flat block in the evening or at night: starting between 17:00 and 05:00
+  local, flat (at least two thirds of its quarter-hours within ±15 % of their median: a charger draws a constant
+  power, the last quarter-hour of a session is partial and other appliances add spikes), and either at least
+  :data:`EV_MIN_SLOTS` quarter-hours (1.5 h) long or, at :data:`EV_HIGH_KW` and more — a power no kitchen
+  keeps up for half an hour — at least two;
 * ``cooking`` — a short spike at mealtime: at most :data:`COOKING_MAX_SLOTS` quarter-hours (1 h), starting
   11:30–13:00 or 18:00–20:00 local (hobs and oven);
 * ``heat_pump`` — a winter morning: starting 05:00–10:00 local on a cold day — the day's mean outdoor
@@ -37,7 +39,10 @@ CAUSES: Final[tuple[Cause, ...]] = ("ev_charging", "heat_pump", "cooking", "othe
 EV_MIN_SLOTS: Final = 6
 """An EV charging block lasts at least 1.5 h."""
 EV_FLATNESS: Final = 0.15
-"""…with every quarter-hour within ±15 % of the block's median."""
+"""…with two thirds of its quarter-hours within ±15 % of the block's median."""
+EV_HIGH_KW: Final = 7.0
+"""A flat block at this median power or more is a charger even when short (an 11 kW session of 6 kWh lasts
+35 minutes)."""
 COOKING_MAX_SLOTS: Final = 4
 """A cooking spike lasts at most 1 h."""
 COLD_C: Final = 5.0
@@ -81,11 +86,12 @@ def _civil_month(local_day: int) -> int:
 
 def _cause(e: npt.NDArray[np.float64], start_min: int, month: int, day_mean_c: float | None, interval_s: int) -> Cause:
     n = e.size
-    duration_ok = n * interval_s >= EV_MIN_SLOTS * 900
     evening_or_night = start_min >= 17 * 60 or start_min < 5 * 60
     median = float(np.median(e))
-    flat = median > 0 and bool(np.all(np.abs(e - median) <= EV_FLATNESS * median))
-    if duration_ok and evening_or_night and flat:
+    near = int(np.count_nonzero(np.abs(e - median) <= EV_FLATNESS * median))
+    flat = median > 0 and near >= 2 and 3 * near >= 2 * n
+    long_enough = n * interval_s >= EV_MIN_SLOTS * 900 or (median * 3600.0 / interval_s >= EV_HIGH_KW and n >= 2)
+    if evening_or_night and flat and long_enough:
         return "ev_charging"
     if n * interval_s <= COOKING_MAX_SLOTS * 900 and any(a <= start_min < b for a, b in MEALTIMES_MIN):
         return "cooking"
@@ -166,6 +172,7 @@ __all__ = [
     "CAUSES",
     "COLD_C",
     "COOKING_MAX_SLOTS",
+    "EV_HIGH_KW",
     "EV_MIN_SLOTS",
     "Cause",
     "CauseSummary",
