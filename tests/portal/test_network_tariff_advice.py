@@ -124,8 +124,9 @@ def test_advice_without_a_published_tariff_says_so(site: Site) -> None:
     assert "a kWh less is counted at the network's normal rate of 0.0759 €/kWh only" in page
     assert f"2,190 kWh and {2190 * 0.0759:.0f} € a year" in page
     assert re.findall(r'data-kind="(\w+)"', page) == [
-        "base_load", "pv_self_consumption", "network_level", "heating", "load_shifting"
+        "base_load", "network_level", "heating", "pv_self_consumption", "load_shifting"
     ]  # fmt: skip
+    assert "so we cannot price using 88 kWh of it at home instead" in page
 
 
 def test_french_and_german(site: Site) -> None:

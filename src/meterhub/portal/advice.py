@@ -6,7 +6,8 @@ The items: night base load and standby; shifting flexible load to cheaper hours 
 supplier of record (its tariff published on the platform today, :mod:`meterhub.store.tariffs`; without one the
 page says so and prices a kWh at the network rate only); heating against degree days (the platform holds no
 weather in this version: the item says "no weather data held"); PV self-consumption from export A− against
-import A+ (with an export channel only; the feed-in tariff is an assumption, said so); the network-tariff level
+import A+ (with an export channel only; the feed-in tariff is an assumption, said so; without a published tariff
+only its kWh, unpriced); the network-tariff level
 (:func:`~meterhub.mdm.network_tariff.level_choice`, linking to the network-tariff page, at the same assumed or
 chosen level). ``?point=ID`` picks one of the person's points (404 for any other), ``?level=`` the reference
 power level as on the network-tariff page. Quarter-hours are read only through
@@ -129,8 +130,9 @@ def _cards(year: YearData, tf: Tariffed, level_kw: int, n: Numbers, _: Gettext) 
     if tf.costing is not None:
         items.append(shifting_advice(tf.costing, days))
     export_kwh = float(np.nansum(year.export_kwh)) if year.export_kwh is not None else 0.0
-    if export_kwh > 0:
-        items.append(pv_advice(export_kwh, days, price, ASSUMED_FEED_IN_EUR_KWH))
+    pv = pv_advice(export_kwh, days, price, ASSUMED_FEED_IN_EUR_KWH) if export_kwh > 0 else None
+    if pv is not None and tf.costing is not None:
+        items.append(pv)
     items.append(network_level_advice(level_choice(starts, kwh, current_kw=level_kw), days))
     cards = [_card(a, tf, price_note, year, level_kw, n, _) for a in ranked(items)]
     missing = [
@@ -138,6 +140,13 @@ def _cards(year: YearData, tf: Tariffed, level_kw: int, n: Numbers, _: Gettext) 
              _("No weather data held: the platform holds no outdoor temperatures for your area yet, so we cannot "
                "compare your heating with how cold it was."))
     ]  # fmt: skip
+    if pv is not None and tf.costing is None:
+        missing.append(
+            Card("pv_self_consumption", _("Using more of your solar power at home"), "",
+                 _("You sent %(export)s kWh a year to the grid. Your supplier publishes no tariff on the platform, so "
+                   "we cannot price using %(kwh)s kWh of it at home instead.", export=n.num(pv.params["export_kwh"]),
+                   kwh=n.num(pv.kwh_year)))
+        )  # fmt: skip
     if tf.costing is None:
         missing.append(
             Card("load_shifting", _("Shifting flexible load to cheaper hours"), "",
