@@ -57,8 +57,8 @@ CAUSE_NAMES = {
 }
 CAUSE_RULES = {
     "ev_charging": N_(
-        "Long, high and flat blocks of at least 1.5 hours starting in the evening or at night: the pattern of a car "
-        "charger."
+        "High, flat blocks starting in the evening or at night, at least 1.5 hours long, or half an hour at 7 kW and "
+        "more: the pattern of a car charger."
     ),
     "heat_pump": N_(
         "Peaks starting between 05:00 and 10:00 on cold days: the heat pump catching up after the night. Without "
