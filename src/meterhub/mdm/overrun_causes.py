@@ -30,7 +30,7 @@ from typing import Final, Literal
 import numpy as np
 import numpy.typing as npt
 
-from meterhub.mdm.network_tariff import split_overrun
+from meterhub.mdm.network_tariff import drawn_kwh, split_overrun
 from meterhub.mdm.series import local_seconds
 
 Cause = Literal["ev_charging", "heat_pump", "cooking", "other"]
@@ -114,7 +114,7 @@ def classify_overruns(
     ``day_mean_c`` maps a local day number (days since 1970-01-01, local) to that day's mean outdoor temperature;
     without it (or for a day it lacks) the heat pump rule uses the month."""
     t = np.asarray(starts, dtype=np.int64)
-    e = np.nan_to_num(np.asarray(kwh, dtype=np.float64), nan=0.0)
+    e = drawn_kwh(kwh)
     if t.shape != e.shape:
         raise ValueError("starts and kwh differ in length")
     order = np.argsort(t, kind="stable")

@@ -104,20 +104,9 @@ class YearData:
     interval_s: int
     kwh: npt.NDArray[np.float64]  # import per slot, NaN = nothing read
     export_kwh: npt.NDArray[np.float64] | None  # A− per slot, None without an export channel
-
-    @property
-    def starts(self) -> npt.NDArray[np.int64]:
-        return self.start + self.interval_s * np.arange(self.kwh.size, dtype=np.int64)
-
-    @property
-    def present(self) -> npt.NDArray[np.bool_]:
-        return ~np.isnan(self.kwh)
-
-    @property
-    def days(self) -> int:
-        """Local days with at least one quarter-hour read (what yearly figures are scaled by)."""
-        have = self.starts[self.present]
-        return int(np.unique(local_seconds(have) // 86_400).size) if have.size else 0
+    starts: npt.NDArray[np.int64]  # every slot's UTC start
+    present: npt.NDArray[np.bool_]  # the import slots read
+    days: int  # local days with at least one import quarter-hour read (what yearly figures are scaled by)
 
 
 def _kwh(s: Slots, start: int, end: int) -> npt.NDArray[np.float64]:
@@ -136,7 +125,11 @@ def load(hh: Household, ep: ElectricPoint, *, export: bool = False) -> YearData:
     t0, t1 = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
     imp = hh.slots(ep.id, A_PLUS, t0, t1)
     exp_kwh = _kwh(hh.slots(ep.id, A_MINUS, t0, t1), start, end) if export and ep.export else None
-    return YearData(ep.vp, first, last, start, imp.interval_s, _kwh(imp, start, end), exp_kwh)
+    kwh = _kwh(imp, start, end)
+    starts = start + imp.interval_s * np.arange(kwh.size, dtype=np.int64)
+    present = ~np.isnan(kwh)
+    days = int(np.unique(local_seconds(starts[present]) // 86_400).size) if present.any() else 0
+    return YearData(ep.vp, first, last, start, imp.interval_s, kwh, exp_kwh, starts, present, days)
 
 
 class Numbers:
