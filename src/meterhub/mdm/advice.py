@@ -14,12 +14,16 @@ this" note (pure functions over series; the portal words them).
 * :func:`network_level_advice` — the network-tariff level that would have been cheapest
   (:func:`meterhub.mdm.network_tariff.level_choice`).
 
-Figures are scaled to a year by the days the data covers (365 / days).
+Figures are scaled to a year by the days the data covers (365 / days). Each item's ``params`` carry the figures of
+its note so that the portal can word it in the reader's language; :func:`energy_price` is what a kWh less saves
+(the supplier's average price of the home's own consumption plus the network's normal rate), :func:`ranked` orders
+the items by € a year, and :func:`slot_grid` lays raw slots on the full grid that costing prices.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +36,9 @@ NIGHT_FROM_H, NIGHT_TO_H = 0, 5
 DEFAULT_TARGET_W = 50.0
 DEFAULT_FLEXIBLE_SHARE = 0.15
 DEFAULT_PV_SHIFT_SHARE = 0.2
+ASSUMED_FEED_IN_EUR_KWH = 0.08
+"""The feed-in tariff assumed for exported energy while the platform holds no home's feed-in contract (the
+portal says it is an assumption)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +50,7 @@ class Advice:
     eur_year: float
     note: str
     figure: float | None = None  # the measured quantity it rests on (W, kWh/HDD, …)
+    params: Mapping[str, float] = field(default_factory=dict)  # the note's figures, for the portal to word
 
 
 def night_base_load_w(starts: npt.ArrayLike, kwh: npt.ArrayLike, interval_s: int = 900) -> float | None:
@@ -70,7 +78,9 @@ def base_load_advice(base_w: float, price_eur_kwh: float, target_w: float = DEFA
         f"{standby_kwh * price_eur_kwh:.0f} € a year. Bringing it to {target_w:.0f} W saves "
         f"({base_w:.0f} − {target_w:.0f}) W × 8,760 h at {price_eur_kwh:.4f} €/kWh."
     )
-    return Advice("base_load", saving_kwh, saving_kwh * price_eur_kwh, note, base_w)
+    params = {"base_w": base_w, "target_w": target_w, "standby_kwh": standby_kwh,
+              "standby_eur": standby_kwh * price_eur_kwh, "price": price_eur_kwh}  # fmt: skip
+    return Advice("base_load", saving_kwh, saving_kwh * price_eur_kwh, note, base_w, params)
 
 
 def shifting_advice(costing: Costing, days: int, share: float = DEFAULT_FLEXIBLE_SHARE) -> Advice:
@@ -86,7 +96,8 @@ def shifting_advice(costing: Costing, days: int, share: float = DEFAULT_FLEXIBLE
         f"rate ({cheapest:.4f} €/kWh): {moved * scale:.0f} kWh a year moved (dishwasher, washing machine, "
         "EV charging); the energy stays the same, the price falls."
     )
-    return Advice("load_shifting", 0.0, eur * scale, note, moved * scale)
+    params = {"share": share, "cheapest": cheapest, "moved_kwh": moved * scale}
+    return Advice("load_shifting", 0.0, eur * scale, note, moved * scale, params)
 
 
 def heating_advice(daily_kwh: npt.ArrayLike, daily_hdd: npt.ArrayLike, price_eur_kwh: float) -> Advice | None:
@@ -107,7 +118,9 @@ def heating_advice(daily_kwh: npt.ArrayLike, daily_hdd: npt.ArrayLike, price_eur
         f"line through {e.size} days). One degree lower indoors removes about one degree day from each of your "
         f"{heating_days * scale:.0f} heating days a year: {slope:.1f} × {heating_days * scale:.0f} kWh."
     )
-    return Advice("heating", kwh, kwh * price_eur_kwh, note, slope)
+    params = {"slope": slope, "base": float(base), "days": float(e.size), "heating_days": heating_days * scale,
+              "price": price_eur_kwh}  # fmt: skip
+    return Advice("heating", kwh, kwh * price_eur_kwh, note, slope, params)
 
 
 def pv_advice(
@@ -122,7 +135,8 @@ def pv_advice(
         f"appliances at midday) saves the import price minus the feed-in tariff, "
         f"{price_eur_kwh:.4f} − {feed_in_eur_kwh:.4f} €/kWh."
     )
-    return Advice("pv_self_consumption", kwh, eur, note, export_kwh * scale)
+    params = {"export_kwh": export_kwh * scale, "share": share, "price": price_eur_kwh, "feed_in": feed_in_eur_kwh}
+    return Advice("pv_self_consumption", kwh, eur, note, export_kwh * scale, params)
 
 
 def network_level_advice(choice: LevelChoice, days: int) -> Advice:
@@ -130,21 +144,56 @@ def network_level_advice(choice: LevelChoice, days: int) -> Advice:
     scale = 365.0 / days
     if choice.current_kw is None or choice.cheapest_kw == choice.current_kw:
         note = f"Your reference power level ({choice.current_kw} kW) was the cheapest over the period."
-        return Advice("network_level", 0.0, 0.0, note, float(choice.cheapest_kw))
+        params = {"cheapest_kw": float(choice.cheapest_kw), "saving_eur": 0.0}
+        return Advice("network_level", 0.0, 0.0, note, float(choice.cheapest_kw), params)
     note = (
         f"Over the period, the {choice.cheapest_kw} kW level would have cost {choice.saving_eur:.2f} € less than your "
         f"{choice.current_kw} kW level (fixed part plus energy above the level at the overrun rate), "
         f"{choice.saving_eur * scale:.0f} € a year. Your DSO sets the level; ask it to review."
     )
-    return Advice("network_level", 0.0, choice.saving_eur * scale, note, float(choice.cheapest_kw))
+    params = {"cheapest_kw": float(choice.cheapest_kw), "current_kw": float(choice.current_kw),
+              "saving_eur": choice.saving_eur}  # fmt: skip
+    return Advice("network_level", 0.0, choice.saving_eur * scale, note, float(choice.cheapest_kw), params)
+
+
+def slot_grid(
+    epochs: npt.ArrayLike, values: npt.ArrayLike, present: npt.ArrayLike, start: int, end: int, interval_s: int = 900
+) -> npt.NDArray[np.float64]:
+    """Every slot of the UTC epochs [start, end) in time order (the form :func:`~meterhub.mdm.costing.cost_series`
+    prices), the value where ``present``, NaN elsewhere and where nothing was read (slots are contiguous in UTC)."""
+    if (end - start) % interval_s or end < start:
+        raise ValueError(f"[{start}, {end}) is not a whole number of {interval_s} s slots")
+    out = np.full((end - start) // interval_s, np.nan)
+    t = np.asarray(epochs, dtype=np.int64)
+    v = np.asarray(values, dtype=np.float64)
+    keep = np.asarray(present, dtype=bool) & (t >= start) & (t < end) & ((t - start) % interval_s == 0)
+    out[(t[keep] - start) // interval_s] = v[keep]
+    return out
+
+
+def energy_price(costing: Costing | None, network_eur_kwh: float) -> float:
+    """What one kWh less saves: the supplier's average energy price over the home's own consumption (its rates
+    weighted by the kWh drawn at each) plus the network's normal rate; the network rate alone without a tariff."""
+    if costing is None or costing.kwh <= 0:
+        return network_eur_kwh
+    return costing.energy_eur / costing.kwh + network_eur_kwh
+
+
+def ranked(items: Iterable[Advice | None]) -> list[Advice]:
+    """The advice, the largest € a year first (then the largest kWh)."""
+    return sorted((a for a in items if a is not None), key=lambda a: (-round(a.eur_year, 6), -a.kwh_year))
 
 
 __all__ = [
+    "ASSUMED_FEED_IN_EUR_KWH",
     "Advice",
     "base_load_advice",
+    "energy_price",
     "heating_advice",
     "network_level_advice",
     "night_base_load_w",
     "pv_advice",
+    "ranked",
     "shifting_advice",
+    "slot_grid",
 ]

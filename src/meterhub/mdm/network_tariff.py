@@ -46,6 +46,17 @@ PRICES_2025 = NetworkPrices(
 
 EPOCH_DAY = date(1970, 1, 1)
 LEVELS_KW: tuple[int, ...] = tuple(sorted(PRICES_2025.fixed_eur_month))
+HOUSEHOLD_DEFAULT_KW = 3
+"""The level assumed for a household while the platform holds no per-point reference power level (the DSO sets
+it and does not tell the platform yet): the lowest level, the one of the reference file's example ("a 3 kW level
+allows 0.75 kWh per quarter-hour"). The portal says so and lets the household choose its own level."""
+
+
+def drawn_kwh(kwh: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """The slots' kWh with missing slots (NaN) as nothing drawn (the array itself when none is missing)."""
+    e = np.asarray(kwh, dtype=np.float64)
+    missing = np.isnan(e)
+    return np.where(missing, 0.0, e) if missing.any() else e
 
 
 def split_overrun(
@@ -58,7 +69,7 @@ def split_overrun(
     quarter-hour). The sources state the principle, not the formula: this is the one place to correct it.
     Missing slots (NaN) count as nothing drawn.
     """
-    e = np.nan_to_num(np.asarray(kwh, dtype=np.float64), nan=0.0)
+    e = drawn_kwh(kwh)
     allowance = level_kw * interval_s / 3600.0
     within = np.minimum(e, allowance)
     return within, e - within
@@ -122,7 +133,7 @@ def network_months(
     if connection is not None and connection not in prices.metering_eur_month:
         raise ValueError(f"unknown connection size {connection!r} ({', '.join(prices.metering_eur_month)})")
     t = np.asarray(starts, dtype=np.int64)
-    e = np.nan_to_num(np.asarray(kwh, dtype=np.float64), nan=0.0)
+    e = drawn_kwh(kwh)
     if t.shape != e.shape:
         raise ValueError("starts and kwh differ in length")
     within, over = split_overrun(e, level_kw, interval_s)
@@ -186,9 +197,10 @@ def level_choice(
     totals: dict[int, float] = {}
     overs: dict[int, float] = {}
     t = np.asarray(starts, dtype=np.int64)
+    e = drawn_kwh(kwh)
     cal = _calendar(t, interval_s)  # the months are the same at every level
     for level in sorted(prices.fixed_eur_month):
-        months = network_months(t, kwh, level, connection=connection, prices=prices, interval_s=interval_s, _cal=cal)
+        months = network_months(t, e, level, connection=connection, prices=prices, interval_s=interval_s, _cal=cal)
         totals[level] = sum(m.total_eur for m in months)
         overs[level] = sum(m.overrun_kwh for m in months)
     cheapest = min(totals, key=lambda lv: (round(totals[lv], 9), lv))
@@ -221,12 +233,14 @@ def overrun_histogram(
 
 
 __all__ = [
+    "HOUSEHOLD_DEFAULT_KW",
     "LEVELS_KW",
     "PRICES_2025",
     "LevelChoice",
     "NetworkMonth",
     "NetworkPrices",
     "OverrunHistogram",
+    "drawn_kwh",
     "level_choice",
     "network_months",
     "overrun_histogram",

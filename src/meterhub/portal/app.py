@@ -29,7 +29,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from meterhub.api.auth import Settings
-from meterhub.portal import consents, downloads, history, i18n, login, meters, nav, people, privacy
+from meterhub.portal import (
+    advice,
+    consents,
+    downloads,
+    history,
+    i18n,
+    login,
+    meters,
+    nav,
+    network_tariff,
+    people,
+    privacy,
+)
 from meterhub.portal.auth import Authenticator, SessionStore
 from meterhub.portal.deps import Horizon, LoginRequired, Portal, UserDep
 from meterhub.portal.i18n import N_, tr
@@ -122,6 +134,8 @@ def create_app(
     app.include_router(downloads.router)
     app.include_router(history.router)
     app.include_router(privacy.router)
+    app.include_router(network_tariff.router)
+    app.include_router(advice.router)
     if demo_status is not None:
         status = demo_status
 
