@@ -22,26 +22,52 @@ revision: str = "0013"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+_STATUS = "status IN ('draft', 'published', 'withdrawn')"
+_DATED = "status <> 'published' OR valid_from IS NOT NULL"
+
+
+def _table(with_status: bool) -> sa.Table:
+    """The table as it stands before (``with_status`` False) or after this revision, for SQLite's copy."""
+    cols: list[sa.SchemaItem] = [
+        sa.Column("id", sa.Integer),
+        sa.Column("supplier_id", sa.Integer, nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("valid_from", sa.Date, nullable=not with_status),
+        sa.Column("valid_to", sa.Date),
+        sa.Column("definition", sa.Text, nullable=False),
+        sa.Column("created_at", sa.BigInteger, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_supplier_tariff")),
+        sa.ForeignKeyConstraint(["supplier_id"], ["party.id"], name=op.f("fk_supplier_tariff_supplier_id_party")),
+        sa.UniqueConstraint(
+            "supplier_id", "name", "valid_from", name=op.f("uq_supplier_tariff_supplier_id_name_valid_from")
+        ),
+        sa.CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name=op.f("ck_supplier_tariff_period")),
+    ]
+    cols.append(sa.Index(op.f("ix_supplier_tariff_supplier_id"), "supplier_id"))
+    if with_status:
+        cols += [
+            sa.Column("status", sa.String(12), nullable=False, server_default="published"),
+            sa.Column("withdrawn_at", sa.BigInteger),
+            sa.CheckConstraint(_STATUS, name=op.f("ck_supplier_tariff_status")),
+            sa.CheckConstraint(_DATED, name=op.f("ck_supplier_tariff_dated")),
+        ]
+    return sa.Table("supplier_tariff", sa.MetaData(), *cols)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("supplier_tariff") as batch:
+    with op.batch_alter_table("supplier_tariff", copy_from=_table(False)) as batch:
         batch.add_column(sa.Column("status", sa.String(12), nullable=False, server_default="published"))
         batch.add_column(sa.Column("withdrawn_at", sa.BigInteger))
         batch.alter_column("valid_from", existing_type=sa.Date, nullable=True)
-        batch.create_check_constraint(
-            "ck_supplier_tariff_status", "status IN ('draft', 'published', 'withdrawn')"
-        )
-        batch.create_check_constraint(
-            "ck_supplier_tariff_dated", "status <> 'published' OR valid_from IS NOT NULL"
-        )
+        batch.create_check_constraint(op.f("ck_supplier_tariff_status"), _STATUS)
+        batch.create_check_constraint(op.f("ck_supplier_tariff_dated"), _DATED)
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM supplier_tariff WHERE valid_from IS NULL")
-    with op.batch_alter_table("supplier_tariff") as batch:
-        batch.drop_constraint("ck_supplier_tariff_dated", type_="check")
-        batch.drop_constraint("ck_supplier_tariff_status", type_="check")
+    with op.batch_alter_table("supplier_tariff", copy_from=_table(True)) as batch:
+        batch.drop_constraint(op.f("ck_supplier_tariff_dated"), type_="check")
+        batch.drop_constraint(op.f("ck_supplier_tariff_status"), type_="check")
         batch.alter_column("valid_from", existing_type=sa.Date, nullable=False)
         batch.drop_column("withdrawn_at")
         batch.drop_column("status")
