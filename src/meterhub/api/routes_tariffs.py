@@ -107,6 +107,19 @@ def check_definition(definition: Any) -> dict[str, Any]:
     return tariff.to_dict()
 
 
+def create_draft(access: Access, definition: Any) -> int:
+    """Store a draft of the calling supplier's tariff ``definition`` (checked); its id."""
+    require(access, "tariffs.manage")
+    canonical = check_definition(definition)
+    supplier = access.caller.party_id
+    if supplier is None:
+        raise Problem(403, "forbidden", "Your role may not do this.")
+    try:
+        return access.store.add_tariff_draft(supplier, canonical["name"], canonical, now=access.now)
+    except TariffStoreError as exc:
+        raise Problem(403, "forbidden", str(exc)) from None
+
+
 @router.get("/tariffs", openapi_extra=policy("authenticated"), summary="Published tariffs")
 def list_tariffs(
     access: AccessDep, supplier: Annotated[int | None, Query(ge=1, le=MAX_ID, description="A supplier's id.")] = None
@@ -124,15 +137,7 @@ def get_tariff(tariff_id: TariffId, access: AccessDep) -> dict[str, Any]:
 @router.post("/tariffs", openapi_extra=policy("action:tariffs.manage"), status_code=201, summary="A tariff draft")
 def create_tariff(access: AccessDep, response: Response, definition: Annotated[Any, Body()]) -> dict[str, Any]:
     """A draft of the calling supplier's tariff (the JSON of docs/api.md); publish it with ``…/publish``."""
-    require(access, "tariffs.manage")
-    canonical = check_definition(definition)
-    supplier = access.caller.party_id
-    if supplier is None:
-        raise Problem(403, "forbidden", "Your role may not do this.")
-    try:
-        tariff_id = access.store.add_tariff_draft(supplier, canonical["name"], canonical, now=access.now)
-    except TariffStoreError as exc:
-        raise Problem(403, "forbidden", str(exc)) from None
+    tariff_id = create_draft(access, definition)
     response.headers["Location"] = f"/api/v1/tariffs/{tariff_id}"
     return get_tariff(tariff_id, access)
 
@@ -166,4 +171,14 @@ def withdraw(tariff_id: TariffId, access: AccessDep, body: WithdrawBody | None =
     return get_tariff(tariff_id, access)
 
 
-__all__ = ["PublishBody", "WithdrawBody", "check_definition", "offered", "own", "router", "today", "visible"]
+__all__ = [
+    "PublishBody",
+    "WithdrawBody",
+    "check_definition",
+    "create_draft",
+    "offered",
+    "own",
+    "router",
+    "today",
+    "visible",
+]

@@ -75,8 +75,13 @@ class TariffVersion:
 
 def versions_of(stored: Sequence[StoredTariff]) -> list[TariffVersion]:
     """Stored versions (:mod:`meterhub.store.tariffs`) as priceable versions (definitions parsed and checked:
-    a bad one raises :class:`~meterhub.mdm.tariffs.TariffError`)."""
-    return [TariffVersion(s.valid_from, s.valid_to, tariff_from_dict(s.definition)) for s in stored]
+    a bad one raises :class:`~meterhub.mdm.tariffs.TariffError`); drafts and versions never in force (no
+    ``valid_from``) are left out."""
+    return [
+        TariffVersion(s.valid_from, s.valid_to, tariff_from_dict(s.definition))
+        for s in stored
+        if s.valid_from is not None and s.status != "draft"
+    ]
 
 
 def fixed_share(fixed_eur_month: float, day_from: date, day_to: date) -> float:

@@ -163,7 +163,11 @@ def tariff_versions(
 ) -> list[StoredTariff]:
     """Stored rows of ``statuses`` (of one supplier, of one tariff name), by supplier, name, start and id."""
     st = t.supplier_tariff
-    q = sa.select(st).where(st.c.status.in_(list(statuses))).order_by(st.c.supplier_id, st.c.name, st.c.valid_from, st.c.id)
+    q = (
+        sa.select(st)
+        .where(st.c.status.in_(list(statuses)))
+        .order_by(st.c.supplier_id, st.c.name, st.c.valid_from, st.c.id)
+    )
     if supplier_id is not None:
         q = q.where(st.c.supplier_id == supplier_id)
     if name is not None:

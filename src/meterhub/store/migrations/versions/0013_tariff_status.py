@@ -14,6 +14,7 @@ published. SQLite recreates the table (batch mode). Frozen like 0001: no import 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -28,7 +29,7 @@ _DATED = "status <> 'published' OR valid_from IS NOT NULL"
 
 def _table(with_status: bool) -> sa.Table:
     """The table as it stands before (``with_status`` False) or after this revision, for SQLite's copy."""
-    cols: list[sa.SchemaItem] = [
+    cols: list[Any] = [
         sa.Column("id", sa.Integer),
         sa.Column("supplier_id", sa.Integer, nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
