@@ -175,7 +175,8 @@ def _page(
 
 def _supplier_only(request: Request, portal: Portal, person: Person) -> Response | None:
     if person.role != "supplier":
-        return portal.error(request, 404, tr(request)("This page is for suppliers."))
+        _ = tr(request)
+        return portal.error(request, 404, _("This page is for suppliers."))
     return None
 
 
@@ -185,7 +186,8 @@ def tariffs(request: Request, portal: PortalDep, person: PersonDep) -> Response:
 
 
 def _expired(request: Request, portal: Portal) -> Response:
-    return portal.error(request, 403, tr(request)("This form has expired: reload the page and try again."))
+    _ = tr(request)
+    return portal.error(request, 403, _("This form has expired: reload the page and try again."))
 
 
 @router.post("/tariffs", response_model=None)
