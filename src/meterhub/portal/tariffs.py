@@ -100,7 +100,7 @@ def form_definition(form: Mapping[str, str], _: Gettext) -> tuple[dict[str, Any]
             days.append({"day_id": j, "switches": switches})
     if not days and "day1" not in errors:
         errors["day1"] = _("Write at least the first day profile, e.g. 00:00 1.")
-    ids = {d["day_id"] for d in days}
+    ids = {j for j in range(1, DAYS + 1) if form.get(f"day{j}", "").strip()}  # written, even if it needs a fix
     seasons: list[dict[str, Any]] = []
     weeks: list[dict[str, Any]] = []
     for s in ("s1", "s2"):
@@ -114,8 +114,7 @@ def form_definition(form: Mapping[str, str], _: Gettext) -> tuple[dict[str, Any]
         for key, _label in WEEKDAYS:
             value = form.get(f"{s}_{key}", "1")
             if not value.isdigit() or int(value) not in ids:
-                if ids or "day1" not in errors:
-                    errors[f"{s}_{key}"] = _("Choose a day profile you have written.")
+                errors[f"{s}_{key}"] = _("Choose a day profile you have written.")
                 week.append(1)
             else:
                 week.append(int(value))
