@@ -14,13 +14,14 @@ from meterhub.country import LOCAL_TZ
 from meterhub.mdm.tariffs import single_rate
 from tests.api.conftest import Market
 
+DAY = [{"start": "00:00", "rate": 2}, {"start": "06:00", "rate": 1}, {"start": "22:00", "rate": 2}]
 HP_HC: dict[str, Any] = {
     "name": "Duo",
-    "rates": [{"number": 1, "name": "day", "price_eur_kwh": 0.18}, {"number": 2, "name": "night", "price_eur_kwh": 0.12}],
-    "days": [
-        {"day_id": 1, "switches": [{"start": "00:00", "rate": 2}, {"start": "06:00", "rate": 1}, {"start": "22:00", "rate": 2}]},
-        {"day_id": 2, "switches": [{"start": "00:00", "rate": 2}]},
+    "rates": [
+        {"number": 1, "name": "day", "price_eur_kwh": 0.18},
+        {"number": 2, "name": "night", "price_eur_kwh": 0.12},
     ],
+    "days": [{"day_id": 1, "switches": DAY}, {"day_id": 2, "switches": [{"start": "00:00", "rate": 2}]}],
     "weeks": [{"name": "w", "days": [1, 1, 1, 1, 1, 2, 2]}],
     "seasons": [{"name": "year", "start": "01-01", "week": "w"}],
     "holiday_day_id": 2,
@@ -89,8 +90,8 @@ def test_validation_problems_name_the_field(market: Market) -> None:
     r = s1.post("/api/v1/tariffs", json={**HP_HC, "rates": [{"number": 1, "name": "x", "price_eur_kwh": "cheap"}]},
                 headers=h1)  # fmt: skip
     assert r.status_code == 422 and "rates[0].price_eur_kwh" in r.json()["detail"]
-    r = s1.post("/api/v1/tariffs", json={**HP_HC, "seasons": [{"name": "s", "start": "99999999999999-01", "week": "w"}]},
-                headers=h1)  # fmt: skip
+    huge = [{"name": "s", "start": "99999999999999-01", "week": "w"}]  # a month too large for a date
+    r = s1.post("/api/v1/tariffs", json={**HP_HC, "seasons": huge}, headers=h1)
     assert r.status_code == 422
     assert s1.post("/api/v1/tariffs", json=[1, 2], headers=h1).status_code == 422
     made = s1.post("/api/v1/tariffs", json=HP_HC, headers=h1).json()["id"]

@@ -80,7 +80,7 @@ def test_the_last_12_months_under_each_published_tariff(env: Env) -> None:
     rows = re.findall(r'data-tariff="(\d+)".*?data-total="([\d.]+)".*?data-difference="(-?[\d.]+)"', ranking, re.S)
     t = env.world.tariffs
     assert rows == [(str(t["flat"]), "10.08", "-12.24"), (str(t["duo"]), "22.32", "0.00")]
-    assert 'class="mine" data-tariff="%d"' % t["duo"] in ranking
+    assert f'class="mine" data-tariff="{t["duo"]}"' in ranking
     assert "Flatco&#39;s Flat 15 would have cost you €12.24 less over the last 12 months." in html
     assert "1 Jan 2026 to 28 Feb 2026" in html
 
