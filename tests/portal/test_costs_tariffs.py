@@ -134,6 +134,7 @@ def test_the_supplier_writes_publishes_and_withdraws_a_tariff(env: Env) -> None:
     got = env.world.store.get_tariff(tid)
     assert got is not None and got.status == "withdrawn" and str(got.valid_to) == "2026-06-01"
     assert 'data-status="withdrawn"' in c.get("/tariffs").text
+    assert c.get(f"/api/v1/tariffs/{tid}").json()["status"] == "withdrawn"  # the page's JSON link, same session
     # another supplier's tariff: the 404 of an unknown one, and nothing changes
     other, other_csrf = env.client("duoco")
     duo = env.world.tariffs["duo"]
@@ -192,3 +193,24 @@ def test_withdrawn_from_today_leaves_the_past_priced(env: Env) -> None:
     ranking = html.split('<table class="ranking">')[1].split("</table>")[0]
     assert f'data-tariff="{env.world.tariffs["duo"]}"' not in ranking  # no longer offered
     assert "Flatco&#39;s Flat 15 would have cost you the least over the last 12 months: €10.08." in html
+
+
+def test_a_household_that_moved_in_this_month_has_no_comparison_yet(env: Env) -> None:
+    """Ben moves into a new point on 2 March: this month is costed, the comparison waits for a full month."""
+    from datetime import datetime
+
+    from meterhub.country import LOCAL_TZ
+
+    store, p = env.world.store, env.world.parties
+    point = store.add_metering_point("LU0000000000000000000000000000C02", p["dso"], grid_area="dso")
+    moved = datetime(2026, 3, 2, tzinfo=LOCAL_TZ)
+    store.move_in(point, p["ben"], moved)
+    store.set_supplier(point, p["flatco"], moved)
+    meter = store.add_meter("SIMC0002", p["dso"], model="t", firmware="1", installed_at=moved)
+    store.install(point, meter, moved)
+    store.add_channel(meter, "1.0.1.8.0.255", unit="Wh", interval_s=900)
+    ben, _ = env.client("ben")
+    html = ben.get("/costs").text
+    assert "The comparison needs a full month of your consumption: come back next month." in html
+    assert _attr(html, r'class="total" data-total="([\d.]+)"') == ["0.00"]
+    assert "No supplier has published a tariff yet." not in html

@@ -233,7 +233,9 @@ def costs(request: Request, portal: PortalDep, person: PersonDep) -> Response:
             "c": c,
             "months_chart": months_chart(_, c.months, month_label) if c.months else "",
             "ranking_chart": ranking_chart(_, c.ranked, names) if c.ranked else "",
-            "verdict": verdict(_, c.ranked, names, money),
+            "verdict": verdict(_, c.ranked, names, money)
+            if c.year_from <= c.year_to
+            else _("The comparison needs a full month of your consumption: come back next month."),
         }
         for c in found
     ]
