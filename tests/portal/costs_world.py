@@ -11,7 +11,8 @@ This month so far (1–12 March):
 * Duoco, 5–12 March: data on Thursday 5 to Sunday 8 — weekdays Thu, Fri: 2 × 6.4 = 12.8 kWh day at 0.20 =
   2.56 €; night 2 × 3.2 + the weekend 2 × 9.6 = 25.6 kWh at 0.10 = 2.56 €; standing charge 8 days × 0.20 =
   1.60 € → **6.72 €**.
-* Month: 67.2 kWh, **11.04 €**; 5 days without data (1, 9–12 March) = 480 quarter-hours not counted.
+* Month: 67.2 kWh, **11.04 €**; no data on 1 and 9–11 March and this morning: 4 × 96 + 48 = 432 quarter-hours
+  not counted (this afternoon's 48 are still to come, not missing).
 
 The last 12 full months (March 2025 – February 2026, cut to ann's days: 1 January – 28 February 2026): the
 February week, 67.2 kWh — weekdays Mon–Fri: 32 kWh day, 16 kWh night; the weekend 19.2 kWh.

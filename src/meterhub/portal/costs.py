@@ -61,6 +61,12 @@ class PointCosts:
     year_to: date
     ranked: list[Ranked]
     mine: int | None
+    future_slots: int = 0
+
+    @property
+    def missing_so_far(self) -> int:
+        """This month's quarter-hours without a reading, those still to come today left out."""
+        return max(0, self.month.missing_slots - self.future_slots)
 
 
 def _midnight(day: date) -> datetime:
@@ -139,7 +145,10 @@ def point_costs(house: Household, vp: VisiblePoint, today: date) -> PointCosts |
             )  # fmt: skip
         ranked = rank_offers(offers, mine, cut(year_from, year_to), year_from, year_to, slots.interval_s)
     empty = PeriodCost(today.replace(day=1), today, ())
-    return PointCosts(vp, this_month or empty, months, year_from, year_to, ranked, mine)
+    end = int(_midnight(last + timedelta(days=1)).timestamp())
+    # today's quarter-hours not over yet are still to come, not missing
+    future = max(0, -(-(end - int(house.now.timestamp())) // slots.interval_s)) if last == today else 0
+    return PointCosts(vp, this_month or empty, months, year_from, year_to, ranked, mine, future)
 
 
 # ------------------------------------------------------------------------------------------------- rendering
