@@ -121,3 +121,22 @@ def test_another_suppliers_tariff_is_a_404_and_a_customer_writes_none(market: Ma
     assert carol.post(f"/api/v1/tariffs/{s1_tariff}/withdraw", json={}, headers=hc).status_code == 403
     assert market.store.get_tariff(s1_tariff).status == "published"  # type: ignore[union-attr]
     assert market.store.get_tariff(draft).status == "draft"  # type: ignore[union-attr]
+
+
+def test_a_suppliers_client_with_the_scope_publishes(market: Market) -> None:
+    """An OAuth2 client of s2 with the tariffs.manage scope writes and publishes; without the scope, 403."""
+    from meterhub.api.users import add_client
+
+    c = market.fresh_client()
+    for scopes, expected in [({"interval_data"}, 403), ({"tariffs.manage"}, 201)]:
+        cid, secret = add_client(
+            market.store, market.world.parties["s2"], f"s2 {sorted(scopes)}", scopes, market.clock()
+        )
+        form = {"grant_type": "client_credentials", "client_id": cid, "client_secret": secret}
+        token = c.post("/api/v1/oauth/token", data=form).json()["access_token"]
+        bearer = {"Authorization": f"Bearer {token}"}
+        r = c.post("/api/v1/tariffs", json=HP_HC, headers=bearer)
+        assert r.status_code == expected, r.text
+    tomorrow = (_today(market) + timedelta(days=1)).isoformat()
+    r = c.post(f"/api/v1/tariffs/{r.json()['id']}/publish", json={"valid_from": tomorrow}, headers=bearer)
+    assert r.status_code == 200 and r.json()["supplier"]["id"] == market.world.parties["s2"]

@@ -258,9 +258,7 @@ def change(
     try:
         day = date.fromisoformat(valid_from.strip()) if valid_from.strip() else None
     except ValueError:
-        day = None
-        if valid_from.strip():
-            return _page(request, portal, person, status=422, error=_("The day must be a date (YYYY-MM-DD)."))
+        return _page(request, portal, person, status=422, error=_("The day must be a date (YYYY-MM-DD)."))
     try:
         if action == "publish":
             if day is None:
