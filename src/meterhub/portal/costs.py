@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from html import escape
 from typing import Any
 
@@ -27,7 +28,7 @@ from fastapi.responses import Response
 
 from meterhub.api.service import NotVisible, VisiblePoint
 from meterhub.country import LOCAL_TZ
-from meterhub.mdm.costing import versions_of
+from meterhub.mdm.costing import TariffVersion
 from meterhub.mdm.costs import (
     Offer,
     PeriodCost,
@@ -39,7 +40,7 @@ from meterhub.mdm.costs import (
     rank_offers,
     tariff_on,
 )
-from meterhub.mdm.tariffs import TariffError, tariff_from_dict
+from meterhub.mdm.tariffs import Tariff, TariffError, tariff_from_dict
 from meterhub.portal import nav
 from meterhub.portal.deps import PersonDep, PortalDep
 from meterhub.portal.household import A_PLUS, Household
@@ -78,6 +79,16 @@ def _first_of_month_back(day: date, months: int) -> date:
     return date(y, m + 1, 1)
 
 
+@lru_cache(maxsize=256)
+def _parsed(definition: str) -> Tariff:
+    """A stored definition as a tariff, kept across requests (its per-period slot rates with it)."""
+    return tariff_from_dict(json.loads(definition))
+
+
+def parsed(definition: dict[str, Any]) -> Tariff:
+    return _parsed(json.dumps(definition, sort_keys=True))
+
+
 def supplier_periods(house: Household, point_id: int) -> list[SupplierPeriod]:
     """The point's suppliers of record on local days, each with its tariff versions (bad stored ones skipped)."""
     store = house.portal.store
@@ -85,7 +96,11 @@ def supplier_periods(house: Household, point_id: int) -> list[SupplierPeriod]:
     out: list[SupplierPeriod] = []
     for p in history.suppliers if history is not None else []:
         try:
-            versions = tuple(versions_of([v for v in store.tariff_versions(p.party_id) if v.valid_from is not None]))
+            versions = tuple(
+                TariffVersion(v.valid_from, v.valid_to, parsed(v.definition))
+                for v in store.tariff_versions(p.party_id)
+                if v.valid_from is not None
+            )
         except TariffError:
             versions = ()
         end = p.end.astimezone(LOCAL_TZ).date() if p.end is not None else None
@@ -99,7 +114,7 @@ def offers_today(house: Household, today: date) -> list[Offer]:
         if row.status != "published":
             continue
         try:
-            out.append(Offer(row.id, row.supplier_id, tariff_from_dict(row.definition)))
+            out.append(Offer(row.id, row.supplier_id, parsed(row.definition)))
         except TariffError:
             continue
     return out
