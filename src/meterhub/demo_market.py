@@ -9,6 +9,11 @@ interval data and billing reads, and the second ESP has a consent request waitin
 one login per role (:func:`demo_logins`) written to ``<data-dir>/demo-logins.json`` — role, username, password,
 totp_secret (staff) and party_id — so anybody can try each role — and notification contacts for the suppliers, the
 ESPs and the demo customer (:func:`demo_contacts`). Re-running on the same store adds nothing twice.
+
+Each supplier publishes one energy tariff from the start of the history (:func:`demo_tariffs`, 2026 Luxembourg
+energy prices, VAT included, without the network charges): Enovos a flat tariff (its 2026 price from 1 January),
+Leo a day/night (HP/HC) tariff, Electris three periods with weekend and holiday rates, Sudenergie a seasonal one —
+so every household's supplier of record has a tariff and the costs page has four to compare.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ import json
 import random
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Final
 
 from meterhub.api.users import add_user
+from meterhub.country import LOCAL_TZ
+from meterhub.mdm.tariffs import DayProfile, Rate, Season, Switch, Tariff, WeekProfile, single_rate
 from meterhub.store import Store
 from meterhub.store.consents import add_consent
 from meterhub.store.inventory import add_party, list_metering_points
@@ -52,6 +59,7 @@ class Market:
     moves: int
     consents: int
     requests: int
+    tariffs: int = 0
 
 
 def _party(store: Store, kind: str, code: str, name: str) -> int:
@@ -62,7 +70,8 @@ def _party(store: Store, kind: str, code: str, name: str) -> int:
 def populate(store: Store, history_start: datetime, seed: int = 1) -> Market:
     """Create the market (see the module docstring); nothing if the suppliers are there already."""
     if store.party_by_code("supplier", SUPPLIERS[0][0]) is not None:
-        return Market(len(SUPPLIERS), len(ESPS), len(store.list_parties("customer")), 0, 0, 0, 0)
+        tariffs = publish_demo_tariffs(store, history_start)
+        return Market(len(SUPPLIERS), len(ESPS), len(store.list_parties("customer")), 0, 0, 0, 0, tariffs)
     rng = random.Random(seed)
     switch_at, move_at = history_start + timedelta(days=15), history_start + timedelta(days=20)
     switches = moves = consents = requests = customers = 0
@@ -93,7 +102,69 @@ def populate(store: Store, history_start: datetime, seed: int = 1) -> Market:
                 add_consent(conn, holder, esps[1], [point.id], ["interval_data"], history_start + timedelta(days=1)
                             if holder == customer else move_at, None, "requested", move_at)  # fmt: skip
                 requests += 1
-    return Market(len(suppliers), len(esps), customers, switches, moves, consents, requests)
+    tariffs = publish_demo_tariffs(store, history_start)
+    return Market(len(suppliers), len(esps), customers, switches, moves, consents, requests, tariffs)
+
+
+def _day(start: time, rate: int, *more: tuple[time, int]) -> tuple[Switch, ...]:
+    return (Switch(start, rate), *(Switch(t, r) for t, r in more))
+
+
+def demo_tariffs() -> dict[str, list[tuple[date | None, Tariff]]]:
+    """Each supplier code's tariff versions: (first day, None = the history's start; the tariff)."""
+    flat_2025 = single_rate("Naturstroum Fix", 0.1690, 5.50)
+    flat_2026 = single_rate("Naturstroum Fix", 0.1590, 5.50)
+    hp_hc = Tariff(
+        "Leo Duo jour/nuit",
+        (Rate(1, "heures pleines (06:00–22:00)", 0.1790), Rate(2, "heures creuses", 0.1290)),
+        (DayProfile(1, _day(time(0), 2, (time(6), 1), (time(22), 2))), DayProfile(2, _day(time(0), 2))),
+        (WeekProfile("week", (1, 1, 1, 1, 1, 2, 2)),),
+        (Season("year", 1, 1, "week"),),
+        holiday_day_id=2,
+        fixed_eur_month=6.00,
+    )
+    three = Tariff(
+        "Electris Flex 3",
+        (Rate(1, "off-peak", 0.1190), Rate(2, "normal", 0.1540), Rate(3, "peak (17:00–21:00)", 0.1990)),
+        (
+            DayProfile(1, _day(time(0), 1, (time(7), 2), (time(17), 3), (time(21), 2))),
+            DayProfile(2, _day(time(0), 1, (time(8), 2))),
+        ),
+        (WeekProfile("week", (1, 1, 1, 1, 1, 2, 2)),),
+        (Season("year", 1, 1, "week"),),
+        holiday_day_id=2,
+        fixed_eur_month=4.90,
+    )
+    seasonal = Tariff(
+        "Sudstroum Saison",
+        (Rate(1, "winter (October–March)", 0.1690), Rate(2, "summer (April–September)", 0.1390)),
+        (DayProfile(1, _day(time(0), 1)), DayProfile(2, _day(time(0), 2))),
+        (WeekProfile("winter", (1,) * 7), WeekProfile("summer", (2,) * 7)),
+        (Season("winter", 10, 1, "winter"), Season("summer", 4, 1, "summer")),
+        fixed_eur_month=5.00,
+    )
+    return {
+        "enovos": [(None, flat_2025), (date(2026, 1, 1), flat_2026)],
+        "leo": [(None, hp_hc)],
+        "electris": [(None, three)],
+        "sudenergie": [(None, seasonal)],
+    }
+
+
+def publish_demo_tariffs(store: Store, history_start: datetime) -> int:
+    """Publish :func:`demo_tariffs` (a supplier that has published a tariff already is left alone); the count."""
+    first = history_start.astimezone(LOCAL_TZ).date()
+    published = 0
+    for code, versions in demo_tariffs().items():
+        party = store.party_by_code("supplier", code)
+        if party is None or store.tariff_versions(party.id):
+            continue
+        dated = [(day or first, tariff) for day, tariff in versions]
+        current = [tariff for day, tariff in dated if day <= first][-1]  # the price in force when history starts
+        for start, tariff in [(first, current), *((d, x) for d, x in dated if d > first)]:
+            store.publish_tariff(party.id, tariff.name, tariff.to_dict(), start, now=history_start)
+            published += 1
+    return published
 
 
 def _login_party(store: Store, role: str) -> int:
@@ -164,5 +235,7 @@ __all__ = [
     "Market",
     "demo_contacts",
     "demo_logins",
+    "demo_tariffs",
     "populate",
+    "publish_demo_tariffs",
 ]

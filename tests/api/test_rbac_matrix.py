@@ -15,7 +15,7 @@ import io
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,8 @@ from meterhub.api.app import PREFIX, api_routes, create_api, undeclared_routes
 from meterhub.api.auth import Settings
 from meterhub.api.common import POLICY_KEY, policy
 from meterhub.api.users import add_client
+from meterhub.country import LOCAL_TZ
+from meterhub.mdm.tariffs import single_rate
 from meterhub.portal.site import create_site
 from meterhub.security.throttle import BucketPolicy
 from meterhub.store.p1 import P1Reading
@@ -132,6 +134,7 @@ class Env:
     market: Market
     principals: dict[str, Principal]
     api: FastAPI
+    published_tariff: int = 0
 
     def point(self, name: str) -> int:
         return self.market.world.points[name]
@@ -170,7 +173,9 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
             else:
                 c = TestClient(site)
                 principals[name] = Principal(name, c, m.login(name, c))
-        yield Env(m, principals, api)
+        flat = single_rate("Matrix flat", 0.15, 9.0).to_dict()
+        published = store.publish_tariff(m.world.parties["s1"], flat["name"], flat, date(2025, 1, 1), now=T0)
+        yield Env(m, principals, api, published)
 
 
 # ----------------------------------------------------------------------------------------------- case builders
@@ -268,9 +273,10 @@ def check_authenticated(env: Env, route: APIRoute, who: Principal, case: str) ->
         r = c.post(PREFIX + route.path, headers=env.market.login(who.name, c))
         assert r.status_code == 200 and r.json() == {"sessions_ended": 1}
         return
-    r = who.client.request(method, PREFIX + route.path)
+    path = route.path.replace("{tariff_id}", str(env.published_tariff))  # a published tariff: anybody's to read
+    r = who.client.request(method, PREFIX + path)
     assert r.status_code == 200, f"{who.name} {route.path}: {r.status_code} {r.text[:200]}"
-    assert TestClient(who.client.app).request(method, PREFIX + route.path).status_code == 401  # without credentials
+    assert TestClient(who.client.app).request(method, PREFIX + path).status_code == 401  # without credentials
     body = r.json()
     me = env.party(who.name if who.name in env.market.world.parties else {"op": "op", "auditor": "audit",
                    "installer": "inst", "s2_client": "s2", "esp_billing_client": "esp"}[who.name])  # fmt: skip
@@ -283,6 +289,8 @@ def check_authenticated(env: Env, route: APIRoute, who: Principal, case: str) ->
         mine = VISIBLE[who.name]
         for e in body["items"]:
             assert any(str(env.point(p)) == str(e["metering_point"]) for p in mine), f"{who.name}: {e}"
+    elif route.path == "/tariffs":
+        assert body["items"] and all(i["status"] == "published" for i in body["items"]), f"{who.name}: {body}"
     elif route.path == "/parties" and ROLE[who.name] not in ("operator", "auditor"):
         assert all(p["kind"] in ("dso", "supplier", "esp") or p["id"] == me for p in body["items"])
 
@@ -400,6 +408,44 @@ def check_p1_forward(env: Env, route: APIRoute, who: Principal, case: str) -> No
         assert got["refused"] == 0 and got["stored"] + got["duplicates"] == 1, f"{where}: {got}"
 
 
+TARIFF_MANAGERS = {"s1", "s2"}  # suppliers' people (s2's client has no tariffs.manage scope)
+_tariff_names = iter(range(1_000_000))
+
+
+def check_tariffs(env: Env, route: APIRoute, who: Principal, case: str) -> None:
+    """Create, publish, withdraw: a supplier's own tariffs; another supplier's is a 404; other roles 403."""
+    store, allowed = env.market.store, who.name in TARIFF_MANAGERS
+    where = f"{who.name} {case} {route.path}"
+    flat = single_rate(f"Matrix {next(_tariff_names)}", 0.16, 8.0).to_dict()
+    if route.path == "/tariffs":
+        r = who.client.post(PREFIX + route.path, json=flat, headers=who.headers)
+        expected = 201 if allowed else 403
+        if r.status_code == 201:
+            assert r.json()["status"] == "draft" and r.json()["supplier"]["id"] == _party_of(env, who), where
+    else:
+        me = _party_of(env, who)
+        owner = me if (case == "own" and allowed) else env.party("s1" if who.name == "s2" else "s2")
+        today = env.market.clock().astimezone(LOCAL_TZ).date()
+        if route.path.endswith("/publish"):
+            tid = store.add_tariff_draft(owner, flat["name"], flat, now=T0)
+            body: dict[str, Any] = {"valid_from": (today + timedelta(days=1)).isoformat()}
+        else:
+            tid = store.publish_tariff(owner, flat["name"], flat, date(2025, 1, 1), now=T0)
+            body = {}
+        r = who.client.post(PREFIX + route.path.replace("{tariff_id}", str(tid)), json=body, headers=who.headers)
+        expected = (200 if case == "own" else 404) if allowed else 403
+        if r.status_code == 404:
+            assert r.json()["detail"] == "No such tariff.", where
+        assert store.get_tariff(tid).status == (  # type: ignore[union-attr]
+            ("published" if route.path.endswith("/publish") else "withdrawn")
+            if r.status_code == 200
+            else ("draft" if route.path.endswith("/publish") else "published")
+        ), where
+    assert r.status_code == expected, f"{where}: {r.status_code} (expected {expected}) {r.text[:200]}"
+    if r.status_code >= 400:
+        assert r.headers["content-type"].startswith("application/problem+json"), where
+
+
 CHECKS: dict[str, Callable[[Env, APIRoute, Principal, str], None]] = {
     "public": check_public,
     "authenticated": check_authenticated,
@@ -414,6 +460,7 @@ CHECKS: dict[str, Callable[[Env, APIRoute, Principal, str], None]] = {
     "action:webhooks.manage": check_webhooks,
     "action:p1.forward": check_p1_forward,
     "point:live_p1": check_p1_latest,
+    "action:tariffs.manage": check_tariffs,
 }
 """The case builder of each declared policy the app uses."""
 

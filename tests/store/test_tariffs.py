@@ -70,3 +70,39 @@ def test_refusals(store: Store) -> None:
     with pytest.raises(TariffStoreError, match="not after"):
         store.publish_tariff(supplier, "Other", flat, date(2026, 1, 1), now=NOW, valid_to=date(2025, 1, 1))
     assert len(store.tariff_versions()) == 1  # nothing else written
+
+
+def test_drafts_publication_and_withdrawal(store: Store) -> None:
+    """Migration 0013: a draft has no period and is in force nowhere; publishing cuts the running version; a
+    withdrawal ends a version, and one withdrawn before it starts never was in force (its predecessor runs on)."""
+    leo = store.add_party("supplier", "leo", "Leo")
+    flat = single_rate("Duo", 0.15).to_dict()
+    draft = store.add_tariff_draft(leo, "Duo", flat, now=NOW)
+    got = store.get_tariff(draft)
+    assert got is not None and got.status == "draft" and got.valid_from is None and not got.covers(date(2026, 1, 1))
+    assert store.tariff_versions(leo) == [] and store.tariffs_on(date(2030, 1, 1)) == []
+    assert [t.id for t in store.tariff_versions(leo, statuses=("draft",))] == [draft]
+    store.publish_tariff_draft(draft, date(2026, 1, 1))
+    with pytest.raises(TariffStoreError, match="not a draft"):
+        store.publish_tariff_draft(draft, date(2026, 2, 1))
+    v2 = store.add_tariff_draft(leo, "Duo", single_rate("Duo", 0.14).to_dict(), now=NOW)
+    with pytest.raises(TariffStoreError, match="later day"):
+        store.publish_tariff_draft(v2, date(2026, 1, 1))
+    store.publish_tariff_draft(v2, date(2026, 7, 1))
+    assert [(t.valid_from, t.valid_to) for t in store.tariff_versions(leo)] == [
+        (date(2026, 1, 1), date(2026, 7, 1)), (date(2026, 7, 1), None)
+    ]  # fmt: skip
+    # v2 withdrawn before it starts: never in force, v1 runs on
+    store.withdraw_tariff(v2, date(2026, 6, 1), now=NOW)
+    w = store.get_tariff(v2)
+    assert w is not None and w.status == "withdrawn" and w.valid_from is None and w.withdrawn_at == NOW
+    assert [(t.id, t.valid_to) for t in store.tariffs_on(date(2026, 8, 1), leo)] == [(draft, None)]
+    # v1 withdrawn from 1 September: in force up to then, nowhere after
+    store.withdraw_tariff(draft, date(2026, 9, 1), now=NOW)
+    assert [t.status for t in store.tariffs_on(date(2026, 8, 31), leo)] == ["withdrawn"]
+    assert store.tariffs_on(date(2026, 9, 1), leo) == []
+    with pytest.raises(TariffStoreError, match="only a published tariff"):
+        store.withdraw_tariff(draft, date(2026, 10, 1), now=NOW)
+    # priced up to the withdrawal (versions_of leaves out what never was in force)
+    versions = versions_of(store.tariff_versions(leo))
+    assert [(v.valid_from, v.valid_to) for v in versions] == [(date(2026, 1, 1), date(2026, 9, 1))]

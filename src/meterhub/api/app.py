@@ -22,6 +22,7 @@ from meterhub.api import (
     routes_p1,
     routes_points,
     routes_reads,
+    routes_tariffs,
     routes_webhooks,
 )
 from meterhub.api.auth import Settings
@@ -82,6 +83,7 @@ def create_api(store: Store, *, clock: Callable[[], datetime] = _now, settings: 
     app.include_router(routes_reads.router)
     app.include_router(routes_p1.router)
     app.include_router(routes_downloads.router)
+    app.include_router(routes_tariffs.router)
     missing = undeclared_routes(app)
     if missing:
         raise RuntimeError(f"API routes without a declared policy: {missing}")

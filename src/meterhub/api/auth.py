@@ -33,8 +33,8 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CLIENT_ROLES: dict[str, Role] = {"dso": "dso", "supplier": "supplier", "esp": "esp", "operator": "operator"}
 """The role of an OAuth2 client, by its party's kind (customers and auditors have no machine access)."""
-CLIENT_SCOPES = frozenset({"interval_data", "billing_reads", "live_p1", "consent_requests.create"})
-"""The scopes a client may be given (data scopes, and asking customers for consent)."""
+CLIENT_SCOPES = frozenset({"interval_data", "billing_reads", "live_p1", "consent_requests.create", "tariffs.manage"})
+"""The scopes a client may be given (data scopes, asking customers for consent, a supplier's tariffs)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,11 +71,13 @@ Action = Literal[
     "commands.approve",
     "inventory.update",
     "p1.forward",
+    "tariffs.manage",
 ]
 """State-changing actions: people of any party (users.manage), parties, a party's own OAuth2 clients and webhooks,
 a customer's consents and answers to consent requests, a market party's consent requests, manual edits of readings
 (VEE), remote commands to meters (request; a second person approves), installations and meter swaps, and a
-household's live P1 readings forwarded by its reader (its own point, during its own occupancy)."""
+household's live P1 readings forwarded by its reader (its own point, during its own occupancy), and a supplier's
+own tariffs (drafts, publication, withdrawal)."""
 ACTIONS: Final[frozenset[str]] = frozenset(get_args(Action))
 _ALL_SCOPES: Final[tuple[Scope, ...]] = get_args(Scope)
 
@@ -85,7 +87,7 @@ WRITE_RIGHTS: Final[Mapping[Role, frozenset[Action]]] = {
     "operator_admin": _OPERATOR_ACTIONS
     | {"users.manage", "parties.manage", "clients.manage", "webhooks.manage", "commands.approve"},
     "dso": _OPERATOR_ACTIONS | {"commands.approve", "clients.manage", "webhooks.manage"},
-    "supplier": frozenset({"consent_requests.create", "clients.manage", "webhooks.manage"}),
+    "supplier": frozenset({"consent_requests.create", "clients.manage", "webhooks.manage", "tariffs.manage"}),
     "esp": frozenset({"consent_requests.create", "clients.manage", "webhooks.manage"}),
     "customer": frozenset({"consents.grant", "consents.revoke", "consent_requests.answer", "p1.forward"}),
     "auditor": frozenset(),

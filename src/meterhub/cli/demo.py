@@ -143,7 +143,8 @@ def _market(store: Store, history_start: dt.datetime, seed: int, console: Consol
     m = populate(store, history_start, seed)
     console.print(
         f"market: {m.suppliers} suppliers, {m.esps} ESPs, {m.customers} customers ({m.switches} supplier switches, "
-        f"{m.moves} moves, {m.consents} consents, {m.requests} consent requests waiting)"
+        f"{m.moves} moves, {m.consents} consents, {m.requests} consent requests waiting, {m.tariffs} tariff versions "
+        "published)"
     )
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from meterhub.mdm.tariffs import Tariff, slot_rates, tariff_from_dict
-from meterhub.store.intervals import day_range, local_day_slots
+from meterhub.store.intervals import day_bounds_epoch, day_range, local_day_slots
 from meterhub.store.tariffs import StoredTariff
 
 
@@ -75,8 +75,13 @@ class TariffVersion:
 
 def versions_of(stored: Sequence[StoredTariff]) -> list[TariffVersion]:
     """Stored versions (:mod:`meterhub.store.tariffs`) as priceable versions (definitions parsed and checked:
-    a bad one raises :class:`~meterhub.mdm.tariffs.TariffError`)."""
-    return [TariffVersion(s.valid_from, s.valid_to, tariff_from_dict(s.definition)) for s in stored]
+    a bad one raises :class:`~meterhub.mdm.tariffs.TariffError`); drafts and versions never in force (no
+    ``valid_from``) are left out."""
+    return [
+        TariffVersion(s.valid_from, s.valid_to, tariff_from_dict(s.definition))
+        for s in stored
+        if s.valid_from is not None and s.status != "draft"
+    ]
 
 
 def fixed_share(fixed_eur_month: float, day_from: date, day_to: date) -> float:
@@ -93,7 +98,7 @@ def fixed_share(fixed_eur_month: float, day_from: date, day_to: date) -> float:
 
 
 def _check_length(kwh: npt.NDArray[np.float64], day_from: date, day_to: date, interval_s: int) -> None:
-    expected = sum(local_day_slots(d, interval_s) for d in day_range(day_from, day_to))
+    expected = (day_bounds_epoch(day_to)[1] - day_bounds_epoch(day_from)[0]) // interval_s if day_from <= day_to else 0
     if kwh.shape != (expected,):
         raise ValueError(f"{day_from}…{day_to} has {expected} slots of {interval_s} s, got an array of {kwh.shape}")
 

@@ -34,6 +34,8 @@ from meterhub.store.intervals import day_range, wall_slots
 
 MAX_RATES = 16
 """At most this many rates (registers 1.8.1 … of the national profile use far fewer)."""
+MAX_CACHED_RANGES = 64
+"""Periods whose slot rates a tariff object keeps (read-only arrays; a page asks for the same months again)."""
 
 
 class TariffError(ValueError):
@@ -252,11 +254,23 @@ def _wall_rates(t: Tariff, day_id: int, interval_s: int) -> npt.NDArray[np.int8]
 
 def slot_rates(t: Tariff, day_from: date, day_to: date, interval_s: int = 900) -> npt.NDArray[np.int8]:
     """The rate number of every slot of the local days ``day_from``…``day_to`` (inclusive), concatenated in time
-    order (92/100 slots on DST days at 900 s): each slot takes the rate in force at its wall-clock start."""
+    order (92/100 slots on DST days at 900 s): each slot takes the rate in force at its wall-clock start. The
+    answer is read-only and kept on the tariff (the latest :data:`MAX_CACHED_RANGES` periods)."""
     if interval_s % 60 or 86_400 % interval_s:
         raise ValueError(f"interval {interval_s} s does not divide a day in whole minutes")
+    key = f"range/{day_from}/{day_to}/{interval_s}"
+    cached: npt.NDArray[np.int8] | None = t._lookup.get(key)
+    if cached is not None:
+        return cached
     parts = [_wall_rates(t, t.day_id_of(d), interval_s)[wall_slots(d, interval_s)] for d in day_range(day_from, day_to)]
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int8)
+    out = np.concatenate(parts) if parts else np.empty(0, dtype=np.int8)
+    out.flags.writeable = False
+    ranges = [k for k in list(t._lookup) if k.startswith("range/")]  # list(): atomic against other threads
+    if len(ranges) >= MAX_CACHED_RANGES:  # a long-lived tariff object keeps the latest periods asked for
+        for k in ranges[: len(ranges) // 2]:
+            t._lookup.pop(k, None)
+    t._lookup[key] = out
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ from JSON

@@ -32,6 +32,7 @@ from meterhub.api.auth import Settings
 from meterhub.portal import (
     advice,
     consents,
+    costs,
     downloads,
     history,
     i18n,
@@ -41,6 +42,7 @@ from meterhub.portal import (
     network_tariff,
     people,
     privacy,
+    tariffs,
 )
 from meterhub.portal.auth import Authenticator, SessionStore
 from meterhub.portal.deps import Horizon, LoginRequired, Portal, UserDep
@@ -136,6 +138,8 @@ def create_app(
     app.include_router(privacy.router)
     app.include_router(network_tariff.router)
     app.include_router(advice.router)
+    app.include_router(tariffs.router)
+    app.include_router(costs.router)
     if demo_status is not None:
         status = demo_status
 

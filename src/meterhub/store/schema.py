@@ -25,6 +25,8 @@ Representation choices (portable between SQLite and PostgreSQL):
   ``rate_bucket``; bucket times are float epoch seconds, sub-second).
 * Supplier tariffs (migration 0007): ``supplier_tariff`` holds versions of a supplier's published tariffs,
   each valid on local days [valid_from, valid_to) with the tariff as JSON text (:mod:`meterhub.mdm.tariffs`).
+  Migration 0013 adds the tariff's ``status`` (draft, published, withdrawn; a draft has no period yet) and
+  ``withdrawn_at``.
 * Webhooks (migration 0008): ``webhook_subscription`` (a party's URL, events and signing secret) and
   ``webhook_delivery`` (each event to each subscription, its attempts and the time of the next one).
 * Live P1 readings (migration 0009): ``p1_reading`` holds the telegrams a household's reader forwards for its
@@ -516,12 +518,16 @@ supplier_tariff = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("supplier_id", sa.Integer, sa.ForeignKey("party.id"), nullable=False, index=True),
     sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_from", sa.Date),  # NULL: a draft, or withdrawn before it started (0013)
     sa.Column("valid_to", sa.Date),
     sa.Column("definition", sa.Text, nullable=False),
     sa.Column("created_at", UtcEpoch, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False, server_default="published"),  # TariffStatus (0013)
+    sa.Column("withdrawn_at", UtcEpoch),
     sa.UniqueConstraint("supplier_id", "name", "valid_from"),
     sa.CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period"),
+    sa.CheckConstraint("status IN ('draft', 'published', 'withdrawn')", name="status"),
+    sa.CheckConstraint("status <> 'published' OR valid_from IS NOT NULL", name="dated"),
 )
 
 # --------------------------------------------------------------------------------------------- webhooks (0008)
