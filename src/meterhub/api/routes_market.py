@@ -26,7 +26,7 @@ from meterhub.api.problems import Problem, not_found
 from meterhub.api.rights import SCOPES, Consent, Scope
 from meterhub.api.service import Access
 from meterhub.api.spans import Span
-from meterhub.api.webhooks import consent_changed
+from meterhub.api.webhooks import Event, payload_of
 from meterhub.store.consents import ConsentRow
 from meterhub.store.parties import PointHistory
 
@@ -141,6 +141,7 @@ def consent_json(c: ConsentRow) -> dict[str, Any]:
         "created_at": c.created_at,
         "answered_at": c.answered_at,
         "revoked_at": c.revoked_at,
+        "expired_at": c.expired_at,
     }
 
 
@@ -190,13 +191,10 @@ def grant(body: GrantBody, access: AccessDep) -> dict[str, Any]:
     _check(
         access, access.caller.party_id, grantee.id, body.metering_points, body.scopes, body.valid_from, body.valid_to
     )
-    cid = access.store.add_consent(
+    row = access.store.grant_consent_with_event(
         access.caller.party_id, grantee.id, body.metering_points, body.scopes, body.valid_from, body.valid_to,
-        "active", access.now,
+        "active", access.now, "consent.granted", payload_of("consent.granted", access.now),
     )  # fmt: skip
-    row = access.store.get_consent(cid)
-    assert row is not None
-    consent_changed(access.store, "consent.granted", row, access.now)
     return consent_json(row)
 
 
@@ -241,9 +239,10 @@ def _answer(access: Access, consent_id: int, status: str) -> dict[str, Any]:
     row = _own_consent(access, consent_id, "requested")
     if status == "active":
         _check(access, row.grantor_id, row.grantee_id, row.point_ids, row.scopes, row.valid_from, row.valid_to)
-    row = access.store.set_consent_status(consent_id, status, access.now)
-    if status == "active":
-        consent_changed(access.store, "consent.granted", row, access.now)
+    event: Event | None = "consent.granted" if status == "active" else None
+    row = access.store.change_consent_with_event(
+        consent_id, status, access.now, event, payload_of("consent.granted", access.now)
+    )
     return consent_json(row)
 
 
@@ -270,8 +269,9 @@ def refuse(consent_id: ConsentId, access: AccessDep) -> dict[str, Any]:
 def revoke(consent_id: ConsentId, access: AccessDep) -> dict[str, Any]:
     require(access, "consents.revoke")
     _own_consent(access, consent_id, "active")
-    row = access.store.set_consent_status(consent_id, "revoked", access.now)
-    consent_changed(access.store, "consent.revoked", row, access.now)
+    row = access.store.change_consent_with_event(
+        consent_id, "revoked", access.now, "consent.revoked", payload_of("consent.revoked", access.now)
+    )
     return consent_json(row)
 
 

@@ -1,5 +1,7 @@
-"""``meterhub webhooks deliver``: send the market parties' webhook deliveries that are due (the queue is in the
-store, so any number of these may run, on any host); ``--once`` sends what is due now and stops, otherwise it
+"""``meterhub webhooks deliver``: run the webhook sweeps (consents whose end passed → ``consent.expired``; interval
+data written since each subscription's watermark → ``data.new`` for the points and windows its party may see,
+:mod:`meterhub.api.sweeps`), then send the market parties' deliveries that are due (the queue is in the store, so
+any number of these may run, on any host); ``--once`` sweeps and sends what is due now and stops, otherwise it
 keeps polling every ``--every`` seconds. Failed deliveries are retried with backoff
 (:mod:`meterhub.api.webhooks`)."""
 
@@ -24,11 +26,13 @@ def deliver(
     timeout: Annotated[float, typer.Option(min=0.5, max=120, help="Seconds to wait for an endpoint.")] = 10.0,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per run.")] = False,
 ) -> None:
-    """Send the due webhook deliveries (retries included) and record each outcome in the store."""
+    """Sweep for new data and expired consents, send the due webhook deliveries (retries included) and record each
+    outcome in the store."""
     from datetime import UTC, datetime
 
     import httpx
 
+    from meterhub.api.sweeps import sweep
     from meterhub.api.webhooks import deliver_due
 
     store = open_store(ctx, as_json=as_json)
@@ -36,13 +40,16 @@ def deliver(
         with httpx.Client(timeout=timeout, follow_redirects=False) as client:
             while True:
                 now = datetime.now(UTC)
+                swept = sweep(store, now)
                 done = deliver_due(store, client, now)
                 if as_json:
-                    print(json.dumps({"at": now.isoformat(), "delivered": done.delivered, "retrying": done.retrying,
+                    print(json.dumps({"at": now.isoformat(), "data_new": swept.data_new, "expired": swept.expired,
+                                      "delivered": done.delivered, "retrying": done.retrying,
                                       "given_up": done.given_up}))  # fmt: skip
-                elif once or done.delivered or done.retrying or done.given_up:
+                elif once or done.delivered or done.retrying or done.given_up or swept.data_new or swept.expired:
                     console.print(
-                        f"{now:%H:%M:%S} delivered {done.delivered}, to retry {done.retrying}, gave up {done.given_up}"
+                        f"{now:%H:%M:%S} queued {swept.data_new} data.new, {swept.expired} consent.expired; "
+                        f"delivered {done.delivered}, to retry {done.retrying}, gave up {done.given_up}"
                     )
                 if once:
                     return

@@ -26,6 +26,7 @@ ingest, an import, the demo's provisioning — composes several in one transacti
 :mod:`~meterhub.store.limits`             login throttles' and rate limits' state shared by the workers
 :mod:`~meterhub.store.tariffs`            suppliers' published tariff versions
 :mod:`~meterhub.store.webhooks`           market parties' webhook subscriptions and the delivery queue
+:mod:`~meterhub.store.webhook_sweeps`     blocks written since a watermark, consent expiry, consent changes + events
 :mod:`~meterhub.store.sql`                the portable SQL helpers the modules share
 ========================================  =============================================================
 
@@ -71,6 +72,7 @@ from meterhub.store.rejected import RejectedOps, RejectedReading, add_rejected_r
 from meterhub.store.sql import check_channels, copy_rows, id_filters, insert_for, insert_id
 from meterhub.store.tariffs import TariffOps
 from meterhub.store.users import UserOps
+from meterhub.store.webhook_sweeps import SweepOps
 from meterhub.store.webhooks import WebhookOps
 
 
@@ -90,6 +92,7 @@ class Store(
     LimitOps,
     TariffOps,
     WebhookOps,
+    SweepOps,
     P1Ops,
 ):
     """A database holding the meterhub schema. Create with :meth:`open`; the operations of each concern come

@@ -29,6 +29,8 @@ Representation choices (portable between SQLite and PostgreSQL):
   ``webhook_delivery`` (each event to each subscription, its attempts and the time of the next one).
 * Live P1 readings (migration 0009): ``p1_reading`` holds the telegrams a household's reader forwards for its
   metering point, each as the JSON record of :func:`meterhub.p1.records.reading_record` (:mod:`meterhub.store.p1`).
+* Webhook sweeps (migration 0012): ``webhook_subscription.data_watermark`` (blocks created up to it were swept for
+  ``data.new``), ``consent.expired_at`` (the expiry sweep's mark) and an index on ``interval_block.created_at``.
 * Enumerations are short strings (readable in SQL, extensible without migrations); the valid values are the
   ``Literal`` aliases below, enforced by CHECK constraints where the set is closed.
 """
@@ -187,6 +189,7 @@ interval_block = sa.Table(
     sa.Column("created_at", UtcEpoch, nullable=False),
     sa.Column("source", sa.String(32), nullable=False),
     sa.Column("reason", sa.Text),
+    sa.Index("ix_interval_block_created_at", "created_at"),  # the webhook sweep's "written since" (0012)
     sqlite_with_rowid=False,  # the primary key is the clustered key: no separate PK index beside the rows
     postgresql_partition_by="RANGE (local_day)",  # one partition per local month (store.partitions)
 )
@@ -454,6 +457,7 @@ consent = sa.Table(
     sa.Column("created_at", UtcEpoch, nullable=False),
     sa.Column("answered_at", UtcEpoch),
     sa.Column("revoked_at", UtcEpoch),
+    sa.Column("expired_at", UtcEpoch),  # set once by the expiry sweep, with consent.expired queued (0012)
     sa.CheckConstraint(_in("status", CONSENT_STATUSES), name="status"),
     sa.CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period"),
 )
@@ -533,6 +537,7 @@ webhook_subscription = sa.Table(
     sa.Column("secret", sa.String(200), nullable=False),
     sa.Column("created_at", UtcEpoch, nullable=False),
     sa.Column("deleted_at", UtcEpoch),
+    sa.Column("data_watermark", UtcEpoch),  # blocks created up to here swept for data.new (0012; NULL: created_at)
 )
 
 # One event to one subscription: retried until delivered or given up (next_attempt_at NULL then).
