@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 from meterhub.api.app import PREFIX, api_routes, create_api, undeclared_routes
 from meterhub.api.auth import Settings
 from meterhub.api.common import POLICY_KEY, policy
+from meterhub.api.egress import Egress
 from meterhub.api.users import add_client
 from meterhub.portal.site import create_site
 from meterhub.security.throttle import BucketPolicy
@@ -32,6 +33,8 @@ from tests.api.conftest import Market, make_market
 from tests.api.world import MOVE, NOW, SWITCH, T0
 from tests.pg import open_store
 
+PUBLIC_ADDRESS = "93.184.215.14"
+"""What the matrix's webhook host resolves to (a public address; nothing is sent to it)."""
 BEFORE = T0 - timedelta(days=30)
 ALL = (T0, NOW)
 CASES = ("own", "other_tenant", "other_customer", "outside_period")
@@ -145,7 +148,10 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         roomy = BucketPolicy(capacity=100_000, refill_per_s=1)
         site = create_site(store, clock=m.clock)
         api = next(r.app for r in site.routes if getattr(r, "path", "") == PREFIX)  # type: ignore[attr-defined]
-        api.state.settings = Settings(store, m.clock, client_bucket=roomy, user_bucket=roomy, anonymous_bucket=roomy)
+        public = Egress(resolve=lambda host, port: [PUBLIC_ADDRESS])  # the matrix's hooks.example.lu, no network
+        api.state.settings = Settings(
+            store, m.clock, client_bucket=roomy, user_bucket=roomy, anonymous_bucket=roomy, egress=public
+        )
         store.add_p1_readings(
             [
                 P1Reading(

@@ -19,6 +19,7 @@ from typing import cast
 
 from fastapi import Request, Response
 
+from meterhub.api.egress import PRODUCTION, Egress
 from meterhub.api.problems import Problem
 from meterhub.api.rights import STAFF_ROLES, Principal, Role
 from meterhub.api.service import Caller
@@ -38,13 +39,15 @@ CLIENT_SCOPES = frozenset({"interval_data", "billing_reads", "live_p1", "consent
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """What the API works with: the store, the clock (tests pass a fixed one), and the buckets."""
+    """What the API works with: the store, the clock (tests pass a fixed one), the buckets, and where webhooks
+    may go (:class:`~meterhub.api.egress.Egress`: production unless the deployment is test or demo)."""
 
     store: Store
     clock: Callable[[], datetime]
     client_bucket: throttle.BucketPolicy = throttle.CLIENT_BUCKET
     user_bucket: throttle.BucketPolicy = throttle.USER_BUCKET
     anonymous_bucket: throttle.BucketPolicy = throttle.ANONYMOUS_BUCKET
+    egress: Egress = PRODUCTION
 
 
 def settings_of(request: Request) -> Settings:

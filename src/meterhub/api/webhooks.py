@@ -124,7 +124,9 @@ class Outcome:
 
 
 def deliver_due(store: Store, client: httpx.Client, now: datetime, limit: int = 100) -> Outcome:
-    """Send every delivery due at ``now`` (claimed first, so workers share the queue) and record each outcome."""
+    """Send every delivery due at ``now`` (claimed first, so workers share the queue) and record each outcome.
+    In production ``client`` is :func:`meterhub.api.egress.guarded_client` (the SSRF guard at delivery time: a
+    refused address is a failed attempt, ``ConnectError: refused: …``)."""
     delivered = retrying = given_up = 0
     for d in store.claim_webhook_deliveries(now, LEASE, limit):
         body = json.dumps(d.payload, sort_keys=True).encode()

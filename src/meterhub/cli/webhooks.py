@@ -2,7 +2,9 @@
 data written since each subscription's watermark → ``data.new`` for the points and windows its party may see,
 :mod:`meterhub.api.sweeps`), then send the market parties' deliveries that are due (the queue is in the store, so
 any number of these may run, on any host); ``--once`` sweeps and sends what is due now and stops, otherwise it
-keeps polling every ``--every`` seconds. Failed deliveries are retried with backoff
+keeps polling every ``--every`` seconds. Deliveries go through the SSRF guard (:mod:`meterhub.api.egress`: https
+to public addresses, checked again at connect time; ``--deployment test|demo`` also lets http to 127.0.0.1
+through); redirects are not followed. Failed deliveries are retried with backoff
 (:mod:`meterhub.api.webhooks`)."""
 
 from __future__ import annotations
@@ -25,19 +27,31 @@ def deliver(
     every: Annotated[float, typer.Option(min=0.5, max=3600, help="Seconds between polls.")] = 10.0,
     timeout: Annotated[float, typer.Option(min=0.5, max=120, help="Seconds to wait for an endpoint.")] = 10.0,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per run.")] = False,
+    deployment: Annotated[
+        str,
+        typer.Option(
+            envvar="MH_DEPLOYMENT",
+            help="production (https to public addresses only), or test / demo (http to 127.0.0.1 allowed too).",
+        ),
+    ] = "production",
 ) -> None:
     """Sweep for new data and expired consents, send the due webhook deliveries (retries included) and record each
     outcome in the store."""
     from datetime import UTC, datetime
 
-    import httpx
-
+    from meterhub.api.egress import Egress, guarded_client
     from meterhub.api.sweeps import sweep
     from meterhub.api.webhooks import deliver_due
+    from meterhub.portal.site import deployment_from_env
+
+    try:
+        egress = Egress(deployment_from_env(deployment))
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--deployment") from None
 
     store = open_store(ctx, as_json=as_json)
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        with guarded_client(egress, timeout) as client:
             while True:
                 now = datetime.now(UTC)
                 swept = sweep(store, now)
