@@ -15,7 +15,16 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from meterhub.api import problems, routes_market, routes_p1, routes_points, routes_reads, routes_webhooks
+from meterhub.api import (
+    problems,
+    routes_clients,
+    routes_market,
+    routes_p1,
+    routes_points,
+    routes_reads,
+    routes_refresh,
+    routes_webhooks,
+)
 from meterhub.api.auth import Settings
 from meterhub.api.common import POLICIES, POLICY_KEY
 from meterhub.store import Store
@@ -71,6 +80,8 @@ def create_api(store: Store, *, clock: Callable[[], datetime] = _now, settings: 
     app.include_router(routes_market.router)
     app.include_router(routes_points.router)
     app.include_router(routes_webhooks.router)
+    app.include_router(routes_clients.router)
+    app.include_router(routes_refresh.router)
     app.include_router(routes_reads.router)
     app.include_router(routes_p1.router)
     missing = undeclared_routes(app)

@@ -71,23 +71,34 @@ Action = Literal[
     "commands.approve",
     "inventory.update",
     "p1.forward",
+    "refresh_tokens.manage",
 ]
 """State-changing actions: people of any party (users.manage), parties, a party's own OAuth2 clients and webhooks,
 a customer's consents and answers to consent requests, a market party's consent requests, manual edits of readings
 (VEE), remote commands to meters (request; a second person approves), installations and meter swaps, and a
-household's live P1 readings forwarded by its reader (its own point, during its own occupancy)."""
+household's live P1 readings forwarded by its reader (its own point, during its own occupancy), and a person's own
+refresh tokens (long-lived credentials for a program reading the data the person may read)."""
 ACTIONS: Final[frozenset[str]] = frozenset(get_args(Action))
 _ALL_SCOPES: Final[tuple[Scope, ...]] = get_args(Scope)
 
 _OPERATOR_ACTIONS: Final[frozenset[Action]] = frozenset({"readings.edit", "commands.request", "inventory.update"})
 WRITE_RIGHTS: Final[Mapping[Role, frozenset[Action]]] = {
-    "operator": _OPERATOR_ACTIONS,
+    "operator": _OPERATOR_ACTIONS | {"refresh_tokens.manage"},
     "operator_admin": _OPERATOR_ACTIONS
-    | {"users.manage", "parties.manage", "clients.manage", "webhooks.manage", "commands.approve"},
-    "dso": _OPERATOR_ACTIONS | {"commands.approve", "clients.manage", "webhooks.manage"},
-    "supplier": frozenset({"consent_requests.create", "clients.manage", "webhooks.manage"}),
-    "esp": frozenset({"consent_requests.create", "clients.manage", "webhooks.manage"}),
-    "customer": frozenset({"consents.grant", "consents.revoke", "consent_requests.answer", "p1.forward"}),
+    | {
+        "users.manage",
+        "parties.manage",
+        "clients.manage",
+        "webhooks.manage",
+        "commands.approve",
+        "refresh_tokens.manage",
+    },
+    "dso": _OPERATOR_ACTIONS | {"commands.approve", "clients.manage", "webhooks.manage", "refresh_tokens.manage"},
+    "supplier": frozenset({"consent_requests.create", "clients.manage", "webhooks.manage", "refresh_tokens.manage"}),
+    "esp": frozenset({"consent_requests.create", "clients.manage", "webhooks.manage", "refresh_tokens.manage"}),
+    "customer": frozenset(
+        {"consents.grant", "consents.revoke", "consent_requests.answer", "p1.forward", "refresh_tokens.manage"}
+    ),
     "auditor": frozenset(),
     "installer": frozenset({"inventory.update"}),
 }

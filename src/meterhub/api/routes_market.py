@@ -82,7 +82,10 @@ def logout(
     return {"sessions_ended": ended}
 
 
-@router.post("/oauth/token", openapi_extra=policy("public"), tags=["auth"], summary="OAuth2 client credentials")
+@router.post(
+    "/oauth/token", openapi_extra=policy("public"), tags=["auth"],
+    summary="OAuth2 token: client credentials (15 min) or a refresh token (24 h)",
+)  # fmt: skip
 def token(
     request: Request,
     s: SettingsDep,
@@ -91,9 +94,19 @@ def token(
     client_id: Annotated[str | None, Form(max_length=40)] = None,
     client_secret: Annotated[str | None, Form(max_length=100)] = None,
     scope: Annotated[str | None, Form(max_length=200)] = None,
+    refresh_token: Annotated[str | None, Form(max_length=100)] = None,
 ) -> dict[str, Any]:
+    if grant_type == "refresh_token":
+        if not refresh_token:
+            raise Problem(400, "invalid-request", "Give the refresh_token.", error="invalid_request")
+        access_token, expires_at, scopes = auth.issue_refreshed(s, auth.address_of(request), refresh_token)
+        expires_in = int((expires_at - s.clock()).total_seconds())
+        return {"access_token": access_token, "token_type": "Bearer", "expires_in": expires_in, "scope": scopes}
     if grant_type != "client_credentials":
-        raise Problem(400, "unsupported-grant", "Only grant_type=client_credentials.", error="unsupported_grant_type")
+        raise Problem(
+            400, "unsupported-grant", "grant_type is client_credentials or refresh_token.",
+            error="unsupported_grant_type",
+        )  # fmt: skip
     cid, secret = (basic.username, basic.password) if basic is not None else (client_id, client_secret)
     if not cid or not secret:
         raise Problem(401, "invalid-client", "Give client_id and client_secret.", error="invalid_client")

@@ -21,6 +21,8 @@ ingest, an import, the demo's provisioning — composes several in one transacti
 :mod:`~meterhub.store.rejected`           readings received but not kept (conflicting duplicates of an import)
 :mod:`~meterhub.store.parties`            supplier of record and occupant of a metering point over time
 :mod:`~meterhub.store.users`              people, server-side sessions, OAuth2 clients and bearer tokens
+:mod:`~meterhub.store.client_admin`       rotating and deleting OAuth2 clients
+:mod:`~meterhub.store.refresh`            refresh tokens and the 24-hour bearer tokens traded for them
 :mod:`~meterhub.store.consents`           customers' consents to suppliers and ESPs
 :mod:`~meterhub.store.access_log`         the append-only log of reads of personal data
 :mod:`~meterhub.store.limits`             login throttles' and rate limits' state shared by the workers
@@ -50,6 +52,7 @@ from meterhub.store.blocks import (
     pack_blocks,
 )
 from meterhub.store.channels import Channel, ChannelOps, channel_intervals
+from meterhub.store.client_admin import ClientAdminOps
 from meterhub.store.consents import ConsentOps
 from meterhub.store.counters import CounterOps
 from meterhub.store.engine import DB_FILE, MIGRATIONS
@@ -68,6 +71,7 @@ from meterhub.store.reads import (
     register_read_values,
     register_reads_many,
 )
+from meterhub.store.refresh import RefreshOps
 from meterhub.store.rejected import RejectedOps, RejectedReading, add_rejected_readings
 from meterhub.store.sql import check_channels, copy_rows, id_filters, insert_for, insert_id
 from meterhub.store.tariffs import TariffOps
@@ -87,6 +91,8 @@ class Store(
     RejectedOps,
     PartyOps,
     UserOps,
+    ClientAdminOps,
+    RefreshOps,
     ConsentOps,
     AccessLogOps,
     LimitOps,

@@ -30,7 +30,9 @@ Representation choices (portable between SQLite and PostgreSQL):
 * Live P1 readings (migration 0009): ``p1_reading`` holds the telegrams a household's reader forwards for its
   metering point, each as the JSON record of :func:`meterhub.p1.records.reading_record` (:mod:`meterhub.store.p1`).
 * Webhook sweeps (migration 0012): ``webhook_subscription.data_watermark`` (blocks created up to it were swept for
-  ``data.new``), ``consent.expired_at`` (the expiry sweep's mark) and an index on ``interval_block.created_at``.
+  ``data.new``), ``consent.expired_at`` (the expiry sweep's mark) and an index on ``interval_block.created_at``;
+  ``oauth_client_secret.expires_at`` (a rotated-out client secret's end of grace); ``refresh_token`` and the
+  24-hour bearer tokens traded for one, ``refresh_access_token``.
 * Enumerations are short strings (readable in SQL, extensible without migrations); the valid values are the
   ``Literal`` aliases below, enforced by CHECK constraints where the set is closed.
 """
@@ -432,6 +434,7 @@ oauth_client_secret = sa.Table(
     sa.Column("client_id", sa.String(40), sa.ForeignKey("oauth_client.client_id"), primary_key=True),
     sa.Column("secret_hash", sa.String(64), primary_key=True),
     sa.Column("created_at", UtcEpoch, nullable=False),
+    sa.Column("expires_at", UtcEpoch),  # a rotated-out secret's end of grace (0012); NULL: no end
 )
 
 access_token = sa.Table(
@@ -440,6 +443,32 @@ access_token = sa.Table(
     sa.Column("token_hash", sa.String(64), primary_key=True),
     sa.Column("client_id", sa.String(40), sa.ForeignKey("oauth_client.client_id"), nullable=False, index=True),
     sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("issued_at", UtcEpoch, nullable=False),
+    sa.Column("expires_at", UtcEpoch, nullable=False),
+)
+
+# Refresh tokens (migration 0012): a long-lived credential a person issued (acting as themselves with data scopes
+# only, or as one of their party's clients: client_id), kept as its SHA-256; traded for 24-hour bearer tokens
+# (refresh_access_token), which end with it when it is revoked.
+refresh_token = sa.Table(
+    "refresh_token",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("app_user.id"), nullable=False, index=True),
+    sa.Column("client_id", sa.String(40), sa.ForeignKey("oauth_client.client_id"), index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("issued_at", UtcEpoch, nullable=False),
+    sa.Column("expires_at", UtcEpoch, nullable=False),
+    sa.Column("revoked_at", UtcEpoch),
+)
+
+refresh_access_token = sa.Table(
+    "refresh_access_token",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("refresh_id", sa.Integer, sa.ForeignKey("refresh_token.id"), nullable=False, index=True),
     sa.Column("issued_at", UtcEpoch, nullable=False),
     sa.Column("expires_at", UtcEpoch, nullable=False),
 )
