@@ -422,6 +422,31 @@ def check_refresh_tokens(env: Env, route: APIRoute, who: Principal, case: str) -
         assert r.headers["content-type"].startswith("application/problem+json"), where
 
 
+AGGREGATORS = {"op": None, "auditor": None, "dsoA": "dsoA", "dsoB": "dsoB"}
+"""Who may read aggregates, and the one DSO area it is held to (None: any)."""
+
+
+def check_aggregates(env: Env, route: APIRoute, who: Principal, case: str) -> None:
+    """A DSO its own area only (another DSO's is a 403), the operator and the auditor any; nobody else."""
+    own_area = AGGREGATORS.get(who.name)
+    asked = {"own": own_area or "dsoA", "other_tenant": "dsoB" if own_area != "dsoB" else "dsoA"}.get(case)
+    day = (T0 + timedelta(days=20)).date().isoformat()
+    params: dict[str, Any] = {"from": day, "to": day, "by": "dso"}
+    if asked is not None:
+        params["dso"] = env.party(asked)
+    r = who.client.get(PREFIX + route.path, params=params)
+    where = f"{who.name} {case} {route.path}"
+    allowed = who.name in AGGREGATORS and (own_area is None or asked in (None, own_area))
+    assert r.status_code == (200 if allowed else 403), f"{where}: {r.status_code} {r.text[:200]}"
+    if r.status_code != 200:
+        assert r.headers["content-type"].startswith("application/problem+json"), where
+        return
+    groups = {i["group"] for i in r.json()["items"]}
+    held = own_area or asked
+    assert held is None or groups <= {held}, f"{where}: another area's aggregates {groups}"
+    assert all(i["suppressed"] for i in r.json()["items"]), f"{where}: a group of one meter shown"  # P1..P3 alone
+
+
 def check_p1_latest(env: Env, route: APIRoute, who: Principal, case: str) -> None:
     point = DATA[who.name][case][0]
     r = who.client.get(PREFIX + _point_path(route.path, env, point), params={"limit": 1000})
@@ -472,6 +497,7 @@ CHECKS: dict[str, Callable[[Env, APIRoute, Principal, str], None]] = {
     "action:webhooks.manage": check_webhooks,
     "action:clients.manage": check_clients,
     "action:refresh_tokens.manage": check_refresh_tokens,
+    "aggregates": check_aggregates,
     "action:p1.forward": check_p1_forward,
     "point:live_p1": check_p1_latest,
 }

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute
 
 from meterhub.api import (
     problems,
+    routes_aggregates,
     routes_clients,
     routes_market,
     routes_p1,
@@ -82,6 +83,7 @@ def create_api(store: Store, *, clock: Callable[[], datetime] = _now, settings: 
     app.include_router(routes_webhooks.router)
     app.include_router(routes_clients.router)
     app.include_router(routes_refresh.router)
+    app.include_router(routes_aggregates.router)
     app.include_router(routes_reads.router)
     app.include_router(routes_p1.router)
     missing = undeclared_routes(app)

@@ -114,6 +114,24 @@ def can_write(principal: Principal, action: Action) -> bool:
     return principal.scopes is None or action in principal.scopes
 
 
+AGGREGATES_EVERYWHERE: Final = frozenset({"operator", "operator_admin", "auditor"})
+"""Roles that may read aggregates of every DSO's area (a DSO: its own area only; nobody else)."""
+
+
+def aggregate_area(principal: Principal, asked: str | None) -> tuple[bool, str | None]:
+    """Whether ``principal`` may read aggregates of the DSO ``asked`` (None: every area it may see), and the DSO
+    to restrict them to (None: all). The operator, its admin and the auditor: any; a DSO: its own area only; an
+    OAuth2 client also needs ``interval_data`` in its token. Groups under the privacy threshold are suppressed for
+    everyone (:data:`meterhub.mdm.aggregates.MIN_METERS`)."""
+    if principal.scopes is not None and "interval_data" not in principal.scopes:
+        return False, None
+    if principal.role in AGGREGATES_EVERYWHERE:
+        return True, asked
+    if principal.role == "dso" and asked in (None, principal.party_id):
+        return True, principal.party_id
+    return False, None
+
+
 def _effective(periods: Sequence[tuple[str, datetime, datetime | None]]) -> list[tuple[str, Span]]:
     """Each (party, start, end) period cut where another party's period starts at or after its start: the later
     start wins an overlap, and two parties starting at the same instant both lose the ambiguous time."""
@@ -271,10 +289,12 @@ def sees_inventory(principal: Principal, point_id: str, rights: Rights, now: dat
 
 __all__ = [
     "ACTIONS",
+    "AGGREGATES_EVERYWHERE",
     "INTRINSIC_SCOPES",
     "PRECEDENCE",
     "WRITE_RIGHTS",
     "Action",
+    "aggregate_area",
     "can_write",
     "clip",
     "consent_problems",
