@@ -12,6 +12,7 @@ wall-clock assertion of tests/portal/test_app.py until the unit tests lost their
 from __future__ import annotations
 
 import datetime as dt
+import re
 import statistics
 import tempfile
 import time
@@ -80,7 +81,11 @@ def run(meters: int = 2000, repeats: int = 5, pages: bool = True, **options: Any
         try:
             _fleet(store, meters)
             client = TestClient(create_app(store, operator_password_hash=hash_password(PASSWORD)))
-            r = client.post("/login", data={"username": "operator", "password": PASSWORD}, follow_redirects=False)
+            form = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text)  # the login form's CSRF token
+            csrf = form.group(1) if form else ""
+            r = client.post(
+                "/login", data={"username": "operator", "password": PASSWORD, "csrf": csrf}, follow_redirects=False
+            )
             if r.status_code != 303:
                 raise RuntimeError(f"login refused: HTTP {r.status_code}")
             client.get("/meters")  # warm-up

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from meterhub.api.egress import Egress
 from meterhub.portal.site import create_site
 from meterhub.security import totp
 from meterhub.store import Store
@@ -44,7 +45,8 @@ def make_market(store: Store) -> Market:
     secrets = add_logins(store, world)
     add_interval_data(store, world)
     clock = Clock()
-    return Market(store, world, secrets, clock, TestClient(create_site(store, clock=clock)))
+    site = create_site(store, clock=clock, egress=Egress("test"))  # webhooks to the tests' receivers on 127.0.0.1
+    return Market(store, world, secrets, clock, TestClient(site))
 
 
 @pytest.fixture

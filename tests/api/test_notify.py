@@ -19,6 +19,7 @@ import pytest
 
 from meterhub.api import notify
 from meterhub.api.notify import LINES, NOTICES, SCOPES, TEXTS, Outbox, Smtp, mailer_from_env, notify_consent
+from meterhub.api.sweeps import sweep
 from meterhub.demo_market import DemoLogin, demo_contacts
 from meterhub.store import Store
 from tests.api.world import NOW, World, build_world
@@ -132,12 +133,14 @@ def test_the_sweep_tells_of_an_ended_consent_once(market: tuple[Store, World], t
                       "active", NOW - timedelta(days=30))  # fmt: skip
     sub = store.add_webhook(esp, "http://127.0.0.1:9/hook", ("consent.expired",), "whsec_test", NOW)
     outbox = Outbox(tmp_path / "outbox")
-    assert notify.notify_expired(store, outbox, NOW) == 1
-    assert notify.notify_expired(store, outbox, NOW + timedelta(minutes=1)) == 0
+    # as each poll of `meterhub webhooks deliver` does: the webhook sweep (consent.expired, once), then the e-mails
+    assert sweep(store, NOW).expired == 1 and notify.notify_expired(store, outbox, NOW) == 1
+    later = NOW + timedelta(minutes=1)
+    assert sweep(store, later).expired == 0 and notify.notify_expired(store, outbox, later) == 0
     subjects = sorted(email.message_from_bytes(p.read_bytes(), policy=default)["Subject"] for p in outbox.messages())
     assert subjects == [f"Consent {ended} expired", "L'accès de ESP a pris fin"]
     queued = [d for d in store.claim_webhook_deliveries(NOW, timedelta(minutes=5), 10) if d.subscription_id == sub]
-    assert [d.payload["event"] for d in queued] == ["consent.expired"]
+    assert [d.payload["event"] for d in queued] == ["consent.expired"]  # one event: the two sweeps do not both send
 
 
 def test_demo_contacts_are_set_once(tmp_path: Path) -> None:

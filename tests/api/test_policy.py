@@ -10,6 +10,7 @@ from meterhub.api.policy import (
     ACTIONS,
     WRITE_RIGHTS,
     Action,
+    aggregate_area,
     can_write,
     clip,
     consent_problems,
@@ -318,3 +319,28 @@ def test_every_role_has_write_rights_and_staff_roles() -> None:
     assert set(WRITE_RIGHTS) == ROLES
     assert all(actions <= ACTIONS for actions in WRITE_RIGHTS.values())
     assert {"customer"} == ROLES - STAFF_ROLES
+
+
+# --- aggregates ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("principal", "asked", "answer"),
+    [
+        (Principal("dso", "dso:a"), None, (True, "dso:a")),
+        (Principal("dso", "dso:a"), "dso:a", (True, "dso:a")),
+        (Principal("dso", "dso:a"), "dso:b", (False, None)),
+        (Principal("operator", "op"), None, (True, None)),
+        (Principal("operator", "op"), "dso:b", (True, "dso:b")),
+        (Principal("auditor", "aud"), "dso:a", (True, "dso:a")),
+        (Principal("operator_admin", "op"), None, (True, None)),
+        (Principal("dso", "dso:a", frozenset({"interval_data"})), None, (True, "dso:a")),
+        (Principal("dso", "dso:a", frozenset({"billing_reads"})), None, (False, None)),
+        (Principal("supplier", "sup:x"), None, (False, None)),
+        (Principal("esp", "esp:y"), None, (False, None)),
+        (Principal("customer", "c"), None, (False, None)),
+        (Principal("installer", "i"), None, (False, None)),
+    ],
+)
+def test_aggregate_area(principal: Principal, asked: str | None, answer: tuple[bool, str | None]) -> None:
+    assert aggregate_area(principal, asked) == answer

@@ -27,6 +27,7 @@ from fastapi.testclient import TestClient
 from meterhub.api.app import PREFIX, api_routes, create_api, undeclared_routes
 from meterhub.api.auth import Settings
 from meterhub.api.common import POLICY_KEY, policy
+from meterhub.api.egress import Egress
 from meterhub.api.users import add_client
 from meterhub.country import LOCAL_TZ
 from meterhub.mdm.tariffs import single_rate
@@ -37,6 +38,8 @@ from tests.api.conftest import Market, make_market
 from tests.api.world import MOVE, NOW, SWITCH, T0
 from tests.pg import open_store
 
+PUBLIC_ADDRESS = "93.184.215.14"
+"""What the matrix's webhook host resolves to (a public address; nothing is sent to it)."""
 BEFORE = T0 - timedelta(days=30)
 ALL = (T0, NOW)
 CASES = ("own", "other_tenant", "other_customer", "outside_period")
@@ -151,7 +154,10 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         roomy = BucketPolicy(capacity=100_000, refill_per_s=1)
         site = create_site(store, clock=m.clock)
         api = next(r.app for r in site.routes if getattr(r, "path", "") == PREFIX)  # type: ignore[attr-defined]
-        api.state.settings = Settings(store, m.clock, client_bucket=roomy, user_bucket=roomy, anonymous_bucket=roomy)
+        public = Egress(resolve=lambda host, port: [PUBLIC_ADDRESS])  # the matrix's hooks.example.lu, no network
+        api.state.settings = Settings(
+            store, m.clock, client_bucket=roomy, user_bucket=roomy, anonymous_bucket=roomy, egress=public
+        )
         store.add_p1_readings(
             [
                 P1Reading(
@@ -372,6 +378,105 @@ def check_webhooks(env: Env, route: APIRoute, who: Principal, case: str) -> None
         assert r.headers["content-type"].startswith("application/problem+json"), where
 
 
+CLIENT_ADMINS = WEBHOOKS  # the same parties' staff manage their own OAuth2 clients
+
+
+def check_clients(env: Env, route: APIRoute, who: Principal, case: str) -> None:
+    """Create, list, rotate, delete: a party's own OAuth2 clients; another party's is a 404; other roles 403."""
+    store, me, allowed = env.market.store, _party_of(env, who), who.name in CLIENT_ADMINS
+    where = f"{who.name} {case} {route.path}"
+    method = sorted(route.methods)[0]
+    owner = me if case == "own" else env.party("esp2")
+    if method == "POST" and route.path == "/clients":
+        r = who.client.post(PREFIX + route.path, json={"name": who.name, "scopes": ["interval_data"]},
+                            headers=who.headers)  # fmt: skip
+        expected = 201 if allowed else 403
+        if r.status_code == 201:
+            assert r.json()["party_id"] == me, f"{where}: a client for another party"
+    elif method == "GET":
+        r = who.client.get(PREFIX + route.path)
+        expected = 200 if allowed else 403
+        if r.status_code == 200:
+            mine = {c.client_id for c in store.list_clients(me) if not c.disabled}
+            assert {c["client_id"] for c in r.json()["items"]} == mine, f"{where}: someone else's client"
+    else:
+        kind = store.get_party(owner)
+        if kind is None or kind.kind not in ("dso", "supplier", "esp", "operator"):
+            owner = env.party("esp2")  # a party without machine access has no clients to aim at
+        cid, _ = add_client(store, owner, "matrix", {"interval_data"}, T0)
+        path = PREFIX + route.path.replace("{client_id}", cid)
+        if method == "POST":
+            r = who.client.post(path, json={"grace_seconds": 0}, headers=who.headers)
+            ok = 200
+        else:
+            r = who.client.delete(path, headers=who.headers)
+            ok = 204
+        expected = (ok if case == "own" and owner == me else 404) if allowed else 403
+    assert r.status_code == expected, f"{where}: {r.status_code} (expected {expected}) {r.text[:200]}"
+    if r.status_code >= 400:
+        assert r.headers["content-type"].startswith("application/problem+json"), where
+
+
+REFRESHERS = {"op", "dsoA", "dsoB", "s1", "s2", "esp", "alice", "bob", "carol"}
+"""People who may issue refresh tokens for themselves (not the auditor, not the installer, not a bearer token)."""
+
+
+def check_refresh_tokens(env: Env, route: APIRoute, who: Principal, case: str) -> None:
+    """Issue, list, revoke: a person's own refresh tokens; someone else's is a 404; a client or a role without the
+    right 403."""
+    store, allowed = env.market.store, who.name in REFRESHERS
+    user = store.user_by_name(who.name)
+    where = f"{who.name} {case} {route.path}"
+    method = sorted(route.methods)[0]
+    if method == "POST":
+        r = who.client.post(PREFIX + route.path, json={"name": who.name, "days": 1}, headers=who.headers)
+        expected = 201 if allowed else 403
+    elif method == "GET":
+        r = who.client.get(PREFIX + route.path)
+        expected = 200 if allowed else 403
+        if r.status_code == 200:
+            assert user is not None
+            mine = {x.id for x in store.refresh_tokens_of_user(user.id)}
+            assert {i["id"] for i in r.json()["items"]} == mine, f"{where}: someone else's refresh token"
+            assert all("refresh_token" not in i for i in r.json()["items"]), f"{where}: a token shown again"
+    else:
+        other = store.user_by_name("carol" if who.name != "carol" else "alice")
+        owner = user if case == "own" and user is not None else other
+        assert owner is not None
+        rid = store.add_refresh_token(f"{who.name}-{case}".ljust(64, "0"), owner.id, None, "matrix", "interval_data",
+                                      T0, NOW + timedelta(days=1))  # fmt: skip
+        r = who.client.delete(PREFIX + route.path.replace("{refresh_id}", str(rid)), headers=who.headers)
+        expected = (204 if case == "own" else 404) if allowed else 403
+    assert r.status_code == expected, f"{where}: {r.status_code} (expected {expected}) {r.text[:200]}"
+    if r.status_code >= 400:
+        assert r.headers["content-type"].startswith("application/problem+json"), where
+
+
+AGGREGATORS = {"op": None, "auditor": None, "dsoA": "dsoA", "dsoB": "dsoB"}
+"""Who may read aggregates, and the one DSO area it is held to (None: any)."""
+
+
+def check_aggregates(env: Env, route: APIRoute, who: Principal, case: str) -> None:
+    """A DSO its own area only (another DSO's is a 403), the operator and the auditor any; nobody else."""
+    own_area = AGGREGATORS.get(who.name)
+    asked = {"own": own_area or "dsoA", "other_tenant": "dsoB" if own_area != "dsoB" else "dsoA"}.get(case)
+    day = (T0 + timedelta(days=20)).date().isoformat()
+    params: dict[str, Any] = {"from": day, "to": day, "by": "dso"}
+    if asked is not None:
+        params["dso"] = env.party(asked)
+    r = who.client.get(PREFIX + route.path, params=params)
+    where = f"{who.name} {case} {route.path}"
+    allowed = who.name in AGGREGATORS and (own_area is None or asked in (None, own_area))
+    assert r.status_code == (200 if allowed else 403), f"{where}: {r.status_code} {r.text[:200]}"
+    if r.status_code != 200:
+        assert r.headers["content-type"].startswith("application/problem+json"), where
+        return
+    groups = {i["group"] for i in r.json()["items"]}
+    held = own_area or asked
+    assert held is None or groups <= {held}, f"{where}: another area's aggregates {groups}"
+    assert all(i["suppressed"] for i in r.json()["items"]), f"{where}: a group of one meter shown"  # P1..P3 alone
+
+
 def check_p1_latest(env: Env, route: APIRoute, who: Principal, case: str) -> None:
     point = DATA[who.name][case][0]
     r = who.client.get(PREFIX + _point_path(route.path, env, point), params={"limit": 1000})
@@ -458,6 +563,9 @@ CHECKS: dict[str, Callable[[Env, APIRoute, Principal, str], None]] = {
     "action:consent_requests.create": check_action,
     "action:consent_requests.answer": check_action,
     "action:webhooks.manage": check_webhooks,
+    "action:clients.manage": check_clients,
+    "action:refresh_tokens.manage": check_refresh_tokens,
+    "aggregates": check_aggregates,
     "action:p1.forward": check_p1_forward,
     "point:live_p1": check_p1_latest,
     "action:tariffs.manage": check_tariffs,

@@ -82,3 +82,15 @@ def test_rate_limits_from_the_environment() -> None:
     for bad in ("people=1/1", "user=lots", "user=0/1"):
         with pytest.raises(ValueError, match="MH_API_BUCKETS"):
             buckets_from_env(bad)
+
+
+def test_the_deployment_from_the_environment(tmp_path: Path) -> None:
+    from meterhub.portal.site import deployment_from_env
+
+    assert deployment_from_env(None) == "production" and deployment_from_env("") == "production"
+    assert deployment_from_env("test") == "test" and deployment_from_env(" demo ") == "demo"
+    with pytest.raises(ValueError, match="MH_DEPLOYMENT"):
+        deployment_from_env("staging")
+    Store.open(tmp_path).close()
+    result = invoke("--data-dir", str(tmp_path), "serve", env={"MH_DEPLOYMENT": "staging"})
+    assert result.exit_code == 1 and "MH_DEPLOYMENT" in result.stderr  # refused before any worker starts

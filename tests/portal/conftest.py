@@ -16,6 +16,7 @@ from meterhub.security import totp
 from meterhub.store import Store
 from tests.api.world import PASSWORD, Clock, World, add_logins, build_world
 from tests.pg import BACKENDS, open_store
+from tests.portal.forms import login_form
 
 
 @dataclass
@@ -36,7 +37,7 @@ class Site:
 
     def enrol(self, c: TestClient, username: str) -> str:
         """The first login of a staff account: enrolment page, then the first code; returns the CSRF token."""
-        r = c.post("/login", data={"username": username, "password": PASSWORD})
+        r = c.post("/login", data=login_form(c, {"username": username, "password": PASSWORD}))
         assert r.status_code == 200 and "Set up your authenticator app" in r.text, r.text
         token = re.search(r'name="token" value="([^"]+)"', r.text)
         assert token is not None
@@ -48,7 +49,7 @@ class Site:
         """A login with the code (staff already enrolled) or without (customers); returns the CSRF token."""
         secret = self.secrets[username]
         data = {"username": username, "password": PASSWORD, "code": self.code(username) if secret else ""}
-        r = c.post("/login", data=data)
+        r = c.post("/login", data=login_form(c, data))
         assert r.status_code == 303, r.text
         return csrf_of(c.get("/home").text)
 

@@ -18,6 +18,7 @@ from meterhub.portal.views import A_MINUS, A_PLUS, PAGE_SIZE
 from meterhub.store import Store, local_day_slots, schema
 from meterhub.store.db import MeterEvent
 from meterhub.store.intervals import day_start_epoch
+from tests.portal.forms import login_form
 
 PASSWORD = "correct horse battery staple"
 DST_DAY = date(2026, 10, 25)  # autumn change: 100 quarter-hours
@@ -109,7 +110,9 @@ def client(store: Store, fleet: Fleet, password_hash: str) -> TestClient:
 
 
 def login(client: TestClient, username: str = "operator", password: str = PASSWORD) -> None:
-    r = client.post("/login", data={"username": username, "password": password}, follow_redirects=False)
+    r = client.post(
+        "/login", data=login_form(client, {"username": username, "password": password}), follow_redirects=False
+    )
     assert r.status_code == 303, r.text
     assert r.headers["location"] == "/meters"
 
@@ -126,7 +129,9 @@ def test_login_page_is_public_and_says_meters(client: TestClient) -> None:
 
 
 def test_wrong_password_is_401_with_a_clear_message(client: TestClient) -> None:
-    r = client.post("/login", data={"username": "operator", "password": "wrong"}, follow_redirects=False)
+    r = client.post(
+        "/login", data=login_form(client, {"username": "operator", "password": "wrong"}), follow_redirects=False
+    )
     assert r.status_code == 401
     assert "Wrong user name, password" in r.text
     assert SESSION_COOKIE not in r.headers.get("set-cookie", "")
@@ -134,12 +139,16 @@ def test_wrong_password_is_401_with_a_clear_message(client: TestClient) -> None:
 
 
 def test_wrong_username_is_401(client: TestClient) -> None:
-    r = client.post("/login", data={"username": "admin", "password": PASSWORD}, follow_redirects=False)
+    r = client.post(
+        "/login", data=login_form(client, {"username": "admin", "password": PASSWORD}), follow_redirects=False
+    )
     assert r.status_code == 401
 
 
 def test_session_cookie_is_httponly_and_samesite_lax(client: TestClient) -> None:
-    r = client.post("/login", data={"username": "operator", "password": PASSWORD}, follow_redirects=False)
+    r = client.post(
+        "/login", data=login_form(client, {"username": "operator", "password": PASSWORD}), follow_redirects=False
+    )
     cookie = r.headers["set-cookie"]
     assert cookie.startswith(f"{SESSION_COOKIE}=")
     assert "HttpOnly" in cookie
@@ -178,7 +187,7 @@ def test_logged_in_root_redirects_to_meters_and_logout_ends_the_session(client: 
 
 def test_no_secrets_in_logs(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("DEBUG")
-    client.post("/login", data={"username": "operator", "password": "wrong-secret-pw"})
+    client.post("/login", data=login_form(client, {"username": "operator", "password": "wrong-secret-pw"}))
     login(client)
     token = client.cookies[SESSION_COOKIE]
     assert "wrong-secret-pw" not in caplog.text

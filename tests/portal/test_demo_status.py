@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from meterhub.portal import create_app, hash_password
 from meterhub.store import Store
+from tests.portal.forms import login_form
 from tests.portal.test_app import NOTE, PASSWORD, Fleet
 from tests.portal.test_browser import ARGS, CHROMIUM, _browser_or_skip, _free_port
 
@@ -47,7 +48,9 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def _login(client: TestClient) -> None:
-    r = client.post("/login", data={"username": "operator", "password": PASSWORD}, follow_redirects=False)
+    r = client.post(
+        "/login", data=login_form(client, {"username": "operator", "password": PASSWORD}), follow_redirects=False
+    )
     assert r.status_code == 303
 
 

@@ -13,6 +13,7 @@ import pytest
 from meterhub.security import totp
 from tests.api.world import PASSWORD
 from tests.portal.conftest import Site
+from tests.portal.forms import login_form
 
 EANS = {"P1": "LU0000000000000000000000000000P01", "P2": "LU0000000000000000000000000000P02",
         "P3": "LU0000000000000000000000000000P03"}  # fmt: skip
@@ -24,7 +25,7 @@ def _eans(html: str) -> set[str]:
 
 def test_first_staff_login_enrols_mfa_then_asks_the_code(site: Site) -> None:
     c = site.client()
-    r = c.post("/login", data={"username": "dsoA", "password": PASSWORD})
+    r = c.post("/login", data=login_form(c, {"username": "dsoA", "password": PASSWORD}))
     assert r.status_code == 200
     secret = site.secrets["dsoA"]
     assert secret is not None and secret in r.text and "<svg" in r.text and 'class="totp-qr"' in r.text
@@ -42,15 +43,16 @@ def test_first_staff_login_enrols_mfa_then_asks_the_code(site: Site) -> None:
     # the token cannot enrol again, and a later login needs the code
     assert c.post("/login/enrol", data={"token": token.group(1), "code": site.code("dsoA")}).status_code == 401
     other = site.client()
-    r = other.post("/login", data={"username": "dsoA", "password": PASSWORD})
+    r = other.post("/login", data=login_form(other, {"username": "dsoA", "password": PASSWORD}))
     assert r.status_code == 401 and "Enter the 6-digit code" in r.text and secret not in r.text
-    r = other.post("/login", data={"username": "dsoA", "password": PASSWORD, "code": "123456"})
+    r = other.post("/login", data=login_form(other, {"username": "dsoA", "password": PASSWORD, "code": "123456"}))
     assert r.status_code == 401 and "Wrong user name, password or one-time code" in r.text
     site.login(other, "dsoA")
 
 
 def test_a_wrong_password_never_shows_the_enrolment(site: Site) -> None:
-    r = site.client().post("/login", data={"username": "dsoA", "password": "not-the-password"})
+    fresh = site.client()
+    r = fresh.post("/login", data=login_form(fresh, {"username": "dsoA", "password": "not-the-password"}))
     assert r.status_code == 401 and site.secrets["dsoA"] not in r.text and "<svg" not in r.text
 
 
@@ -87,10 +89,10 @@ def test_lockout_after_repeated_failures_and_an_admin_unlocks(site: Site) -> Non
     c = site.client()
     for _ in range(10):
         site.clock.advance(61)  # past each growing delay: every attempt is judged, and fails
-        r = c.post("/login", data={"username": "carol", "password": "wrong-password-again"})
+        r = c.post("/login", data=login_form(c, {"username": "carol", "password": "wrong-password-again"}))
         assert r.status_code == 401, r.text
     site.clock.advance(61)
-    r = c.post("/login", data={"username": "carol", "password": PASSWORD})
+    r = c.post("/login", data=login_form(c, {"username": "carol", "password": PASSWORD}))
     assert r.status_code == 429 and "This account is locked after repeated failed logins" in r.text
     assert "ask an administrator to unlock it" in r.text
 
@@ -118,7 +120,7 @@ def test_admin_page_actions_and_who_may_use_it(site: Site) -> None:
     assert admin.post(f"/admin/users/{user.id}/disable", data={"csrf": "x"}).status_code == 403
     r = admin.post(f"/admin/users/{user.id}/disable", data={"csrf": csrf})
     assert r.status_code == 303 and bob.get("/home").status_code == 303  # bob's session ended at once
-    r = bob.post("/login", data={"username": "bob", "password": PASSWORD})
+    r = bob.post("/login", data=login_form(bob, {"username": "bob", "password": PASSWORD}))
     assert r.status_code == 401
     admin.post(f"/admin/users/{user.id}/enable", data={"csrf": csrf})
     site.login(bob, "bob")
@@ -151,6 +153,6 @@ def test_a_customer_may_add_mfa_and_then_logs_in_with_a_code(site: Site) -> None
     assert user is not None and user.totp_secret == secret
     site.secrets["bob"] = secret
     other = site.client()
-    r = other.post("/login", data={"username": "bob", "password": PASSWORD})
+    r = other.post("/login", data=login_form(other, {"username": "bob", "password": PASSWORD}))
     assert r.status_code == 401 and "Enter the 6-digit code" in r.text
     site.login(other, "bob")

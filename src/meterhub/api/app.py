@@ -17,11 +17,14 @@ from starlette.routing import BaseRoute
 
 from meterhub.api import (
     problems,
+    routes_aggregates,
+    routes_clients,
     routes_downloads,
     routes_market,
     routes_p1,
     routes_points,
     routes_reads,
+    routes_refresh,
     routes_tariffs,
     routes_webhooks,
 )
@@ -80,6 +83,9 @@ def create_api(store: Store, *, clock: Callable[[], datetime] = _now, settings: 
     app.include_router(routes_market.router)
     app.include_router(routes_points.router)
     app.include_router(routes_webhooks.router)
+    app.include_router(routes_clients.router)
+    app.include_router(routes_refresh.router)
+    app.include_router(routes_aggregates.router)
     app.include_router(routes_reads.router)
     app.include_router(routes_p1.router)
     app.include_router(routes_downloads.router)

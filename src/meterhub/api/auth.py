@@ -6,7 +6,8 @@ password is even checked; the argon2id hash is checked (the same time for an unk
 mandatory for staff roles, whose accounts always carry a secret. Success starts a server-side session (its
 token's hash in the store; the cookie ``mh_session`` HttpOnly, SameSite=Lax, Secure under TLS) and answers the
 CSRF token, required back as ``X-CSRF-Token`` on every state-changing request made with the cookie. A market
-party's system trades its client id and secret for a short-lived bearer token (:func:`issue_token`). Every
+party's system trades its client id and secret for a short-lived bearer token (:func:`issue_token`); a program
+given a refresh token trades it for a 24-hour one (:func:`issue_refreshed`; :mod:`meterhub.store.refresh`). Every
 authenticated request takes a token from its caller's bucket (429 + ``Retry-After`` when empty): :func:`caller`.
 """
 
@@ -15,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Final, cast
 
 from fastapi import Request, Response
 
+from meterhub.api.egress import PRODUCTION, Egress
 from meterhub.api.notify import Mailer
 from meterhub.api.problems import Problem
 from meterhub.api.rights import STAFF_ROLES, Principal, Role
@@ -26,6 +28,7 @@ from meterhub.api.service import Caller
 from meterhub.security import passwords, throttle, tokens, totp
 from meterhub.store import Store
 from meterhub.store.limits import BucketRow, ThrottleRow
+from meterhub.store.refresh import RefreshRow
 from meterhub.store.users import SessionRow, TokenRow, User
 
 SESSION_COOKIE = "mh_session"
@@ -39,8 +42,9 @@ CLIENT_SCOPES = frozenset({"interval_data", "billing_reads", "live_p1", "consent
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """What the API works with: the store, the clock (tests pass a fixed one), the buckets, and where notification
-    e-mails go (:mod:`meterhub.api.notify`; None: none are sent)."""
+    """What the API works with: the store, the clock (tests pass a fixed one), the buckets, where notification
+    e-mails go (:mod:`meterhub.api.notify`; None: none are sent) and where webhooks may go
+    (:class:`~meterhub.api.egress.Egress`: production unless the deployment is test or demo)."""
 
     store: Store
     clock: Callable[[], datetime]
@@ -48,6 +52,7 @@ class Settings:
     user_bucket: throttle.BucketPolicy = throttle.USER_BUCKET
     anonymous_bucket: throttle.BucketPolicy = throttle.ANONYMOUS_BUCKET
     mailer: Mailer | None = None
+    egress: Egress = PRODUCTION
 
 
 def settings_of(request: Request) -> Settings:
@@ -220,7 +225,7 @@ def issue_token(s: Settings, address: str, client_id: str, secret: str, scope: s
     """The client credentials grant: a bearer token for the client's scopes (or the asked subset of them)."""
     now = s.clock()
     take_token(s, f"address:{address}", s.anonymous_bucket)
-    found = s.store.get_client(client_id[:40])
+    found = s.store.get_client(client_id[:40], now)
     if found is None or found[0].disabled or not tokens.client_secret_matches(secret, found[1]):
         raise Problem(401, "invalid-client", "Unknown client or wrong secret.", error="invalid_client")
     client = found[0]
@@ -234,9 +239,65 @@ def issue_token(s: Settings, address: str, client_id: str, secret: str, scope: s
     return issued.token, row
 
 
+REFRESH_ACCESS_TTL: Final = timedelta(hours=24)
+"""An access token traded for a refresh token lives 24 hours (Eloverblik's)."""
+PERSON_TOKEN_SCOPES: Final = frozenset({"interval_data", "billing_reads", "live_p1"})
+"""What a person's refresh token may read with (never a state change)."""
+
+
+def issue_refreshed(s: Settings, address: str, refresh_token: str) -> tuple[str, datetime, str]:
+    """The refresh_token grant: a 24-hour access token for a live refresh token; ``(token, expires_at, scope)``."""
+    now = s.clock()
+    take_token(s, f"address:{address}", s.anonymous_bucket)
+    well_formed = tokens.is_well_formed(refresh_token, "refresh_token")
+    row = s.store.refresh_token_by_hash(tokens.token_hash(refresh_token)) if well_formed else None
+    if row is None or not row.is_live(now) or _refresh_caller(s, row, frozenset(row.scopes.split())) is None:
+        raise Problem(400, "invalid-grant", "The refresh token is unknown, expired or revoked.", error="invalid_grant")
+    issued = tokens.new_token("access_token")
+    expires = min(now + REFRESH_ACCESS_TTL, row.expires_at)
+    s.store.add_refresh_access_token(issued.hash, row.id, now, expires)
+    return issued.token, expires, row.scopes
+
+
+def _refresh_caller(s: Settings, row: RefreshRow, scopes: frozenset[str]) -> Caller | None:
+    """Who a refresh token acts as (None: its person or client is gone or disabled)."""
+    user = s.store.get_user(row.user_id)
+    if user is None or user.disabled:
+        return None
+    if row.client_id is None:
+        principal = Principal(cast(Role, user.role), str(user.party_id), scopes)
+        return Caller(principal, f"user:{user.username}", user.party_id, user_id=user.id)
+    found = s.store.get_client(row.client_id)
+    party = s.store.get_party(found[0].party_id) if found is not None else None
+    role = CLIENT_ROLES.get(party.kind) if party is not None else None
+    if found is None or found[0].disabled or role is None:
+        return None
+    client = found[0]
+    return Caller(Principal(role, str(client.party_id), scopes), f"client:{client.client_id}", client.party_id,
+                  client_id=client.client_id)  # fmt: skip
+
+
+def _refreshed_caller(s: Settings, token_hash: str, now: datetime) -> Caller | None:
+    found = s.store.refresh_access_token(token_hash)
+    if found is None:
+        return None
+    row, issued_at, expires_at = found
+    if not (issued_at <= now < expires_at) or not row.is_live(now):
+        return None
+    who = _refresh_caller(s, row, frozenset(row.scopes.split()))
+    if who is not None:
+        take_token(s, f"client:{who.client_id}" if who.client_id else f"user:{who.user_id}",
+                   s.client_bucket if who.client_id else s.user_bucket)  # fmt: skip
+    return who
+
+
 def _bearer_caller(s: Settings, token: str) -> Caller:
     now = s.clock()
     row = s.store.get_access_token(tokens.token_hash(token)) if tokens.is_well_formed(token, "access_token") else None
+    if row is None and tokens.is_well_formed(token, "access_token"):
+        refreshed = _refreshed_caller(s, tokens.token_hash(token), now)
+        if refreshed is not None:
+            return refreshed
     found = s.store.get_client(row.client_id) if row is not None else None
     if row is None or found is None or found[0].disabled or not (row.issued_at <= now < row.expires_at):
         raise Problem(
@@ -277,6 +338,7 @@ __all__ = [
     "Settings",
     "address_of",
     "caller",
+    "issue_refreshed",
     "issue_token",
     "login",
     "logout",

@@ -6,7 +6,8 @@ Every route declares its policy with ``openapi_extra=policy(...)`` — it shows 
 RBAC matrix test reads the same declarations): ``public`` (no login), ``authenticated`` (any caller; the route
 itself only shows the caller's own things), ``point:inventory`` (a point the caller may see), ``point:<scope>``
 (a point's data of that scope, cut to the caller's windows), ``points:<scope>`` (a batch over several points, each
-answered on its own as ``point:<scope>``), ``action:<action>`` (a state change the role may
+answered on its own as ``point:<scope>``), ``aggregates`` (grid aggregates: a DSO its own area, the operator and
+the auditor every area, :func:`meterhub.api.policy.aggregate_area`), ``action:<action>`` (a state change the role may
 make, :func:`meterhub.api.policy.can_write`).
 """
 
@@ -27,7 +28,7 @@ from meterhub.api.service import Access, Caller
 
 POLICY_KEY: Final = "x-policy"
 POLICIES: Final[frozenset[str]] = frozenset(
-    {"public", "authenticated", "point:inventory"}
+    {"public", "authenticated", "point:inventory", "aggregates"}
     | {f"point:{s}" for s in SCOPES}
     | {f"points:{s}" for s in SCOPES}
     | {f"action:{a}" for a in ACTIONS}

@@ -340,11 +340,10 @@ def notify_consent(mailer: Mailer | None, store: Store, notice: Notice, consent:
 
 
 def notify_expired(store: Store, mailer: Mailer | None, now: datetime) -> int:
-    """The sweep of consents that reached their end: each active consent whose end date has passed is told once —
-    the ``expired`` e-mails (through ``mailer``, if any) and the grantee's ``consent.expired`` webhook — whichever
-    worker runs it (``meterhub webhooks deliver`` does at every poll). The number of consents told."""
-    from meterhub.api.webhooks import consent_changed
-
+    """The e-mails of consents that reached their end: each active consent whose end date has passed is told once
+    by e-mail (through ``mailer``, if any; the claim in ``consent_notice`` makes it once whichever worker runs it —
+    ``meterhub webhooks deliver`` does at every poll). The grantee's ``consent.expired`` webhook is the other sweep's
+    (:func:`meterhub.api.sweeps.sweep_expired`, marked by ``consent.expired_at``). The number of consents told."""
     n = 0
     for cid in store.ended_unnoticed(now):
         if not store.claim_notice(cid, "expired", now):
@@ -352,7 +351,6 @@ def notify_expired(store: Store, mailer: Mailer | None, now: datetime) -> int:
         row = store.get_consent(cid)
         if row is None:
             continue
-        consent_changed(store, "consent.expired", row, now)
         notify_consent(mailer, store, "expired", row, now)
         n += 1
     return n

@@ -72,24 +72,37 @@ Action = Literal[
     "inventory.update",
     "p1.forward",
     "tariffs.manage",
+    "refresh_tokens.manage",
 ]
 """State-changing actions: people of any party (users.manage), parties, a party's own OAuth2 clients and webhooks,
 a customer's consents and answers to consent requests, a market party's consent requests, manual edits of readings
 (VEE), remote commands to meters (request; a second person approves), installations and meter swaps, and a
-household's live P1 readings forwarded by its reader (its own point, during its own occupancy), and a supplier's
-own tariffs (drafts, publication, withdrawal)."""
+household's live P1 readings forwarded by its reader (its own point, during its own occupancy), a supplier's
+own tariffs (drafts, publication, withdrawal), and a person's own refresh tokens (long-lived credentials for a
+program reading the data the person may read)."""
 ACTIONS: Final[frozenset[str]] = frozenset(get_args(Action))
 _ALL_SCOPES: Final[tuple[Scope, ...]] = get_args(Scope)
 
 _OPERATOR_ACTIONS: Final[frozenset[Action]] = frozenset({"readings.edit", "commands.request", "inventory.update"})
 WRITE_RIGHTS: Final[Mapping[Role, frozenset[Action]]] = {
-    "operator": _OPERATOR_ACTIONS,
+    "operator": _OPERATOR_ACTIONS | {"refresh_tokens.manage"},
     "operator_admin": _OPERATOR_ACTIONS
-    | {"users.manage", "parties.manage", "clients.manage", "webhooks.manage", "commands.approve"},
-    "dso": _OPERATOR_ACTIONS | {"commands.approve", "clients.manage", "webhooks.manage"},
-    "supplier": frozenset({"consent_requests.create", "clients.manage", "webhooks.manage", "tariffs.manage"}),
-    "esp": frozenset({"consent_requests.create", "clients.manage", "webhooks.manage"}),
-    "customer": frozenset({"consents.grant", "consents.revoke", "consent_requests.answer", "p1.forward"}),
+    | {
+        "users.manage",
+        "parties.manage",
+        "clients.manage",
+        "webhooks.manage",
+        "commands.approve",
+        "refresh_tokens.manage",
+    },
+    "dso": _OPERATOR_ACTIONS | {"commands.approve", "clients.manage", "webhooks.manage", "refresh_tokens.manage"},
+    "supplier": frozenset(
+        {"consent_requests.create", "clients.manage", "webhooks.manage", "tariffs.manage", "refresh_tokens.manage"}
+    ),
+    "esp": frozenset({"consent_requests.create", "clients.manage", "webhooks.manage", "refresh_tokens.manage"}),
+    "customer": frozenset(
+        {"consents.grant", "consents.revoke", "consent_requests.answer", "p1.forward", "refresh_tokens.manage"}
+    ),
     "auditor": frozenset(),
     "installer": frozenset({"inventory.update"}),
 }
@@ -103,6 +116,24 @@ def can_write(principal: Principal, action: Action) -> bool:
     if action not in ACTIONS or action not in WRITE_RIGHTS.get(principal.role, frozenset()):
         return False
     return principal.scopes is None or action in principal.scopes
+
+
+AGGREGATES_EVERYWHERE: Final = frozenset({"operator", "operator_admin", "auditor"})
+"""Roles that may read aggregates of every DSO's area (a DSO: its own area only; nobody else)."""
+
+
+def aggregate_area(principal: Principal, asked: str | None) -> tuple[bool, str | None]:
+    """Whether ``principal`` may read aggregates of the DSO ``asked`` (None: every area it may see), and the DSO
+    to restrict them to (None: all). The operator, its admin and the auditor: any; a DSO: its own area only; an
+    OAuth2 client also needs ``interval_data`` in its token. Groups under the privacy threshold are suppressed for
+    everyone (:data:`meterhub.mdm.aggregates.MIN_METERS`)."""
+    if principal.scopes is not None and "interval_data" not in principal.scopes:
+        return False, None
+    if principal.role in AGGREGATES_EVERYWHERE:
+        return True, asked
+    if principal.role == "dso" and asked in (None, principal.party_id):
+        return True, principal.party_id
+    return False, None
 
 
 def _effective(periods: Sequence[tuple[str, datetime, datetime | None]]) -> list[tuple[str, Span]]:
@@ -262,10 +293,12 @@ def sees_inventory(principal: Principal, point_id: str, rights: Rights, now: dat
 
 __all__ = [
     "ACTIONS",
+    "AGGREGATES_EVERYWHERE",
     "INTRINSIC_SCOPES",
     "PRECEDENCE",
     "WRITE_RIGHTS",
     "Action",
+    "aggregate_area",
     "can_write",
     "clip",
     "consent_problems",

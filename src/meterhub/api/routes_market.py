@@ -28,7 +28,7 @@ from meterhub.api.problems import Problem, not_found
 from meterhub.api.rights import SCOPES, Consent, Scope
 from meterhub.api.service import Access
 from meterhub.api.spans import Span
-from meterhub.api.webhooks import consent_changed
+from meterhub.api.webhooks import Event, payload_of
 from meterhub.store.access_log import AccessEntry
 from meterhub.store.consents import ConsentRow
 from meterhub.store.parties import PointHistory
@@ -85,7 +85,10 @@ def logout(
     return {"sessions_ended": ended}
 
 
-@router.post("/oauth/token", openapi_extra=policy("public"), tags=["auth"], summary="OAuth2 client credentials")
+@router.post(
+    "/oauth/token", openapi_extra=policy("public"), tags=["auth"],
+    summary="OAuth2 token: client credentials (15 min) or a refresh token (24 h)",
+)  # fmt: skip
 def token(
     request: Request,
     s: SettingsDep,
@@ -94,9 +97,19 @@ def token(
     client_id: Annotated[str | None, Form(max_length=40)] = None,
     client_secret: Annotated[str | None, Form(max_length=100)] = None,
     scope: Annotated[str | None, Form(max_length=200)] = None,
+    refresh_token: Annotated[str | None, Form(max_length=100)] = None,
 ) -> dict[str, Any]:
+    if grant_type == "refresh_token":
+        if not refresh_token:
+            raise Problem(400, "invalid-request", "Give the refresh_token.", error="invalid_request")
+        access_token, expires_at, scopes = auth.issue_refreshed(s, auth.address_of(request), refresh_token)
+        expires_in = int((expires_at - s.clock()).total_seconds())
+        return {"access_token": access_token, "token_type": "Bearer", "expires_in": expires_in, "scope": scopes}
     if grant_type != "client_credentials":
-        raise Problem(400, "unsupported-grant", "Only grant_type=client_credentials.", error="unsupported_grant_type")
+        raise Problem(
+            400, "unsupported-grant", "grant_type is client_credentials or refresh_token.",
+            error="unsupported_grant_type",
+        )  # fmt: skip
     cid, secret = (basic.username, basic.password) if basic is not None else (client_id, client_secret)
     if not cid or not secret:
         raise Problem(401, "invalid-client", "Give client_id and client_secret.", error="invalid_client")
@@ -144,6 +157,7 @@ def consent_json(c: ConsentRow) -> dict[str, Any]:
         "created_at": c.created_at,
         "answered_at": c.answered_at,
         "revoked_at": c.revoked_at,
+        "expired_at": c.expired_at,
     }
 
 
@@ -193,13 +207,10 @@ def grant(body: GrantBody, access: AccessDep, s: SettingsDep) -> dict[str, Any]:
     _check(
         access, access.caller.party_id, grantee.id, body.metering_points, body.scopes, body.valid_from, body.valid_to
     )
-    cid = access.store.add_consent(
+    row = access.store.grant_consent_with_event(
         access.caller.party_id, grantee.id, body.metering_points, body.scopes, body.valid_from, body.valid_to,
-        "active", access.now,
+        "active", access.now, "consent.granted", payload_of("consent.granted", access.now),
     )  # fmt: skip
-    row = access.store.get_consent(cid)
-    assert row is not None
-    consent_changed(access.store, "consent.granted", row, access.now)
     notify_consent(s.mailer, access.store, "granted", row, access.now)
     return consent_json(row)
 
@@ -246,9 +257,10 @@ def _answer(access: Access, consent_id: int, status: str, mailer: Mailer | None)
     row = _own_consent(access, consent_id, "requested")
     if status == "active":
         _check(access, row.grantor_id, row.grantee_id, row.point_ids, row.scopes, row.valid_from, row.valid_to)
-    row = access.store.set_consent_status(consent_id, status, access.now)
-    if status == "active":
-        consent_changed(access.store, "consent.granted", row, access.now)
+    event: Event | None = "consent.granted" if status == "active" else None
+    row = access.store.change_consent_with_event(
+        consent_id, status, access.now, event, payload_of("consent.granted", access.now)
+    )
     notify_consent(mailer, access.store, "granted" if status == "active" else "refused", row, access.now)
     return consent_json(row)
 
@@ -276,8 +288,9 @@ def refuse(consent_id: ConsentId, access: AccessDep, s: SettingsDep) -> dict[str
 def revoke(consent_id: ConsentId, access: AccessDep, s: SettingsDep) -> dict[str, Any]:
     require(access, "consents.revoke")
     _own_consent(access, consent_id, "active")
-    row = access.store.set_consent_status(consent_id, "revoked", access.now)
-    consent_changed(access.store, "consent.revoked", row, access.now)
+    row = access.store.change_consent_with_event(
+        consent_id, "revoked", access.now, "consent.revoked", payload_of("consent.revoked", access.now)
+    )
     notify_consent(s.mailer, access.store, "revoked", row, access.now)
     return consent_json(row)
 

@@ -1,10 +1,11 @@
 """``/api/v1/webhooks``: a market party adds, lists and deletes its webhook subscriptions.
 
 Every route needs ``webhooks.manage`` (a DSO, a supplier, an ESP, the operator's admin; an OAuth2 client only
-with that scope). A subscription is the caller's party's: another party's is a 404. The signing secret is in the
-answer to the ``POST`` only — it is shown once (the store keeps it, since an HMAC needs it; see
-:mod:`meterhub.api.webhooks`). The list shows each subscription's latest deliveries, so a party sees why its
-endpoint gets nothing.
+with that scope). A subscription is the caller's party's: another party's is a 404. The URL must pass the SSRF
+guard (:mod:`meterhub.api.egress`: https, public addresses only after resolution; otherwise a 422 ``webhook-url``
+problem). The signing secret is in the answer to the ``POST`` only — it is shown once (the store keeps it, since
+an HMAC needs it; see :mod:`meterhub.api.webhooks`). The list shows each subscription's latest deliveries, so a
+party sees why its endpoint gets nothing.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 from pydantic import AnyHttpUrl, BaseModel, Field
 
-from meterhub.api.common import MAX_ID, AccessDep, policy, require
-from meterhub.api.problems import not_found
+from meterhub.api.common import MAX_ID, AccessDep, SettingsDep, policy, require
+from meterhub.api.egress import UnsafeURL
+from meterhub.api.problems import Problem, not_found
 from meterhub.api.webhooks import Event, new_secret
 from meterhub.store.webhooks import Delivery, Subscription
 
@@ -50,8 +52,12 @@ def _json(s: Subscription, deliveries: list[Delivery]) -> dict[str, Any]:
     "/webhooks", status_code=201, openapi_extra=policy("action:webhooks.manage"), tags=["webhooks"],
     summary="Add a webhook (market party; the secret is shown once)",
 )  # fmt: skip
-def add_webhook(body: SubscriptionBody, access: AccessDep) -> dict[str, Any]:
+def add_webhook(body: SubscriptionBody, access: AccessDep, settings: SettingsDep) -> dict[str, Any]:
     require(access, "webhooks.manage")
+    try:
+        settings.egress.check_url(str(body.url))
+    except UnsafeURL as e:
+        raise Problem(422, "webhook-url", str(e)) from e
     secret = new_secret()
     wid = access.store.add_webhook(access.caller.party_id, str(body.url), tuple(body.events), secret, access.now)
     (row,) = [s for s in access.store.webhooks_of_party(access.caller.party_id) if s.id == wid]

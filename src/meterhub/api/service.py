@@ -6,7 +6,8 @@ of the points a request touches — DSO, supplier-of-record and occupancy histor
 in a few indexed queries, converts them to :mod:`meterhub.api.rights` and asks :mod:`meterhub.api.policy`:
 :meth:`Access.page` lists the points a caller may see (any data, any time; installers and everybody with a
 right see the inventory), :meth:`Access.point` answers one point or raises :class:`NotVisible`,
-:meth:`Access.windows` cuts a requested period to the visible windows (none: :class:`NotVisible`), and
+:meth:`Access.windows` cuts a requested period to the visible windows (none: :class:`NotVisible`; many points
+at once: :meth:`Access.windows_of`), and
 :meth:`Access.log` appends the read to the access log with the right each window was read under. No endpoint
 queries the store around it: a point outside the caller's windows is a 404, never a 403.
 """
@@ -178,6 +179,19 @@ class Access:
         if not found:
             raise NotVisible(point_id)
         return found
+
+    def windows_of(self, periods: Mapping[int, tuple[datetime, datetime]], scope: Scope) -> dict[int, list[Window]]:
+        """For many points at once, the visible windows of each one's [start, end) of ``scope`` data; a point
+        with none is absent (the webhook sweep's question: which of these new periods may the caller see)."""
+        if not periods:
+            return {}
+        _, rights = self._rights(sorted(periods))
+        out: dict[int, list[Window]] = {}
+        for point_id, (start, end) in periods.items():
+            found = policy.clip(self.caller.principal, str(point_id), scope, start, end, rights, self.now)
+            if found:
+                out[point_id] = found
+        return out
 
     def log(self, point_id: int, scope: str, windows: Sequence[Window], route: str, correlation_id: str | None) -> None:
         """Append the read of ``windows`` to the access log, one row per window with its right."""

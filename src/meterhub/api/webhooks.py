@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
@@ -80,14 +81,24 @@ def consent_payload(event: Event, c: ConsentRow, at: datetime) -> dict[str, Any]
             "scopes": list(c.scopes),
             "valid_from": c.valid_from.isoformat(),
             "valid_to": None if c.valid_to is None else c.valid_to.isoformat(),
-            "status": c.status,
+            "status": "expired" if c.expired_at is not None else c.status,
         },
     }
 
 
 def consent_changed(store: Store, event: Event, c: ConsentRow, at: datetime) -> int:
-    """Queue ``event`` about consent ``c`` for its grantee's subscriptions; the number queued."""
+    """Queue ``event`` about consent ``c`` for its grantee's subscriptions; the number queued. (The API's consent
+    routes write the consent and queue its event in one transaction instead: :func:`payload_of`.)"""
     return store.enqueue_webhook(c.grantee_id, event, consent_payload(event, c, at), at)
+
+
+def payload_of(event: Event, at: datetime) -> Callable[[ConsentRow], dict[str, Any]]:
+    """The builder of ``event``'s body that the store calls inside the consent's own write transaction."""
+
+    def build(c: ConsentRow) -> dict[str, Any]:
+        return consent_payload(event, c, at)
+
+    return build
 
 
 def new_data(store: Store, point_id: int, start: datetime, end: datetime, at: datetime) -> int:
@@ -113,7 +124,9 @@ class Outcome:
 
 
 def deliver_due(store: Store, client: httpx.Client, now: datetime, limit: int = 100) -> Outcome:
-    """Send every delivery due at ``now`` (claimed first, so workers share the queue) and record each outcome."""
+    """Send every delivery due at ``now`` (claimed first, so workers share the queue) and record each outcome.
+    In production ``client`` is :func:`meterhub.api.egress.guarded_client` (the SSRF guard at delivery time: a
+    refused address is a failed attempt, ``ConnectError: refused: …``)."""
     delivered = retrying = given_up = 0
     for d in store.claim_webhook_deliveries(now, LEASE, limit):
         body = json.dumps(d.payload, sort_keys=True).encode()
@@ -149,6 +162,7 @@ __all__ = [
     "deliver_due",
     "new_data",
     "new_secret",
+    "payload_of",
     "sign",
     "verify",
 ]

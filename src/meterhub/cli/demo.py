@@ -272,6 +272,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
 def _serve(
     store: Store, data_dir: Path, port: int, w: dh.Windows, console: Console, job: dh.FillJob, read: _ReadTable
 ) -> None:
+    from meterhub.api.egress import Egress
     from meterhub.api.notify import Outbox
     from meterhub.portal import hash_password, serve
     from meterhub.portal.site import create_site
@@ -292,6 +293,7 @@ def _serve(
         demo_note=note,
         demo_status=lambda: dh.load_progress(job.data_dir, job.store_url).text(),
         mailer=Outbox(data_dir / "outbox"),
+        egress=Egress("demo"),
     )
     child = multiprocessing.get_context("spawn").Process(
         target=dh.fill_in_child, args=(job, os.getpid()), name="history-fill"

@@ -30,10 +30,18 @@ def serve(
     """Serve the portal and the platform API (/api/v1, docs at /api/v1/docs)."""
     import uvicorn
 
-    from meterhub.portal.site import BUCKETS_ENV, OPERATOR_HASH_ENV, STORE_ENV, buckets_from_env
+    from meterhub.portal.site import (
+        BUCKETS_ENV,
+        DEPLOYMENT_ENV,
+        OPERATOR_HASH_ENV,
+        STORE_ENV,
+        buckets_from_env,
+        deployment_from_env,
+    )
 
     try:
         buckets_from_env(os.environ.get(BUCKETS_ENV))
+        deployment_from_env(os.environ.get(DEPLOYMENT_ENV))  # where webhooks may go: production unless test/demo
     except ValueError as exc:
         fail(str(exc))
     if (certfile is None) != (keyfile is None):

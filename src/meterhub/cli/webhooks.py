@@ -1,9 +1,12 @@
-"""``meterhub webhooks deliver``: send the market parties' webhook deliveries that are due (the queue is in the
-store, so any number of these may run, on any host); ``--once`` sends what is due now and stops, otherwise it
-keeps polling every ``--every`` seconds. Failed deliveries are retried with backoff
-(:mod:`meterhub.api.webhooks`). Each poll first tells of the consents that reached their end (``consent.expired``
-webhooks, and the e-mails where ``MH_SMTP_URL`` or ``MH_OUTBOX_DIR`` say:
-:func:`meterhub.api.notify.notify_expired`)."""
+"""``meterhub webhooks deliver``: run the webhook sweeps (consents whose end passed → ``consent.expired``; interval
+data written since each subscription's watermark → ``data.new`` for the points and windows its party may see,
+:mod:`meterhub.api.sweeps`), then send the market parties' deliveries that are due (the queue is in the store, so
+any number of these may run, on any host); ``--once`` sweeps and sends what is due now and stops, otherwise it
+keeps polling every ``--every`` seconds. Deliveries go through the SSRF guard (:mod:`meterhub.api.egress`: https
+to public addresses, checked again at connect time; ``--deployment test|demo`` also lets http to 127.0.0.1
+through); redirects are not followed. Failed deliveries are retried with backoff
+(:mod:`meterhub.api.webhooks`). Each poll also sends the e-mails of consents that reached their end, where
+``MH_SMTP_URL`` or ``MH_OUTBOX_DIR`` say (:func:`meterhub.api.notify.notify_expired`)."""
 
 from __future__ import annotations
 
@@ -25,30 +28,47 @@ def deliver(
     every: Annotated[float, typer.Option(min=0.5, max=3600, help="Seconds between polls.")] = 10.0,
     timeout: Annotated[float, typer.Option(min=0.5, max=120, help="Seconds to wait for an endpoint.")] = 10.0,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per run.")] = False,
+    deployment: Annotated[
+        str,
+        typer.Option(
+            envvar="MH_DEPLOYMENT",
+            help="production (https to public addresses only), or test / demo (http to 127.0.0.1 allowed too).",
+        ),
+    ] = "production",
 ) -> None:
-    """Send the due webhook deliveries (retries included) and record each outcome in the store."""
+    """Sweep for new data and expired consents, send the due webhook deliveries (retries included) and record each
+    outcome in the store."""
     from datetime import UTC, datetime
 
-    import httpx
-
+    from meterhub.api.egress import Egress, guarded_client
     from meterhub.api.notify import mailer_from_env, notify_expired
+    from meterhub.api.sweeps import sweep
     from meterhub.api.webhooks import deliver_due
+    from meterhub.portal.site import deployment_from_env
+
+    try:
+        egress = Egress(deployment_from_env(deployment))
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--deployment") from None
 
     store = open_store(ctx, as_json=as_json)
     mailer = mailer_from_env()
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        with guarded_client(egress, timeout) as client:
             while True:
                 now = datetime.now(UTC)
-                expired = notify_expired(store, mailer, now)
+                swept = sweep(store, now)
+                mailed = notify_expired(store, mailer, now)
                 done = deliver_due(store, client, now)
                 if as_json:
-                    print(json.dumps({"at": now.isoformat(), "delivered": done.delivered, "retrying": done.retrying,
-                                      "given_up": done.given_up, "consents_expired": expired}))  # fmt: skip
-                elif once or done.delivered or done.retrying or done.given_up or expired:
+                    print(json.dumps({"at": now.isoformat(), "data_new": swept.data_new, "expired": swept.expired,
+                                      "expiry_mails": mailed, "delivered": done.delivered, "retrying": done.retrying,
+                                      "given_up": done.given_up}))  # fmt: skip
+                elif once or done.delivered or done.retrying or done.given_up or swept.data_new or swept.expired:
                     console.print(
-                        f"{now:%H:%M:%S} delivered {done.delivered}, to retry {done.retrying}, gave up {done.given_up}"
-                        f", consents expired {expired}"
+                        f"{now:%H:%M:%S} queued {swept.data_new} data.new, {swept.expired} consent.expired "
+                        f"({mailed} told by e-mail); delivered {done.delivered}, to retry {done.retrying}, "
+                        f"gave up {done.given_up}"
                     )
                 if once:
                     return

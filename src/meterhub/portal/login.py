@@ -4,14 +4,21 @@ the API's own login service, so throttles, lockouts and sessions are the same on
 first code of an account whose authenticator app is not set up yet: :mod:`meterhub.api.enrolment`), ``POST
 /logout`` and ``POST /logout/all`` (every session of the person, on every device). The session is the API's
 server-side session in the store (cookie ``mh_session``: HttpOnly, SameSite=Lax, Secure under TLS); a state
-change needs the session's CSRF token in the form. The first portal's in-memory ``operator`` login is still
+change needs the session's CSRF token in the form. The login form itself is protected against login CSRF (a
+foreign site logging the browser into the attacker's account) before any session exists, by a double submit: the
+login page sets a random pre-session token in the cookie ``mh_login_csrf`` (HttpOnly, SameSite=Strict) and in a
+hidden field, and ``POST /login`` refuses (403, a fresh form) unless the two match — a foreign site can neither
+read nor set that cookie. (The enrolment form carries the pending enrolment's own secret token instead.) The
+first portal's in-memory ``operator`` login is still
 answered when the app was given its hash and no store account has that name. Neither passwords nor tokens are
 ever logged.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -39,9 +46,37 @@ def start_page(role: str | None) -> str:
     return "/meters" if role is None or role in FLEET_ROLES else "/home"
 
 
+LOGIN_CSRF_COOKIE = "mh_login_csrf"
+"""The login form's pre-session CSRF token (double submit: the same value in the form's hidden ``csrf`` field)."""
+
+
+def _login_token(request: Request) -> tuple[str, bool]:
+    """The browser's login CSRF token, and whether it is new (to be set as the cookie)."""
+    known = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if 20 <= len(known) <= 100 and known.isascii() and all(c.isalnum() or c in "-_" for c in known):
+        return known, False
+    return secrets.token_urlsafe(32), True
+
+
+def _set_login_token(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
+
+
 def _login_page(request: Request, portal: Portal, status: int = 200, **context: object) -> Response:
-    context = {"user": None, "error": None, "username": "", **context}
-    return portal.templates.TemplateResponse(request, "login.html", context, status_code=status)
+    token, new = _login_token(request)
+    context = {"user": None, "error": None, "username": "", "csrf": token, **context}
+    response = portal.templates.TemplateResponse(request, "login.html", context, status_code=status)
+    if new:
+        _set_login_token(request, response, token)
+    return response
+
+
+def login_csrf_ok(request: Request, presented: str) -> bool:
+    """True if the form's token is the one in the browser's login CSRF cookie (compared in constant time)."""
+    known = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    return bool(known) and hmac.compare_digest(known.encode(), presented.encode())
 
 
 API_WORDS = (
@@ -75,10 +110,12 @@ def refusal(problem: Problem, _: Gettext = _english) -> str:
 @router.get("/", response_model=None)
 def index(request: Request, portal: PortalDep) -> Response:
     person = portal.person(request)
-    if person is not None:
-        return RedirectResponse(start_page(person.role), status_code=303)
-    if portal.user(request) is not None:
-        return RedirectResponse("/meters", status_code=303)
+    if person is not None or portal.user(request) is not None:
+        response = RedirectResponse(start_page(person.role) if person is not None else "/meters", status_code=303)
+        token, new = _login_token(request)
+        if new:  # a later login form (another account) finds its token ready
+            _set_login_token(request, response, token)
+        return response
     return _login_page(request, portal)
 
 
@@ -114,8 +151,13 @@ def login(
     username: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=1024)],
     code: Annotated[str, Form(max_length=32)] = "",
+    csrf: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     username, code = username.strip(), code.strip()
+    if not login_csrf_ok(request, csrf):
+        log.warning("portal login refused (login form CSRF)")
+        error = "This login form has expired or did not come from this site: please log in again."
+        return _login_page(request, portal, 403, username=username[:80], error=error)
     legacy = _legacy_login(request, portal, username, password)
     if legacy is not None:
         return legacy

@@ -5,8 +5,9 @@ mounted at ``/api/v1`` — what ``meterhub serve`` and ``meterhub demo`` run.
 (``meterhub serve --workers N`` starts the workers as separate processes): it opens the store named by
 ``MH_SERVE_STORE_URL`` without migrating (the serve command migrated it once before starting them), reads the
 operator's argon2id hash from ``MH_SERVE_OPERATOR_HASH`` if set, and rate limits other than the defaults from
-``MH_API_BUCKETS``, and sends notification e-mails where ``MH_SMTP_URL`` or ``MH_OUTBOX_DIR`` say
-(:mod:`meterhub.api.notify`). Everything a worker keeps between requests —
+``MH_API_BUCKETS``, sends notification e-mails where ``MH_SMTP_URL`` or ``MH_OUTBOX_DIR`` say
+(:mod:`meterhub.api.notify`), and takes the deployment (where webhooks may go, :mod:`meterhub.api.egress`) from
+``MH_DEPLOYMENT``. Everything a worker keeps between requests —
 sessions, login throttles, rate limits — is in the store, so the workers agree.
 """
 
@@ -20,6 +21,7 @@ from fastapi import FastAPI
 
 from meterhub.api.app import PREFIX, create_api
 from meterhub.api.auth import Settings
+from meterhub.api.egress import DEPLOYMENTS, Deployment, Egress
 from meterhub.api.notify import Mailer, mailer_from_env
 from meterhub.security.throttle import BucketPolicy
 from meterhub.store import Store
@@ -47,6 +49,19 @@ def buckets_from_env(text: str | None) -> dict[str, BucketPolicy]:
     return out
 
 
+DEPLOYMENT_ENV = "MH_DEPLOYMENT"
+"""``production`` (the default), ``test`` or ``demo``: only the last two let webhooks go to http://127.0.0.1."""
+
+
+def deployment_from_env(text: str | None) -> Deployment:
+    """The deployment named by :data:`DEPLOYMENT_ENV` (empty: production); ValueError for another name."""
+    value = (text or "production").strip()
+    for d in DEPLOYMENTS:
+        if d == value:
+            return d
+    raise ValueError(f"{DEPLOYMENT_ENV}: {value!r} is not one of {', '.join(DEPLOYMENTS)}")
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -60,6 +75,7 @@ def create_site(
     clock: Callable[[], datetime] = _now,
     buckets: dict[str, BucketPolicy] | None = None,
     mailer: Mailer | None = None,
+    egress: Egress | None = None,
 ) -> FastAPI:
     """The portal (the store's people; also the first portal's operator if ``operator_password_hash``) with the
     API mounted at ``/api/v1``, on the same login settings; ``buckets`` (``user_bucket``, ``client_bucket``,
@@ -67,7 +83,7 @@ def create_site(
     one :func:`~meterhub.api.notify.mailer_from_env` names, if any)."""
     from meterhub.portal.app import create_app
 
-    settings = Settings(store, clock, **(buckets or {}), mailer=mailer or mailer_from_env())
+    settings = Settings(store, clock, **(buckets or {}), mailer=mailer or mailer_from_env(), egress=egress or Egress())
     app = create_app(
         store,
         operator_password_hash=operator_password_hash,
@@ -86,7 +102,21 @@ def app_from_env() -> FastAPI:
         raise RuntimeError(f"{STORE_ENV} is not set: start the web process with 'meterhub serve'")
     store = Store.open(url, migrate=False)
     buckets = buckets_from_env(os.environ.get(BUCKETS_ENV))
-    return create_site(store, operator_password_hash=os.environ.get(OPERATOR_HASH_ENV) or None, buckets=buckets)
+    return create_site(
+        store,
+        operator_password_hash=os.environ.get(OPERATOR_HASH_ENV) or None,
+        buckets=buckets,
+        egress=Egress(deployment_from_env(os.environ.get(DEPLOYMENT_ENV))),
+    )
 
 
-__all__ = ["BUCKETS_ENV", "OPERATOR_HASH_ENV", "STORE_ENV", "app_from_env", "buckets_from_env", "create_site"]
+__all__ = [
+    "BUCKETS_ENV",
+    "DEPLOYMENT_ENV",
+    "OPERATOR_HASH_ENV",
+    "STORE_ENV",
+    "app_from_env",
+    "buckets_from_env",
+    "create_site",
+    "deployment_from_env",
+]

@@ -1,11 +1,11 @@
 """Opaque random tokens: browser sessions, OAuth2 client secrets, bearer access tokens, and the CSRF token.
 
-Every token is 256 bits from :mod:`secrets`, URL-safe base64, behind a short prefix that names its kind
-(``mhs_`` session, ``mhcs_`` client secret, ``mhat_`` access token), so a leaked one is recognised by secret
-scanners and a token of one kind is never accepted as another. The store keeps only :func:`token_hash` — SHA-256 —
-of a token, never the token: whoever reads the database cannot replay a session or a secret. SHA-256 suffices
-where argon2 is needed for passwords: a slow, salted hash protects *low-entropy* secrets against guessing, but
-guessing a 256-bit random token is hopeless at any hash speed (2²⁵⁶ tries), and a fast unsalted hash lets the
+Every token is 256 bits from :mod:`secrets`, URL-safe base64, behind a short prefix that names its kind (``mhs_``
+session, ``mhcs_`` client secret, ``mhat_`` access token, ``mhrt_`` refresh token), so a leaked one is recognised by
+secret scanners and a token of one kind is never accepted as another. The store keeps only :func:`token_hash` —
+SHA-256 — of a token, never the token: whoever reads the database cannot replay a session or a secret. SHA-256
+suffices where argon2 is needed for passwords: a slow, salted hash protects *low-entropy* secrets against guessing,
+but guessing a 256-bit random token is hopeless at any hash speed (2²⁵⁶ tries), and a fast unsalted hash lets the
 store find a token by an indexed equality look-up on every request, which a salted argon2 hash (~50 ms, 19 MiB)
 could not. Hashes are compared in constant time. The session record carries an idle and an absolute expiry
 (:data:`STAFF_SESSIONS`, :data:`CUSTOMER_SESSIONS`); the CSRF token is derived from the session's secret (see
@@ -29,8 +29,13 @@ from meterhub.security.times import require_aware
 TOKEN_BYTES: Final = 32
 """Random bytes in every token: 256 bits."""
 
-TokenKind = Literal["session", "client_secret", "access_token"]
-PREFIXES: Final[dict[TokenKind, str]] = {"session": "mhs_", "client_secret": "mhcs_", "access_token": "mhat_"}
+TokenKind = Literal["session", "client_secret", "access_token", "refresh_token"]
+PREFIXES: Final[dict[TokenKind, str]] = {
+    "session": "mhs_",
+    "client_secret": "mhcs_",
+    "access_token": "mhat_",
+    "refresh_token": "mhrt_",
+}
 
 _TOKEN_CHARS: Final = 43  # len(base64url(32 bytes)) without padding
 _CSRF_LABEL: Final = b"meterhub csrf v1"

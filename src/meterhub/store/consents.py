@@ -37,6 +37,7 @@ class ConsentRow:
     answered_at: datetime | None
     revoked_at: datetime | None
     point_ids: tuple[int, ...]
+    expired_at: datetime | None = None
 
 
 def add_consent(

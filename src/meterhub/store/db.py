@@ -22,12 +22,15 @@ ingest, an import, the demo's provisioning — composes several in one transacti
 :mod:`~meterhub.store.rejected`           readings received but not kept (conflicting duplicates of an import)
 :mod:`~meterhub.store.parties`            supplier of record and occupant of a metering point over time
 :mod:`~meterhub.store.users`              people, server-side sessions, OAuth2 clients and bearer tokens
+:mod:`~meterhub.store.client_admin`       rotating and deleting OAuth2 clients
+:mod:`~meterhub.store.refresh`            refresh tokens and the 24-hour bearer tokens traded for them
 :mod:`~meterhub.store.consents`           customers' consents to suppliers and ESPs
 :mod:`~meterhub.store.access_log`         the append-only log of reads of personal data
 :mod:`~meterhub.store.limits`             login throttles' and rate limits' state shared by the workers
 :mod:`~meterhub.store.tariffs`            suppliers' published tariff versions
 :mod:`~meterhub.store.webhooks`           market parties' webhook subscriptions and the delivery queue
 :mod:`~meterhub.store.contacts`           where a party's notification e-mails go, and in which language
+:mod:`~meterhub.store.webhook_sweeps`     blocks written since a watermark, consent expiry, consent changes + events
 :mod:`~meterhub.store.sql`                the portable SQL helpers the modules share
 ========================================  =============================================================
 
@@ -51,6 +54,7 @@ from meterhub.store.blocks import (
     pack_blocks,
 )
 from meterhub.store.channels import Channel, ChannelOps, channel_intervals
+from meterhub.store.client_admin import ClientAdminOps
 from meterhub.store.consents import ConsentOps
 from meterhub.store.contacts import ContactOps
 from meterhub.store.counters import CounterOps
@@ -70,11 +74,13 @@ from meterhub.store.reads import (
     register_read_values,
     register_reads_many,
 )
+from meterhub.store.refresh import RefreshOps
 from meterhub.store.rejected import RejectedOps, RejectedReading, add_rejected_readings
 from meterhub.store.sql import check_channels, copy_rows, id_filters, insert_for, insert_id
 from meterhub.store.tariffs import TariffOps
 from meterhub.store.users import UserOps
 from meterhub.store.weather import WeatherOps
+from meterhub.store.webhook_sweeps import SweepOps
 from meterhub.store.webhooks import WebhookOps
 
 
@@ -89,11 +95,14 @@ class Store(
     RejectedOps,
     PartyOps,
     UserOps,
+    ClientAdminOps,
+    RefreshOps,
     ConsentOps,
     AccessLogOps,
     LimitOps,
     TariffOps,
     WebhookOps,
+    SweepOps,
     P1Ops,
     ContactOps,
     WeatherOps,

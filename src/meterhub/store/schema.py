@@ -36,6 +36,10 @@ Representation choices (portable between SQLite and PostgreSQL):
 * Notification contacts (migration 0014): ``party_contact`` holds a party's e-mail address, language and whether
   it wants consent e-mails, ``consent_notice`` the notices a sweep sends once (a consent's end)
   (:mod:`meterhub.store.contacts`).
+* Webhook sweeps (migration 0012): ``webhook_subscription.data_watermark`` (blocks created up to it were swept for
+  ``data.new``), ``consent.expired_at`` (the expiry sweep's mark) and an index on ``interval_block.created_at``;
+  ``oauth_client_secret.expires_at`` (a rotated-out client secret's end of grace); ``refresh_token`` and the
+  24-hour bearer tokens traded for one, ``refresh_access_token``.
 * Enumerations are short strings (readable in SQL, extensible without migrations); the valid values are the
   ``Literal`` aliases below, enforced by CHECK constraints where the set is closed.
 """
@@ -194,6 +198,7 @@ interval_block = sa.Table(
     sa.Column("created_at", UtcEpoch, nullable=False),
     sa.Column("source", sa.String(32), nullable=False),
     sa.Column("reason", sa.Text),
+    sa.Index("ix_interval_block_created_at", "created_at"),  # the webhook sweep's "written since" (0012)
     sqlite_with_rowid=False,  # the primary key is the clustered key: no separate PK index beside the rows
     postgresql_partition_by="RANGE (local_day)",  # one partition per local month (store.partitions)
 )
@@ -436,6 +441,7 @@ oauth_client_secret = sa.Table(
     sa.Column("client_id", sa.String(40), sa.ForeignKey("oauth_client.client_id"), primary_key=True),
     sa.Column("secret_hash", sa.String(64), primary_key=True),
     sa.Column("created_at", UtcEpoch, nullable=False),
+    sa.Column("expires_at", UtcEpoch),  # a rotated-out secret's end of grace (0012); NULL: no end
 )
 
 access_token = sa.Table(
@@ -444,6 +450,32 @@ access_token = sa.Table(
     sa.Column("token_hash", sa.String(64), primary_key=True),
     sa.Column("client_id", sa.String(40), sa.ForeignKey("oauth_client.client_id"), nullable=False, index=True),
     sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("issued_at", UtcEpoch, nullable=False),
+    sa.Column("expires_at", UtcEpoch, nullable=False),
+)
+
+# Refresh tokens (migration 0012): a long-lived credential a person issued (acting as themselves with data scopes
+# only, or as one of their party's clients: client_id), kept as its SHA-256; traded for 24-hour bearer tokens
+# (refresh_access_token), which end with it when it is revoked.
+refresh_token = sa.Table(
+    "refresh_token",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("app_user.id"), nullable=False, index=True),
+    sa.Column("client_id", sa.String(40), sa.ForeignKey("oauth_client.client_id"), index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("issued_at", UtcEpoch, nullable=False),
+    sa.Column("expires_at", UtcEpoch, nullable=False),
+    sa.Column("revoked_at", UtcEpoch),
+)
+
+refresh_access_token = sa.Table(
+    "refresh_access_token",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("refresh_id", sa.Integer, sa.ForeignKey("refresh_token.id"), nullable=False, index=True),
     sa.Column("issued_at", UtcEpoch, nullable=False),
     sa.Column("expires_at", UtcEpoch, nullable=False),
 )
@@ -461,6 +493,7 @@ consent = sa.Table(
     sa.Column("created_at", UtcEpoch, nullable=False),
     sa.Column("answered_at", UtcEpoch),
     sa.Column("revoked_at", UtcEpoch),
+    sa.Column("expired_at", UtcEpoch),  # set once by the expiry sweep, with consent.expired queued (0012)
     sa.CheckConstraint(_in("status", CONSENT_STATUSES), name="status"),
     sa.CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period"),
 )
@@ -544,6 +577,7 @@ webhook_subscription = sa.Table(
     sa.Column("secret", sa.String(200), nullable=False),
     sa.Column("created_at", UtcEpoch, nullable=False),
     sa.Column("deleted_at", UtcEpoch),
+    sa.Column("data_watermark", UtcEpoch),  # blocks created up to here swept for data.new (0012; NULL: created_at)
 )
 
 # One event to one subscription: retried until delivered or given up (next_attempt_at NULL then).

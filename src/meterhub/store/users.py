@@ -161,13 +161,17 @@ def drop_client_secrets_before(conn: sa.Connection, client_id: str, before: date
     return int(conn.execute(s.delete().where(s.c.client_id == client_id, s.c.created_at < before)).rowcount)
 
 
-def get_client(conn: sa.Connection, client_id: str) -> tuple[Client, list[str]] | None:
-    """The client and its live secrets' hashes, or None."""
+def get_client(conn: sa.Connection, client_id: str, now: datetime | None = None) -> tuple[Client, list[str]] | None:
+    """The client and its live secrets' hashes (at ``now``, if given: a rotated-out secret past its grace is not
+    live), or None."""
     row = conn.execute(sa.select(t.oauth_client).where(t.oauth_client.c.client_id == client_id)).first()
     if row is None:
         return None
     s = t.oauth_client_secret
-    hashes = [str(h) for h in conn.execute(sa.select(s.c.secret_hash).where(s.c.client_id == client_id)).scalars()]
+    q = sa.select(s.c.secret_hash).where(s.c.client_id == client_id)
+    if now is not None:
+        q = q.where(sa.or_(s.c.expires_at.is_(None), s.c.expires_at > now))
+    hashes = [str(h) for h in conn.execute(q).scalars()]
     return Client(**row._mapping), hashes
 
 
@@ -241,9 +245,9 @@ class UserOps(StoreEngine):
         with self.write() as conn:
             add_client(conn, client_id, party_id, name, scopes, secret_hash, at)
 
-    def get_client(self, client_id: str) -> tuple[Client, list[str]] | None:
+    def get_client(self, client_id: str, now: datetime | None = None) -> tuple[Client, list[str]] | None:
         with self.read() as conn:
-            return get_client(conn, client_id)
+            return get_client(conn, client_id, now)
 
     def list_clients(self, party_id: int | None = None) -> list[Client]:
         with self.read() as conn:
