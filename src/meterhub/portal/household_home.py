@@ -17,7 +17,7 @@ from typing import Final
 
 import numpy as np
 import plotly.graph_objects as go  # type: ignore[import-untyped]
-from babel.dates import format_date, format_datetime
+from babel.dates import format_skeleton, format_time
 from babel.numbers import format_decimal, format_percent
 from fastapi import Request
 from fastapi.responses import Response
@@ -65,10 +65,13 @@ class Words:
                               locale=self.lang)  # fmt: skip
 
     def day(self, d: date, year: bool = False) -> str:
-        return format_date(d, "d MMMM y" if year else "d MMMM", locale=self.lang)
+        return format_skeleton("yMMMMd" if year else "MMMMd", d, locale=self.lang)
 
     def month(self, d: date) -> str:
-        return format_date(d, "MMMM y", locale=self.lang)
+        return format_skeleton("yMMMM", d, locale=self.lang)
+
+    def moment(self, at: datetime) -> str:
+        return f"{self.day(at.date())}, {format_time(at, 'HH:mm', locale=self.lang)}"
 
     def period(self, first: date, last: date) -> str:
         return self._("%(first)s to %(last)s", first=self.day(first), last=self.day(last, year=True))
@@ -219,7 +222,7 @@ def _insight_text(w: Words, kind: str, numbers: dict[str, float], days: tuple[da
                  "%(kwh)s kWh more a year: look for a device that now stays on at night.",
                  before=w.num(n["before_w"], 0), now=w.num(n["now_w"], 0), kwh=w.num(n["extra_kwh_year"], 0))  # fmt: skip
     if kind == "continuous_flow":
-        since = format_datetime(datetime.fromtimestamp(int(n["since"]), LOCAL_TZ), "d MMMM HH:mm", locale=w.lang)
+        since = w.moment(datetime.fromtimestamp(int(n["since"]), LOCAL_TZ))
         args = {"hours": w.num(n["hours"], 0), "since": since, "litres": w.num(n["litres"], 0),
                 "rate": w.num(n["min_l_per_h"], 0)}  # fmt: skip
         if n["ongoing"]:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import numpy as np
-from babel.dates import format_datetime
+from babel.dates import format_skeleton, format_time
 from babel.numbers import format_decimal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -105,7 +105,7 @@ def reading_view(reading: P1Reading, now: datetime, _: Gettext, lang: str) -> di
         "export_w": _num(r.get("power_export_w"), lang),
         "phases": phases,
         "read_at": reading.read_at.isoformat(),
-        "time": format_datetime(at, "d MMMM y, HH:mm:ss", locale=lang),
+        "time": f"{format_skeleton('yMMMMd', at, locale=lang)}, {format_time(at, 'HH:mm:ss', locale=lang)}",
         "age_s": round(age),
         "age": age_words(_, age),
         "stale": age > STALE_S,
@@ -151,8 +151,8 @@ def _latest_quarter(hh: Household, point_id: int, _: Gettext, lang: str) -> Quar
     a = datetime.fromtimestamp(epoch, LOCAL_TZ)
     b = datetime.fromtimestamp(epoch + imp.interval_s, LOCAL_TZ)
     age = (hh.now - b).total_seconds()
-    return Quarter(format_datetime(a, "HH:mm", locale=lang), format_datetime(b, "HH:mm", locale=lang),
-                   format_datetime(a, "d MMMM y", locale=lang), _num(kw, lang, 2), export_kw, age_words(_, age),
+    return Quarter(format_time(a, "HH:mm", locale=lang), format_time(b, "HH:mm", locale=lang),
+                   format_skeleton("yMMMMd", a, locale=lang), _num(kw, lang, 2), export_kw, age_words(_, age),
                    age > 3600)  # fmt: skip
 
 
