@@ -95,7 +95,9 @@ def test_night_base_load_needs_the_eight_weeks_before() -> None:
 
 def _water(leak_from: date) -> Series:
     # 20 l an hour from 06:00 to 24:00, nothing at night — except from ``leak_from`` on, 5 l in every night hour
-    return series(date(2025, 7, 6), date(2025, 7, 19), 3600, lambda d, h: 20.0 if h >= 6 else (5.0 if d >= leak_from else 0.0))
+    return series(
+        date(2025, 7, 6), date(2025, 7, 19), 3600, lambda d, h: 20.0 if h >= 6 else (5.0 if d >= leak_from else 0.0)
+    )
 
 
 def test_continuous_flow_is_a_leak() -> None:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from meterhub.mdm.billing import GasFactors
+from meterhub.mdm.gas_factors import set_gas_factors
 from meterhub.portal.site import create_site
 from meterhub.store import Store
 from tests.api.world import MOVE, NOW, PASSWORD, Clock, World, add_logins, build_world
@@ -65,13 +68,17 @@ def test_home_compares_each_medium_with_the_same_days_last_year(site: Site) -> N
     gas = _text(_article(html, "gas"))
     assert "45.6 m³" in gas and "68.4 m³" in gas and "33% less" in gas
     assert "July 2025: 495.4 kWh (calorific value 11.20 kWh/m³, correction factor 0.970)." in gas
-    assert "No gas conversion factors are published for July 2024 yet: shown in m³ only." in gas
+    assert "No gas conversion factors are published for July 2024: shown in m³ only." in gas
     water = _text(_article(html, "water"))
     assert "6,900 litres" in water and "6,840 litres" in water and "1% more than the same days last year." in water
     # the table alternative: one row per day, the estimated day marked, both years side by side
     rows = re.findall(r"<tr><th scope=\"row\">([^<]+)</th><td class=\"num\">([^<]+)</td><td class=\"num\">([^<]+)</td>",
                       _article(html, "electricity_import"))  # fmt: skip
-    assert len(rows) == 19 and rows[0] == ("July 1", "8.72", "12.00") and rows[14] == ("July 15", "9.04 (estimated)", "12.00")
+    assert (
+        len(rows) == 19
+        and rows[0] == ("July 1", "8.72", "12.00")
+        and rows[14] == ("July 15", "9.04 (estimated)", "12.00")
+    )
     assert html.count('class="plotly-graph-div"') == 4
 
 
@@ -79,10 +86,19 @@ def test_home_tells_the_unusual_things_most_serious_first(site: Site) -> None:
     html = site.client().get("/home").text
     items = [(s, _text(t)) for s, t in re.findall(r'data-severity="(\w+)">(.*?)</li>', html, re.S)]
     assert [s for s, _ in items] == ["warning", "notice", "info", "info"]
-    assert "Water has been flowing without a break for 66 hours since July 17, 06:00 (1,140 litres, at least 5 litres" in items[0][1]
-    assert "Your night-time base load has risen from 180 W to 260 W" in items[1][1] and "701 kWh more a year" in items[1][1]
+    assert (
+        "Water has been flowing without a break for 66 hours since July 17, 06:00 (1,140 litres, at least 5 litres"
+        in items[0][1]
+    )
+    assert (
+        "Your night-time base load has risen from 180 W to 260 W" in items[1][1]
+        and "701 kWh more a year" in items[1][1]
+    )
     assert "Electricity bought from the grid: estimated values on July 15." in items[2][1]
-    assert "sent 4.8 kWh a day to the grid" in items[3][1] and "bought 1.6 kWh a day between 11:00 and 15:00" in items[3][1]
+    assert (
+        "sent 4.8 kWh a day to the grid" in items[3][1]
+        and "bought 1.6 kWh a day between 11:00 and 15:00" in items[3][1]
+    )
 
 
 def test_home_in_french_and_german(site: Site) -> None:
@@ -93,7 +109,7 @@ def test_home_in_french_and_german(site: Site) -> None:
     assert "du 1 juillet au 19 juillet 2025" in fr
     de = _text(c.get("/home?lang=de").text).replace("\u202f", " ").replace("\xa0", " ")
     assert "6.900 Liter" in de and "Ihre nächtliche Grundlast ist von 180 W auf 260 W gestiegen" in de
-    assert "In Energie" not in de and "Für Juli 2024 sind noch keine Gas-Umrechnungsfaktoren veröffentlicht" in de
+    assert "In Energie" not in de and "Für Juli 2024 sind keine Gas-Umrechnungsfaktoren veröffentlicht" in de
 
 
 def test_home_reads_are_logged_and_cut_to_the_occupancy(site: Site) -> None:
@@ -108,7 +124,7 @@ def test_home_reads_are_logged_and_cut_to_the_occupancy(site: Site) -> None:
 
 def test_live_without_a_reader_states_the_latest_quarter_hours_age(site: Site) -> None:
     html = _text(site.client().get("/live").text)
-    assert ("The latest quarter-hour we have is from 23:45 to 00:00 on July 19, 2025, 2 h 0 min ago." in html)
+    assert "The latest quarter-hour we have is from 23:45 to 00:00 on July 19, 2025, 2 h ago." in html
     assert "Bought from the grid 0.40 kW on average" in html and "Sent to the grid 0.00 kW on average" in html
     assert "Your meter is read once a day" in html
     assert 'href="/live"' in site.client().get("/home").text  # in the header
@@ -147,3 +163,11 @@ def test_live_is_a_households_page(site: Site) -> None:
     c = TestClient(site.app, follow_redirects=False)
     assert c.get("/live").status_code == 303  # no session: to the login
     assert c.get("/live/latest.json?point=1").status_code in (303, 401)
+
+
+def test_gas_in_energy_with_both_months_factors(site: Site) -> None:
+    set_gas_factors(site.store, "dsoA", 2024, 7, GasFactors(Decimal("11.0"), Decimal("0.96")), by="op")
+    gas = _text(_article(site.client().get("/home").text, "gas"))
+    # 45.6 m³ · 0.97 · 11.2 = 495.4 kWh against 68.4 m³ · 0.96 · 11.0 = 722.3 kWh: 31 % less (33 % in m³)
+    assert "July 2024: 722.3 kWh (calorific value 11.00 kWh/m³, correction factor 0.960)." in gas
+    assert "In energy: 31% less than last year." in gas and "33% less than the same days last year." in gas

@@ -148,7 +148,9 @@ def compare(this: Sequence[DayTotal], last: Sequence[DayTotal]) -> Comparison:
     """Both periods' totals, and the change over the days (paired by position) that both have data for."""
     this_total = sum(d.value for d in this if d.value is not None) if any(d.value is not None for d in this) else None
     last_total = sum(d.value for d in last if d.value is not None) if any(d.value is not None for d in last) else None
-    pairs = [(a.value, b.value) for a, b in zip(this, last, strict=False) if a.value is not None and b.value is not None]
+    pairs = [
+        (a.value, b.value) for a, b in zip(this, last, strict=False) if a.value is not None and b.value is not None
+    ]
     a_sum = float(sum(a for a, _ in pairs))
     b_sum = float(sum(b for _, b in pairs))
     change = (a_sum - b_sum) / b_sum * 100 if pairs and b_sum > 0 else None

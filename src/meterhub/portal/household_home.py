@@ -145,13 +145,15 @@ def _gas_notes(w: Words, portal: Portal, vp: VisiblePoint, c: ins.Comparison, fi
         if total is None:
             continue
         if factors is None:
-            notes.append(_("No gas conversion factors are published for %(month)s yet: shown in m³ only.",
+            notes.append(_("No gas conversion factors are published for %(month)s: shown in m³ only.",
                            month=w.month(when)))  # fmt: skip
             continue
         kwh = float(Decimal(total) * factors.correction * factors.calorific_kwh_per_m3) / 1000
-        notes.append(_("%(month)s: %(kwh)s kWh (calorific value %(cv)s kWh/m³, correction factor %(z)s).",
-                       month=w.month(when), kwh=w.num(kwh), cv=w.num(float(factors.calorific_kwh_per_m3), 2),
-                       z=w.num(float(factors.correction), 3)))  # fmt: skip
+        month = w.month(when)
+        cv, z = w.num(float(factors.calorific_kwh_per_m3), 2), w.num(float(factors.correction), 3)
+        text = _("%(month)s: %(kwh)s kWh (calorific value %(cv)s kWh/m³, correction factor %(z)s).",
+                 month=month[:1].upper() + month[1:], kwh=w.num(kwh), cv=cv, z=z)  # fmt: skip
+        notes.append(text)
     if this_f is not None and last_f is not None and c.days_compared and c.last_compared > 0:
         a = c.this_compared * float(this_f.correction * this_f.calorific_kwh_per_m3)
         b = c.last_compared * float(last_f.correction * last_f.calorific_kwh_per_m3)
@@ -189,11 +191,10 @@ def _medium(w: Words, portal: Portal, hh: Household, vp: VisiblePoint, m: Medium
             last: Slots | None, period: tuple[date, date], lperiod: tuple[date, date]) -> MediumView:  # fmt: skip
     _ = w._
     unit, factor = _unit(m)
-    empty = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.uint8))
-    a = (now.epochs, now.values, now.quality) if now is not None else empty
-    b = (last.epochs, last.values, last.quality) if last is not None else empty
-    this_days = ins.daily_totals(*a, m.interval_s, *period)
-    last_days = ins.daily_totals(*b, m.interval_s, *lperiod)
+    none = Slots(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int8), m.interval_s, m.unit)
+    a, b = now or none, last or none
+    this_days = ins.daily_totals(a.epochs, a.values, a.quality, m.interval_s, *period)
+    last_days = ins.daily_totals(b.epochs, b.values, b.quality, m.interval_s, *lperiod)
     c = ins.compare(this_days, last_days)
 
     def total(x: float | None) -> str:
@@ -204,9 +205,12 @@ def _medium(w: Words, portal: Portal, hh: Household, vp: VisiblePoint, m: Medium
     if m.key == "gas":
         mv.notes = _gas_notes(w, portal, vp, c, period[0], lperiod[0])
     digits = 0 if unit == "litres" else 2
+
+    def fmt(v: float | None) -> str:
+        return "—" if v is None else w.num(v * factor, digits)
+
     for i, d in enumerate(this_days):
         ly = last_days[i] if i < len(last_days) else None
-        fmt = (lambda v: "—" if v is None else w.num(v * factor, digits))  # noqa: E731
         mark = " " + _("(estimated)") if d.estimated else ""
         mv.rows.append((w.day(d.day), fmt(d.value) + mark, fmt(ly.value if ly else None)))
     mv.chart = _chart(w, mv)
@@ -220,7 +224,8 @@ def _insight_text(w: Words, kind: str, numbers: dict[str, float], days: tuple[da
         return _("Your night-time base load has risen from %(before)s W to %(now)s W (the middle value between "
                  "01:00 and 05:00 over the last 14 days, against the 8 weeks before). Kept up, that is about "
                  "%(kwh)s kWh more a year: look for a device that now stays on at night.",
-                 before=w.num(n["before_w"], 0), now=w.num(n["now_w"], 0), kwh=w.num(n["extra_kwh_year"], 0))  # fmt: skip
+                 before=w.num(n["before_w"], 0), now=w.num(n["now_w"], 0),
+                 kwh=w.num(n["extra_kwh_year"], 0))  # fmt: skip
     if kind == "continuous_flow":
         since = w.moment(datetime.fromtimestamp(int(n["since"]), LOCAL_TZ))
         args = {"hours": w.num(n["hours"], 0), "since": since, "litres": w.num(n["litres"], 0),

@@ -54,7 +54,8 @@ def duration_words(_: Gettext, seconds: float) -> str:
     if s < 3600:
         return _("%(n)s min", n=round(s / 60))
     if s < 48 * 3600:
-        return _("%(h)s h %(m)s min", h=s // 3600, m=s % 3600 // 60)
+        h, m = s // 3600, s % 3600 // 60
+        return _("%(h)s h", h=h) if m == 0 else _("%(h)s h %(m)s min", h=h, m=m)
     return _("%(n)s days", n=s // 86400)
 
 
@@ -100,6 +101,9 @@ def reading_view(reading: P1Reading, now: datetime, _: Gettext, lang: str) -> di
         for i in range(3)
     ]
     at = reading.read_at.astimezone(LOCAL_TZ)
+    stale = ""
+    if age > STALE_S:
+        stale = _("Your P1 reader has sent nothing new for %(age)s: is it still connected?", age=duration_words(_, age))
     return {
         "import_w": _num(r.get("power_import_w"), lang),
         "export_w": _num(r.get("power_export_w"), lang),
@@ -109,8 +113,7 @@ def reading_view(reading: P1Reading, now: datetime, _: Gettext, lang: str) -> di
         "age_s": round(age),
         "age": age_words(_, age),
         "stale": age > STALE_S,
-        "stale_text": _("Your P1 reader has sent nothing new for %(age)s: is it still connected?",
-                        age=duration_words(_, age)) if age > STALE_S else "",  # fmt: skip
+        "stale_text": stale,
     }
 
 
