@@ -205,7 +205,7 @@ def _chart(w: Words, mv: MediumView) -> str:
         for days, name, colour in ((c.last, mv.last_month, LAST_YEAR_COLOUR), (c.this, mv.this_month, COLOURS[mv.key]))
     ]
     layout = {"barmode": "group", "yaxis": {"title": {"text": _("%(unit)s per day", unit=mv.unit)}},
-              "xaxis": {"type": "category", "title": {"text": _("Day of the month")}}}  # fmt: skip
+              "xaxis": {"type": "category", "tickangle": 0, "nticks": 10, "title": {"text": _("Day of the month")}}}  # fmt: skip
     return _plot(data, layout, _("%(what)s per day: this month and the same days last year", what=mv.title))
 
 
