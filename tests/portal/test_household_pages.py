@@ -171,3 +171,14 @@ def test_gas_in_energy_with_both_months_factors(site: Site) -> None:
     # 45.6 m³ · 0.97 · 11.2 = 495.4 kWh against 68.4 m³ · 0.96 · 11.0 = 722.3 kWh: 31 % less (33 % in m³)
     assert "July 2024: 722.3 kWh (calorific value 11.00 kWh/m³, correction factor 0.960)." in gas
     assert "In energy: 31% less than last year." in gas and "33% less than the same days last year." in gas
+
+
+def test_days_before_moving_in_are_not_missing(site: Site) -> None:
+    # bob moved in to P1 at MOVE; his point gets a meter with data from his first day only
+    from tests.api.world import add_interval_data
+
+    add_interval_data(site.store, site.world, days=60)  # P1 from T0: alice's days then bob's, the 10th estimated
+    site.clock.now = MOVE + timedelta(days=5)
+    html = site.client("bob").get("/home").text
+    assert "missing or incomplete" not in html and "estimated values" not in html  # day 10 was alice's
+    assert "No data for last year." in html

@@ -31,7 +31,7 @@ from meterhub.mdm.gas_factors import factors_for
 from meterhub.portal.deps import Person, Portal
 from meterhub.portal.household import Household, Medium, Slots
 from meterhub.portal.i18n import N_, Gettext, lang_of, tr
-from meterhub.store.intervals import LOCAL_TZ
+from meterhub.store.intervals import LOCAL_TZ, day_bounds_epoch, local_day_of_epoch
 
 TITLES: Final = {
     "electricity_import": N_("Electricity bought from the grid"),
@@ -204,8 +204,8 @@ def _chart(w: Words, mv: MediumView) -> str:
         }
         for days, name, colour in ((c.last, mv.last_month, LAST_YEAR_COLOUR), (c.this, mv.this_month, COLOURS[mv.key]))
     ]
-    layout = {"barmode": "group", "yaxis": {"title": {"text": _("%(unit)s per day", unit=mv.unit)}},
-              "xaxis": {"type": "category", "tickangle": 0, "nticks": 10, "title": {"text": _("Day of the month")}}}  # fmt: skip
+    xaxis = {"type": "category", "tickangle": 0, "nticks": 10, "title": {"text": _("Day of the month")}}
+    layout = {"barmode": "group", "yaxis": {"title": {"text": _("%(unit)s per day", unit=mv.unit)}}, "xaxis": xaxis}
     return _plot(data, layout, _("%(what)s per day: this month and the same days last year", what=mv.title))
 
 
@@ -297,7 +297,14 @@ def _point(w: Words, portal: Portal, hh: Household, vp: VisiblePoint, today: dat
             continue
         slots[m.key] = now
         s = (now.epochs, now.values, now.quality)
-        for gap in ins.data_gaps(ins.daily_totals(*s, m.interval_s, *recent)):
+        # only whole days the person may see: none before they moved in (the slots start at their window)
+        gaps: list[ins.Insight] = []
+        if now.epochs.size:
+            first = local_day_of_epoch(int(now.epochs[0]))
+            whole = first if day_bounds_epoch(first)[0] == int(now.epochs[0]) else first + timedelta(days=1)
+            if max(recent[0], whole) <= recent[1]:
+                gaps = ins.data_gaps(ins.daily_totals(*s, m.interval_s, max(recent[0], whole), recent[1]))
+        for gap in gaps:
             found.append((gap, w._(TITLES[m.key])))
         if m.key == "electricity_import":
             base = ins.night_base_load(*s, m.interval_s, today)
