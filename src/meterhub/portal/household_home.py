@@ -75,6 +75,8 @@ class Words:
         return f"{self.day(at.date())}, {format_time(at, 'HH:mm', locale=self.lang)}"
 
     def period(self, first: date, last: date) -> str:
+        if first == last:
+            return self.day(first, year=True)
         return self._("%(first)s to %(last)s", first=self.day(first), last=self.day(last, year=True))
 
 
@@ -171,7 +173,8 @@ def _gas_notes(w: Words, portal: Portal, vp: VisiblePoint, c: ins.Comparison, fi
 def _plot(data: list[dict[str, Any]], layout: dict[str, Any], title: str, height: int = 300) -> str:
     """A plotly chart as HTML, its JSON written directly (a ``go.Figure`` costs ~100 ms to build and validate;
     this page draws one per medium): the title as a heading above it, the legend below the axis as in
-    :mod:`meterhub.portal.charts`, a white plot with light grid lines."""
+    :mod:`meterhub.portal.charts`, a white plot with light grid lines. It is drawn once the page is parsed, when
+    the grid of cards has its final column widths (drawn earlier, a chart keeps the full width of a lone card)."""
     axis = {"automargin": True, "gridcolor": "#e5e9f0", "zerolinecolor": "#c9d1dc", "linecolor": "#c9d1dc"}
     full = {
         "height": height, "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff",
@@ -187,7 +190,8 @@ def _plot(data: list[dict[str, Any]], layout: dict[str, Any], title: str, height
     )
     return (f'<h4 class="chart-title">{escape(title)}</h4>\n'
             f'<div id="{div}" class="plotly-graph-div" style="height:{height}px; width:100%;"></div>\n'
-            f'<script>Plotly.newPlot("{div}", {args});</script>')  # fmt: skip
+            f'<script>document.addEventListener("DOMContentLoaded", () => Plotly.newPlot("{div}", {args}));'
+            "</script>")  # fmt: skip
 
 
 def _chart(w: Words, mv: MediumView) -> str:
@@ -292,7 +296,9 @@ def _point(w: Words, portal: Portal, hh: Household, vp: VisiblePoint, today: dat
     for m in hh.media(pid):
         now = _read(hh, pid, m.obis, start, end)
         last = _read(hh, pid, m.obis, _midnight(lperiod[0]), _midnight(lperiod[1] + timedelta(days=1)))
-        media.append(_medium(w, portal, hh, vp, m, now, last, period, lperiod))
+        mv = _medium(w, portal, hh, vp, m, now, last, period, lperiod)
+        if m.key != "electricity_export" or (mv.comparison.this_total or 0) > 0 or (mv.comparison.last_total or 0) > 0:
+            media.append(mv)  # an export register that never saw any feed-in: no solar panels, nothing to show
         if now is None:
             continue
         slots[m.key] = now
