@@ -249,7 +249,8 @@ def _insight_text(w: Words, kind: str, numbers: dict[str, float], days: tuple[da
     if kind == "night_base_load_up":
         return _("Your night-time base load has risen from %(before)s W to %(now)s W (the middle value between "
                  "01:00 and 05:00 over the last 14 days, against the 8 weeks before). Kept up, that is about "
-                 "%(kwh)s kWh more a year: look for a device that now stays on at night.",
+                 "%(kwh)s kWh more a year: look for a device that now stays on at night (if you heat with electricity, "
+                 "colder nights explain part of it).",
                  before=w.num(n["before_w"], 0), now=w.num(n["now_w"], 0),
                  kwh=w.num(n["extra_kwh_year"], 0))  # fmt: skip
     if kind == "continuous_flow":
@@ -297,7 +298,8 @@ def _point(w: Words, portal: Portal, hh: Household, vp: VisiblePoint, today: dat
         now = _read(hh, pid, m.obis, start, end)
         last = _read(hh, pid, m.obis, _midnight(lperiod[0]), _midnight(lperiod[1] + timedelta(days=1)))
         mv = _medium(w, portal, hh, vp, m, now, last, period, lperiod)
-        if m.key != "electricity_export" or (mv.comparison.this_total or 0) > 0 or (mv.comparison.last_total or 0) > 0:
+        fed_in = any(x is not None and x.values.size and float(x.values.max()) > 0 for x in (now, last))
+        if m.key != "electricity_export" or fed_in:
             media.append(mv)  # an export register that never saw any feed-in: no solar panels, nothing to show
         if now is None:
             continue
