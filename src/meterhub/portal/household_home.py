@@ -118,7 +118,11 @@ def _unit(medium: Medium) -> tuple[str, float]:
 def _change(w: Words, c: ins.Comparison) -> str:
     _ = w._
     if c.change_pct is None:
-        return _("No data for last year.") if not c.last_year_has_data else _("Last year's same days add up to zero.")
+        if not c.last_year_has_data:
+            return _("No data for last year.")
+        if c.days_compared and c.this_compared == 0:
+            return _("Nothing on these days, this year or last.")
+        return _("Last year's same days add up to zero.")
     pct = round(c.change_pct)
     words = format_percent(abs(pct) / 100, locale=w.lang)
     if pct == 0:
