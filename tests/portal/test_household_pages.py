@@ -182,3 +182,19 @@ def test_days_before_moving_in_are_not_missing(site: Site) -> None:
     html = site.client("bob").get("/home").text
     assert "missing or incomplete" not in html and "estimated values" not in html  # day 10 was alice's
     assert "No data for last year." in html
+
+
+def test_the_change_in_words() -> None:
+    from datetime import date
+
+    from meterhub.mdm import insights as ins
+    from meterhub.portal.household_home import Words, _change
+
+    w = Words(lambda m, **kw: m % kw if kw else m, "en")
+    day = [ins.DayTotal(date(2025, 7, 1), 0.0, 24, 24, 0)]
+    assert _change(w, ins.compare(day, day)) == "Nothing on these days, this year or last."
+    more = [ins.DayTotal(date(2025, 7, 1), 10.0, 24, 24, 0)]
+    assert _change(w, ins.compare(more, day)) == "Last year's same days add up to zero."
+    assert _change(w, ins.compare(more, [ins.DayTotal(date(2024, 7, 1), 10.04, 24, 24, 0)])) == (
+        "About the same as the same days last year."
+    )
