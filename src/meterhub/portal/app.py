@@ -36,6 +36,7 @@ from meterhub.portal import (
     downloads,
     history,
     i18n,
+    live,
     login,
     meters,
     nav,
@@ -140,6 +141,7 @@ def create_app(
     app.include_router(advice.router)
     app.include_router(tariffs.router)
     app.include_router(costs.router)
+    app.include_router(live.router)
     if demo_status is not None:
         status = demo_status
 

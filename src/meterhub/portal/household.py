@@ -79,6 +79,7 @@ class Household:
         self.route = f"portal:{page}"
         self.now = portal.settings.clock()
         self.access = Access(portal.store, person.caller, self.now)
+        self._meters: dict[int, list[tuple[PointMeter, Channel]]] = {}
 
     @cached_property
     def points(self) -> list[VisiblePoint]:
@@ -90,11 +91,13 @@ class Household:
         return self.access.point(point_id)
 
     def channels(self, point_id: int, obis: str | None = None) -> list[tuple[PointMeter, Channel]]:
-        """The point's meters with their channels (only ``obis`` if given)."""
-        store = self.portal.store
-        meters = store.point_meters(point_id)
-        channels = store.list_channels([pm.meter.id for pm in meters]) if meters else []
-        return [(pm, c) for pm in meters for c in channels if c.meter_id == pm.meter.id and obis in (None, c.obis)]
+        """The point's meters with their channels (only ``obis`` if given), read once per request."""
+        if point_id not in self._meters:
+            store = self.portal.store
+            meters = store.point_meters(point_id)
+            channels = store.list_channels([pm.meter.id for pm in meters]) if meters else []
+            self._meters[point_id] = [(pm, c) for pm in meters for c in channels if c.meter_id == pm.meter.id]
+        return [(pm, c) for pm, c in self._meters[point_id] if obis in (None, c.obis)]
 
     def media(self, point_id: int) -> list[Medium]:
         return media_of(self.channels(point_id))

@@ -1,6 +1,7 @@
 """A person's own pages, and the operator's admin page for people — every read through the one policy layer.
 
-``GET /home``: the metering points the person may see, asked of :class:`meterhub.api.service.Access` (a customer
+``GET /home``: a customer's is the household's home page (:mod:`meterhub.portal.household_home`); anybody
+else's lists the metering points the person may see, asked of :class:`meterhub.api.service.Access` (a customer
 their own points during their occupancy, a DSO its grid area, a supplier its points of record, an ESP its consented
 points) with the sessions' controls ("log out everywhere"). ``GET|POST /account/mfa``: a customer without MFA sets up an
 authenticator app (offered, not required: staff accounts always have it) — a fresh secret and its QR code, kept
@@ -18,6 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from meterhub.api import enrolment
 from meterhub.api import users as people
 from meterhub.api.service import Access
+from meterhub.portal import household_home
 from meterhub.portal.deps import ADMIN_ROLES, Person, PersonDep, PortalDep
 from meterhub.portal.i18n import tr
 from meterhub.security import totp
@@ -28,6 +30,8 @@ PAGE = 50
 
 @router.get("/home", response_model=None)
 def home(request: Request, portal: PortalDep, person: PersonDep, after: int = 0, mfa: str = "") -> Response:
+    if person.role == "customer":
+        return household_home.page(request, portal, person, mfa == "on")
     access = Access(portal.store, person.caller, portal.settings.clock())
     points = access.page(after=max(0, after), limit=PAGE)
     names = {p.id: p for p in portal.store.list_parties()}
