@@ -11,7 +11,8 @@ each calendar year scaled to the annual energy. The H0 table is the caller's (``
 :func:`peer_group` finds similar homes with at least :data:`MIN_GROUP` members, dropping criteria from the
 least telling (dwelling type, then heating, then household size) until the group is large enough, and says so;
 :func:`compare` ranks the home among them, takes "efficient similar homes" as the best (lowest) 20 % and gives
-one sentence ("You used 12 % more than efficient similar homes last month.").
+one sentence ("You used 12 % more than efficient similar homes last month."). :func:`reference_months` gives the
+reference home's kWh per month for a home of a given type (:data:`REFERENCE_KWH`: household size, flat or house).
 """
 
 from __future__ import annotations
@@ -81,6 +82,29 @@ def reference_home(
         lo, hi = (first - date(year, 1, 1)).days, (last - date(year, 1, 1)).days
         out += [x * scale for x in whole[lo : hi + 1]]
     return np.concatenate(out) if out else np.empty(0)
+
+
+REFERENCE_KWH: dict[tuple[bool, int], float] = {
+    (True, 1): 1400.0, (True, 2): 2000.0, (True, 3): 2500.0, (True, 4): 2800.0, (True, 5): 3200.0,
+    (False, 1): 2000.0, (False, 2): 2900.0, (False, 3): 3500.0, (False, 4): 3900.0, (False, 5): 4700.0,
+}  # fmt: skip
+"""The reference home's electricity per year (kWh) by (apartment?, household size 1 … 5+): typical household
+use without electric heating, hot water by electricity or an EV — close to the medians of the German
+Stromspiegel 2023 for flats and houses, rounded (Luxembourg publishes no such table)."""
+
+
+def reference_annual_kwh(household_size: int, apartment: bool) -> float:
+    """The reference home's kWh per year for a household of ``household_size`` in a flat or a house."""
+    return REFERENCE_KWH[(apartment, max(1, min(5, household_size)))]
+
+
+def reference_months(annual_kwh: float, months: Sequence[date], h0: npt.ArrayLike) -> list[float]:
+    """kWh of the H0 reference home using ``annual_kwh`` per year in each local month of ``months`` (first days)."""
+    out = []
+    for m in months:
+        last = date(m.year + (m.month == 12), m.month % 12 + 1, 1).toordinal() - 1
+        out.append(float(reference_home(annual_kwh, m, date.fromordinal(last), h0).sum()))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,10 +188,13 @@ __all__ = [
     "Comparison",
     "Home",
     "PeerGroup",
+    "REFERENCE_KWH",
     "bdew_day_type",
     "bdew_season",
     "compare",
     "dynamisation",
     "peer_group",
+    "reference_annual_kwh",
     "reference_home",
+    "reference_months",
 ]

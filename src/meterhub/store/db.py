@@ -17,6 +17,7 @@ ingest, an import, the demo's provisioning — composes several in one transacti
 :mod:`~meterhub.store.digests`            the VEE history digests' rows
 :mod:`~meterhub.store.gas_factors`        gas conversion factors per grid area and month
 :mod:`~meterhub.store.p1`                 live P1 readings forwarded by households' readers
+:mod:`~meterhub.store.home_profiles`      households' home profiles and the comparison's peer statistics
 :mod:`~meterhub.store.billing_reads`      stored billing reads and their versions
 :mod:`~meterhub.store.rejected`           readings received but not kept (conflicting duplicates of an import)
 :mod:`~meterhub.store.parties`            supplier of record and occupant of a metering point over time
@@ -53,6 +54,7 @@ from meterhub.store.consents import ConsentOps
 from meterhub.store.counters import CounterOps
 from meterhub.store.engine import DB_FILE, MIGRATIONS
 from meterhub.store.events import EventOps, MeterEvent
+from meterhub.store.home_profiles import HomeProfileOps
 from meterhub.store.inventory import Concentrator, InventoryOps, Meter, MeteringPoint, Party
 from meterhub.store.jobs import JobOps, ReadJob
 from meterhub.store.limits import LimitOps
@@ -91,6 +93,7 @@ class Store(
     TariffOps,
     WebhookOps,
     P1Ops,
+    HomeProfileOps,
 ):
     """A database holding the meterhub schema. Create with :meth:`open`; the operations of each concern come
     from its part (see the module docstring)."""
