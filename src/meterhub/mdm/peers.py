@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
+import numpy.typing as npt
 
 from meterhub.country import LOCAL_TZ
 from meterhub.mdm.comparison import EFFICIENT_SHARE, MIN_GROUP
@@ -42,7 +43,7 @@ from meterhub.store.home_profiles import (
     point_channels,
     replace_peer_stats,
 )
-from meterhub.store.intervals import day_range
+from meterhub.store.intervals import day_range, day_start_epoch
 
 PERCENTILES = tuple(range(5, 100, 5))
 """The percentiles stored per group: p5 … p95."""
@@ -132,6 +133,25 @@ def whole_month_total(blocks_of_month: Sequence[tuple[date, np.ndarray, np.ndarr
             return None
         total += float(np.sum(v))
     return total
+
+
+def monthly_totals(
+    epochs: npt.NDArray[np.int64],
+    values: npt.NDArray[np.float64],
+    quality: npt.NDArray[np.int8],
+    interval_s: int,
+    months: Sequence[date],
+) -> list[float | None]:
+    """A home's total of each local month of ``months`` (first days) from its slots (epoch starts, values,
+    quality) — None unless every slot of the month is there and not missing, as the job counts a month."""
+    out: list[float | None] = []
+    known = codes(quality.astype(np.uint8)) != Quality.MISSING
+    for m in months:
+        lo, hi = day_start_epoch(m), day_start_epoch(month_add(m, 1))
+        inside = (epochs >= lo) & (epochs < hi) & known
+        whole = int(np.count_nonzero(inside)) == (hi - lo) // interval_s
+        out.append(float(values[inside].sum()) if whole else None)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +283,7 @@ __all__ = [
     "group_keys",
     "group_stats",
     "month_add",
+    "monthly_totals",
     "rank_position",
     "run_peers",
     "season_start",

@@ -27,7 +27,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from meterhub.api.auth import Settings
-from meterhub.portal import consents, i18n, login, meters, nav, people
+from meterhub.portal import compare, consents, i18n, login, meters, nav, people
 from meterhub.portal.auth import Authenticator, SessionStore
 from meterhub.portal.deps import Horizon, LoginRequired, Portal, UserDep
 from meterhub.portal.views import (
@@ -116,6 +116,7 @@ def create_app(
     app.include_router(meters.router)
     app.include_router(people.router)
     app.include_router(consents.router)
+    app.include_router(compare.router)
     if demo_status is not None:
         status = demo_status
 

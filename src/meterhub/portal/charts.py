@@ -153,4 +153,23 @@ def sub_meter_chart(sub: Meter, values: Sequence[DailyValue]) -> str:
     return _html(fig, title, height=320)
 
 
-__all__ = ["daily_energy_chart", "quarter_hour_chart", "sub_meter_chart"]
+def grouped_bars(
+    categories: Sequence[str], traces: Sequence[tuple[str, Sequence[float | None], str]], y_title: str, title: str
+) -> str:
+    """Bars side by side per category, one trace per (name, values, colour); a None value is no bar."""
+    fig = go.Figure()
+    for name, values, colour in traces:
+        fig.add_trace(
+            go.Bar(
+                x=list(categories),
+                y=[None if v is None else round(v, 2) for v in values],
+                name=name,
+                marker_color=colour,
+                hovertemplate="%{x}<br>%{y:.1f}<extra>" + escape(name) + "</extra>",
+            )
+        )
+    fig.update_layout(barmode="group", yaxis_title=y_title, xaxis={"type": "category"})
+    return _html(fig, title, height=360)
+
+
+__all__ = ["daily_energy_chart", "grouped_bars", "quarter_hour_chart", "sub_meter_chart"]
