@@ -185,10 +185,10 @@ def compare(home: Home, group: PeerGroup, period: str = "last month") -> Compari
 __all__ = [
     "EFFICIENT_SHARE",
     "MIN_GROUP",
+    "REFERENCE_KWH",
     "Comparison",
     "Home",
     "PeerGroup",
-    "REFERENCE_KWH",
     "bdew_day_type",
     "bdew_season",
     "compare",

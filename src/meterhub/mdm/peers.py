@@ -107,8 +107,8 @@ def group_stats(
     """The statistics of every group of at least ``min_group`` homes among ``homes`` (profile, consumption)."""
     groups: dict[tuple[int, str], list[float]] = defaultdict(list)
     for profile, value in homes:
-        for key in group_keys(profile):
-            groups[key].append(value)
+        for level_key in group_keys(profile):
+            groups[level_key].append(value)
     out = []
     for (level, key), values in sorted(groups.items(), key=lambda kv: (-kv[0][0], kv[0][1])):
         if len(values) < min_group:

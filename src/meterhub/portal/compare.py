@@ -4,10 +4,11 @@ For each medium of the household's metering point (electricity import, gas, heat
 twelve whole local months and their seasons: the home's own consumption (read through
 :class:`~meterhub.portal.household.Household`, cut to the person's windows and logged), the reference home (the
 H0 standard profile scaled to a home of its type, electricity only: :func:`meterhub.mdm.comparison
-.reference_months`), and similar homes — the median and "efficient similar homes" (the mean of the best 20 %)
-of the narrowest stored group of at least 20 homes, with the home's estimated rank among them. The group
-figures come from the peer statistics the platform computes (:mod:`meterhub.mdm.peers`): aggregates only, no
-page reads another home. One sentence per month and season, the group's definition and whether it was widened.
+.reference_months`, the H0 table given by :func:`set_reference_profile`), and similar homes — the median and
+"efficient similar homes" (the mean of the best 20 %) of the narrowest stored group of at least 20 homes, with
+the home's estimated rank among them. The group figures come from the peer statistics the platform computes
+(:mod:`meterhub.mdm.peers`): aggregates only, no page reads another home. One sentence per month and season,
+the group's definition and whether it was widened.
 
 The home profile (household size, heating, dwelling, floor area, PV / EV / heat pump) belongs to the customer
 of the point: only a customer who sees the point now may change it (another point answers 404), with the
@@ -21,9 +22,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any
 
+import numpy as np
+import numpy.typing as npt
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from meterhub.api.service import NotVisible
@@ -34,9 +37,7 @@ from meterhub.portal import charts, nav
 from meterhub.portal.deps import Person, PersonDep, Portal, PortalDep
 from meterhub.portal.household import Household, Medium
 from meterhub.portal.i18n import N_, Gettext, lang_of, tr
-from meterhub.sim.consumption.calendar import H0
-from meterhub.store.home_profiles import HomeProfile, PeerStat
-from meterhub.store.schema import DWELLINGS, HEATINGS
+from meterhub.store.home_profiles import DWELLINGS, HEATINGS, HomeProfile, PeerStat
 
 router = APIRouter()
 nav.built("/compare")
@@ -172,9 +173,10 @@ def medium_view(request: Request, hh: Household, point_id: int, m: Medium, profi
     mine = [None if v is None else v * factor for v in
             peers.monthly_totals(slots.epochs, slots.values, slots.quality, slots.interval_s, months)]  # fmt: skip
     ref: list[float | None] = [None] * len(months)
-    if medium == "electricity" and profile is not None:
+    h0 = getattr(request.app.state, "reference_profile", None)
+    if medium == "electricity" and profile is not None and h0 is not None:
         annual = reference_annual_kwh(profile.household_size, profile.dwelling == "apartment")
-        ref = list(reference_months(annual, months, H0))
+        ref = list(reference_months(annual, months, h0))
     month_stats = _stats(hh.portal, medium, "month", months, profile)
     view = MediumView(m.key, _(MEDIUM_LABELS[m.key]), unit)
     for i, first in enumerate(months):
@@ -203,10 +205,19 @@ def medium_view(request: Request, hh: Household, point_id: int, m: Medium, profi
               (_("Efficient similar homes"), [r.efficient for r in view.months], "#2e8540")]  # fmt: skip
     shown = [t for t in traces if any(v is not None for v in t[1])]
     view.chart = charts.grouped_bars(
-        [r.label for r in view.months], shown, _("%(unit)s per month", unit=unit),
+        [r.label for r in view.months],
+        shown,
+        _("%(unit)s per month", unit=unit),
         _("%(medium)s: you, a reference home and similar homes, per month", medium=view.label),
     )
     return view
+
+
+def set_reference_profile(app: FastAPI, h0: npt.ArrayLike) -> None:
+    """Give the app the reference home's H0 table (seasons × day types × 96 quarter-hours; the caller's, as the
+    portal may not import the simulator that holds it: ``meterhub serve`` and ``meterhub demo`` do). Without it
+    the page shows no reference home."""
+    app.state.reference_profile = np.asarray(h0, dtype=np.float64)
 
 
 def _profile(portal: Portal, point_id: int, party_id: int) -> HomeProfile | None:
@@ -292,11 +303,21 @@ def save_profile(
     elif floor_area.strip() and area is None:
         error = _("The floor area must be a whole number of square metres from 10 to 2000, or empty.")
     else:
-        profile = HomeProfile(pid, person.user.party_id, size, heating, dwelling, area, has_pv == "on",
-                              has_ev == "on", has_heat_pump == "on", portal.settings.clock(), person.user.username)  # fmt: skip
+        kit = (has_pv == "on", has_ev == "on", has_heat_pump == "on")
+        profile = HomeProfile(
+            pid,
+            person.user.party_id,
+            size,
+            heating,
+            dwelling,
+            area,
+            *kit,
+            portal.settings.clock(),
+            person.user.username,
+        )
         portal.store.set_home_profile(profile)
         return RedirectResponse(f"/compare?point={pid}&saved=1", status_code=303)
     return _page(request, portal, person, pid, error=error, status=422)
 
 
-__all__ = ["DWELLING_LABELS", "HEATING_LABELS", "MediumView", "Row", "medium_view", "router"]
+__all__ = ["DWELLING_LABELS", "HEATING_LABELS", "MediumView", "Row", "medium_view", "router", "set_reference_profile"]

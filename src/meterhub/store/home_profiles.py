@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from meterhub.store import schema as t
 from meterhub.store.engine import StoreEngine
+from meterhub.store.schema import DWELLINGS, HEATINGS
 from meterhub.store.sql import insert_for
 
 MBUS_VALUE_LIKE = "0.%.24.2.1.255"
@@ -116,8 +117,12 @@ def point_channels(conn: sa.Connection) -> list[PointChannel]:
         sa.select(installed.c.metering_point_id, c.c.id, c.c.medium, c.c.unit, c.c.scaler, c.c.interval_s)
         .select_from(m.join(c, c.c.meter_id == m.c.id))
         .join(installed, sa.or_(installed.c.meter_id == m.c.id, installed.c.meter_id == m.c.parent_meter_id))
-        .where(sa.or_(sa.and_(c.c.medium == "electricity", c.c.obis == A_PLUS),
-                      sa.and_(c.c.medium != "electricity", c.c.obis.like(MBUS_VALUE_LIKE))))  # fmt: skip
+        .where(
+            sa.or_(
+                sa.and_(c.c.medium == "electricity", c.c.obis == A_PLUS),
+                sa.and_(c.c.medium != "electricity", c.c.obis.like(MBUS_VALUE_LIKE)),
+            )
+        )
         .order_by(installed.c.metering_point_id, c.c.id)
     )
     return [PointChannel(int(r[0]), int(r[1]), str(r[2]), str(r[3]), int(r[4]), int(r[5])) for r in conn.execute(stmt)]
@@ -130,9 +135,7 @@ def replace_peer_stats(
     no longer large enough disappears); returns the rows written."""
     s = t.peer_stat
     for kind, start in periods:
-        conn.execute(
-            sa.delete(s).where(s.c.medium == medium, s.c.period_kind == kind, s.c.period_start == start)
-        )
+        conn.execute(sa.delete(s).where(s.c.medium == medium, s.c.period_kind == kind, s.c.period_start == start))
     rows = [
         {"medium": x.medium, "period_kind": x.period_kind, "period_start": x.period_start, "group_key": x.group_key,
          "level": x.level, "unit": x.unit, "homes": x.homes, "mean": x.mean, "efficient": x.efficient,
@@ -190,6 +193,8 @@ class HomeProfileOps(StoreEngine):
 
 
 __all__ = [
+    "DWELLINGS",
+    "HEATINGS",
     "HomeProfile",
     "HomeProfileOps",
     "PeerStat",

@@ -56,7 +56,9 @@ def upgrade() -> None:
         sa.CheckConstraint("household_size BETWEEN 1 AND 20", name="ck_home_profile_household_size"),
         sa.CheckConstraint(_in("heating", HEATING), name="ck_home_profile_heating"),
         sa.CheckConstraint(_in("dwelling", DWELLING), name="ck_home_profile_dwelling"),
-        sa.CheckConstraint("floor_area_m2 IS NULL OR floor_area_m2 BETWEEN 10 AND 2000", name="ck_home_profile_floor_area_m2"),
+        sa.CheckConstraint(
+            "floor_area_m2 IS NULL OR floor_area_m2 BETWEEN 10 AND 2000", name="ck_home_profile_floor_area_m2"
+        ),
     )
     op.create_table(
         "peer_stat",
@@ -74,9 +76,12 @@ def upgrade() -> None:
         sa.Column("computed_at", sa.BigInteger, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_peer_stat"),
         sa.UniqueConstraint(
-            "medium", "period_kind", "period_start", "group_key",
+            "medium",
+            "period_kind",
+            "period_start",
+            "group_key",
             name="uq_peer_stat_medium_period_kind_period_start_group_key",
-        ),  # fmt: skip
+        ),
         sa.CheckConstraint("homes >= 20", name="ck_peer_stat_homes"),
         sa.CheckConstraint("period_kind IN ('month', 'season')", name="ck_peer_stat_period_kind"),
     )
