@@ -166,12 +166,22 @@ def _print_logins(
 ) -> None:
     from meterhub.demo_market import LOGINS_FILE, demo_logins
 
+    logins = demo_logins(store, data_dir, now, households)
     table = Table(title=f"demo logins (also in {data_dir / LOGINS_FILE})")
-    for col in ("role", "username", "password", "TOTP secret", "party", "household"):
+    for col in ("role", "username", "password", "TOTP secret", "party"):
         table.add_column(col)
-    for x in demo_logins(store, data_dir, now, households):
-        table.add_row(x.role, x.username, x.password, x.totp_secret or "-", str(x.party_id), x.household or "")
+    for x in logins:
+        if x.household is None:
+            table.add_row(x.role, x.username, x.password, x.totp_secret or "-", str(x.party_id))
     console.print(table)
+    shown = [x for x in logins if x.household is not None]
+    if shown:
+        homes = Table(title="showcase households (customer logins, long history; /compare and the other pages)")
+        for col in ("username", "password", "household"):
+            homes.add_column(col)
+        for x in shown:
+            homes.add_row(x.username, x.password, x.household)
+        console.print(homes)
 
 
 @dataclass
