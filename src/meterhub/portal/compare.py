@@ -158,7 +158,8 @@ def _row(request: Request, label: str, mine: float | None, ref: float | None, st
     _ = tr(request)
     s = peers.standing(stat, mine) if stat is not None and mine is not None else None
     rank = _("%(rank)s of %(of)s", rank=s.rank, of=s.of) if s is not None else "—"
-    return Row(label, mine, ref, s.median if s else (stat.percentiles[9] if stat else None),
+    median = stat.percentiles[peers.PERCENTILES.index(50)] if stat else None
+    return Row(label, mine, ref, s.median if s else median,
                stat.efficient if stat else None, rank, _sentence(_, label, s))  # fmt: skip
 
 
