@@ -49,7 +49,7 @@ def test_profiles_and_household_logins_in_a_small_market(tmp_path: Path) -> None
     plan = plan_fleet(200, 4, seed=1)
     homes = dhh.pick_showcase(plan, 16)
     kinds = [h.kind for h in homes]
-    assert dhh.PV_EV_HEAT_PUMP not in kinds and dhh.FLAT_DISTRICT_HEAT == kinds[0]  # 200 meters: no PV + EV + HP
+    assert dhh.PV_EV_HEAT_PUMP not in kinds and kinds[0] == dhh.FLAT_DISTRICT_HEAT  # 200 meters: no PV + EV + HP
     with Store.open(tmp_path) as store:
         start = NOW - timedelta(days=60)
         demo.provision(store, plan, start)

@@ -83,3 +83,18 @@ def test_rank_and_season_helpers() -> None:
     assert peers.season_start(date(2026, 5, 1)) == date(2026, 3, 1)
     assert peers.size_bucket(7) == 5
     assert [k for _, k in peers.group_keys(None)] == ["*"]
+
+
+def test_the_cli_runs_the_job(tmp_path: Path) -> None:
+    import json
+
+    from tests.cli.conftest import cli
+
+    with Store.open(tmp_path / "data") as s:
+        build(s)
+    done = cli("--data-dir", str(tmp_path / "data"), "mdm", "peers", "--before", "2025-06", "--months", "3", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"months": 3, "seasons": 1, "groups_stored": 14,
+                                       "homes_last_month": {"electricity": 24}}  # fmt: skip
+    wrong = cli("--data-dir", str(tmp_path / "data"), "mdm", "peers", "--before", "June")
+    assert wrong.returncode != 0 and "--before must be a month" in wrong.stdout + wrong.stderr

@@ -19,14 +19,25 @@ app = typer.Typer(help="Meter data management jobs.", no_args_is_help=True)
 def peers(
     ctx: typer.Context,
     months: Annotated[int, typer.Option(min=1, max=120, help="Whole months before this one to compute.")] = 13,
+    before: Annotated[
+        str | None, typer.Option("--before", help="The months before this one, YYYY-MM (default: this month).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Compute and store the peer statistics of the last whole months and their seasons."""
+    from meterhub.country import LOCAL_TZ
     from meterhub.mdm.peers import run_peers
 
+    now = datetime.now(UTC)
+    if before is not None:
+        try:
+            year, month = (int(x) for x in before.split("-"))
+            now = datetime(year, month, 1, 12, tzinfo=LOCAL_TZ)
+        except ValueError:
+            raise typer.BadParameter(f"--before must be a month YYYY-MM, got {before!r}") from None
     store = open_store(ctx)
     try:
-        report = run_peers(store, datetime.now(UTC), months)
+        report = run_peers(store, now, months)
     finally:
         store.close()
     figures = {"months": report.months, "seasons": report.seasons, "groups_stored": report.stored,

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from fastapi import FastAPI
 
 from meterhub.cli.common import console, fail, open_store, settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def serve(
