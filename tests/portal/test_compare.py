@@ -67,7 +67,7 @@ def test_the_flat_a3_against_similar_homes(fleet: Fleet) -> None:
             "heating: gas.") in text  # fmt: skip
     # April: the 20 flats, A3 the 4th; the best 4 average 57.5: 65 / 57.5 − 1 = 13 %
     assert "April 2025: you used 13 % more than efficient similar homes." in text
-    assert re.search(r"April 2025</th> ?<td class=\"num\">187</td>", r.text)  # 65 × 2.88 = 187.2 kWh
+    assert re.search(r"April 2025</th><td class=\"num\" data-label=\"You\">187</td>", r.text)  # 65 × 2.88 = 187.2 kWh
     # spring (1 March – 31 May): as May, 23 homes
     assert "Spring 2025: you used 27 % more than efficient similar homes." in text
     # months without data say so; the chart and its table are there
