@@ -98,3 +98,18 @@ def test_the_cli_runs_the_job(tmp_path: Path) -> None:
                                        "homes_last_month": {"electricity": 24}}  # fmt: skip
     wrong = cli("--data-dir", str(tmp_path / "data"), "mdm", "peers", "--before", "June")
     assert wrong.returncode != 0 and "--before must be a month" in wrong.stdout + wrong.stderr
+
+
+def test_the_reference_home_per_month_is_the_h0_home_summed() -> None:
+    from meterhub.mdm.comparison import reference_annual_kwh, reference_home, reference_months
+    from meterhub.sim.consumption.calendar import H0
+
+    assert reference_annual_kwh(2, True) == 2000 and reference_annual_kwh(7, False) == 4700
+    months = [date(2025, 3, 1), date(2025, 10, 1), date(2026, 1, 1)]  # both DST changes, a new year
+    lasts = [date(2025, 3, 31), date(2025, 10, 31), date(2026, 1, 31)]
+    got = reference_months(2000, months, H0)
+    assert got == pytest.approx(
+        [float(reference_home(2000, a, b, H0).sum()) for a, b in zip(months, lasts, strict=True)]
+    )
+    assert sum(reference_months(2000, [date(2025, m, 1) for m in range(1, 13)], H0)) == pytest.approx(2000)
+    assert got[2] > got[1]  # January above October (the H0 dynamisation, ≈ 1.24 in January)

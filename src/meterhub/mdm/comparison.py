@@ -18,6 +18,7 @@ reference home's kWh per month for a home of a given type (:data:`REFERENCE_KWH`
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -26,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from meterhub.mdm.tariffs import public_holidays
-from meterhub.store.intervals import day_range, wall_slots
+from meterhub.store.intervals import day_range, local_day_slots, wall_slots
 
 WORKDAY, SATURDAY, SUNDAY = 0, 1, 2
 WINTER, TRANSITION, SUMMER = 0, 1, 2
@@ -98,13 +99,22 @@ def reference_annual_kwh(household_size: int, apartment: bool) -> float:
     return REFERENCE_KWH[(apartment, max(1, min(5, household_size)))]
 
 
+@lru_cache(maxsize=32)
+def _month_shares(year: int, h0: bytes) -> tuple[float, ...]:
+    """The share of each calendar month of ``year`` in the H0 reference home's year (12 shares summing to 1)."""
+    table = np.frombuffer(h0, dtype=np.float64).reshape(3, 3, 96)
+    slots = reference_home(1.0, date(year, 1, 1), date(year, 12, 31), table)
+    days = day_range(date(year, 1, 1), date(year, 12, 31))
+    per_day = np.array([local_day_slots(d, 900) for d in days])
+    month_of_slot = np.repeat(np.array([d.month - 1 for d in days]), per_day)
+    return tuple(np.bincount(month_of_slot, weights=slots, minlength=12).tolist())
+
+
 def reference_months(annual_kwh: float, months: Sequence[date], h0: npt.ArrayLike) -> list[float]:
-    """kWh of the H0 reference home using ``annual_kwh`` per year in each local month of ``months`` (first days)."""
-    out = []
-    for m in months:
-        last = date(m.year + (m.month == 12), m.month % 12 + 1, 1).toordinal() - 1
-        out.append(float(reference_home(annual_kwh, m, date.fromordinal(last), h0).sum()))
-    return out
+    """kWh of the H0 reference home using ``annual_kwh`` per year in each local month of ``months`` (first days);
+    each year's monthly shares are computed once (cached)."""
+    table = np.ascontiguousarray(h0, dtype=np.float64).tobytes()
+    return [annual_kwh * _month_shares(m.year, table)[m.month - 1] for m in months]
 
 
 @dataclass(frozen=True, slots=True)

@@ -217,8 +217,12 @@ def medium_view(request: Request, hh: Household, point_id: int, m: Medium, profi
 def set_reference_profile(app: FastAPI, h0: npt.ArrayLike) -> None:
     """Give the app the reference home's H0 table (seasons × day types × 96 quarter-hours; the caller's, as the
     portal may not import the simulator that holds it: ``meterhub serve`` and ``meterhub demo`` do). Without it
-    the page shows no reference home."""
-    app.state.reference_profile = np.asarray(h0, dtype=np.float64)
+    the page shows no reference home. This and last year's monthly shares are computed here (about a second), not
+    at a first request."""
+    table = np.asarray(h0, dtype=np.float64)
+    this = datetime.now(LOCAL_TZ).year
+    reference_months(1.0, [date(this - 1, 1, 1), date(this, 1, 1)], table)  # the years' shares, cached once here
+    app.state.reference_profile = table
 
 
 def _profile(portal: Portal, point_id: int, party_id: int) -> HomeProfile | None:
