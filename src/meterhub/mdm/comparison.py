@@ -18,10 +18,10 @@ reference home's kWh per month for a home of a given type (:data:`REFERENCE_KWH`
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
