@@ -10,9 +10,12 @@ it exists) and carries no data; an allowed read shows only windows inside what t
 
 from __future__ import annotations
 
+import csv
+import io
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -198,11 +201,30 @@ def check_point_data(env: Env, route: APIRoute, who: Principal, case: str) -> No
         assert r.json()["detail"] == "No such metering point.", where
         return
     assert r.status_code == 200, f"{where}: {r.status_code} {r.text[:200]}"
-    body = r.json()
     spans = VISIBLE[who.name][point]
+    if route.path.endswith(("/espi", ".csv")):  # a file: every interval in it lies inside what may be seen
+        for a, b in _file_intervals(route.path, r.content):
+            assert start <= a < b <= end and any(s <= a and b <= e for s, e in spans), f"{where}: leaked {a}"
+        return
+    body = r.json()
     for w in body.get("windows", []):
         a, b = datetime.fromisoformat(w["from"]), datetime.fromisoformat(w["to"])
         assert start <= a < b <= end and any(s <= a and b <= e for s, e in spans), f"{where}: leaked window {w}"
+
+
+def _file_intervals(path: str, content: bytes) -> list[tuple[datetime, datetime]]:
+    """The [start, end) of every interval of a Green Button feed (its IntervalReadings) or a CSV download."""
+    if path.endswith("/espi"):
+        espi = "{http://naesb.org/espi}"
+        out = []
+        for r in ET.fromstring(content).iter(f"{espi}IntervalReading"):
+            t = int(r.findtext(f"{espi}timePeriod/{espi}start") or 0)
+            d = int(r.findtext(f"{espi}timePeriod/{espi}duration") or 0)
+            out.append((datetime.fromtimestamp(t, UTC), datetime.fromtimestamp(t + d, UTC)))
+        return out
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert rows[1] == ["start", "end", "value", "unit", "quality"], rows[:2]
+    return [(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b, *_ in rows[2:]]
 
 
 def check_points_data(env: Env, route: APIRoute, who: Principal, case: str) -> None:

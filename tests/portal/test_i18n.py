@@ -68,3 +68,21 @@ def test_tr_fills_placeholders() -> None:
             lang = "fr"
 
     assert i18n.tr(_Req())("Log out") == "Se déconnecter"  # type: ignore[arg-type]
+
+
+def test_the_switch_keeps_the_choice_in_a_cookie(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from meterhub.portal.site import create_site
+    from meterhub.store import Store
+
+    with Store.open(tmp_path) as store:
+        c = TestClient(create_site(store))
+        r = c.get("/?lang=de")
+        assert '<html lang="de">' in r.text and "mh_lang=de" in r.headers["set-cookie"]
+        assert "HttpOnly" in r.headers["set-cookie"] and r.headers["x-frame-options"] == "DENY"
+        assert '<html lang="de">' in c.get("/").text  # the cookie
+        assert '<html lang="fr">' in c.get("/", headers={"Accept-Language": "fr"}, cookies={"mh_lang": ""}).text
+        c.cookies.clear()
+        assert '<html lang="fr">' in c.get("/", headers={"Accept-Language": "fr-LU,fr;q=0.9"}).text
+        assert "set-cookie" not in c.get("/?lang=xx").headers

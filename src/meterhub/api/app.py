@@ -15,7 +15,15 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from meterhub.api import problems, routes_market, routes_p1, routes_points, routes_reads, routes_webhooks
+from meterhub.api import (
+    problems,
+    routes_downloads,
+    routes_market,
+    routes_p1,
+    routes_points,
+    routes_reads,
+    routes_webhooks,
+)
 from meterhub.api.auth import Settings
 from meterhub.api.common import POLICIES, POLICY_KEY
 from meterhub.store import Store
@@ -73,6 +81,7 @@ def create_api(store: Store, *, clock: Callable[[], datetime] = _now, settings: 
     app.include_router(routes_webhooks.router)
     app.include_router(routes_reads.router)
     app.include_router(routes_p1.router)
+    app.include_router(routes_downloads.router)
     missing = undeclared_routes(app)
     if missing:
         raise RuntimeError(f"API routes without a declared policy: {missing}")

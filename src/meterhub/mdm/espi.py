@@ -11,8 +11,10 @@ contiguous (each reading's timePeriod starts where the last ended) and the block
 them. ``value`` is the stored integer count; value × 10^powerOfTenMultiplier is the quantity in uom (litres are
 m³ × 10^-3). Each reading carries its ``ReadingQuality`` (:data:`QUALITY_OF_READING`: our quality codes → ESPI
 QualityOfReading). A ``UsageSummary`` per usage point gives the period's total (overallConsumptionLastPeriod).
-Times are UTC epoch seconds. The URL tree is the REST API's (``…/UsagePoint/{id}/MeterReading/{id}/IntervalBlock
-/{id}``; ``ReadingType/{id}`` and ``LocalTimeParameters/{id}`` top level) under ``base_url``.
+Times are UTC epoch seconds. :func:`feed_chunks` gives the feed in pieces of :data:`BLOCKS_PER_FLUSH` blocks (what
+a streamed HTTP answer sends; :func:`write_feed` writes them to a file). The URL tree is the REST API's
+(``…/UsagePoint/{id}/MeterReading/{id}/IntervalBlock/{id}``; ``ReadingType/{id}`` and ``LocalTimeParameters/{id}``
+top level) under ``base_url``.
 """
 
 from __future__ import annotations
@@ -249,10 +251,15 @@ def _local_time_entry(feed: _Feed) -> None:
     _el(c, "tzOffset", 3600)
 
 
-def _point_entries(feed: _Feed, up: UsagePointData, now: datetime) -> int:
-    """Append the entries of one usage point; returns its interval readings."""
+BLOCKS_PER_FLUSH = 31
+"""Interval blocks (local days) a streamed feed holds before writing them out."""
+
+
+def _point_entries(feed: _Feed, up: UsagePointData, now: datetime) -> Iterator[int]:
+    """Append the entries of one usage point, yielding the interval readings appended every
+    :data:`BLOCKS_PER_FLUSH` blocks and at the end (the streamed feed writes out what it holds at each yield)."""
     if not up.channels:
-        return 0
+        return
     upath = f"UsagePoint/{up.point_id}{'' if up.medium == 'electricity' else '-' + up.medium}"
     content = feed.entry(upath, f"{up.ean} {up.medium}", [f"{upath}/MeterReading", _LTP, f"{upath}/UsageSummary"])
     usage_point = _el(content, "UsagePoint")
@@ -273,8 +280,11 @@ def _point_entries(feed: _Feed, up: UsagePointData, now: datetime) -> int:
                 content.text = f"@@block{len(feed.texts)}@@"
                 feed.texts[content.text] = _interval_block_text(ch.series, counts, a, b)
             n += b - a
+            if j % BLOCKS_PER_FLUSH == 0:
+                yield n
+                n = 0
     _usage_summary(feed.entry(f"{upath}/UsageSummary/1", f"{up.ean} total"), up, now)
-    return n
+    yield n
 
 
 BASE_URL = "https://meterhub.lu/espi/1_1/resource"
@@ -288,7 +298,8 @@ def build_feed(
     feed = _Feed(base_url, now, TITLE)
     _local_time_entry(feed)
     for up in points:
-        _point_entries(feed, up, now)
+        for _ in _point_entries(feed, up, now):
+            pass
     ET.indent(feed.root, space=" ")
     return ET.ElementTree(feed.root)
 
@@ -297,17 +308,19 @@ _DECLARATIONS = re.compile(r' xmlns(:espi)?="[^"]*"')
 _PLACEHOLDER = re.compile(r"@@block\d+@@")
 
 
-def _flush(feed: _Feed, out: IO[bytes]) -> None:
-    """Write the feed's children so far (without the namespace declarations the feed element holds) and drop
-    them, so that memory holds one usage point at a time."""
+def _flush(feed: _Feed) -> bytes:
+    """The feed's children so far as text (without the namespace declarations the feed element holds), dropped
+    from the tree, so that memory holds at most :data:`BLOCKS_PER_FLUSH` blocks at a time."""
+    parts: list[str] = []
     for child in list(feed.root):
         ET.indent(child, space=" ", level=1)
         text = ET.tostring(child, encoding="unicode")
         head, _, rest = text.partition(">")
         if feed.texts:
             rest = _PLACEHOLDER.sub(lambda m: feed.texts.pop(m.group(0)) if feed.texts else "", rest)
-        out.write((" " + _DECLARATIONS.sub("", head) + ">" + rest + "\n").encode("utf-8"))
+        parts.append(" " + _DECLARATIONS.sub("", head) + ">" + rest + "\n")
         feed.root.remove(child)
+    return "".join(parts).encode("utf-8")
 
 
 def exported_obis(obis: str) -> bool:
@@ -354,27 +367,40 @@ def newest_day(store: Store, point_ids: Sequence[int]) -> date | None:
     return max(days.values()) if days else None
 
 
+def feed_chunks(
+    points: Iterable[UsagePointData], *, now: datetime, base_url: str = BASE_URL, counter: list[int] | None = None
+) -> Iterator[bytes]:
+    """The feed (UTF-8 XML) in pieces of at most :data:`BLOCKS_PER_FLUSH` interval blocks (``points`` may be a
+    lazy iterable): what a streamed HTTP answer sends. ``counter`` (a one-item list) counts the interval
+    readings written."""
+    feed = _Feed(base_url, now, TITLE, as_text=True)
+    yield f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="{ATOM}" xmlns:espi="{ESPI}">\n'.encode()
+    _local_time_entry(feed)
+    yield _flush(feed)
+    for up in points:
+        for n in _point_entries(feed, up, now):
+            if counter is not None:
+                counter[0] += n
+            yield _flush(feed)
+    yield b"</feed>\n"
+
+
 def write_feed(
     points: Iterable[UsagePointData], out: Path | str | IO[bytes], *, now: datetime, base_url: str = BASE_URL
 ) -> int:
-    """Write the feed (UTF-8 XML) one usage point at a time (``points`` may be a lazy iterable, e.g.
+    """Write the feed (UTF-8 XML) a few blocks at a time (``points`` may be a lazy iterable, e.g.
     :func:`iter_points_from_store`); returns the number of interval readings written."""
     if isinstance(out, Path | str):
         with open(out, "wb") as fh:
             return write_feed(points, fh, now=now, base_url=base_url)
-    feed = _Feed(base_url, now, TITLE, as_text=True)
-    out.write(f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="{ATOM}" xmlns:espi="{ESPI}">\n'.encode())
-    _local_time_entry(feed)
-    _flush(feed, out)
-    n = 0
-    for up in points:
-        n += _point_entries(feed, up, now)
-        _flush(feed, out)
-    out.write(b"</feed>\n")
-    return n
+    counter = [0]
+    for chunk in feed_chunks(points, now=now, base_url=base_url, counter=counter):
+        out.write(chunk)
+    return counter[0]
 
 
 __all__ = [
+    "BLOCKS_PER_FLUSH",
     "DST_END_EU",
     "DST_START_EU",
     "QUALITY_OF_READING",
@@ -383,6 +409,7 @@ __all__ = [
     "build_feed",
     "dst_rule",
     "exported_obis",
+    "feed_chunks",
     "iter_points_from_store",
     "newest_day",
     "points_from_store",

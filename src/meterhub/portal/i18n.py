@@ -18,7 +18,7 @@ templates' ``_`` / ``ngettext`` and ``lang`` read it.
 from __future__ import annotations
 
 import io
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
@@ -27,10 +27,10 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LOCALE_DIR: Final = Path(__file__).resolve().parent / "locale"
 LANGUAGES: Final = ("en", "fr", "de")
@@ -129,14 +129,48 @@ def install(app: FastAPI, templates: Jinja2Templates) -> None:
     env.globals["LANGUAGES"] = [(code, NAMES[code]) for code in LANGUAGES]
     env.globals["lang_of"] = lang_of
 
-    @app.middleware("http")
-    async def language(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    app.add_middleware(LanguageMiddleware)
+
+
+class LanguageMiddleware:
+    """Pure ASGI (no per-request task, unlike ``@app.middleware``): the request's language into
+    ``request.state.lang``; a ``?lang=`` choice kept in the :data:`COOKIE` on the answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
         query = request.query_params.get("lang")
-        request.state.lang = choose(query, request.cookies.get(COOKIE), request.headers.get("accept-language"))
-        response = await call_next(request)
-        if query in LANGUAGES and request.cookies.get(COOKIE) != query:
-            response.set_cookie(COOKIE, query, max_age=365 * 86400, samesite="lax", httponly=True)
-        return response
+        cookie = request.cookies.get(COOKIE)
+        scope.setdefault("state", {})["lang"] = choose(query, cookie, request.headers.get("accept-language"))
+        if query not in LANGUAGES or cookie == query:
+            await self.app(scope, receive, send)
+            return
+        chosen = query
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                cookie_header = f"{COOKIE}={chosen}; Max-Age={365 * 86400}; Path=/; HttpOnly; SameSite=lax"
+                message.setdefault("headers", []).append((b"set-cookie", cookie_header.encode()))
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
 
 
-__all__ = ["COOKIE", "LANGUAGES", "LOCALE_DIR", "NAMES", "N_", "choose", "install", "lang_of", "tr", "translations"]
+__all__ = [
+    "COOKIE",
+    "LANGUAGES",
+    "LOCALE_DIR",
+    "NAMES",
+    "N_",
+    "LanguageMiddleware",
+    "choose",
+    "install",
+    "lang_of",
+    "tr",
+    "translations",
+]
