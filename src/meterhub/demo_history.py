@@ -5,16 +5,18 @@ and last month's billing run — filled in the background once the web app is up
 :func:`fill` then loads :data:`FOREGROUND_DAYS` day of history and reads the last two days over DLMS with the
 head-end (with ``--no-serve`` the command does that itself), then fills the rest, in chunks:
 
-1. **showcase homes** (:func:`pick_showcase`: a handful chosen for variety — PV, EV, heat pump, gas heating,
-   district heat, a flat, a large house …) from the 1st of the month ``months`` before this one (36 by
-   default, the mission's 3-year retention; not before the first whole local month of the simulator's
+1. **showcase homes** (:func:`~meterhub.demo_households.pick_showcase`: a handful chosen for variety — PV, EV,
+   heat pump, gas heating, district heat, a flat, a large house …) from the 1st of the month ``months`` before
+   this one (36 by default, the mission's 3-year retention; not before the first whole local month of the simulator's
    :data:`~meterhub.sim.consumption.MODEL_EPOCH`, 2024-01-01 UTC: February 2024) to the 1st of last month,
    a calendar month per chunk, oldest first (VEE finds each month's history before it, as in operation);
 2. **every meter** from local midnight (Europe/Luxembourg) of the 1st of last month to the foreground day,
    :attr:`FillJob.meters_per_tx` meters per chunk — so that ``meterhub billing run --month <last month>``
    finds a register read at both ends of the month;
 3. **last month's billing run** (:func:`~meterhub.mdm.billing_reads.run_monthly`, national TOU calendar, as
-   ``meterhub billing run`` does) for every channel, gas included.
+   ``meterhub billing run`` does) for every channel, gas included;
+4. **the comparison's peer statistics** (:func:`~meterhub.mdm.peers.run_peers`, as ``meterhub mdm peers``)
+   over the history now stored (the demo also runs them once at its start, over what exists then).
 
 The readings come from the simulator's models (:func:`meterhub.demo.history_batches`, source ``sim-history``)
 through the MDM ingest path (:class:`~meterhub.mdm.ingest.IngestService`); VEE then validates and estimates
@@ -42,15 +44,16 @@ import fcntl
 import json
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Final
 
 from meterhub.country import LOCAL_TZ
+from meterhub.demo_households import SHOWCASE_KINDS, ShowcaseHome, iter_showcase_rows, pick_showcase
 from meterhub.hes.headend import MeterTarget
-from meterhub.sim.consumption import MODEL_EPOCH, HouseholdTraits
+from meterhub.sim.consumption import MODEL_EPOCH
 from meterhub.sim.fleet import FleetPlan, PlannedMeter
 from meterhub.store import IntegrityError, Store
 from meterhub.store.db import DB_FILE
@@ -69,75 +72,6 @@ DEMO_USER: Final = "demo"
 VEE_SOURCE: Final = "sim-history"
 """The source of the VEE versions the fill writes: the data's own (the pages colour a day by where its data
 came from; the version's reason says what VEE did). A filled day is version 1 as ingested, 2 once validated."""
-
-Kind = Callable[[HouseholdTraits], bool]
-
-
-def _plain(t: HouseholdTraits) -> bool:
-    return not (t.gas or t.heat_pump or t.electric_heating or t.district_heat or t.pv_kwp or t.ev_kw)
-
-
-SHOWCASE_KINDS: Final[tuple[tuple[str, Kind], ...]] = (
-    ("PV", lambda t: t.pv_kwp > 0 and not t.ev_kw and not t.heat_pump),
-    ("gas heating", lambda t: t.gas),
-    ("flat (1 person)", lambda t: t.persons == 1 and _plain(t)),
-    ("heat pump", lambda t: t.heat_pump),
-    ("EV 11 kW", lambda t: t.ev_kw >= 11),
-    ("large house (5+)", lambda t: t.persons >= 5),
-    ("PV + EV", lambda t: t.pv_kwp > 0 and t.ev_kw > 0),
-    ("electric heating", lambda t: t.electric_heating),
-    ("district heat", lambda t: t.district_heat),
-    ("PV + heat pump", lambda t: t.pv_kwp > 0 and t.heat_pump),
-    ("EV 3.7 kW", lambda t: 0 < t.ev_kw < 11),
-    ("gas + water", lambda t: t.gas and t.water),
-    ("couple", lambda t: t.persons == 2 and _plain(t)),
-    ("family of four", lambda t: t.persons == 4),
-    ("large house with gas", lambda t: t.persons >= 5 and t.gas),
-    ("high use (7 MWh+)", lambda t: t.annual_kwh >= 7000),
-)
-"""The showcase kinds in the order they are picked (the first meter of the fleet of each kind)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ShowcaseHome:
-    serial: str
-    kind: str
-    persons: int
-    annual_kwh: float
-    pv_kwp: float
-    ev_kw: float
-    sub_meters: tuple[str, ...]  # gas, water, heat
-
-
-def pick_showcase(plan: FleetPlan, n: int) -> list[ShowcaseHome]:
-    """``n`` homes of the fleet chosen for variety: the first meter of each of :data:`SHOWCASE_KINDS` in
-    turn (a kind the fleet lacks is skipped), then ordinary homes; deterministic for a fleet."""
-    traits = [(m, HouseholdTraits.draw(m.seed, m.serial)) for m in plan.meters]
-    chosen: dict[str, str] = {}
-    for kind, matches in SHOWCASE_KINDS:
-        if len(chosen) >= n:
-            break
-        found = next((m.serial for m, t in traits if m.serial not in chosen and matches(t)), None)
-        if found is not None:
-            chosen[found] = kind
-    for m, _ in traits:
-        if len(chosen) >= n:
-            break
-        chosen.setdefault(m.serial, "ordinary home")
-    homes = {m.serial: (m, t) for m, t in traits}
-    return [
-        ShowcaseHome(
-            serial,
-            kind,
-            homes[serial][1].persons,
-            round(homes[serial][1].annual_kwh),
-            homes[serial][1].pv_kwp,
-            homes[serial][1].ev_kw,
-            tuple(sub.medium for sub in homes[serial][0].sub_meters),
-        )
-        for serial, kind in chosen.items()
-    ]
-
 
 # ------------------------------------------------------------------------------------------------ windows
 
@@ -278,6 +212,7 @@ class Progress:
     all_total: int = 0
     showcase_total: int = 0
     billing: dict[str, object] = field(default_factory=dict)
+    peers: dict[str, object] = field(default_factory=dict)  # the peer statistics run at the end (mdm.peers)
     hes: dict[str, object] = field(default_factory=dict)  # the head-end's read of its window, when it runs here
     running: str = ""  # the chunk being filled
     finished: bool = False
@@ -305,6 +240,8 @@ class Progress:
                 f"billing {month}: {self.billing.get('established', 0)} reads, "
                 f"{self.billing.get('refused', 0)} not established"
             )
+        if self.peers:
+            parts.append(f"peer statistics: {self.peers.get('groups', 0)} groups")
         state = "complete" if self.finished else ("stopped: " + self.error if self.error else "loading")
         return f"history ({state}): " + " · ".join(parts) if parts else f"history: {state}"
 
@@ -449,6 +386,13 @@ def _billing(store: Store, w: Windows) -> dict[str, object]:
     }
 
 
+def _peers(store: Store, now: dt.datetime) -> dict[str, object]:
+    from meterhub.mdm.peers import run_peers
+
+    report = run_peers(store, now)
+    return {"groups": report.stored, "months": report.months, "homes": report.homes}
+
+
 def fill(
     job: FillJob,
     report: Callable[[Progress], None] | None = None,
@@ -503,12 +447,15 @@ def _fill_locked(
     for chunk in [*todo, None]:
         if should_stop():
             return progress
-        if chunk is None:  # every meter's last month is in: bill it
+        if chunk is None:  # every meter's last month is in: bill it, then the comparison's peer statistics
             if billing_key not in progress.done or not progress.billing:
                 progress.running = billing_key
                 step()
                 progress.billing = _billing(store, w)
                 progress.done.append(billing_key)
+            progress.running = "peers"
+            step()
+            progress.peers = _peers(store, job.end)
             continue
         if chunk.key in progress.done or (chunk.stage == "showcase" and not showcase):
             continue
@@ -576,21 +523,6 @@ def fill_in_child(job: FillJob, parent_pid: int) -> None:
         progress.error = f"{type(exc).__name__}: {exc}"
         save_progress(job.data_dir, progress)
         raise
-
-
-def iter_showcase_rows(homes: list[ShowcaseHome], ids: dict[str, int]) -> Iterator[tuple[str, ...]]:
-    """Table rows for the terminal: serial, meter id, kind, persons, kWh/year, equipment and sub-meters."""
-    for h in homes:
-        kit = [f"PV {h.pv_kwp:g} kWp"] if h.pv_kwp else []
-        kit += [f"EV {h.ev_kw:g} kW"] if h.ev_kw else []
-        yield (
-            h.serial,
-            str(ids.get(h.serial, "")),
-            h.kind,
-            str(h.persons),
-            f"{h.annual_kwh:,.0f}",
-            ", ".join(kit + list(h.sub_meters)) or "—",
-        )
 
 
 __all__ = [

@@ -7,8 +7,10 @@ switches supplier half way through (the new supplier sees from that day on, the 
 point's customer moves out on day 20 and a new one moves in; every 5th customer has granted the first ESP
 interval data and billing reads, and the second ESP has a consent request waiting at every 13th customer. Last,
 one login per role (:func:`demo_logins`) written to ``<data-dir>/demo-logins.json`` — role, username, password,
-totp_secret (staff) and party_id — so anybody can try each role — and notification contacts for the suppliers, the
-ESPs and the demo customer (:func:`demo_contacts`). Re-running on the same store adds nothing twice.
+totp_secret (staff) and party_id — so anybody can try each role, and the three showcase households' customer
+logins (field ``household``: electricity + gas; PV + EV + heat pump; a flat with water and district heat) — and
+notification contacts for the suppliers, the ESPs and the demo customer (:func:`demo_contacts`). Re-running on the
+same store adds nothing twice.
 
 Each supplier publishes one energy tariff from the start of the history (:func:`demo_tariffs`, 2026 Luxembourg
 energy prices, VAT included, without the network charges): Enovos a flat tariff (its 2026 price from 1 January),
@@ -21,6 +23,7 @@ from __future__ import annotations
 import json
 import random
 import secrets
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -48,6 +51,7 @@ class DemoLogin:
     password: str
     totp_secret: str | None
     party_id: int
+    household: str | None = None  # the showcase household a customer login is (see demo_households.HOUSEHOLDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,21 +186,30 @@ def _login_party(store: Store, role: str) -> int:
     return parties[0].id
 
 
-def demo_logins(store: Store, data_dir: Path, now: datetime) -> list[DemoLogin]:
-    """One login per role (created once; their passwords live only in the logins file)."""
+def demo_logins(
+    store: Store, data_dir: Path, now: datetime, households: Sequence[tuple[str, str, int, str]] = ()
+) -> list[DemoLogin]:
+    """One login per role, then one customer login per showcase household ``households`` (username, household,
+    customer party, serial: :func:`meterhub.demo_households.household_homes`) — created once; their passwords
+    live only in the logins file."""
     path = data_dir / LOGINS_FILE
+    known: list[DemoLogin] = []
     if path.exists():
         known = [DemoLogin(**x) for x in json.loads(path.read_text())]
-        if all(store.user_by_name(x.username) is not None for x in known):
+        names = {x.username for x in known}
+        if all(store.user_by_name(x.username) is not None for x in known) and all(h[0] in names for h in households):
             return known
-    logins: list[DemoLogin] = []
-    for role in ROLES:
-        username = f"demo-{role.replace('_', '-')}"
+    logins: list[DemoLogin] = [x for x in known if store.user_by_name(x.username) is not None]
+    wanted: list[tuple[str, str, str | None, int | None]] = [
+        (role, f"demo-{role.replace('_', '-')}", None, None) for role in ROLES
+    ]
+    wanted += [("customer", username, household, party) for username, household, party, _ in households]
+    for role, username, household, party in wanted:
         if store.user_by_name(username) is not None:
             continue
         password = "mh-" + secrets.token_urlsafe(12)
-        made = add_user(store, username, password, role, _login_party(store, role), now)
-        logins.append(DemoLogin(role, username, password, made.totp_secret, made.user.party_id))
+        made = add_user(store, username, password, role, party or _login_party(store, role), now)
+        logins.append(DemoLogin(role, username, password, made.totp_secret, made.user.party_id, household))
     path.write_text(json.dumps([asdict(x) for x in logins], indent=2) + "\n")
     path.chmod(0o600)
     return logins

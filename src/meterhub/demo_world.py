@@ -7,8 +7,10 @@ needs the same data shapes at once and without a fleet process. :func:`build` pl
 (:func:`meterhub.demo_history.pick_showcase`), provisions them (:func:`meterhub.demo.provision`), loads the
 showcase homes' history over ``months`` months and every home's from the 1st of last month (the simulator's
 readings through :class:`~meterhub.mdm.ingest.IngestService` with VEE, source ``sim-history``), stores the gas
-factors and the simulator's weather, creates the market (:func:`meterhub.demo_market.populate`) and the demo's logins
-(:func:`meterhub.demo_market.demo_logins`). Deterministic for a seed and a ``now``.
+factors and the simulator's weather, creates the market (:func:`meterhub.demo_market.populate`), every home's
+profile (:func:`meterhub.demo_households.fill_profiles`), the comparison's peer statistics
+(:func:`meterhub.mdm.peers.run_peers`) and the demo's logins (:func:`meterhub.demo_market.demo_logins`).
+Deterministic for a seed and a ``now``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from pathlib import Path
 
 from meterhub import demo as d
 from meterhub import demo_history as dh
+from meterhub.demo_households import fill_profiles
 from meterhub.demo_market import DemoLogin, demo_contacts, demo_logins, populate
+from meterhub.mdm.peers import run_peers
 from meterhub.sim.consumption import HouseholdTraits
 from meterhub.sim.fleet import FleetPlan, plan_fleet
 from meterhub.store import Store
@@ -86,6 +90,8 @@ def build(
     dh.set_demo_gas_factors(store, w)
     dh.set_demo_weather(store, w)
     populate(store, w.showcase_start, seed)
+    fill_profiles(store, plan, now)
+    run_peers(store, now)
     logins = demo_logins(store, data_dir, now)
     demo_contacts(store, logins, now)
     return World(plan, picked, w, logins, versions)

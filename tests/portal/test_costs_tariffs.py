@@ -19,6 +19,7 @@ from tests.api.world import Clock
 from tests.pg import BACKENDS, open_store
 from tests.portal.conftest import csrf_of
 from tests.portal.costs_world import NOW, PASSWORD, CostsWorld, build
+from tests.portal.forms import login_form
 
 
 class Env:
@@ -32,7 +33,7 @@ class Env:
         secret = self.world.secrets[username]
         self.clock.advance(31)
         code = totp.code_at(secret, self.clock()) if secret else ""
-        r = c.post("/login", data={"username": username, "password": PASSWORD, "code": code})
+        r = c.post("/login", data=login_form(c, {"username": username, "password": PASSWORD, "code": code}))
         if r.status_code == 200 and "Set up your authenticator app" in r.text:
             token = re.search(r'name="token" value="([^"]+)"', r.text)
             assert token is not None and secret is not None

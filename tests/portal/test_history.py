@@ -18,6 +18,7 @@ from meterhub.portal.site import create_site
 from meterhub.store import Store
 from tests.api.world import PASSWORD, Clock, World, add_logins, build_world
 from tests.pg import BACKENDS, open_store
+from tests.portal.forms import login_form
 from tests.portal.history_world import add_history
 
 
@@ -35,7 +36,7 @@ def home(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Home]:
         add_logins(store, world)
         add_history(store, world)
         client = TestClient(create_site(store, clock=Clock()), follow_redirects=False)
-        r = client.post("/login", data={"username": "carol", "password": PASSWORD, "code": ""})
+        r = client.post("/login", data=login_form(client, {"username": "carol", "password": PASSWORD, "code": ""}))
         assert r.status_code == 303, r.text
         yield Home(store, world, client)
 

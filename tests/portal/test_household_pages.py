@@ -22,6 +22,7 @@ from meterhub.portal.site import create_site
 from meterhub.store import Store
 from tests.api.world import MOVE, NOW, PASSWORD, Clock, World, add_logins, build_world
 from tests.pg import BACKENDS, open_store
+from tests.portal.forms import login_form
 from tests.portal.household_data import EAN, Home, add_home, add_p1
 
 
@@ -32,7 +33,7 @@ class Site:
 
     def client(self, username: str = "erin") -> TestClient:
         c = TestClient(self.app, follow_redirects=False)
-        r = c.post("/login", data={"username": username, "password": PASSWORD, "code": ""})
+        r = c.post("/login", data=login_form(c, {"username": username, "password": PASSWORD, "code": ""}))
         assert r.status_code == 303, r.text
         return c
 

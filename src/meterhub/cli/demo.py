@@ -29,7 +29,9 @@ from rich.table import Table
 
 from meterhub import demo as d
 from meterhub import demo_history as dh
+from meterhub.demo_households import household_homes
 from meterhub.hes.keyfile import KeyFileProvider
+from meterhub.sim.fleet import FleetPlan
 from meterhub.store.db import Store
 
 
@@ -83,6 +85,7 @@ def run_demo(
             f"{len(fleet.plan.concentrators)} concentrators, 7 DSOs)"
         )
         _market(store, w.showcase_start, seed, console)
+        _households(store, fleet.plan, now, console)
         gas = dh.set_demo_gas_factors(store, w)
         console.print(
             f"gas conversion factors: {gas} new national months from {_day(w.showcase_start)} "
@@ -121,7 +124,7 @@ def run_demo(
             + f"the showcase homes from {_day(w.showcase_start)}, every meter from {_day(w.all_start)}, then "
             f"the billing run of {w.last_month[0]}-{w.last_month[1]:02d}"
         )
-        _print_logins(store, data_dir, now, console)
+        _print_logins(store, data_dir, now, console, household_homes(store, fleet.plan, homes, now))
         if not serve:
             _fill_here(job, console)
             return
@@ -148,16 +151,40 @@ def _market(store: Store, history_start: dt.datetime, seed: int, console: Consol
     )
 
 
-def _print_logins(store: Store, data_dir: Path, now: dt.datetime, console: Console) -> None:
+def _households(store: Store, plan: FleetPlan, now: dt.datetime, console: Console) -> None:
+    """Every home's profile from the simulator's traits, then the peer statistics over what the store holds."""
+    from meterhub.demo_households import fill_profiles
+    from meterhub.mdm.peers import run_peers
+
+    added = fill_profiles(store, plan, now)
+    report = run_peers(store, now)
+    console.print(
+        f"home profiles: {added} new (from the simulator's traits); peer statistics: {report.stored} groups of "
+        "≥ 20 homes over what is stored (again once the history is filled; 'meterhub mdm peers')"
+    )
+
+
+def _print_logins(
+    store: Store, data_dir: Path, now: dt.datetime, console: Console, households: list[tuple[str, str, int, str]]
+) -> None:
     from meterhub.demo_market import LOGINS_FILE, demo_contacts, demo_logins
 
+    logins = demo_logins(store, data_dir, now, households)
     table = Table(title=f"demo logins (also in {data_dir / LOGINS_FILE})")
     for col in ("role", "username", "password", "TOTP secret", "party"):
         table.add_column(col)
-    logins = demo_logins(store, data_dir, now)
     for x in logins:
-        table.add_row(x.role, x.username, x.password, x.totp_secret or "-", str(x.party_id))
+        if x.household is None:
+            table.add_row(x.role, x.username, x.password, x.totp_secret or "-", str(x.party_id))
     console.print(table)
+    shown = [x for x in logins if x.household is not None]
+    if shown:
+        homes = Table(title="showcase households (customer logins, long history; /compare and the other pages)")
+        for col in ("username", "password", "household"):
+            homes.add_column(col)
+        for x in shown:
+            homes.add_row(x.username, x.password, x.household)
+        console.print(homes)
     demo_contacts(store, logins, now)
 
 
@@ -295,6 +322,10 @@ def _serve(
         mailer=Outbox(data_dir / "outbox"),
         egress=Egress("demo"),
     )
+    from meterhub.portal.compare import set_reference_profile
+    from meterhub.sim.consumption.calendar import H0
+
+    set_reference_profile(app, H0)
     child = multiprocessing.get_context("spawn").Process(
         target=dh.fill_in_child, args=(job, os.getpid()), name="history-fill"
     )

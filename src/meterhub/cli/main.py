@@ -32,6 +32,7 @@ from meterhub.cli import hes as hes_cli
 from meterhub.cli import keys as keys_cli
 from meterhub.cli import mdm as mdm_cli
 from meterhub.cli import p1 as p1_cli
+from meterhub.cli import peers as peers_cli
 from meterhub.cli import serve as serve_cli
 from meterhub.cli import sim as sim_cli
 from meterhub.cli import store as store_cli
@@ -56,6 +57,7 @@ app.add_typer(billing_cli.app, name="billing")
 app.add_typer(edits_cli.app, name="edit")
 app.command("aggregate")(aggregates_cli.aggregate)
 app.add_typer(p1_cli.app, name="p1")
+app.add_typer(peers_cli.app, name="mdm")
 app.command("read")(hes_cli.read)
 app.command("serve")(serve_cli.serve)
 app.add_typer(hes_cli.hes_app, name="hes")

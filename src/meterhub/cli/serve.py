@@ -1,7 +1,7 @@
 """``meterhub serve``: the production web process — the portal and the ``/api/v1`` platform API under uvicorn.
 
 The store is the deployment's (``--store`` / ``MH_STORE_URL``, else the data dir's SQLite), migrated once here;
-then uvicorn starts ``--workers`` processes, each opening the store itself (:func:`meterhub.portal.site.app_from_env`).
+then uvicorn starts ``--workers`` processes, each opening the store itself (:func:`site_from_env`).
 TLS with ``--certfile`` and ``--keyfile`` (session cookies are then Secure). The portal's operator login is
 served when ``DATA_DIR/operator.password`` exists (``meterhub demo`` writes one); the API always. Rate limits
 other than the defaults: ``MH_API_BUCKETS=user=60/2,client=100/10,anonymous=30/1`` (burst / tokens a second).
@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from meterhub.cli.common import console, fail, open_store, settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def serve(
@@ -61,7 +64,7 @@ def serve(
     scheme = "https" if certfile else "http"
     console.print(f"meterhub serve: {scheme}://{host}:{port}/  (API docs {scheme}://{host}:{port}/api/v1/docs)")
     uvicorn.run(
-        "meterhub.portal.site:app_from_env",
+        "meterhub.cli.serve:site_from_env",
         factory=True,
         host=host,
         port=port,
@@ -73,4 +76,16 @@ def serve(
     )
 
 
-__all__ = ["serve"]
+def site_from_env() -> FastAPI:
+    """A worker's site (:func:`meterhub.portal.site.app_from_env`) with the comparison's reference profile (the
+    simulator's H0 table, which the portal may not import itself)."""
+    from meterhub.portal.compare import set_reference_profile
+    from meterhub.portal.site import app_from_env
+    from meterhub.sim.consumption.calendar import H0
+
+    app = app_from_env()
+    set_reference_profile(app, H0)
+    return app
+
+
+__all__ = ["serve", "site_from_env"]

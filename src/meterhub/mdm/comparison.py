@@ -11,7 +11,8 @@ each calendar year scaled to the annual energy. The H0 table is the caller's (``
 :func:`peer_group` finds similar homes with at least :data:`MIN_GROUP` members, dropping criteria from the
 least telling (dwelling type, then heating, then household size) until the group is large enough, and says so;
 :func:`compare` ranks the home among them, takes "efficient similar homes" as the best (lowest) 20 % and gives
-one sentence ("You used 12 % more than efficient similar homes last month.").
+one sentence ("You used 12 % more than efficient similar homes last month."). :func:`reference_months` gives the
+reference home's kWh per month for a home of a given type (:data:`REFERENCE_KWH`: household size, flat or house).
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 
 from meterhub.mdm.tariffs import public_holidays
-from meterhub.store.intervals import day_range, wall_slots
+from meterhub.store.intervals import day_range, local_day_slots, wall_slots
 
 WORKDAY, SATURDAY, SUNDAY = 0, 1, 2
 WINTER, TRANSITION, SUMMER = 0, 1, 2
@@ -81,6 +83,38 @@ def reference_home(
         lo, hi = (first - date(year, 1, 1)).days, (last - date(year, 1, 1)).days
         out += [x * scale for x in whole[lo : hi + 1]]
     return np.concatenate(out) if out else np.empty(0)
+
+
+REFERENCE_KWH: dict[tuple[bool, int], float] = {
+    (True, 1): 1400.0, (True, 2): 2000.0, (True, 3): 2500.0, (True, 4): 2800.0, (True, 5): 3200.0,
+    (False, 1): 2000.0, (False, 2): 2900.0, (False, 3): 3500.0, (False, 4): 3900.0, (False, 5): 4700.0,
+}  # fmt: skip
+"""The reference home's electricity per year (kWh) by (apartment?, household size 1 … 5+): typical household
+use without electric heating, hot water by electricity or an EV — close to the medians of the German
+Stromspiegel 2023 for flats and houses, rounded (Luxembourg publishes no such table)."""
+
+
+def reference_annual_kwh(household_size: int, apartment: bool) -> float:
+    """The reference home's kWh per year for a household of ``household_size`` in a flat or a house."""
+    return REFERENCE_KWH[(apartment, max(1, min(5, household_size)))]
+
+
+@lru_cache(maxsize=32)
+def _month_shares(year: int, h0: bytes) -> tuple[float, ...]:
+    """The share of each calendar month of ``year`` in the H0 reference home's year (12 shares summing to 1)."""
+    table = np.frombuffer(h0, dtype=np.float64).reshape(3, 3, 96)
+    slots = reference_home(1.0, date(year, 1, 1), date(year, 12, 31), table)
+    days = day_range(date(year, 1, 1), date(year, 12, 31))
+    per_day = np.array([local_day_slots(d, 900) for d in days])
+    month_of_slot = np.repeat(np.array([d.month - 1 for d in days]), per_day)
+    return tuple(np.bincount(month_of_slot, weights=slots, minlength=12).tolist())
+
+
+def reference_months(annual_kwh: float, months: Sequence[date], h0: npt.ArrayLike) -> list[float]:
+    """kWh of the H0 reference home using ``annual_kwh`` per year in each local month of ``months`` (first days);
+    each year's monthly shares are computed once (cached)."""
+    table = np.ascontiguousarray(h0, dtype=np.float64).tobytes()
+    return [annual_kwh * _month_shares(m.year, table)[m.month - 1] for m in months]
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +195,7 @@ def compare(home: Home, group: PeerGroup, period: str = "last month") -> Compari
 __all__ = [
     "EFFICIENT_SHARE",
     "MIN_GROUP",
+    "REFERENCE_KWH",
     "Comparison",
     "Home",
     "PeerGroup",
@@ -169,5 +204,7 @@ __all__ = [
     "compare",
     "dynamisation",
     "peer_group",
+    "reference_annual_kwh",
     "reference_home",
+    "reference_months",
 ]

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from meterhub.api.auth import Settings
 from meterhub.portal import (
     advice,
+    compare,
     consents,
     costs,
     downloads,
@@ -142,6 +143,7 @@ def create_app(
     app.include_router(tariffs.router)
     app.include_router(costs.router)
     app.include_router(live.router)
+    app.include_router(compare.router)
     if demo_status is not None:
         status = demo_status
 

@@ -7,6 +7,8 @@ stays distinguishable), and a sub-meter's daily consumption.
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from html import escape
@@ -153,4 +155,39 @@ def sub_meter_chart(sub: Meter, values: Sequence[DailyValue]) -> str:
     return _html(fig, title, height=320)
 
 
-__all__ = ["daily_energy_chart", "quarter_hour_chart", "sub_meter_chart"]
+def grouped_bars(
+    categories: Sequence[str], traces: Sequence[tuple[str, Sequence[float | None], str]], y_title: str, title: str
+) -> str:
+    """Bars side by side per category, one trace per (name, values, colour); a None value is no bar. The figure
+    is written as plotly.js JSON directly (the same layout as the other charts): building a ``go.Figure`` and
+    its HTML costs ~0.1–0.3 s a chart, this a millisecond."""
+    data = [
+        {
+            "type": "bar",
+            "x": list(categories),
+            "y": [None if v is None else round(v, 2) for v in values],
+            "name": name,
+            "marker": {"color": colour},
+            "hovertemplate": "%{x}<br>%{y:.1f}<extra>" + escape(name) + "</extra>",
+        }
+        for name, values, colour in traces
+    ]
+    layout = {
+        **{k: v for k, v in _LAYOUT.items() if k != "template"},  # a named template is plotly.py's, not plotly.js's
+        "height": 360,
+        "barmode": "group",
+        "plot_bgcolor": "#fff",
+        "paper_bgcolor": "#fff",
+        "yaxis": {"title": {"text": y_title}, "automargin": True, "gridcolor": "#EBF0F8", "zerolinecolor": "#EBF0F8"},
+        "xaxis": {"type": "category", "automargin": True},
+    }
+    div = f"chart-{uuid.uuid4().hex[:12]}"
+    spec = json.dumps([data, layout, _CONFIG]).replace("</", "<\\/")
+    return (
+        f'<h3 class="chart-title">{escape(title)}</h3>\n<div id="{div}" class="plotly-graph-div" '
+        f'style="height:360px; width:100%;"></div>\n<script>(function () {{ var s = {spec}; '
+        f'Plotly.newPlot("{div}", s[0], s[1], s[2]); }})();</script>'
+    )
+
+
+__all__ = ["daily_energy_chart", "grouped_bars", "quarter_hour_chart", "sub_meter_chart"]

@@ -18,6 +18,7 @@ ingest, an import, the demo's provisioning — composes several in one transacti
 :mod:`~meterhub.store.gas_factors`        gas conversion factors per grid area and month
 :mod:`~meterhub.store.p1`                 live P1 readings forwarded by households' readers
 :mod:`~meterhub.store.weather`            the daily weather per area (heating degree days)
+:mod:`~meterhub.store.home_profiles`      households' home profiles and the comparison's peer statistics
 :mod:`~meterhub.store.billing_reads`      stored billing reads and their versions
 :mod:`~meterhub.store.rejected`           readings received but not kept (conflicting duplicates of an import)
 :mod:`~meterhub.store.parties`            supplier of record and occupant of a metering point over time
@@ -60,6 +61,7 @@ from meterhub.store.contacts import ContactOps
 from meterhub.store.counters import CounterOps
 from meterhub.store.engine import DB_FILE, MIGRATIONS
 from meterhub.store.events import EventOps, MeterEvent
+from meterhub.store.home_profiles import HomeProfileOps
 from meterhub.store.inventory import Concentrator, InventoryOps, Meter, MeteringPoint, Party
 from meterhub.store.jobs import JobOps, ReadJob
 from meterhub.store.limits import LimitOps
@@ -106,6 +108,7 @@ class Store(
     P1Ops,
     ContactOps,
     WeatherOps,
+    HomeProfileOps,
 ):
     """A database holding the meterhub schema. Create with :meth:`open`; the operations of each concern come
     from its part (see the module docstring)."""

@@ -40,6 +40,10 @@ Representation choices (portable between SQLite and PostgreSQL):
   ``data.new``), ``consent.expired_at`` (the expiry sweep's mark) and an index on ``interval_block.created_at``;
   ``oauth_client_secret.expires_at`` (a rotated-out client secret's end of grace); ``refresh_token`` and the
   24-hour bearer tokens traded for one, ``refresh_access_token``.
+* Home profiles and peer statistics (migration 0011): ``home_profile`` is a household's description of its home
+  per (metering point, customer) — size, heating, dwelling type, floor area, PV / EV / heat pump — and
+  ``peer_stat`` the comparison's group statistics (aggregates only: count, mean, best-20 % mean, percentiles;
+  never a group under 20 homes), written by :mod:`meterhub.mdm.peers` (:mod:`meterhub.store.home_profiles`).
 * Enumerations are short strings (readable in SQL, extensible without migrations); the valid values are the
   ``Literal`` aliases below, enforced by CHECK constraints where the set is closed.
 """
@@ -63,6 +67,10 @@ JobState = Literal["pending", "running", "done", "failed"]
 Direction = Literal["tx", "rx"]
 BillingKind = Literal["monthly", "on_demand"]
 
+Heating = Literal["gas", "heat_pump", "electric", "district_heat", "oil", "other"]
+Dwelling = Literal["apartment", "terraced", "semi_detached", "detached"]
+HEATINGS: tuple[str, ...] = ("gas", "heat_pump", "electric", "district_heat", "oil", "other")
+DWELLINGS: tuple[str, ...] = ("apartment", "terraced", "semi_detached", "detached")
 PARTY_KINDS: tuple[str, ...] = ("operator", "dso", "supplier", "esp", "customer", "auditor", "installer")
 USER_ROLES: tuple[str, ...] = (
     "operator", "operator_admin", "dso", "supplier", "esp", "customer", "auditor", "installer",
@@ -644,6 +652,47 @@ consent_notice = sa.Table(
     sa.Column("consent_id", BigId, sa.ForeignKey("consent.id"), primary_key=True),
     sa.Column("notice", sa.String(20), primary_key=True),
     sa.Column("at", UtcEpoch, nullable=False),
+)
+
+# Home profiles and peer statistics (migration 0011).
+home_profile = sa.Table(
+    "home_profile",
+    metadata,
+    sa.Column("point_id", sa.Integer, sa.ForeignKey("metering_point.id"), primary_key=True),
+    sa.Column("party_id", sa.Integer, sa.ForeignKey("party.id"), primary_key=True),
+    sa.Column("household_size", sa.SmallInteger, nullable=False),
+    sa.Column("heating", sa.String(16), nullable=False),
+    sa.Column("dwelling", sa.String(16), nullable=False),
+    sa.Column("floor_area_m2", sa.Integer),
+    sa.Column("has_pv", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("has_ev", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("has_heat_pump", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("updated_at", UtcEpoch, nullable=False),
+    sa.Column("updated_by", sa.String(80), nullable=False),
+    sa.CheckConstraint("household_size BETWEEN 1 AND 20", name="household_size"),
+    sa.CheckConstraint(_in("heating", HEATINGS), name="heating"),
+    sa.CheckConstraint(_in("dwelling", DWELLINGS), name="dwelling"),
+    sa.CheckConstraint("floor_area_m2 IS NULL OR floor_area_m2 BETWEEN 10 AND 2000", name="floor_area_m2"),
+)
+
+peer_stat = sa.Table(
+    "peer_stat",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("medium", sa.String(16), nullable=False),
+    sa.Column("period_kind", sa.String(8), nullable=False),
+    sa.Column("period_start", sa.Date, nullable=False),
+    sa.Column("group_key", sa.String(80), nullable=False),
+    sa.Column("level", sa.SmallInteger, nullable=False),
+    sa.Column("unit", sa.String(8), nullable=False),
+    sa.Column("homes", sa.Integer, nullable=False),
+    sa.Column("mean", sa.Float, nullable=False),
+    sa.Column("efficient", sa.Float, nullable=False),
+    sa.Column("percentiles", sa.Text, nullable=False),
+    sa.Column("computed_at", UtcEpoch, nullable=False),
+    sa.UniqueConstraint("medium", "period_kind", "period_start", "group_key"),
+    sa.CheckConstraint("homes >= 20", name="homes"),
+    sa.CheckConstraint("period_kind IN ('month', 'season')", name="period_kind"),
 )
 
 TABLES: tuple[str, ...] = tuple(metadata.tables)
