@@ -243,3 +243,30 @@ def test_a_stale_write_is_refused_by_the_version(fleet: Fleet) -> None:
         assert sc.save_command(conn, asdict(moved), event)
         assert not sc.save_command(conn, asdict(moved), event)  # the same version again: another worker's
     assert svc.get(cmd.id).version == 2 and len(svc.history(cmd.id)) == 2
+
+
+def test_two_dispatchers_at_once_never_send_more_than_the_limit(fleet: Fleet) -> None:
+    import threading
+
+    svc = CommandService(fleet.store)
+    for n, actor in enumerate(STAFF[:6]):
+        approved(svc, actor, "breaker_disconnect", fleet.targets_a[10 * n : 10 * n + 10])
+    url = fleet.store.engine.url.render_as_string(hide_password=False)
+    other = Store.open(url)
+    results: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def worker(store: Store) -> None:
+        barrier.wait()
+        results.append(len(CommandService(store).dispatch(T0, limit=40)))
+
+    try:
+        threads = [threading.Thread(target=worker, args=(s,)) for s in (fleet.store, other)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+    finally:
+        other.close()
+    assert sorted(results) == [10, 40]  # 50 in all, whoever came first; the rest halted
+    assert len(fleet.store.commands(("sent",))) == 50 and len(svc.halts()) == 1

@@ -180,14 +180,15 @@ class CommandService:
         """One turn of the queue at ``at``: expire, time out, queue the approved, and send what is due and allowed
         (each returned command is ``sent``: an attempt to make now)."""
         with self.store.write() as conn:
+            sc.lock_dispatch(conn)  # one dispatcher at a time: the guard's counts hold until the commit
             for row in sc.overdue_commands(conn, at, at - self.answer_timeout):
                 cmd = _command(row)
                 if cm.is_overdue(cmd, at):
-                    self._save(conn, cm.expire(cmd, at))
+                    self._try_save(conn, cm.expire(cmd, at))
                 elif cm.answer_overdue(cmd, at, self.answer_timeout):
-                    self._save(conn, cm.time_out(cmd, at, self.answer_timeout))
+                    self._try_save(conn, cm.time_out(cmd, at, self.answer_timeout))
             for row in sc.commands_in(conn, ("approved",)):
-                self._save(conn, cm.queue(_command(row), at))
+                self._try_save(conn, cm.queue(_command(row), at))
             sent: list[cm.Command] = []
             for row in sc.due_commands(conn, at, limit):
                 cmd = _command(row)
@@ -196,7 +197,9 @@ class CommandService:
                 verdict = self._verdict(conn, cmd, at)
                 if not verdict.allowed:
                     continue
-                sent.append(self._save(conn, cm.send(cmd, at)))
+                moved = self._try_save(conn, cm.send(cmd, at))
+                if moved is not None:
+                    sent.append(moved)
             return sent
 
     def confirm(self, command_id: int, at: datetime, result: str = "ok") -> cm.Command:
@@ -240,6 +243,13 @@ class CommandService:
         if not sc.save_command(conn, asdict(cmd), _event(tr)):
             raise Conflict(f"command {cmd.id} was moved by another worker")
         return _command(self._get(conn, cmd.id))
+
+    def _try_save(self, conn: Connection, moved: tuple[cm.Command, cm.Transition]) -> cm.Command | None:
+        """:meth:`_save`, or None if another writer moved the command first (e.g. its answer came meanwhile)."""
+        try:
+            return self._save(conn, moved)
+        except Conflict:
+            return None
 
     def _verdict(self, conn: Connection, cmd: cm.Command, at: datetime) -> gd.Verdict:
         if cmd.kind not in cm.DISCONNECTING:

@@ -2,13 +2,14 @@
 
 A command row holds every field of :class:`meterhub.ops.commands.Command` (the store hands them out as
 :class:`StoredCommand`, the same fields; this layer imports nothing above it). :func:`insert_command` adds one
-with its first transition; :func:`save_command` writes a moved command with a compare-and-set on ``version`` (False:
-another worker moved it first, nothing written) and appends the transition to ``command_event``. The queries the
-service needs: commands by state and due time (:func:`due_commands`, highest priority first), the guarded
-dispatches of a scope since an instant (:func:`count_sent`), an account's recent guarded requests
-(:func:`count_requested`), and the halts (:func:`add_halt`, :func:`active_halts`, :func:`release_halt`). Functions
-take a :data:`~meterhub.store.sql.Connection`; :class:`CommandOps` is the part of
-:class:`~meterhub.store.db.Store` that runs the simple ones alone.
+with its first transition; :func:`save_command` writes a moved command with a compare-and-set on ``version``
+(False: another worker moved it first, nothing written) and appends the transition to ``command_event``. The
+queries the service needs: the dispatch's lock (:func:`lock_dispatch`), commands by state and due time
+(:func:`due_commands`, highest priority first), the guarded dispatches of a scope since an instant
+(:func:`count_sent`), an account's recent guarded requests (:func:`count_requested`), and the halts
+(:func:`add_halt`, :func:`halts`, :func:`last_release`, :func:`release_halt`). Functions take a
+:data:`~meterhub.store.sql.Connection`; :class:`CommandOps` is the part of :class:`~meterhub.store.db.Store` that
+runs the simple ones alone.
 """
 
 from __future__ import annotations
@@ -109,6 +110,17 @@ def save_command(conn: sa.Connection, values: Mapping[str, Any], event: Mapping[
         return False
     _event(conn, int(values["id"]), event)
     return True
+
+
+DISPATCH_LOCK = 0x6D68_6F70  # "mhop": the advisory lock key of the queue's dispatch on PostgreSQL
+
+
+def lock_dispatch(conn: sa.Connection) -> None:
+    """Serialise the queue's dispatch until the transaction ends, so that two workers never both count a scope
+    under the guard's limit and both send. SQLite: the write transaction (``BEGIN IMMEDIATE``) already holds the
+    database's write lock; PostgreSQL: a transaction-level advisory lock."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": DISPATCH_LOCK})
 
 
 def get_command(conn: sa.Connection, command_id: int) -> StoredCommand | None:
@@ -279,6 +291,7 @@ __all__ = [
     "insert_command",
     "last_release",
     "life_support",
+    "lock_dispatch",
     "overdue_commands",
     "release_halt",
     "save_command",
