@@ -31,6 +31,7 @@ Kind = Literal[
     "mbus_couple",
     "mbus_decouple",
     "alarm_clear",
+    "push_setup",
 ]
 KINDS: Final[tuple[str, ...]] = get_args(Kind)
 STATES: Final[tuple[str, ...]] = get_args(State)
@@ -73,6 +74,7 @@ TARGETS: Final[dict[str, Target]] = {
     "mbus_couple": Target(72, "0.n.24.1.0.255", "method 1 slave_install"),
     "mbus_decouple": Target(72, "0.n.24.1.0.255", "method 2 slave_deinstall"),
     "alarm_clear": Target(1, "0.0.97.98.0.255", "set attribute 2 to 0"),
+    "push_setup": Target(40, "0.0.25.9.0.255", "set attributes 2-3 push object list and destination"),
 }
 
 BACKOFF_BASE: Final = timedelta(minutes=1)
