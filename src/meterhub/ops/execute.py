@@ -4,10 +4,11 @@
 relays and the gas valves are actions of their disconnect control (class 70, method 1 ``remote_disconnect``,
 method 2 ``remote_reconnect``; relays ``{"relay": 1|2}`` and valves ``{"channel": 1..4}`` in the command's
 ``params``), the alarm register is cleared by writing 0 to it. The other kinds (clock synchronisation, read on
-demand, M-Bus couple and decouple, push setup) are not executed yet: :class:`Unsupported`. :func:`execute` opens the session
-the way the ad-hoc read does (the public client reads the invocation counter first), and :func:`run_once` is one
-turn of the queue: the service dispatches what is due and allowed by the guard, each is performed, and the
-outcome is recorded — confirmed, or a failed attempt (retried with backoff while attempts remain).
+demand, M-Bus couple and decouple, push setup) are not executed yet: :class:`Unsupported`. :func:`execute` opens
+the session the way the ad-hoc read does (the public client reads the invocation counter first), and
+:func:`run_once` is one turn of the queue: the service dispatches what is due and allowed by the guard, each is
+performed, and the outcome is recorded — confirmed, or a failed attempt (retried with backoff while attempts
+remain).
 """
 
 from __future__ import annotations
