@@ -18,8 +18,8 @@ import pytest
 from tests.conftest import ROOT
 
 LAYERS = (
-    "meterhub layers: cli > demo > portal > api > hes | sim > p1 : transport > mdm > security > store > cosem > dlms"
-    " > country"
+    "meterhub layers: cli > demo > portal > api > ops > hes | sim > p1 : transport > mdm > security > store > cosem"
+    " > dlms > country"
 )
 SIM = "sim never imports the platform (mdm, store) nor the p1 reader's edges"
 PORTAL = "portal reads through mdm/store, never hes, sim or the transport"

@@ -32,6 +32,7 @@ ingest, an import, the demo's provisioning — composes several in one transacti
 :mod:`~meterhub.store.webhooks`           market parties' webhook subscriptions and the delivery queue
 :mod:`~meterhub.store.contacts`           where a party's notification e-mails go, and in which language
 :mod:`~meterhub.store.webhook_sweeps`     blocks written since a watermark, consent expiry, consent changes + events
+:mod:`~meterhub.store.commands`           remote operations' commands, transitions, guard halts, life support
 :mod:`~meterhub.store.sql`                the portable SQL helpers the modules share
 ========================================  =============================================================
 
@@ -56,6 +57,7 @@ from meterhub.store.blocks import (
 )
 from meterhub.store.channels import Channel, ChannelOps, channel_intervals
 from meterhub.store.client_admin import ClientAdminOps
+from meterhub.store.commands import CommandOps
 from meterhub.store.consents import ConsentOps
 from meterhub.store.contacts import ContactOps
 from meterhub.store.counters import CounterOps
@@ -109,6 +111,7 @@ class Store(
     ContactOps,
     WeatherOps,
     HomeProfileOps,
+    CommandOps,
 ):
     """A database holding the meterhub schema. Create with :meth:`open`; the operations of each concern come
     from its part (see the module docstring)."""

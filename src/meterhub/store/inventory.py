@@ -45,6 +45,7 @@ class MeteringPoint:
     grid_area: str | None
     address: str | None
     postcode: str | None
+    life_support: bool = False  # depends on life-support equipment: no remote disconnection (migration 0015)
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,10 @@ Representation choices (portable between SQLite and PostgreSQL):
   per (metering point, customer) — size, heating, dwelling type, floor area, PV / EV / heat pump — and
   ``peer_stat`` the comparison's group statistics (aggregates only: count, mean, best-20 % mean, percentiles;
   never a group under 20 homes), written by :mod:`meterhub.mdm.peers` (:mod:`meterhub.store.home_profiles`).
+* Remote operations (migration 0015): ``command`` holds each remote operation on a meter as a persisted state
+  machine (:mod:`meterhub.ops.commands`), ``command_event`` its transitions (who, when, from, to, why),
+  ``guard_halt`` the mass-disconnect guard's halts (the security alarm, until an operator admin releases it), and
+  ``metering_point.life_support`` the flag that refuses a disconnection (:mod:`meterhub.store.commands`).
 * Enumerations are short strings (readable in SQL, extensible without migrations); the valid values are the
   ``Literal`` aliases below, enforced by CHECK constraints where the set is closed.
 """
@@ -147,6 +151,8 @@ metering_point = sa.Table(
     sa.Column("grid_area", sa.String(40)),
     sa.Column("address", sa.Text),
     sa.Column("postcode", sa.String(16)),
+    # migration 0015: the customer depends on life-support equipment; remote disconnection is refused
+    sa.Column("life_support", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 meter = sa.Table(
@@ -693,6 +699,85 @@ peer_stat = sa.Table(
     sa.UniqueConstraint("medium", "period_kind", "period_start", "group_key"),
     sa.CheckConstraint("homes >= 20", name="homes"),
     sa.CheckConstraint("period_kind IN ('month', 'season')", name="period_kind"),
+)
+
+# ------------------------------------------------------------------------------------ remote operations (0015)
+
+COMMAND_STATES: tuple[str, ...] = (
+    "requested",
+    "approved",
+    "queued",
+    "sent",
+    "confirmed",
+    "failed",
+    "expired",
+    "cancelled",
+)
+
+# A remote operation as a persisted state machine (meterhub.ops.commands); ``version`` + 1 at every write, the
+# compare-and-set that keeps two workers from moving the same command twice.
+command = sa.Table(
+    "command",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("meter_id", sa.Integer, sa.ForeignKey("meter.id"), nullable=False, index=True),
+    sa.Column("metering_point_id", sa.Integer, sa.ForeignKey("metering_point.id"), index=True),
+    sa.Column("dso_id", sa.Integer, sa.ForeignKey("party.id"), nullable=False),
+    sa.Column("requested_by", sa.String(80), nullable=False),
+    sa.Column("requested_at", UtcEpoch, nullable=False),
+    sa.Column("correlation_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("priority", sa.SmallInteger, nullable=False),
+    sa.Column("not_before", UtcEpoch),
+    sa.Column("expires_at", UtcEpoch),
+    sa.Column("bundle_id", sa.String(64), index=True),
+    sa.Column("params", sa.Text, nullable=False),
+    sa.Column("needs_second", sa.Boolean, nullable=False),
+    sa.Column("approved_by", sa.String(80)),
+    sa.Column("approved_at", UtcEpoch),
+    sa.Column("second_approver", sa.String(80)),
+    sa.Column("second_approved_at", UtcEpoch),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("max_attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UtcEpoch),
+    sa.Column("sent_at", UtcEpoch),
+    sa.Column("result", sa.Text),
+    sa.Column("updated_at", UtcEpoch, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index(None, "state", "next_attempt_at"),
+    sa.CheckConstraint(_in("state", COMMAND_STATES), name="state"),
+    sa.CheckConstraint("priority BETWEEN 0 AND 9", name="priority"),
+    sa.CheckConstraint("second_approver IS NULL OR second_approver <> approved_by", name="four_eyes"),
+    sa.CheckConstraint("approved_by IS NULL OR approved_by <> requested_by", name="not_own"),
+)
+
+# Every transition of a command (from_state NULL: the request itself), append-only.
+command_event = sa.Table(
+    "command_event",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("command_id", BigId, sa.ForeignKey("command.id"), nullable=False, index=True),
+    sa.Column("at", UtcEpoch, nullable=False),
+    sa.Column("from_state", sa.String(12)),
+    sa.Column("to_state", sa.String(12), nullable=False),
+    sa.Column("actor", sa.String(80), nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Index(None, "to_state", "at"),
+)
+
+# The mass-disconnect guard's halts of a scope (``national`` or ``dso:<id>``): the security alarm, active until an
+# operator admin releases it.
+guard_halt = sa.Table(
+    "guard_halt",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("scope", sa.String(40), nullable=False, index=True),
+    sa.Column("since", UtcEpoch, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("released_by", sa.String(80)),
+    sa.Column("released_at", UtcEpoch),
+    sa.CheckConstraint("(released_by IS NULL) = (released_at IS NULL)", name="released"),
 )
 
 TABLES: tuple[str, ...] = tuple(metadata.tables)
