@@ -86,3 +86,26 @@ def test_the_switch_keeps_the_choice_in_a_cookie(tmp_path: Path) -> None:
         c.cookies.clear()
         assert '<html lang="fr">' in c.get("/", headers={"Accept-Language": "fr-LU,fr;q=0.9"}).text
         assert "set-cookie" not in c.get("/?lang=xx").headers
+
+
+def test_the_switch_keeps_the_other_query_parameters() -> None:
+    assert i18n.lang_query("", "fr") == "lang=fr"
+    assert i18n.lang_query("level=7", "fr") == "level=7&lang=fr"
+    assert i18n.lang_query("lang=de&point=3&level=7", "en") == "point=3&level=7&lang=en"  # replaced, order kept
+    assert i18n.lang_query("from=2025-01-01&to=&lang=fr&lang=de", "de") == "from=2025-01-01&to=&lang=de"
+    assert i18n.lang_query("q=a+b%26c", "fr") == "q=a+b%26c&lang=fr"  # values stay encoded as they were
+
+
+def test_the_switch_links_of_a_page_with_parameters(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from meterhub.portal.site import create_site
+    from meterhub.store import Store
+
+    with Store.open(tmp_path) as store:
+        c = TestClient(create_site(store))
+        page = c.get("/", params={"level": "7", "lang": "de"}).text
+        assert '<html lang="de">' in page
+        for code in ("en", "fr", "de"):
+            assert f'href="?level=7&amp;lang={code}" lang="{code}"' in page
+        assert 'href="?lang=fr" lang="fr"' in c.get("/").text  # a page without parameters
