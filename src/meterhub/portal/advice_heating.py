@@ -120,32 +120,36 @@ def card_texts(item: HeatingItem, n: Numbers, _: Gettext) -> tuple[str, str, lis
     a = item.advice
     assert a is not None
     p = a.params
-    what = _("gas") if item.medium == "gas" else _("district heat")
-    title = _("Heating one degree lower (%(what)s, point %(ean)s)", what=what, ean=item.point.point.ean)
-    summary = _("Keeping your rooms 1 °C cooler in the heating season saves about this much %(what)s. Your "
-                "heating uses %(slope)s %(unit)s per degree day.", what=what, slope=n.num(p["slope"], 2),
-                unit=item.unit)  # fmt: skip
+    ean, slope, unit = item.point.point.ean, n.num(p["slope"], 2), item.unit
+    if item.medium == "gas":
+        title = _("Heating one degree lower (gas, point %(ean)s)", ean=ean)
+        summary = _("Keeping your rooms 1 °C cooler in the heating season saves about this much gas. Your heating "
+                    "uses %(slope)s %(unit)s of gas per degree day.", slope=slope, unit=unit)  # fmt: skip
+    else:
+        title = _("Heating one degree lower (district heat, point %(ean)s)", ean=ean)
+        summary = _("Keeping your rooms 1 °C cooler in the heating season saves about this much heat. Your heating "
+                    "uses %(slope)s %(unit)s of heat per degree day.", slope=slope, unit=unit)  # fmt: skip
     how = [
         _("We compared your daily use on %(days)s days with the outdoor temperature of each day (heating degree "
           "days as Eurostat counts them: 18 °C minus the day's mean temperature, on days at or below 15 °C). The "
           "straight line through the days gives %(slope)s %(unit)s per degree day and a base of %(base)s %(unit)s "
           "a day for hot water and cooking (R² %(r2)s: 1 would mean the weather explains every difference).",
-          days=item.days, slope=n.num(p["slope"], 2), unit=item.unit, base=n.num(p["base"], 2),
-          r2=n.num(p["r2"], 2)),
+          days=item.days, slope=slope, unit=unit, base=n.num(p["base"], 2), r2=n.num(p["r2"], 2)),
         _("1 °C lower indoors removes one degree day from each heating day: %(heating_days)s heating days a year × "
           "%(slope)s %(unit)s = %(saving)s %(unit)s a year.", heating_days=n.num(p["heating_days"]),
-          slope=n.num(p["slope"], 2), unit=item.unit, saving=n.num(a.kwh_year)),
+          slope=slope, unit=unit, saving=n.num(a.kwh_year)),
     ]  # fmt: skip
-    if item.medium == "gas" and item.unit == "kWh":
-        how.append(_("Your gas meter counts cubic metres: we converted each month's with that month's volume-"
-                     "correction factor and calorific value set for your grid area."))  # fmt: skip
-    if item.unit == "m³":
+    if item.medium == "heat":
+        how.append(_("The platform holds no district heat tariff: we assume %(price)s, the order of magnitude a "
+                     "Luxembourg household pays.", price=n.price(p["price"])))  # fmt: skip
+    elif unit == "kWh":
+        how.append(_("Your gas meter counts cubic metres: we converted each month's into kWh with that month's "
+                     "volume-correction factor and calorific value for your grid area. The platform holds no gas "
+                     "tariff: we assume %(price)s, the order of magnitude a Luxembourg household pays with network "
+                     "and taxes.", price=n.price(p["price"])))  # fmt: skip
+    else:
         how.append(_("The conversion factors of gas (calorific value and volume correction) are not set for every "
                      "month of the period, so the saving is given in cubic metres and not priced."))  # fmt: skip
-    else:
-        how.append(_("The platform holds no %(what)s tariff: we assume %(price)s, the order of magnitude a "
-                     "Luxembourg household pays with network and taxes.", what=what,
-                     price=n.price(p["price"])))  # fmt: skip
     return title, summary, how
 
 
