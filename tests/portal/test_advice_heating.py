@@ -1,7 +1,7 @@
 """The advice page's heating items on SQLite and PostgreSQL, against figures worked out here by hand: carol's gas
-(P2, a sub-meter of her electricity meter) and dave's district heat (P3, no electricity meter; his login added here), both with a heating
-signature by construction over January and February 2025 (no clock change), the stored weather, the gas
-conversion factors set or not, and no weather at all.
+(P2, a sub-meter of her electricity meter) and dave's district heat (P3, no electricity meter; his login added
+here), both with a heating signature by construction over January and February 2025 (no clock change), the stored
+weather, the gas conversion factors set or not, and no weather at all.
 
 The days: 2025-01-02 … 2025-02-28 (58 days, index ``i`` = 1 … 58 counted from 1 January), mean temperature
 ``20 − (i mod 25)`` °C. Eurostat's degree days are ``18 − T`` at or below 15 °C, i.e. ``(i mod 25) − 2`` when

@@ -10,9 +10,10 @@ translation shows the English text; ``tests/portal/test_i18n.py`` extracts every
 templates and modules and fails on one missing in French or German.
 
 The language of a request (:func:`choose`): ``?lang=fr`` (which the header's switch links to, the page's other
-query parameters kept, :func:`lang_query`; it is then kept in the ``mh_lang`` cookie), else that cookie, else the best of the browser's ``Accept-Language``, else
-English. :func:`install` wires this into an app: a middleware sets ``request.state.lang`` and the cookie, and the
-templates' ``_`` / ``ngettext``, ``lang_of`` and ``lang_href`` (the switch's link) read it.
+query parameters kept, :func:`lang_query`; it is then kept in the ``mh_lang`` cookie), else that cookie, else
+the best of the browser's ``Accept-Language``, else English. :func:`install` wires this into an app: a
+middleware sets ``request.state.lang`` and the cookie, and the templates' ``_`` / ``ngettext``, ``lang_of`` and
+``lang_href`` (the switch's link) read it.
 """
 
 from __future__ import annotations
