@@ -28,6 +28,7 @@ from meterhub.mdm.comparison import (
     reference_home,
 )
 from meterhub.mdm.costing import cost_series
+from meterhub.mdm.degree_days import fit_heating, heating_degree_days
 from meterhub.mdm.network_tariff import level_choice
 from meterhub.mdm.series import slot_starts
 from meterhub.sim.consumption.calendar import H0
@@ -112,12 +113,44 @@ def test_load_shifting_under_the_tariff() -> None:
 
 
 def test_heating_against_degree_days() -> None:
+    # degree days given as they are (the advice fits whatever days it is handed; a 2-degree-day day cannot come
+    # from Eurostat's definition, see the next test, but the line and the saving do not depend on it)
     hdd = np.array([0, 0, 2, 5, 8, 10, 12, 15, 4, 6, 9, 11, 0, 3], dtype=float)
     gas = 5.0 + 4.0 * hdd  # 4 kWh per degree day on top of 5 kWh a day (hot water)
     a = heating_advice(gas, hdd, 0.10)
     assert a is not None and a.figure == pytest.approx(4.0)
     assert a.kwh_year == pytest.approx(4.0 * 11 * 365 / 14)  # 11 heating days of 14, per year
     assert heating_advice(gas[:5], hdd[:5], 0.1) is None
+
+
+def test_heating_advice_on_eurostat_degree_days() -> None:
+    # 14 days' mean temperatures; Eurostat's degree days 18 − T at or below 15 °C: 16 and 20 °C count none, 15 °C
+    # counts 3 (the smallest a heating day can count), 12 °C 6 … — 11 heating days
+    temps = [16, 20, 15, 12, 10, 8, 5, 3, 14, 11, 9, 7, 18, 13]
+    hdd = np.array([heating_degree_days(t) for t in temps])
+    assert hdd.tolist() == [0, 0, 3, 6, 8, 10, 13, 15, 4, 7, 9, 11, 0, 5]
+    gas = 5.0 + 4.0 * hdd  # kWh: 4 per degree day on 5 a day
+    a = heating_advice(gas, hdd, 0.10)
+    assert a is not None and a.figure == pytest.approx(4.0) and a.params["base"] == pytest.approx(5.0)
+    assert a.params["r2"] == pytest.approx(1.0) and a.params["heating_days"] == pytest.approx(11 * 365 / 14)
+    # 1 °C lower: one degree day less on each of the 11 heating days, 4 kWh each, 14 days scaled to 365
+    assert a.kwh_year == pytest.approx(4.0 * 11 * 365 / 14) and a.eur_year == pytest.approx(0.4 * 11 * 365 / 14)
+    # the one heating signature: the advice's line is degree_days.fit_heating's
+    fit = fit_heating(gas.tolist(), hdd.tolist())
+    assert fit is not None and (fit.per_degree_day, fit.base_per_day) == pytest.approx((a.figure, a.params["base"]))
+    # gas left in m³ (no conversion factors): the same figures in m³, unpriced
+    m3 = heating_advice(gas / 10, hdd, None, "m³")
+    assert m3 is not None and m3.kwh_year == pytest.approx(0.4 * 11 * 365 / 14) and m3.eur_year == 0.0
+    assert "0.40 m³ per heating degree day" in m3.note
+    # a day without a reading (NaN) is left out: 13 days, 10 heating days, the same line
+    gappy = gas.copy()
+    gappy[3] = np.nan
+    g = heating_advice(gappy, hdd, 0.10)
+    assert g is not None and g.kwh_year == pytest.approx(4.0 * 10 * 365 / 13)
+    # fewer than 10 heating days: no advice; a use falling with the cold saves nothing
+    assert heating_advice(gas[:9], hdd[:9], 0.1) is None  # 7 heating days
+    falling = heating_advice(50.0 - hdd, hdd, 0.10)
+    assert falling is not None and falling.kwh_year == 0.0
 
 
 def test_pv_and_network_level() -> None:

@@ -86,3 +86,49 @@ def test_the_switch_keeps_the_choice_in_a_cookie(tmp_path: Path) -> None:
         c.cookies.clear()
         assert '<html lang="fr">' in c.get("/", headers={"Accept-Language": "fr-LU,fr;q=0.9"}).text
         assert "set-cookie" not in c.get("/?lang=xx").headers
+
+
+def test_the_switch_keeps_the_other_query_parameters() -> None:
+    assert i18n.lang_query("", "fr") == "lang=fr"
+    assert i18n.lang_query("level=7", "fr") == "level=7&lang=fr"
+    assert i18n.lang_query("lang=de&point=3&level=7", "en") == "point=3&level=7&lang=en"  # replaced, order kept
+    assert i18n.lang_query("from=2025-01-01&to=&lang=fr&lang=de", "de") == "from=2025-01-01&to=&lang=de"
+    assert i18n.lang_query("q=a+b%26c", "fr") == "q=a+b%26c&lang=fr"  # values stay encoded as they were
+
+
+def test_the_switch_links_of_a_page_with_parameters(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from meterhub.portal.site import create_site
+    from meterhub.store import Store
+
+    with Store.open(tmp_path) as store:
+        c = TestClient(create_site(store))
+        page = c.get("/", params={"level": "7", "lang": "de"}).text
+        assert '<html lang="de">' in page
+        for code in ("en", "fr", "de"):
+            assert f'href="?level=7&amp;lang={code}" lang="{code}"' in page
+        assert 'href="?lang=fr" lang="fr"' in c.get("/").text  # a page without parameters
+
+
+@pytest.mark.parametrize("lang", ["fr", "de"])
+def test_a_string_has_one_translation_across_the_catalogues(lang: str) -> None:
+    """The catalogues are merged into one: a msgid in two page catalogues must read the same in both (else one page
+    shows the other's wording), and the portal's terms stay one (Zählpunkt / point de comptage)."""
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for po in sorted((i18n.LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as f:
+            for m in read_po(f, locale=lang):
+                key = m.id if isinstance(m.id, str) else m.id[0]
+                if not key:
+                    continue
+                first = seen.setdefault(key, (po.name, str(m.string)))
+                if first[1] != str(m.string):
+                    clashes.append(f"{key!r}: {first[0]} {first[1]!r} ≠ {po.name} {m.string!r}")
+                text = str(m.string)
+                if "Messpunkt" in text or "Messstelle" in text or "point de mesure" in text.lower():
+                    clashes.append(f"{po.name}: {text!r} (the portal says Zählpunkt / point de comptage)")
+    assert not clashes, "\n".join(clashes)

@@ -153,3 +153,14 @@ def test_a_point_not_hers_is_a_404(site: Site) -> None:
     for path in ("/network-tariff", "/advice"):
         r = bob.get(path, params={"point": str(site.world.points["P1"])})
         assert r.status_code == 200 and "This metering point does not measure electricity" in r.text
+
+
+def test_the_language_switch_keeps_the_level(site: Site) -> None:
+    c = _client(site)
+    page = c.get("/network-tariff", params={"level": "7"}).text
+    for code in ("en", "fr", "de"):
+        assert f'href="?level=7&amp;lang={code}" lang="{code}"' in page
+    fr = c.get("/network-tariff?level=7&lang=fr")  # what the FR link asks for
+    assert fr.status_code == 200 and '<option value="7" selected>' in fr.text and '<html lang="fr">' in fr.text
+    page = c.get("/advice", params={"point": str(site.world.points["P2"]), "lang": "de", "level": "12"}).text
+    assert f'href="?point={site.world.points["P2"]}&amp;level=12&amp;lang=fr" lang="fr"' in page

@@ -6,9 +6,12 @@ this" note (pure functions over series; the portal words them).
   (default 50 W, or the efficient similar homes' base load) would save.
 * :func:`shifting_advice` — shifting flexible load to cheaper hours under the home's tariff: a share of the
   energy drawn at each rate (default 15 %) moved to the cheapest rate, per year.
-* :func:`heating_advice` — heating against heating degree days: the daily heating energy regressed on HDD
-  (least squares, slope kWh/HDD and a base); 1 °C lower indoor temperature removes about one degree day from
-  each heating day (the HDD base temperature moves by 1 K), so the saving is slope × heating days per year.
+* :func:`heating_advice` — heating against heating degree days (Eurostat's: ``18 − T`` on days at or below
+  15 °C, :mod:`meterhub.mdm.degree_days`): the daily use's heating signature
+  (:func:`~meterhub.mdm.degree_days.fit_heating`, the one fit the History page draws too: slope per degree day
+  and a base per day); 1 °C lower indoors moves the room temperature of the definition to 17 °C, removing one
+  degree day from each heating day (a heating day counts at least 3), so the saving is slope × heating days
+  a year.
 * :func:`pv_advice` — PV self-consumption: a share of the exported energy (default 20 %) used at home instead
   saves the difference between the import price and the feed-in tariff.
 * :func:`network_level_advice` — the network-tariff level that would have been cheapest
@@ -29,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from meterhub.mdm.costing import Costing
+from meterhub.mdm.degree_days import fit_heating
 from meterhub.mdm.network_tariff import LevelChoice
 from meterhub.mdm.series import local_seconds
 
@@ -36,6 +40,13 @@ NIGHT_FROM_H, NIGHT_TO_H = 0, 5
 DEFAULT_TARGET_W = 50.0
 DEFAULT_FLEXIBLE_SHARE = 0.15
 DEFAULT_PV_SHIFT_SHARE = 0.2
+MIN_HEATING_DAYS = 10
+"""The heating advice needs at least this many days with degree days (at or below the heating limit)."""
+ASSUMED_GAS_EUR_KWH = 0.10
+"""The price assumed for a kWh of gas (energy, network and taxes, a Luxembourg household's order of magnitude)
+while the platform holds no gas tariff (the portal says it is an assumption)."""
+ASSUMED_HEAT_EUR_KWH = 0.12
+"""The price assumed for a kWh of district heat while the platform holds no heat tariff (said so, too)."""
 ASSUMED_FEED_IN_EUR_KWH = 0.08
 """The feed-in tariff assumed for exported energy while the platform holds no home's feed-in contract (the
 portal says it is an assumption)."""
@@ -100,27 +111,33 @@ def shifting_advice(costing: Costing, days: int, share: float = DEFAULT_FLEXIBLE
     return Advice("load_shifting", 0.0, eur * scale, note, moved * scale, params)
 
 
-def heating_advice(daily_kwh: npt.ArrayLike, daily_hdd: npt.ArrayLike, price_eur_kwh: float) -> Advice | None:
-    """Heating energy against degree days: the saving of 1 °C lower indoors (None: fewer than 10 heating days)."""
-    e = np.asarray(daily_kwh, dtype=np.float64)
+def heating_advice(
+    daily_use: npt.ArrayLike, daily_hdd: npt.ArrayLike, price_per_unit: float | None, unit: str = "kWh"
+) -> Advice | None:
+    """Heating against degree days: the saving of 1 °C lower indoors, in ``unit`` (kWh, or m³ of gas that could
+    not be converted) and € at ``price_per_unit`` (None: unpriced, 0 €). The heating signature is
+    :func:`meterhub.mdm.degree_days.fit_heating` over the days (one period a day); None with fewer than
+    :data:`MIN_HEATING_DAYS` days at or below the heating limit, or when no line can be fitted."""
+    e = np.asarray(daily_use, dtype=np.float64)
     h = np.asarray(daily_hdd, dtype=np.float64)
     ok = ~np.isnan(e) & ~np.isnan(h)
     e, h = e[ok], h[ok]
     heating_days = int(np.count_nonzero(h > 0))
-    if heating_days < 10 or np.ptp(h) == 0:
+    fit = fit_heating(e.tolist(), h.tolist()) if heating_days >= MIN_HEATING_DAYS else None
+    if fit is None:
         return None
-    slope, base = np.polyfit(h, e, 1)
-    slope = max(0.0, float(slope))
+    slope = max(0.0, fit.per_degree_day)
     scale = 365.0 / e.size
-    kwh = slope * heating_days * scale
+    saving = slope * heating_days * scale
+    price = 0.0 if price_per_unit is None else price_per_unit
     note = (
-        f"Your heating uses {slope:.1f} kWh per heating degree day (base {float(base):.1f} kWh a day, a straight "
-        f"line through {e.size} days). One degree lower indoors removes about one degree day from each of your "
-        f"{heating_days * scale:.0f} heating days a year: {slope:.1f} × {heating_days * scale:.0f} kWh."
+        f"Your heating uses {slope:.2f} {unit} per heating degree day (base {fit.base_per_day:.2f} {unit} a day, "
+        f"R² {fit.r2:.2f}, {e.size} days). One degree lower indoors removes one degree day from each of your "
+        f"{heating_days * scale:.0f} heating days a year: {slope:.2f} × {heating_days * scale:.0f} {unit}."
     )
-    params = {"slope": slope, "base": float(base), "days": float(e.size), "heating_days": heating_days * scale,
-              "price": price_eur_kwh}  # fmt: skip
-    return Advice("heating", kwh, kwh * price_eur_kwh, note, slope, params)
+    params = {"slope": slope, "base": fit.base_per_day, "r2": fit.r2, "days": float(e.size),
+              "heating_days": heating_days * scale, "price": price}  # fmt: skip
+    return Advice("heating", saving, saving * price, note, slope, params)
 
 
 def pv_advice(
@@ -186,6 +203,9 @@ def ranked(items: Iterable[Advice | None]) -> list[Advice]:
 
 __all__ = [
     "ASSUMED_FEED_IN_EUR_KWH",
+    "ASSUMED_GAS_EUR_KWH",
+    "ASSUMED_HEAT_EUR_KWH",
+    "MIN_HEATING_DAYS",
     "Advice",
     "base_load_advice",
     "energy_price",

@@ -4,10 +4,11 @@ computed this" note, the largest € first.
 
 The items: night base load and standby; shifting flexible load to cheaper hours under the tariff of the point's
 supplier of record (its tariff published on the platform today, :mod:`meterhub.store.tariffs`; without one the
-page says so and prices a kWh at the network rate only); heating against degree days (the platform holds no
-weather in this version: the item says "no weather data held"); PV self-consumption from export A− against
-import A+ (with an export channel only; the feed-in tariff is an assumption, said so; without a published tariff
-only its kWh, unpriced); the network-tariff level
+page says so and prices a kWh at the network rate only); heating against degree days for each gas and district
+heat point of the person (:mod:`meterhub.portal.advice_heating`: the platform's weather, gas in kWh with the
+month's conversion factors; "no weather data held" while the platform holds none); PV self-consumption from
+export A− against import A+ (with an export channel only; the feed-in tariff is an assumption, said so; without
+a published tariff only its kWh, unpriced); the network-tariff level
 (:func:`~meterhub.mdm.network_tariff.level_choice`, linking to the network-tariff page, at the same assumed or
 chosen level). ``?point=ID`` picks one of the person's points (404 for any other), ``?level=`` the reference
 power level as on the network-tariff page. Quarter-hours are read only through
@@ -41,6 +42,14 @@ from meterhub.mdm.costing import Costing, cost_series
 from meterhub.mdm.network_tariff import HOUSEHOLD_DEFAULT_KW, LEVELS_KW, PRICES_2025, level_choice
 from meterhub.mdm.tariffs import TariffError, tariff_from_dict
 from meterhub.portal import nav
+from meterhub.portal.advice_heating import (
+    HeatingItem,
+    card_texts,
+    heating_items,
+    missing_text,
+    no_weather_text,
+    saving_text,
+)
 from meterhub.portal.deps import Person, PersonDep, Portal, PortalDep
 from meterhub.portal.household import Household
 from meterhub.portal.household_year import (
@@ -116,7 +125,42 @@ def _price_note(tf: Tariffed, price: float, n: Numbers, _: Gettext) -> str:
     )
 
 
-def _cards(year: YearData, tf: Tariffed, level_kw: int, n: Numbers, _: Gettext) -> tuple[list[Card], list[Card]]:
+def _heating(
+    items: list[HeatingItem], weather_days: int, n: Numbers, _: Gettext
+) -> tuple[list[tuple[Advice, Card]], list[Card]]:
+    """The heating items' cards with their advice, and those that cannot be given (one card when the platform
+    holds no weather or the person no gas or heat point)."""
+    title = _("Heating against degree days")
+    if weather_days == 0:
+        return [], [Card("heating", title, "", no_weather_text(_))]
+    if not items:
+        return [], [Card("heating", title, "", _("None of your metering points measures gas or district heat, so "
+                                                  "there is no heating to compare with the weather."))]  # fmt: skip
+    cards: list[tuple[Advice, Card]] = []
+    missing: list[Card] = []
+    for item in items:
+        if item.advice is None:
+            missing.append(Card("heating", title, "", missing_text(item, _)))
+        else:
+            head, summary, how = card_texts(item, n, _)
+            cards.append((item.advice, Card("heating", head, saving_text(item, n, _), summary, how)))
+    return cards, missing
+
+
+def _in_order(pairs: list[tuple[Advice, Card]]) -> list[Card]:
+    """The cards in :func:`~meterhub.mdm.advice.ranked`'s order of their advice."""
+    card_of = {id(a): c for a, c in pairs}
+    return [card_of[id(a)] for a in ranked(a for a, _c in pairs)]
+
+
+def _cards(
+    year: YearData,
+    tf: Tariffed,
+    level_kw: int,
+    n: Numbers,
+    _: Gettext,
+    heating: tuple[list[tuple[Advice, Card]], list[Card]],
+) -> tuple[list[Card], list[Card]]:
     """(advice with figures, largest € first; items that cannot be computed from the data held)."""
     have = year.present
     starts, kwh = year.starts[have], year.kwh[have]
@@ -134,12 +178,9 @@ def _cards(year: YearData, tf: Tariffed, level_kw: int, n: Numbers, _: Gettext) 
     if pv is not None and tf.costing is not None:
         items.append(pv)
     items.append(network_level_advice(level_choice(starts, kwh, current_kw=level_kw), days))
-    cards = [_card(a, tf, price_note, year, level_kw, n, _) for a in ranked(items)]
-    missing = [
-        Card("heating", _("Heating against degree days"), "",
-             _("No weather data held: the platform holds no outdoor temperatures for your area yet, so we cannot "
-               "compare your heating with how cold it was."))
-    ]  # fmt: skip
+    pairs = [(a, _card(a, tf, price_note, year, level_kw, n, _)) for a in items if a is not None]
+    heated, missing = heating[0], list(heating[1])
+    cards = _in_order(pairs + heated)
     if pv is not None and tf.costing is None:
         missing.append(
             Card("pv_self_consumption", _("Using more of your solar power at home"), "",
@@ -242,10 +283,13 @@ def render(request: Request, portal: Portal, person: Person, point: str, level: 
         points = electric_points(hh)
         context["points"] = [(p.id, p.vp.point.ean) for p in points]
         chosen_point = choose_point(hh, point_id, points)
-        if chosen_point is not None:
+        heating = _heating(*heating_items(hh), n, _)
+        if chosen_point is None:
+            context.update(cards=_in_order(heating[0]), missing=heating[1])
+        else:
             year = load(hh, chosen_point, export=True)
             tf = _tariff(portal, year, hh.now.astimezone(LOCAL_TZ).date())
-            cards, missing = _cards(year, tf, level_kw, n, _) if year.present.any() else ([], [])
+            cards, missing = _cards(year, tf, level_kw, n, _, heating) if year.present.any() else ([], [])
             context.update(point=year.point, first=n.day(year.first_day), last=n.day(year.last_day), days=year.days,
                            cards=cards, missing=missing, tariffed=tf)  # fmt: skip
     except NotVisible:

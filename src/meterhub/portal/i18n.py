@@ -9,10 +9,11 @@ memory with Babel: no build step, no ``.mo`` files in the repository) and caches
 translation shows the English text; ``tests/portal/test_i18n.py`` extracts every marked string of the portal's
 templates and modules and fails on one missing in French or German.
 
-The language of a request (:func:`choose`): ``?lang=fr`` (which the header's switch links to, and which is then
-kept in the ``mh_lang`` cookie), else that cookie, else the best of the browser's ``Accept-Language``, else
-English. :func:`install` wires this into an app: a middleware sets ``request.state.lang`` and the cookie, and the
-templates' ``_`` / ``ngettext`` and ``lang`` read it.
+The language of a request (:func:`choose`): ``?lang=fr`` (which the header's switch links to, the page's other
+query parameters kept, :func:`lang_query`; it is then kept in the ``mh_lang`` cookie), else that cookie, else
+the best of the browser's ``Accept-Language``, else English. :func:`install` wires this into an app: a
+middleware sets ``request.state.lang`` and the cookie, and the templates' ``_`` / ``ngettext``, ``lang_of`` and
+``lang_href`` (the switch's link) read it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import parse_qsl, urlencode
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -104,6 +106,18 @@ def tr(request: Request) -> Gettext:
     return gettext
 
 
+def lang_query(query: str, code: str) -> str:
+    """The query string ``query`` (without its ``?``) with ``lang`` set to ``code`` and every other parameter kept
+    in its order (a ``lang`` already there replaced): the header's switch links to ``?`` + this, so switching the
+    language of ``/network-tariff?level=7`` keeps the level."""
+    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "lang"]
+    return urlencode([*kept, ("lang", code)])
+
+
+def _switch_href(request: Request | None, code: str) -> str:
+    return "?" + lang_query(request.url.query if request is not None else "", code)
+
+
 def N_(message: str) -> str:
     """Mark ``message`` for the catalogues without translating it here (module-level labels)."""
     return message
@@ -128,6 +142,7 @@ def install(app: FastAPI, templates: Jinja2Templates) -> None:
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["LANGUAGES"] = [(code, NAMES[code]) for code in LANGUAGES]
     env.globals["lang_of"] = lang_of
+    env.globals["lang_href"] = _switch_href
 
     app.add_middleware(LanguageMiddleware)
 
@@ -171,6 +186,7 @@ __all__ = [
     "choose",
     "install",
     "lang_of",
+    "lang_query",
     "tr",
     "translations",
 ]

@@ -14,6 +14,7 @@ count towards overruns). The page stays thin: every figure comes from ``mdm``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -45,6 +46,7 @@ from meterhub.portal.household_year import (
 )
 from meterhub.portal.i18n import N_, Gettext, lang_of, tr
 from meterhub.portal.tariff_charts import overrun_heatmap, peaks_chart
+from meterhub.store import Store
 
 router = APIRouter()
 nav.built("/network-tariff")
@@ -80,13 +82,21 @@ class MonthRow:
     total: str
 
 
-def _figures(year: YearData, level_kw: int, n: Numbers, _: Gettext) -> dict[str, Any]:
+def _day_means(store: Store, year: YearData) -> dict[int, float]:
+    """The stored weather of the year's days as the overrun classifier takes it (local day number → mean °C)."""
+    epoch = date(1970, 1, 1)
+    return {(w.day - epoch).days: w.temperature_c for w in store.weather_days(year.first_day, year.last_day)}
+
+
+def _figures(year: YearData, level_kw: int, n: Numbers, _: Gettext, day_mean_c: dict[int, float]) -> dict[str, Any]:
     have = year.present
     starts, kwh = year.starts[have], year.kwh[have]
     months = network_months(starts, kwh, level_kw)
     choice = level_choice(starts, kwh, current_kw=level_kw)
     hist = overrun_histogram(starts, kwh, level_kw, year.interval_s)
-    causes = summarise(classify_overruns(starts, kwh, level_kw, interval_s=year.interval_s))
+    causes = summarise(
+        classify_overruns(starts, kwh, level_kw, interval_s=year.interval_s, day_mean_c=day_mean_c or None)
+    )
     extra_rate = PRICES_2025.overrun_eur_kwh - PRICES_2025.normal_eur_kwh
 
     rows = [
@@ -171,7 +181,7 @@ def render(request: Request, portal: Portal, person: Person, point: str, level: 
         if chosen_point is not None:
             year = load(hh, chosen_point)
             context.update(point=year.point, first=n.day(year.first_day), last=n.day(year.last_day), days=year.days)
-            context.update(_figures(year, level_kw, n, _))
+            context.update(_figures(year, level_kw, n, _, _day_means(portal.store, year)))
     except NotVisible:
         return portal.error(request, 404, _("There is no such metering point among yours."))
     except NoImport:
