@@ -322,8 +322,8 @@ def _serve(
         mailer=Outbox(data_dir / "outbox"),
         egress=Egress("demo"),
     )
+    from meterhub.country.h0 import H0
     from meterhub.portal.compare import set_reference_profile
-    from meterhub.sim.consumption.calendar import H0
 
     set_reference_profile(app, H0)
     child = multiprocessing.get_context("spawn").Process(

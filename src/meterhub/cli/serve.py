@@ -77,11 +77,11 @@ def serve(
 
 
 def site_from_env() -> FastAPI:
-    """A worker's site (:func:`meterhub.portal.site.app_from_env`) with the comparison's reference profile (the
-    simulator's H0 table, which the portal may not import itself)."""
+    """A worker's site (:func:`meterhub.portal.site.app_from_env`) with the comparison's reference profile (the H0
+    table's monthly shares computed before the first request)."""
+    from meterhub.country.h0 import H0
     from meterhub.portal.compare import set_reference_profile
     from meterhub.portal.site import app_from_env
-    from meterhub.sim.consumption.calendar import H0
 
     app = app_from_env()
     set_reference_profile(app, H0)

@@ -31,6 +31,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from meterhub.api.service import NotVisible
 from meterhub.country import LOCAL_TZ
+from meterhub.country.h0 import H0
 from meterhub.mdm import peers
 from meterhub.mdm.comparison import reference_annual_kwh, reference_months
 from meterhub.portal import charts, nav
@@ -175,6 +176,8 @@ def medium_view(request: Request, hh: Household, point_id: int, m: Medium, profi
             peers.monthly_totals(slots.epochs, slots.values, slots.quality, slots.interval_s, months)]  # fmt: skip
     ref: list[float | None] = [None] * len(months)
     h0 = getattr(request.app.state, "reference_profile", None)
+    if h0 is None:  # not warmed up by `meterhub serve` / `meterhub demo`: the first comparison computes the shares
+        h0 = H0
     if medium == "electricity" and profile is not None and h0 is not None:
         annual = reference_annual_kwh(profile.household_size, profile.dwelling == "apartment")
         ref = list(reference_months(annual, months, h0))
@@ -215,10 +218,9 @@ def medium_view(request: Request, hh: Household, point_id: int, m: Medium, profi
 
 
 def set_reference_profile(app: FastAPI, h0: npt.ArrayLike) -> None:
-    """Give the app the reference home's H0 table (seasons × day types × 96 quarter-hours; the caller's, as the
-    portal may not import the simulator that holds it: ``meterhub serve`` and ``meterhub demo`` do). Without it
-    the page shows no reference home. This and last year's monthly shares are computed here (about a second), not
-    at a first request."""
+    """Warm the app's reference home: the H0 table (seasons × day types × 96 quarter-hours, :mod:`meterhub.country.h0`
+    unless given) and this and last year's monthly shares, computed here (about a second) rather than at the first
+    comparison (``meterhub serve`` and ``meterhub demo`` do)."""
     table = np.asarray(h0, dtype=np.float64)
     this = datetime.now(LOCAL_TZ).year
     reference_months(1.0, [date(this - 1, 1, 1), date(this, 1, 1)], table)  # the years' shares, cached once here
