@@ -31,7 +31,7 @@ from meterhub.mdm.costing import cost_series
 from meterhub.mdm.degree_days import fit_heating, heating_degree_days
 from meterhub.mdm.network_tariff import level_choice
 from meterhub.mdm.series import slot_starts
-from meterhub.sim.consumption.calendar import H0
+from meterhub.country.h0 import H0
 from tests.mdm.tariff_cases import tou
 
 

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from meterhub.portal import create_app, hash_password
 from meterhub.store import Store
+from tests.portal.serving import free_port, served
 from tests.portal.test_app import NOTE, PASSWORD, Fleet
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -35,10 +32,7 @@ ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+_free_port = free_port  # (test_demo_status starts its own server around a demo process)
 
 
 @pytest.fixture
@@ -46,20 +40,10 @@ def portal_url(tmp_path: Path) -> Iterator[str]:
     store = Store.open(tmp_path)
     Fleet(store)
     app = create_app(store, operator_password_hash=hash_password(PASSWORD), demo_note=NOTE)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the portal did not start")
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        with served(app) as url:
+            yield url
     finally:
-        server.should_exit = True
-        thread.join(10)
         store.close()
 
 

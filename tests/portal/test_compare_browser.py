@@ -5,20 +5,18 @@ saves — screenshots in the test's own tmp dir."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from meterhub.portal.compare import set_reference_profile
 from meterhub.portal.site import create_site
-from meterhub.sim.consumption.calendar import H0
+from meterhub.country.h0 import H0
 from meterhub.store import Store
 from tests.api.world import PASSWORD
-from tests.portal.test_browser import ARGS, CHROMIUM, _browser_or_skip, _free_port
+from tests.portal import serving
+from tests.portal.test_browser import ARGS, CHROMIUM, _browser_or_skip
 from tests.portal.test_compare import Fleet, make_fleet
 
 PHONE = {"width": 390, "height": 844}
@@ -30,20 +28,10 @@ def served(tmp_path: Path) -> Iterator[tuple[Fleet, str]]:
     fleet = make_fleet(store)
     app = create_site(store, clock=fleet.clock)
     set_reference_profile(app, H0)
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the portal did not start")
-        time.sleep(0.05)
     try:
-        yield fleet, f"http://127.0.0.1:{port}"
+        with serving.served(app) as url:
+            yield fleet, url
     finally:
-        uv.should_exit = True
-        thread.join(10)
         store.close()
 
 

@@ -8,22 +8,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from meterhub.portal.site import create_site
 from meterhub.security import totp
 from meterhub.store import Store
 from tests.api.world import Clock
 from tests.portal.costs_world import NOW, PASSWORD, CostsWorld, build
-from tests.portal.test_browser import ARGS, CHROMIUM, _browser_or_skip, _free_port
+from tests.portal.serving import served
+from tests.portal.test_browser import ARGS, CHROMIUM, _browser_or_skip
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -55,24 +53,12 @@ def server(tmp_path: Path) -> Iterator[Server]:
     store = Store.open(tmp_path / "store")
     world = build(store)
     clock = Clock(NOW)
-    port = _free_port()
-    uv = uvicorn.Server(
-        uvicorn.Config(create_site(store, clock=clock), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the portal did not start")
-        time.sleep(0.05)
     shots = tmp_path / "shots"
     shots.mkdir()
     try:
-        yield Server(world, clock, f"http://127.0.0.1:{port}", shots)
+        with served(create_site(store, clock=clock)) as url:
+            yield Server(world, clock, url, shots)
     finally:
-        uv.should_exit = True
-        thread.join(10)
         store.close()
 
 

@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from meterhub.portal.site import create_site
 from meterhub.store import Store
 from tests.api.world import PASSWORD, Clock, add_logins, build_world
 from tests.portal.history_world import add_history
-from tests.portal.test_browser import ARGS, CHROMIUM, _browser_or_skip, _free_port
+from tests.portal.serving import served
+from tests.portal.test_browser import ARGS, CHROMIUM, _browser_or_skip
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -33,21 +31,10 @@ def url(tmp_path: Path) -> Iterator[str]:
     world = build_world(store)
     add_logins(store, world)
     add_history(store, world)
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(create_site(store, clock=Clock()), host="127.0.0.1", port=port,
-                                       log_level="warning"))  # fmt: skip
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the portal did not start")
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        with served(create_site(store, clock=Clock())) as url:
+            yield url
     finally:
-        uv.should_exit = True
-        thread.join(10)
         store.close()
 
 

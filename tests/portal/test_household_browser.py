@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from meterhub.portal.site import create_site
 from meterhub.store import Store
 from tests.api.world import NOW, PASSWORD, Clock, add_logins, build_world
 from tests.portal.household_data import Home, add_home, add_p1
-from tests.portal.test_browser import ARGS, CHROMIUM, _browser_or_skip, _free_port
+from tests.portal.serving import served
+from tests.portal.test_browser import ARGS, CHROMIUM, _browser_or_skip
 
 PHONE = {"width": 390, "height": 844}
 
@@ -47,23 +45,12 @@ def server(tmp_path: Path) -> Iterator[Server]:
     world = build_world(store)
     add_logins(store, world)
     home = add_home(store, world)
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(create_site(store, clock=Clock()), host="127.0.0.1", port=port,
-                                       log_level="warning"))  # fmt: skip
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the portal did not start")
-        time.sleep(0.05)
     try:
         shots = tmp_path / "screenshots"
         shots.mkdir()
-        yield Server(store, home, f"http://127.0.0.1:{port}", shots)
+        with served(create_site(store, clock=Clock())) as url:
+            yield Server(store, home, url, shots)
     finally:
-        uv.should_exit = True
-        thread.join(10)
         store.close()
 
 

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from meterhub import demo_world
 from meterhub.api.users import add_user
@@ -26,7 +23,8 @@ from meterhub.sim.consumption import HouseholdTraits
 from meterhub.sim.fleet import plan_fleet
 from meterhub.store import Store
 from tests.portal import axe
-from tests.portal.test_browser import ARGS, CHROMIUM, _free_port
+from tests.portal.serving import served
+from tests.portal.test_browser import ARGS, CHROMIUM
 from tests.portal.test_people_browser import DESKTOP, PHONE, _browser
 
 PASSWORD = "Journey-household-2026!"
@@ -67,19 +65,10 @@ def country(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Country]:
         party = h.current(h.occupants, now)
         assert party is not None
         add_user(store, username, PASSWORD, "customer", party, now)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_site(store), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the site did not start"
-        time.sleep(0.05)
     try:
-        yield Country(f"http://127.0.0.1:{port}", store, homes, {u: eans[s] for u, s in homes.items()})
+        with served(create_site(store)) as url:
+            yield Country(url, store, homes, {u: eans[s] for u, s in homes.items()})
     finally:
-        server.should_exit = True
-        thread.join(10)
         store.close()
 
 

@@ -7,21 +7,19 @@ Screenshots (phone 390×844 and desktop) go to ``$MH_SHOTS`` when it is set."""
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pyotp
 import pytest
-import uvicorn
 
 from meterhub.api.service import Access, NotVisible
 from meterhub.portal.site import create_site
 from meterhub.store import Store
 from tests.api.world import PASSWORD, Clock, World, add_interval_data, add_logins, build_world
-from tests.portal.test_browser import ARGS, CHROMIUM, _browser_or_skip, _free_port
+from tests.portal.serving import served
+from tests.portal.test_browser import ARGS, CHROMIUM, _browser_or_skip
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 860}
@@ -45,21 +43,11 @@ def server(tmp_path: Path) -> Iterator[Server]:
     secrets = add_logins(store, world)
     add_interval_data(store, world, days=20)
     clock = Clock()
-    port = _free_port()
     app = create_site(store, clock=clock)
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the portal did not start")
-        time.sleep(0.05)
     try:
-        yield Server(store, world, secrets, clock, f"http://127.0.0.1:{port}")
+        with served(app) as url:
+            yield Server(store, world, secrets, clock, url)
     finally:
-        uv.should_exit = True
-        thread.join(10)
         store.close()
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import email
 import io
 import os
-import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
@@ -19,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from meterhub.api.notify import Outbox
 from meterhub.api.service import Access
@@ -27,7 +24,8 @@ from meterhub.api.spans import Window
 from meterhub.portal.site import create_site
 from meterhub.store import Store
 from tests.api.world import NOW, Clock, add_interval_data, add_logins, build_world
-from tests.portal.test_browser import ARGS, CHROMIUM, _browser_or_skip, _free_port
+from tests.portal.serving import served
+from tests.portal.test_browser import ARGS, CHROMIUM, _browser_or_skip
 from tests.portal.test_people_browser import PHONE, Server, _esp_sees, _log_in
 
 
@@ -40,21 +38,11 @@ def server(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
     store.set_contact(world.parties["carol"], "carol@example.lu", "fr", True, NOW)
     clock = Clock()
     outbox = tmp_path / "outbox"
-    port = _free_port()
     app = create_site(store, clock=clock, mailer=Outbox(outbox))
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the portal did not start")
-        time.sleep(0.05)
     try:
-        yield Server(store, world, secrets, clock, f"http://127.0.0.1:{port}"), outbox
+        with served(app) as url:
+            yield Server(store, world, secrets, clock, url), outbox
     finally:
-        uv.should_exit = True
-        thread.join(10)
         store.close()
 
 
