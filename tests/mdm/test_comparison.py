@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pytest
 
+from meterhub.country.h0 import H0
 from meterhub.mdm.advice import (
     base_load_advice,
     heating_advice,
@@ -31,7 +32,6 @@ from meterhub.mdm.costing import cost_series
 from meterhub.mdm.degree_days import fit_heating, heating_degree_days
 from meterhub.mdm.network_tariff import level_choice
 from meterhub.mdm.series import slot_starts
-from meterhub.country.h0 import H0
 from tests.mdm.tariff_cases import tou
 
 

@@ -101,8 +101,8 @@ def test_the_cli_runs_the_job(tmp_path: Path) -> None:
 
 
 def test_the_reference_home_per_month_is_the_h0_home_summed() -> None:
-    from meterhub.mdm.comparison import reference_annual_kwh, reference_home, reference_months
     from meterhub.country.h0 import H0
+    from meterhub.mdm.comparison import reference_annual_kwh, reference_home, reference_months
 
     assert reference_annual_kwh(2, True) == 2000 and reference_annual_kwh(7, False) == 4700
     months = [date(2025, 3, 1), date(2025, 10, 1), date(2026, 1, 1)]  # both DST changes, a new year

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from meterhub.country.h0 import H0
 from meterhub.portal.compare import set_reference_profile
 from meterhub.portal.site import create_site
-from meterhub.country.h0 import H0
 from meterhub.store import Store
 from tests.api.world import PASSWORD
 from tests.portal import serving
