@@ -21,7 +21,7 @@ import numpy as np
 
 from meterhub.api.spans import FOREVER, Window
 from meterhub.mdm.billing import slot_series
-from meterhub.mdm.quality import Quality
+from meterhub.mdm.quality import QUALITY_RANK, Quality
 from meterhub.store import Store
 from meterhub.store.channels import Channel
 from meterhub.store.intervals import LOCAL_TZ, day_bounds_epoch, day_range, local_day_of_epoch, to_epoch
@@ -36,15 +36,6 @@ MAX_DAYS: Final[dict[str, int]] = {
     "year": 20 * 366,
 }
 """The longest period one request may ask for, per resolution (3 years of quarter-hours: ~105 000 values)."""
-QUALITY_RANK: Final = (
-    Quality.VALIDATED,
-    Quality.MEASURED,
-    Quality.EDITED,
-    Quality.ESTIMATED,
-    Quality.SUSPECT,
-    Quality.MISSING,
-)
-"""From best to worst: an aggregate's quality is its worst slot's."""
 _RANK = np.zeros(8, np.int8)
 for _i, _q in enumerate(QUALITY_RANK):
     _RANK[int(_q)] = _i

@@ -30,22 +30,13 @@ from typing import Final, Literal
 import numpy as np
 import numpy.typing as npt
 
-from meterhub.mdm.quality import Quality
+from meterhub.mdm.quality import QUALITY_RANK, Quality
 from meterhub.mdm.series import Series, local_seconds, slot_starts
 from meterhub.store.intervals import day_start_epoch
 
 Resolution = Literal["15min", "hour", "day", "month"]
 RESOLUTIONS: Final[tuple[Resolution, ...]] = ("15min", "hour", "day", "month")
 COLUMNS: Final = ("start", "end", "value", "unit", "quality")
-QUALITY_RANK: Final = (
-    Quality.VALIDATED,
-    Quality.MEASURED,
-    Quality.EDITED,
-    Quality.ESTIMATED,
-    Quality.SUSPECT,
-    Quality.MISSING,
-)
-"""From best to worst (as :data:`meterhub.api.series.QUALITY_RANK`): an interval's quality is its worst slot's."""
 _RANK = np.zeros(8, np.int64)
 for _i, _q in enumerate(QUALITY_RANK):
     _RANK[int(_q)] = _i

@@ -9,6 +9,7 @@ on the block version (``interval_block.reason``), not per value.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -84,3 +85,13 @@ def codes(q: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
 MEASURED = quality_byte(Quality.MEASURED)
 SUSPECT_NEGATIVE = quality_byte(Quality.SUSPECT, SuspectRule.NEGATIVE_DELTA)
 SUSPECT_DUPLICATE = quality_byte(Quality.SUSPECT, SuspectRule.DUPLICATE)
+
+QUALITY_RANK: Final = (
+    Quality.VALIDATED,
+    Quality.MEASURED,
+    Quality.EDITED,
+    Quality.ESTIMATED,
+    Quality.SUSPECT,
+    Quality.MISSING,
+)
+"""From best to worst: an aggregate's (an hour's, a day's, a download interval's) quality is its worst slot's."""
