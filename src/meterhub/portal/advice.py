@@ -57,10 +57,11 @@ from meterhub.portal.household_year import (
     NoImport,
     Numbers,
     YearData,
+    bad_input_message,
     choose_point,
     electric_points,
     load,
-    parse_int,
+    parse_point_and_level,
 )
 from meterhub.portal.i18n import Gettext, lang_of, tr
 
@@ -268,13 +269,9 @@ def render(request: Request, portal: Portal, person: Person, point: str, level: 
     _ = tr(request)
     n = Numbers(lang_of(request))
     try:
-        point_id = parse_int(point, "point")
-        chosen = parse_int(level, "level", LEVELS_KW)
+        point_id, chosen = parse_point_and_level(point, level)
     except BadInput as e:
-        which = {"point": _("The metering point must be one of yours, given by its number."),
-                 "level": _("The level must be one of the reference power levels: %(levels)s kW.",
-                            levels=", ".join(map(str, LEVELS_KW)))}  # fmt: skip
-        return portal.error(request, 422, which[str(e)])
+        return portal.error(request, 422, bad_input_message(_, e))
     level_kw = chosen if chosen is not None else HOUSEHOLD_DEFAULT_KW
     hh = Household(portal, person, "advice")
     context: dict[str, Any] = {"person": person, "user": person.user.username, "level_kw": level_kw,

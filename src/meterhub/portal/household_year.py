@@ -24,9 +24,11 @@ from babel.numbers import format_decimal, format_percent
 from meterhub.api.service import VisiblePoint
 from meterhub.country import LOCAL_TZ
 from meterhub.mdm.advice import slot_grid
+from meterhub.mdm.network_tariff import LEVELS_KW
 from meterhub.mdm.quality import Quality
 from meterhub.mdm.series import local_seconds
 from meterhub.portal.household import A_MINUS, A_PLUS, Household, Slots
+from meterhub.portal.i18n import Gettext
 from meterhub.store.intervals import day_bounds_epoch, day_start_epoch
 
 
@@ -161,6 +163,20 @@ class Numbers:
         """Monday … Sunday, abbreviated."""
         names = get_day_names("abbreviated", locale=self.lang)
         return [str(names[i]) for i in range(7)]
+
+
+def parse_point_and_level(point: str, level: str) -> tuple[int | None, int | None]:
+    """The pages' ``?point=`` and ``?level=`` (one of :data:`LEVELS_KW`); :class:`BadInput` naming the field."""
+    return parse_int(point, "point"), parse_int(level, "level", LEVELS_KW)
+
+
+def bad_input_message(_: Gettext, e: BadInput) -> str:
+    """What the 422 page says of a bad ``point`` or ``level``."""
+    if str(e) == "point":
+        return _("The metering point must be one of yours, given by its number.")
+    return _(
+        "The level must be one of the reference power levels: %(levels)s kW.", levels=", ".join(map(str, LEVELS_KW))
+    )
 
 
 __all__ = [
